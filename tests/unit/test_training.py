@@ -1,0 +1,116 @@
+"""Training engine: events, stop, seeds, divergence, and the presets' parameter counts."""
+
+import numpy as np
+import pytest
+
+from digitcore import architectures, training
+from digitcore.architectures import Augmentation, get_preset
+
+EPOCH_FIELDS = {"loss", "accuracy", "val_loss", "val_accuracy", "learning_rate", "seconds"}
+
+
+@pytest.mark.parametrize(
+    "name, parameters",
+    [
+        ("digitnet", 162890),  # ours
+        ("bn_cnn", 45786),  # published 45,768: filter counts guessed, see its docstring
+        ("keras_basic", 121930),
+        ("keras_mnist_cnn", 1199882),  # Dense 128 guessed
+        ("conv_relu_pool", 454922),  # layer sizes guessed
+        ("dense_baseline", 623290),  # exactly as published
+        ("simple_cnn", 592074),  # exactly as published
+        ("larger_cnn", 59933),  # exactly as published
+    ],
+)
+def test_each_preset_builds_with_its_documented_parameter_count(name, parameters):
+    preset = get_preset(name)
+    model = preset.build()
+    assert model.count_params() == parameters
+    assert model.input_shape == (None, 28, 28, 1) and model.output_shape == (None, 10)
+    assert str(parameters) in preset.notes.replace(",", "") or name == "digitnet"
+    if preset.published_params and name != "bn_cnn":
+        assert parameters == preset.published_params
+
+
+def test_every_reference_preset_is_registered():
+    assert set(architectures.PRESETS) == {
+        "digitnet", "bn_cnn", "keras_basic", "keras_mnist_cnn", "conv_relu_pool",
+        "dense_baseline", "simple_cnn", "larger_cnn",
+    }
+
+
+def test_recipe_overrides_are_checked():
+    recipe = get_preset("keras_basic").recipe
+    assert recipe.with_overrides(epochs=2, batch_size=None).epochs == 2
+    with pytest.raises(ValueError, match="Epochs must be at least 1"):
+        recipe.with_overrides(epochs=0)
+    with pytest.raises(ValueError, match="Unknown schedule"):
+        recipe.with_overrides(schedule="sometimes")
+    with pytest.raises(ValueError, match="Unknown recipe fields"):
+        recipe.with_overrides(colour="blue")
+    assert architectures.Recipe.from_dict(recipe.to_dict()) == recipe
+
+
+def _tiny(mnist, count=384):
+    return mnist.x_train[:count], mnist.y_train[:count]
+
+
+def test_events_arrive_in_order_with_their_fields(mnist):
+    events = []
+    preset = get_preset("digitnet")
+    recipe = preset.recipe.with_overrides(epochs=2, batch_size=32, validation_split=0.25)
+    result = training.train(preset, *_tiny(mnist), recipe=recipe, seed=1, listener=events.append)
+    kinds = [event["event"] for event in events]
+    assert kinds[0] == "train_begin" and kinds.count("epoch") == 2
+    assert "batch" in kinds and kinds.index("batch") < kinds.index("epoch")
+    epochs = [event for event in events if event["event"] == "epoch"]
+    assert [event["epoch"] for event in epochs] == [1, 2]
+    for event in epochs:
+        assert EPOCH_FIELDS <= set(event) and all(event[key] is not None for key in EPOCH_FIELDS)
+        assert 0.0 <= event["val_accuracy"] <= 1.0 and event["learning_rate"] > 0
+    batches = [event for event in events if event["event"] == "batch"]
+    assert all(1 <= event["step"] <= event["steps"] for event in batches)
+    assert result.history == epochs and not result.stopped
+
+
+def test_stop_ends_training_between_batches_mid_epoch(mnist):
+    stop = training.StopSignal()
+
+    def listener(event):
+        if event["event"] == "batch":
+            stop.set()
+
+    preset = get_preset("larger_cnn")
+    recipe = preset.recipe.with_overrides(epochs=3, batch_size=8, validation_split=0.0)
+    result = training.train(preset, *_tiny(mnist, 2048), recipe=recipe, listener=listener, stop=stop)
+    steps_per_epoch = 2048 // 8
+    assert result.stopped and result.completed_epochs == []
+    assert 0 < result.steps_done < steps_per_epoch
+
+
+def test_the_same_seed_gives_the_same_metrics(mnist):
+    preset = get_preset("digitnet")
+    recipe = preset.recipe.with_overrides(epochs=1, batch_size=32, validation_split=0.25)
+    runs = [training.train(preset, *_tiny(mnist), recipe=recipe, seed=5).history for _ in range(2)]
+    other = training.train(preset, *_tiny(mnist), recipe=recipe, seed=6).history
+    keys = ("loss", "accuracy", "val_loss", "val_accuracy")
+    assert [run[0][k] for k in keys for run in runs[:1]] == [runs[1][0][k] for k in keys]
+    assert other[0]["loss"] != runs[0][0]["loss"]
+
+
+def test_a_nan_loss_stops_with_a_message_and_saves_nothing(mnist, tmp_path):
+    preset = get_preset("dense_baseline")
+    recipe = preset.recipe.with_overrides(epochs=2, optimizer="sgd", learning_rate=1e12, validation_split=0.0)
+    with pytest.raises(training.TrainingDiverged, match="NaN"):
+        training.train_and_save(preset, recipe=recipe, limit=400, name="diverged",
+                                models_directory=tmp_path, mnist=mnist)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_augmentation_changes_training_digits_only(mnist):
+    augment = training.augmentation_layers(Augmentation(rotation_degrees=15, shift=0.1, zoom=0.1, thickness=1.0), seed=0)
+    digits = training.data.to_float(mnist.x_train[:8])
+    assert np.array_equal(np.asarray(augment(digits, training=False)), digits)
+    changed = np.asarray(augment(digits, training=True))
+    assert changed.shape == digits.shape and not np.allclose(changed, digits)
+    assert training.augmentation_layers(Augmentation(), seed=0) is None
