@@ -110,6 +110,21 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_predict(args: argparse.Namespace) -> int:
+    from digitcore import inference, registry
+
+    try:
+        model = registry.load(args.model, args.models_dir)
+    except registry.ModelFileError as error:
+        print(str(error), file=sys.stderr)
+        return 2
+    all_good = True
+    for result in inference.predict_files(model, args.files, kind=args.kind):
+        all_good &= "error" not in result
+        _print_json(result)
+    return 0 if all_good else 1
+
+
 def _path(value: str):
     from pathlib import Path
 
@@ -163,6 +178,20 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--models-dir", type=_path, help="models folder (default: models/)")
     evaluate.add_argument("--confusion", action="store_true", help="include the confusion matrix")
     evaluate.set_defaults(handler=cmd_evaluate)
+
+    predict = commands.add_parser(
+        "predict", help="predict the digit in image files",
+        description="Predict the digit in each image file: one JSON object per file, in order, "
+        '{"file", "digit", "confidence", "probabilities"} or {"file", "error"} for a file that cannot '
+        "be used. Exit 0 when every file gave a digit, 1 when any did not.",
+    )
+    predict.add_argument("--model", help="model name in models/ or path to a .keras file (default: the default model)")
+    predict.add_argument("--models-dir", type=_path, help="models folder (default: models/)")
+    predict.add_argument("--kind", choices=("auto", "canvas", "photo", "mnist"), default="auto",
+                         help="what the images are: a canvas drawing, a photo of paper, an MNIST-style digit, "
+                         "or auto (default) to decide per image")
+    predict.add_argument("files", nargs="+", type=_path, metavar="FILE", help="image files")
+    predict.set_defaults(handler=cmd_predict)
     return parser
 
 
