@@ -84,6 +84,14 @@ class Preset:
     published_accuracy: float | None  # test accuracy the source reported, 0..1
     published_params: int | None
     notes: str  # where it comes from and what had to be guessed
+    fast_recipe: Recipe | None = None  # a short recipe for quick results, where the preset has one
+
+    def recipe_named(self, which: str = "default") -> Recipe:
+        if which == "default":
+            return self.recipe
+        if which == "fast" and self.fast_recipe is not None:
+            return self.fast_recipe
+        raise ValueError(f"The preset {self.name} has no '{which}' recipe.")
 
 
 def _inputs() -> keras.KerasTensor:
@@ -245,6 +253,8 @@ PRESETS: dict[str, Preset] = {
             None, None,
             "Our own: cheap full-resolution stem, BatchNorm at 14x14 and 7x7, one-cycle Adam, "
             "augmentation with rotation, shift, zoom and stroke thickness.",
+            fast_recipe=Recipe(epochs=6, batch_size=128, learning_rate=5e-3, schedule="one_cycle",
+                               validation_split=0.0),
         ),
         Preset(
             "bn_cnn", "BatchNorm CNN", build_bn_cnn,

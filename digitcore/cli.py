@@ -54,10 +54,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     from digitcore import architectures, training
 
     preset = architectures.get_preset(args.arch)
-    augmentation = preset.recipe.augmentation
+    augmentation = preset.recipe_named(args.recipe).augmentation
     if args.no_augment:
         augmentation = architectures.Augmentation()
-    recipe = preset.recipe.with_overrides(
+    recipe = preset.recipe_named(args.recipe).with_overrides(
         epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
         schedule=args.schedule, optimizer=args.optimizer, validation_split=args.validation_split,
         augmentation=augmentation,
@@ -156,6 +156,8 @@ def build_parser() -> argparse.ArgumentParser:
         "after the current batch and keeps the best finished epoch.",
     )
     train.add_argument("--arch", required=True, choices=sorted(PRESETS), help="architecture preset")
+    train.add_argument("--recipe", choices=("default", "fast"), default="default",
+                       help="the preset's published/default recipe, or its fast one (digitnet)")
     train.add_argument("--epochs", type=int, help="override the recipe's epochs")
     train.add_argument("--batch-size", type=int, help="override the recipe's batch size")
     train.add_argument("--learning-rate", type=float, help="override the recipe's (peak) learning rate")

@@ -216,12 +216,13 @@ def train(
     seed: int = 0,
     listener: Listener | None = None,
     stop: StopSignal | None = None,
+    callbacks: list | None = None,
 ) -> TrainingResult:
     """Train `preset` on uint8 digits (n, 28, 28) with labels (n,).
 
     The training split is converted to float once; the validation split (recipe.validation_split,
     deterministic for the seed) scores each epoch and picks the weights kept. Raises
-    TrainingDiverged on a NaN or infinite loss.
+    TrainingDiverged on a NaN or infinite loss. Extra keras `callbacks` run after the engine's.
     """
     import keras
     import tensorflow as tf
@@ -265,7 +266,7 @@ def train(
     started = time.perf_counter()
     fit_model.fit(
         x_fit, y_fit, batch_size=recipe.batch_size, epochs=recipe.epochs, validation_data=validation,
-        shuffle=True, verbose=0, callbacks=[callback],
+        shuffle=True, verbose=0, callbacks=[callback, *(callbacks or [])],
     )
     seconds = time.perf_counter() - started
     if callback.diverged:
