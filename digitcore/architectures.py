@@ -248,7 +248,7 @@ PRESETS: dict[str, Preset] = {
     for preset in [
         Preset(
             "digitnet", "DigitNet (ours)", build_digitnet,
-            Recipe(epochs=30, batch_size=128, learning_rate=3e-3, schedule="one_cycle",
+            Recipe(epochs=40, batch_size=128, learning_rate=3e-3, schedule="one_cycle",
                    validation_split=0.0, augmentation=DIGITNET_AUGMENTATION),
             None, None,
             "Our own: cheap full-resolution stem, BatchNorm at 14x14 and 7x7, one-cycle Adam, "
