@@ -22,9 +22,11 @@ class Augmentation:
     shift: float = 0.0  # fraction of the image size
     zoom: float = 0.0  # fraction, symmetric
     thickness: float = 0.0  # probability of thickening or thinning the strokes by one pixel
+    barred_sevens: float = 0.0  # fraction of the training sevens given a bar across the stem
 
     @property
     def enabled(self) -> bool:
+        """Whether any in-graph random layer is needed (barred sevens are drawn before fitting)."""
         return any((self.rotation_degrees, self.shift, self.zoom, self.thickness))
 
 
