@@ -24,7 +24,7 @@ def test_fetch_data_prints_the_promised_object(mnist):
     assert set(lines[0]) == {"dir", "source", "train", "test"}
 
 
-@pytest.mark.parametrize("command", ["fetch-data", "train", "evaluate", "predict"])
+@pytest.mark.parametrize("command", ["fetch-data", "train", "evaluate", "predict", "samples", "finetune", "bench"])
 def test_every_subcommand_has_help(command):
     done = subprocess.run([sys.executable, "-m", "digitcore", command, "--help"], capture_output=True,
                           text=True, cwd=PROJECT_ROOT, timeout=120)
@@ -49,3 +49,22 @@ def test_train_then_evaluate_a_tiny_model(tmp_path, mnist):
 
     code, lines, _ = run_cli("evaluate", "--model", tmp_path / "missing.keras")
     assert code == 1 and "no model file" in lines[0]["error"]
+
+
+def test_samples_export_and_import_round_trip(tmp_path):
+    from digitcore import samples
+
+    import numpy as np
+
+    source = samples.SampleStore(tmp_path / "a.sqlite3")
+    for label in (1, 7, 7):
+        source.add(np.full((28, 28), 30 * label, np.uint8), label)
+    code, lines, _ = run_cli("samples", "--db", tmp_path / "a.sqlite3", "export", tmp_path / "mine.zip")
+    assert code == 0 and lines == [{"file": str(tmp_path / "mine.zip"), "samples": 3, "bytes": lines[0]["bytes"]}]
+    code, lines, _ = run_cli("samples", "--db", tmp_path / "b.sqlite3", "import", tmp_path / "mine.zip")
+    assert code == 0 and lines[0]["imported"] == 3
+    code, lines, _ = run_cli("samples", "--db", tmp_path / "b.sqlite3", "list", "--label", "7")
+    assert code == 0 and [line["label"] for line in lines] == [7, 7]
+    (tmp_path / "bad.zip").write_bytes(b"not a zip")
+    code, lines, _ = run_cli("samples", "--db", tmp_path / "b.sqlite3", "import", tmp_path / "bad.zip")
+    assert code == 1 and "not a zip" in lines[0]["error"]
