@@ -1,0 +1,597 @@
+"""Untrusted image decoding and MNIST-style preprocessing of canvas drawings, photos and digits."""
+
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+from PIL import Image, ImageOps
+
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # 10 MB: a phone photo is 2-6 MB
+MAX_PIXELS = 40_000_000  # about 7300x5500; checked from the header, before any decoding
+MIN_SIDE = 8  # pixels: smaller images cannot hold a readable digit
+ACCEPTED_FORMATS: tuple[str, ...] = ("PNG", "JPEG", "GIF", "BMP", "WEBP")
+KINDS = ("auto", "canvas", "photo", "mnist")
+
+WORK_SIDE = 800  # larger inputs are shrunk to this longest side first: a digit needs far fewer pixels
+STEP_SIDE = 140  # longest side of the step images shown in the app
+MNIST_BOX = 20  # MNIST fits each digit into 20x20, keeping its aspect ratio ...
+MNIST_SIDE = 28  # ... and centres it by centre of mass in 28x28
+MNIST_CENTRE = 14.0  # where the centre of mass of MNIST training digits sits (row and column index)
+# MNIST strokes are about 2.8 px wide for a 20 px tall digit; thinner ink is thickened towards this.
+TARGET_STROKE_RATIO = 0.12
+MIN_STROKE_RATIO = 0.075
+
+
+class ImageError(ValueError):
+    """An image that cannot be used; str(error) tells a person what to do instead."""
+
+
+class FileTooLarge(ImageError):
+    """The file has more bytes than MAX_UPLOAD_BYTES."""
+
+
+class ImageTooLarge(ImageError):
+    """The image has more pixels than MAX_PIXELS (possibly a decompression bomb)."""
+
+
+class NotAnImage(ImageError):
+    """The bytes are empty or not an image at all."""
+
+
+class UnsupportedFormat(ImageError):
+    """An image in a format outside ACCEPTED_FORMATS."""
+
+
+class TruncatedImage(ImageError):
+    """An image whose data ends early or is damaged."""
+
+
+class ImageTooSmall(ImageError):
+    """An image too small to hold a digit."""
+
+
+class NoDigitFound(ImageError):
+    """A blank or nearly blank image: an empty canvas, a white sheet, a uniform photo."""
+
+
+@dataclass
+class Step:
+    """One intermediate image of the pipeline, for display."""
+
+    name: str
+    title: str
+    image: np.ndarray  # uint8 (h, w), at most STEP_SIDE on its longest side
+
+
+@dataclass
+class Preprocessed:
+    """The model input and how it was made."""
+
+    image: np.ndarray  # (28, 28) float32 in [0, 1], white ink on black
+    steps: list[Step] = field(default_factory=list)
+    kind: str = "canvas"  # "canvas" | "photo" | "mnist": the path that was used
+
+
+# ---------------------------------------------------------------------------------------------
+# Decoding untrusted bytes
+
+
+def decode(data: bytes) -> Image.Image:
+    """Decode an uploaded file into a loaded "L" or "RGB" image, safely.
+
+    Checks the byte size, the format and the pixel count (from the header, before decoding), takes
+    the first frame of an animation, applies the EXIF orientation, flattens transparency onto a
+    background that contrasts with the ink, and scales 16-bit and float pixels to 8 bits.
+    """
+    if not data:
+        raise NotAnImage("The file is empty. Choose an image file (PNG, JPEG, GIF, BMP or WebP).")
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise FileTooLarge(
+            f"The file is {len(data) / 2**20:.1f} MB; the limit is {MAX_UPLOAD_BYTES / 2**20:.0f} MB. "
+            "Crop the photo around the digit or save it at a lower resolution."
+        )
+    with warnings.catch_warnings():
+        # Pillow only warns between MAX_IMAGE_PIXELS and twice that; any warning is a refusal here.
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            image = Image.open(io.BytesIO(data), formats=None)
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise ImageTooLarge(_too_large_message(None)) from None
+        except Image.UnidentifiedImageError:
+            raise NotAnImage(
+                "This file is not an image Pillow can read (is it a renamed document?). "
+                "Choose a PNG, JPEG, GIF, BMP or WebP image."
+            ) from None
+        except (OSError, SyntaxError, ValueError, EOFError) as error:
+            raise TruncatedImage(f"The image header is damaged ({error}). Save the image again and retry.") from None
+        if image.format not in ACCEPTED_FORMATS:
+            raise UnsupportedFormat(
+                f"{image.format} images are not accepted. Save the image as PNG or JPEG and retry."
+            )
+        width, height = image.size
+        if width * height > MAX_PIXELS:
+            raise ImageTooLarge(_too_large_message(image.size))
+        if min(width, height) < MIN_SIDE:
+            raise ImageTooSmall(
+                f"The image is only {width}x{height} pixels; a digit needs at least {MIN_SIDE}x{MIN_SIDE}. "
+                "Use a larger picture of the digit."
+            )
+        try:
+            image.seek(0)  # the first frame of an animation
+            image.load()
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise ImageTooLarge(_too_large_message(image.size)) from None
+        except (OSError, SyntaxError, ValueError, EOFError, IndexError) as error:
+            raise TruncatedImage(
+                f"The image data is incomplete or damaged ({error}). Upload the complete file again."
+            ) from None
+    try:
+        image = ImageOps.exif_transpose(image) or image
+    except Exception:  # a broken EXIF block must not cost the picture: keep it unrotated
+        pass
+    colour, alpha = image_to_array(image)
+    flat = _flatten_alpha(colour, alpha, empty_message=(
+        "The image is fully transparent: there is nothing to read. Draw or photograph a digit."))
+    pixels = np.round(flat * 255).astype(np.uint8)
+    return Image.fromarray(pixels[..., 0] if pixels.shape[-1] == 1 else pixels)
+
+
+def _too_large_message(size: tuple[int, int] | None) -> str:
+    described = f"{size[0]}x{size[1]} pixels" if size else "too many pixels"
+    return (f"The image has {described}; the limit is {MAX_PIXELS / 1e6:.0f} million. "
+            "Crop it around the digit or scale it down and retry.")
+
+
+def image_to_array(image: Image.Image) -> tuple[np.ndarray, np.ndarray | None]:
+    """Colour (h, w, 1 or 3) and alpha (h, w) or None, float32 in [0, 1], for any Pillow mode.
+
+    16-bit and 32-bit modes are scaled to their range instead of clipped at 255 as convert("L") does.
+    """
+    mode = image.mode
+    if mode in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
+        values = np.asarray(image, dtype=np.float64)
+        return _scale_wide(values, mode)[..., None].astype(np.float32), None
+    if mode == "P":
+        image = image.convert("RGBA" if "transparency" in image.info else "RGB")
+    elif mode in ("PA", "RGBa", "La"):
+        image = image.convert("RGBA")
+    elif mode == "1":
+        image = image.convert("L")
+    elif mode not in ("L", "LA", "RGB", "RGBA"):
+        image = image.convert("RGB")  # CMYK, YCbCr, LAB, HSV, RGBX
+    pixels = np.asarray(image, dtype=np.float32) / 255.0
+    if image.mode == "L":
+        return pixels[..., None], None
+    if image.mode == "RGB":
+        return pixels, None
+    return pixels[..., :-1], pixels[..., -1]  # LA or RGBA
+
+
+def _scale_wide(values: np.ndarray, mode: str) -> np.ndarray:
+    """16-bit, 32-bit integer or float pixels to [0, 1]."""
+    if mode == "F":
+        low, high = float(np.nanmin(values)), float(np.nanmax(values))
+        values = np.nan_to_num(values, nan=low)
+        if low >= 0.0 and high <= 1.0:
+            return values
+        if low >= 0.0 and high <= 255.0:
+            return values / 255.0
+    else:
+        low, high = float(values.min()), float(values.max())
+        if low >= 0 and high <= 65535:
+            # a 16-bit image whose values all fit in 8 bits was saved from 8-bit data
+            return values / (255.0 if high <= 255 else 65535.0)
+    return (values - low) / (high - low) if high > low else np.zeros_like(values)
+
+
+def _luminance(colour: np.ndarray) -> np.ndarray:
+    """(h, w, c) -> (h, w) ITU-R 601 luma, as Pillow's convert("L")."""
+    if colour.shape[-1] == 1:
+        return colour[..., 0]
+    return colour[..., 0] * 0.299 + colour[..., 1] * 0.587 + colour[..., 2] * 0.114
+
+
+def _flatten_alpha(colour: np.ndarray, alpha: np.ndarray | None, *, empty_message: str) -> np.ndarray:
+    """Composite transparent pixels onto a background that contrasts with the visible ink.
+
+    A drawing of white strokes on a transparent canvas would vanish on white, and black strokes
+    would vanish on black, so the background is the opposite of the opaque pixels' mean brightness.
+    """
+    if alpha is None or float(alpha.min()) >= 0.99:
+        return colour
+    opaque = alpha > 0.5
+    if not opaque.any():
+        if float(alpha.max()) < 0.02:
+            raise NoDigitFound(empty_message)
+        opaque = alpha > 0.5 * float(alpha.max())
+    ink_brightness = float(_luminance(colour)[opaque].mean())
+    background = 0.0 if ink_brightness > 0.5 else 1.0
+    weight = alpha[..., None]
+    return colour * weight + background * (1.0 - weight)
+
+
+# ---------------------------------------------------------------------------------------------
+# Small array tools (numpy only: no SciPy or OpenCV in this project)
+
+
+def _max_filter(image: np.ndarray, radius: int) -> np.ndarray:
+    """Grey dilation with a (2r+1) square, separable."""
+    out = image
+    for axis in (0, 1):
+        padded = np.pad(out, [(radius, radius) if a == axis else (0, 0) for a in (0, 1)], mode="edge")
+        length = out.shape[axis]
+        result = padded.take(range(0, length), axis=axis)
+        for offset in range(1, 2 * radius + 1):
+            result = np.maximum(result, padded.take(range(offset, offset + length), axis=axis))
+        out = result
+    return out
+
+
+def _box_blur(image: np.ndarray, radius: int) -> np.ndarray:
+    """Mean over a (2r+1) square, with edge padding (cumulative sums)."""
+    size = 2 * radius + 1
+    padded = np.pad(image, radius, mode="edge").astype(np.float64)
+    summed = padded.cumsum(0).cumsum(1)
+    summed = np.pad(summed, ((1, 0), (1, 0)))
+    total = summed[size:, size:] - summed[:-size, size:] - summed[size:, :-size] + summed[:-size, :-size]
+    return (total / (size * size)).astype(np.float32)
+
+
+def _resize(image: np.ndarray, width: int, height: int, resample=Image.Resampling.BOX) -> np.ndarray:
+    """Resize a float (h, w) array with Pillow's float mode."""
+    return np.asarray(Image.fromarray(image.astype(np.float32), mode="F").resize((width, height), resample))
+
+
+def label_components(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """8-connected components of a boolean mask: labels (h, w) int32 (0 = background, 1..n) and sizes (n+1,).
+
+    Works on horizontal runs, so the Python loop is over runs, not pixels.
+    """
+    height, width = mask.shape
+    padded = np.zeros((height, width + 2), dtype=np.int8)
+    padded[:, 1:-1] = mask
+    change = np.diff(padded, axis=1)
+    start_rows, start_cols = np.nonzero(change == 1)
+    end_rows, end_cols = np.nonzero(change == -1)  # end column is exclusive
+    count = len(start_rows)
+    labels = np.zeros(mask.shape, dtype=np.int32)
+    if count == 0:
+        return labels, np.zeros(1, dtype=np.int64)
+    parent = list(range(count))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    row_starts = np.searchsorted(start_rows, np.arange(height + 1))
+    starts, ends = start_cols.tolist(), end_cols.tolist()
+    for row in range(1, height):
+        above, above_end = row_starts[row - 1], row_starts[row]
+        here, here_end = row_starts[row], row_starts[row + 1]
+        j = above
+        for i in range(here, here_end):
+            # runs above that overlap run i, diagonals included
+            while j < above_end and ends[j] < starts[i]:
+                j += 1
+            k = j
+            while k < above_end and starts[k] <= ends[i]:
+                root_i, root_k = find(i), find(k)
+                if root_i != root_k:
+                    parent[max(root_i, root_k)] = min(root_i, root_k)
+                k += 1
+    roots = np.array([find(i) for i in range(count)])
+    _, run_labels = np.unique(roots, return_inverse=True)
+    run_labels = run_labels + 1
+    for run in range(count):  # paint runs; cheap for the few hundred runs of a digit
+        labels[start_rows[run], starts[run]:ends[run]] = run_labels[run]
+    sizes = np.bincount(run_labels, weights=end_cols - start_cols, minlength=run_labels.max() + 1)
+    return labels, sizes.astype(np.int64)
+
+
+def _to_step_image(image: np.ndarray, *, normalise: bool = False) -> np.ndarray:
+    """A float [0, 1] (or uint8) array as a small uint8 image for display."""
+    values = image.astype(np.float32)
+    if image.dtype == np.uint8:
+        values = values / 255.0
+    if normalise and values.max() > 0:
+        values = values / values.max()
+    height, width = values.shape
+    scale = STEP_SIDE / max(height, width)
+    if scale < 1.0:
+        values = _resize(values, max(1, round(width * scale)), max(1, round(height * scale)))
+    return np.clip(np.round(values * 255), 0, 255).astype(np.uint8)
+
+
+# ---------------------------------------------------------------------------------------------
+# MNIST-style preprocessing
+
+
+def to_mnist(image: Image.Image | np.ndarray, kind: str = "auto") -> Preprocessed:
+    """Turn a drawing, a photo of a digit on paper, or an MNIST-like digit into the model input.
+
+    Steps: grayscale, polarity (white ink on black), background removal and threshold (photos
+    also get their lighting evened out and specks dropped), the ink's bounding box, a fit into
+    20x20 keeping the aspect ratio, and a shift putting the centre of mass at the centre of 28x28.
+    Raises NoDigitFound for blank or nearly blank input and ImageTooSmall for tiny images.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}.")
+    colour, alpha = _input_arrays(image)
+    height, width = colour.shape[:2]
+    if min(height, width) < MIN_SIDE:
+        raise ImageTooSmall(
+            f"The image is only {width}x{height} pixels; a digit needs at least {MIN_SIDE}x{MIN_SIDE}."
+        )
+    had_transparency = alpha is not None and float(alpha.min()) < 0.99
+    colour = _flatten_alpha(colour, alpha, empty_message=(
+        "The canvas is empty (fully transparent). Draw a digit first."))
+    colour = _shrink(colour)
+    if kind == "auto":
+        kind = _decide_kind(colour, had_transparency)
+    steps: list[Step] = []
+    gray = _luminance(colour)
+    steps.append(Step("grayscale", "Grayscale", _to_step_image(gray)))
+    if kind == "mnist":
+        ink = _mnist_ink(colour, gray, steps)
+        return Preprocessed(image=ink, steps=steps, kind=kind)
+    if kind == "canvas":
+        ink, mask = _canvas_ink(colour, gray, steps)
+    else:
+        ink, mask = _photo_ink(gray, steps)
+    digit = _fit_and_centre(ink, mask, steps)
+    return Preprocessed(image=digit, steps=steps, kind=kind)
+
+
+def _input_arrays(image: Image.Image | np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """Colour (h, w, c) float32 [0, 1] and alpha or None from a Pillow image or an array."""
+    if isinstance(image, Image.Image):
+        return image_to_array(image)
+    array = np.asarray(image)
+    if array.ndim == 3 and array.shape[-1] == 1:
+        array = array[..., 0]
+    if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[-1] not in (3, 4)):
+        raise ValueError(
+            f"Expected a 2-D grayscale, (h, w, 3) RGB or (h, w, 4) RGBA array, got shape {array.shape}."
+        )
+    if array.dtype == np.uint8:
+        values = array.astype(np.float32) / 255.0
+    elif array.dtype == bool:
+        values = array.astype(np.float32)
+    elif np.issubdtype(array.dtype, np.number):
+        values = np.nan_to_num(array.astype(np.float32))
+        top = float(values.max()) if values.size else 0.0
+        # floats in [0, 1] are taken as they are; larger values as 0-255 (or 0-65535) pixels
+        if top > 255.0:
+            values = values / 65535.0
+        elif top > 1.0:
+            values = values / 255.0
+        values = np.clip(values, 0.0, 1.0)
+    else:
+        raise ValueError(f"Expected a numeric image array, got dtype {array.dtype}.")
+    if values.ndim == 2:
+        return values[..., None], None
+    if values.shape[-1] == 4:
+        return values[..., :3], values[..., 3]
+    return values, None
+
+
+def _shrink(colour: np.ndarray) -> np.ndarray:
+    """Area-average very large inputs down to WORK_SIDE on the longest side."""
+    height, width = colour.shape[:2]
+    scale = WORK_SIDE / max(height, width)
+    if scale >= 1.0:
+        return colour
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    channels = [_resize(colour[..., c], *size) for c in range(colour.shape[-1])]
+    return np.stack(channels, axis=-1)
+
+
+def _border(values: np.ndarray) -> np.ndarray:
+    """The pixels of a frame 2% wide (at least one pixel) around the image, (n, ...)."""
+    height, width = values.shape[:2]
+    band = max(1, round(0.02 * min(height, width)))
+    return np.concatenate([
+        values[:band].reshape(-1, *values.shape[2:]), values[-band:].reshape(-1, *values.shape[2:]),
+        values[:, :band].reshape(-1, *values.shape[2:]), values[:, -band:].reshape(-1, *values.shape[2:]),
+    ])
+
+
+def _decide_kind(colour: np.ndarray, had_transparency: bool) -> str:
+    """"mnist" for tiny images, "canvas" for drawings (a flat background), "photo" otherwise."""
+    height, width = colour.shape[:2]
+    if max(height, width) <= 40:
+        return "mnist"
+    if had_transparency:
+        return "canvas"
+    gray = _luminance(colour)
+    background = float(np.median(_border(gray)))
+    flat = float(np.mean(np.abs(gray - background) < 3.0 / 255.0))
+    # a drawing's background is one exact colour; paper under a camera never is
+    return "canvas" if flat > 0.5 else "photo"
+
+
+def _blank_check(strength: float, noise: float, what: str) -> None:
+    if strength < 0.08 or strength < 6.0 * noise:
+        raise NoDigitFound(f"No digit found: {what}. Draw or photograph one digit, dark on light or light on dark.")
+
+
+def _mnist_ink(colour: np.ndarray, gray: np.ndarray, steps: list[Step]) -> np.ndarray:
+    """An already MNIST-like digit: fix the polarity and resize to 28x28 without refitting."""
+    background = float(np.median(_border(gray)))
+    ink = np.abs(gray - background)
+    _blank_check(float(ink.max()), 0.0, "the image is one uniform colour")
+    ink = ink / float(ink.max())
+    steps.append(Step("polarity", "White ink on black" + (" (inverted)" if background > 0.5 else ""),
+                      _to_step_image(ink)))
+    height, width = ink.shape
+    if (height, width) != (MNIST_SIDE, MNIST_SIDE):
+        ink = np.clip(_resize(ink, MNIST_SIDE, MNIST_SIDE, Image.Resampling.LANCZOS), 0.0, 1.0)
+    steps.append(Step("centre", "28x28 model input", _to_step_image(ink)))
+    return ink.astype(np.float32)
+
+
+def _canvas_ink(colour: np.ndarray, gray: np.ndarray, steps: list[Step]) -> tuple[np.ndarray, np.ndarray]:
+    """Ink as the colour distance from the flat background: any stroke and background colours work."""
+    background = np.median(_border(colour), axis=0)  # (c,)
+    ink = np.sqrt(np.mean((colour - background) ** 2, axis=-1))
+    strength = float(ink.max())
+    _blank_check(strength, 0.0, "the canvas is empty or one uniform colour")
+    ink = ink / strength
+    inverted = float(_luminance(background[None, None, :])[0, 0]) > float(gray[ink > 0.5].mean())
+    steps.append(Step("polarity", "White ink on black" + (" (inverted)" if inverted else ""),
+                      _to_step_image(ink)))
+    mask = ink > 0.3
+    mask = _drop_specks(mask, ink)
+    if not mask.any():
+        raise NoDigitFound("No digit found: only a few specks are on the canvas. Draw a digit.")
+    ink = np.where(_max_filter(mask, 1), ink, 0.0)
+    steps.append(Step("threshold", "Background removed", _to_step_image(ink)))
+    return ink, mask
+
+
+def _estimate_background(gray: np.ndarray) -> np.ndarray:
+    """The paper's brightness under uneven light, without the ink: a median of a dilated, small copy.
+
+    Dilation (a max filter) removes dark strokes; the median follows shadow edges better than a blur.
+    """
+    height, width = gray.shape
+    factor = max(1, round(max(height, width) / 80))  # about 80 cells on the long side
+    small_w, small_h = max(3, width // factor), max(3, height // factor)
+    small = _resize(gray, small_w, small_h, Image.Resampling.BOX)
+    small = _max_filter(small, 1)
+    small = np.asarray(Image.fromarray(small, mode="F").filter(_median_filter(5)))
+    return _resize(small, width, height, Image.Resampling.BILINEAR)
+
+
+def _median_filter(size: int):
+    from PIL import ImageFilter
+
+    return ImageFilter.MedianFilter(size)
+
+
+def _photo_ink(gray: np.ndarray, steps: list[Step]) -> tuple[np.ndarray, np.ndarray]:
+    """Even out lighting, pick the polarity, threshold with hysteresis above the paper's noise."""
+    background = _estimate_background(gray)
+    relative = (gray - background) / np.maximum(background, 0.05)  # shading multiplies paper and ink alike
+    relative = _box_blur(relative, 1)  # soften grain and JPEG ringing
+    dark, light = np.clip(-relative, 0, None), np.clip(relative, 0, None)
+    deviation = relative - float(np.median(relative))
+    noise = 1.4826 * float(np.median(np.abs(deviation)))
+    inverted = float(dark.max()) >= float(light.max())
+    ink = dark if inverted else light
+    steps.append(Step("polarity", "Lighting evened out, white ink on black" + (" (inverted)" if inverted else ""),
+                      _to_step_image(ink, normalise=True)))
+    strength = float(np.percentile(ink, 99.95))
+    strength = max(strength, float(ink.max()) * 0.5)
+    _blank_check(strength, noise, "the photo shows no marks that stand out from the paper")
+    high = max(6.0 * noise, 0.45 * strength)
+    low = max(3.0 * noise, 0.2 * strength)
+    labels, sizes = label_components(ink > low)
+    strong_labels = np.unique(labels[ink > high])
+    keep = np.zeros(len(sizes), dtype=bool)
+    keep[strong_labels[strong_labels > 0]] = True
+    mask = keep[labels]
+    mask = _drop_specks(mask, ink)
+    if not mask.any():
+        raise NoDigitFound("No digit found: the photo shows only specks. Photograph one digit, filling more of the frame.")
+    ink = np.where(_max_filter(mask, 1), np.clip(ink / strength, 0.0, 1.0), 0.0)
+    steps.append(Step("threshold", "Background removed, specks dropped", _to_step_image(ink)))
+    return ink, mask
+
+
+def _drop_specks(mask: np.ndarray, ink: np.ndarray) -> np.ndarray:
+    """Keep the biggest ink component and the ones near it that are not tiny; drop the rest."""
+    labels, sizes = label_components(mask)
+    if len(sizes) <= 2:
+        return mask
+    mass = np.bincount(labels.ravel(), weights=ink.ravel(), minlength=len(sizes))
+    mass[0] = 0.0
+    largest = int(np.argmax(mass))
+    rows, cols = np.nonzero(labels == largest)
+    top, bottom, left, right = rows.min(), rows.max(), cols.min(), cols.max()
+    extent = max(bottom - top, right - left) + 1
+    # parts of the digit lie within about half a digit of the main stroke (the bar of a 5 or a 4)
+    margin = 0.6 * extent
+    keep = np.zeros(len(sizes), dtype=bool)
+    keep[largest] = True
+    for label in np.nonzero(mass >= 0.08 * mass[largest])[0]:
+        if label == 0 or label == largest:
+            continue
+        r, c = np.nonzero(labels == label)
+        if (r.max() >= top - margin and r.min() <= bottom + margin
+                and c.max() >= left - margin and c.min() <= right + margin):
+            keep[label] = True
+    return keep[labels]
+
+
+def _stroke_width(mask: np.ndarray) -> float:
+    """Mean stroke width in pixels: twice the area over the perimeter."""
+    area = float(mask.sum())
+    inner = mask.copy()
+    inner[1:] &= mask[:-1]
+    inner[:-1] &= mask[1:]
+    inner[:, 1:] &= mask[:, :-1]
+    inner[:, :-1] &= mask[:, 1:]
+    perimeter = max(1.0, area - float(inner.sum()))
+    return 2.0 * area / perimeter
+
+
+def _fit_and_centre(ink: np.ndarray, mask: np.ndarray, steps: list[Step]) -> np.ndarray:
+    """Crop to the ink box, thicken hair-thin strokes, fit into 20x20, centre by mass in 28x28."""
+    rows, cols = np.nonzero(mask)
+    top, bottom, left, right = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
+    box_view = np.stack([ink] * 3, axis=-1)
+    box_view[top:bottom, [left, right - 1]] = (1.0, 0.0, 0.0)
+    box_view[[top, bottom - 1], left:right] = (1.0, 0.0, 0.0)
+    steps.append(Step("ink_box", "Ink bounding box", _to_step_image(_luminance(box_view) * 0.5 + ink * 0.5)))
+    pad = 2
+    crop = ink[max(0, top - pad):bottom + pad, max(0, left - pad):right + pad]
+    crop_mask = mask[max(0, top - pad):bottom + pad, max(0, left - pad):right + pad]
+    extent = max(bottom - top, right - left)
+    width = _stroke_width(crop_mask)
+    if width < MIN_STROKE_RATIO * extent:
+        # thin pen or brush: grow the strokes towards MNIST's proportions before shrinking
+        radius = max(1, round((TARGET_STROKE_RATIO * extent - width) / 2))
+        crop = _max_filter(np.pad(crop, radius), radius)
+    crop = _trim(crop)
+    height, width_px = crop.shape
+    scale = MNIST_BOX / max(height, width_px)
+    size = (max(1, round(width_px * scale)), max(1, round(height * scale)))
+    fitted = np.clip(_resize(crop, *size, Image.Resampling.LANCZOS if scale > 0.5 else Image.Resampling.BOX), 0, None)
+    peak = float(fitted.max())
+    if peak <= 0:
+        raise NoDigitFound("No digit found: the ink is too faint. Draw or write the digit darker.")
+    fitted = np.clip(fitted / peak, 0.0, 1.0)
+    boxed = np.zeros((MNIST_BOX, MNIST_BOX), dtype=np.float32)
+    boxed[(MNIST_BOX - size[1]) // 2:(MNIST_BOX - size[1]) // 2 + size[1],
+          (MNIST_BOX - size[0]) // 2:(MNIST_BOX - size[0]) // 2 + size[0]] = fitted
+    steps.append(Step("fit", "Fitted into 20x20", _to_step_image(boxed)))
+    digit = _place_by_mass(fitted)
+    steps.append(Step("centre", "Centred by mass in 28x28", _to_step_image(digit)))
+    return digit
+
+
+def _trim(image: np.ndarray) -> np.ndarray:
+    rows = np.nonzero(image.max(axis=1) > 0.05)[0]
+    cols = np.nonzero(image.max(axis=0) > 0.05)[0]
+    if len(rows) == 0:
+        return image
+    return image[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+
+
+def _place_by_mass(fitted: np.ndarray) -> np.ndarray:
+    """Paste the fitted digit into 28x28 so its centre of mass lands where MNIST's does."""
+    height, width = fitted.shape
+    total = float(fitted.sum())
+    row_mass = float((fitted.sum(axis=1) * np.arange(height)).sum()) / total
+    col_mass = float((fitted.sum(axis=0) * np.arange(width)).sum()) / total
+    top = int(np.clip(round(MNIST_CENTRE - row_mass), 0, MNIST_SIDE - height))
+    left = int(np.clip(round(MNIST_CENTRE - col_mass), 0, MNIST_SIDE - width))
+    digit = np.zeros((MNIST_SIDE, MNIST_SIDE), dtype=np.float32)
+    digit[top:top + height, left:left + width] = fitted
+    return digit
