@@ -16,6 +16,7 @@ ACCEPTED_FORMATS: tuple[str, ...] = ("PNG", "JPEG", "GIF", "BMP", "WEBP")
 KINDS = ("auto", "canvas", "photo", "mnist")
 
 WORK_SIDE = 800  # larger inputs are shrunk to this longest side first: a digit needs far fewer pixels
+CANVAS_SIDE = 160  # drawings are clean, so they are worked on smaller still (the result is 20x20)
 STEP_SIDE = 140  # longest side of the step images shown in the app
 MNIST_BOX = 20  # MNIST fits each digit into 20x20, keeping its aspect ratio ...
 MNIST_SIDE = 28  # ... and centres it by centre of mass in 28x28
@@ -23,6 +24,7 @@ MNIST_CENTRE = 14.0  # where the centre of mass of MNIST training digits sits (r
 # MNIST strokes are about 2.8 px wide for a 20 px tall digit; thinner ink is thickened towards this.
 TARGET_STROKE_RATIO = 0.12
 MIN_STROKE_RATIO = 0.075
+MIN_INK_PIXELS = 12  # fewer marked pixels than this in a photo is a speck, not a digit
 
 
 class ImageError(ValueError):
@@ -328,11 +330,16 @@ def to_mnist(image: Image.Image | np.ndarray, kind: str = "auto") -> Preprocesse
             f"The image is only {width}x{height} pixels; a digit needs at least {MIN_SIDE}x{MIN_SIDE}."
         )
     had_transparency = alpha is not None and float(alpha.min()) < 0.99
+    if had_transparency and kind in ("auto", "canvas"):
+        kind = "canvas"  # only drawings come with transparency; shrink before the float work
+        colour, alpha = _shrink(colour, CANVAS_SIDE), _shrink(alpha[..., None], CANVAS_SIDE)[..., 0]
     colour = _flatten_alpha(colour, alpha, empty_message=(
         "The canvas is empty (fully transparent). Draw a digit first."))
-    colour = _shrink(colour)
+    colour = _shrink(colour, WORK_SIDE)
     if kind == "auto":
         kind = _decide_kind(colour, had_transparency)
+    if kind == "canvas":
+        colour = _shrink(colour, CANVAS_SIDE)
     steps: list[Step] = []
     gray = _luminance(colour)
     steps.append(Step("grayscale", "Grayscale", _to_step_image(gray)))
@@ -380,10 +387,10 @@ def _input_arrays(image: Image.Image | np.ndarray) -> tuple[np.ndarray, np.ndarr
     return values, None
 
 
-def _shrink(colour: np.ndarray) -> np.ndarray:
-    """Area-average very large inputs down to WORK_SIDE on the longest side."""
+def _shrink(colour: np.ndarray, side: int) -> np.ndarray:
+    """Area-average (h, w, c) inputs larger than `side` on their longest side down to it."""
     height, width = colour.shape[:2]
-    scale = WORK_SIDE / max(height, width)
+    scale = side / max(height, width)
     if scale >= 1.0:
         return colour
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
@@ -415,8 +422,9 @@ def _decide_kind(colour: np.ndarray, had_transparency: bool) -> str:
     return "canvas" if flat > 0.5 else "photo"
 
 
-def _blank_check(strength: float, noise: float, what: str) -> None:
-    if strength < 0.08 or strength < 6.0 * noise:
+def _blank_check(strength: float, signal_to_noise: float, what: str) -> None:
+    """Refuse ink that is too faint in absolute terms or against the noise (in units of sigma)."""
+    if strength < 0.08 or signal_to_noise < 6.0:
         raise NoDigitFound(f"No digit found: {what}. Draw or photograph one digit, dark on light or light on dark.")
 
 
@@ -424,7 +432,7 @@ def _mnist_ink(colour: np.ndarray, gray: np.ndarray, steps: list[Step]) -> np.nd
     """An already MNIST-like digit: fix the polarity and resize to 28x28 without refitting."""
     background = float(np.median(_border(gray)))
     ink = np.abs(gray - background)
-    _blank_check(float(ink.max()), 0.0, "the image is one uniform colour")
+    _blank_check(float(ink.max()), np.inf, "the image is one uniform colour")
     ink = ink / float(ink.max())
     steps.append(Step("polarity", "White ink on black" + (" (inverted)" if background > 0.5 else ""),
                       _to_step_image(ink)))
@@ -440,7 +448,7 @@ def _canvas_ink(colour: np.ndarray, gray: np.ndarray, steps: list[Step]) -> tupl
     background = np.median(_border(colour), axis=0)  # (c,)
     ink = np.sqrt(np.mean((colour - background) ** 2, axis=-1))
     strength = float(ink.max())
-    _blank_check(strength, 0.0, "the canvas is empty or one uniform colour")
+    _blank_check(strength, np.inf, "the canvas is empty or one uniform colour")
     ink = ink / strength
     inverted = float(_luminance(background[None, None, :])[0, 0]) > float(gray[ink > 0.5].mean())
     steps.append(Step("polarity", "White ink on black" + (" (inverted)" if inverted else ""),
@@ -475,33 +483,100 @@ def _median_filter(size: int):
 
 
 def _photo_ink(gray: np.ndarray, steps: list[Step]) -> tuple[np.ndarray, np.ndarray]:
-    """Even out lighting, pick the polarity, threshold with hysteresis above the paper's noise."""
-    background = _estimate_background(gray)
-    relative = (gray - background) / np.maximum(background, 0.05)  # shading multiplies paper and ink alike
-    relative = _box_blur(relative, 1)  # soften grain and JPEG ringing
-    dark, light = np.clip(-relative, 0, None), np.clip(relative, 0, None)
-    deviation = relative - float(np.median(relative))
-    noise = 1.4826 * float(np.median(np.abs(deviation)))
-    inverted = float(dark.max()) >= float(light.max())
-    ink = dark if inverted else light
+    """Even out lighting and shadows, pick the polarity, threshold with hysteresis above the paper's noise.
+
+    A first pass against a smooth background estimate finds the polarity and the stroke width.
+    The second pass uses a morphological closing (an opening for light ink) as the background: it
+    fills dark strokes up to a few widths wide but keeps shadow edges, so they leave no false ink.
+    """
+    ink, noise, inverted = _relative_ink(gray, _estimate_background(gray), None)
+    strength = _strength(ink)
+    _blank_check(strength, _strength(ink / noise), "the photo shows no marks that stand out from the paper")
+    first_mask = _hysteresis(ink, noise, strength)
+    width = _stroke_width(first_mask) if first_mask.any() else 3.0
+    background = _morphological_background(gray, radius=max(3, round(1.5 * width)), dark_ink=inverted)
+    ink, noise, _ = _relative_ink(gray, background, inverted)
     steps.append(Step("polarity", "Lighting evened out, white ink on black" + (" (inverted)" if inverted else ""),
                       _to_step_image(ink, normalise=True)))
-    strength = float(np.percentile(ink, 99.95))
-    strength = max(strength, float(ink.max()) * 0.5)
-    _blank_check(strength, noise, "the photo shows no marks that stand out from the paper")
-    high = max(6.0 * noise, 0.45 * strength)
-    low = max(3.0 * noise, 0.2 * strength)
-    labels, sizes = label_components(ink > low)
-    strong_labels = np.unique(labels[ink > high])
-    keep = np.zeros(len(sizes), dtype=bool)
-    keep[strong_labels[strong_labels > 0]] = True
-    mask = keep[labels]
+    strength = _strength(ink)
+    _blank_check(strength, _strength(ink / noise), "the photo shows no marks that stand out from the paper")
+    mask = _hysteresis(ink, noise, strength, drop_border=True)
     mask = _drop_specks(mask, ink)
-    if not mask.any():
+    if mask.sum() < MIN_INK_PIXELS:
         raise NoDigitFound("No digit found: the photo shows only specks. Photograph one digit, filling more of the frame.")
     ink = np.where(_max_filter(mask, 1), np.clip(ink / strength, 0.0, 1.0), 0.0)
     steps.append(Step("threshold", "Background removed, specks dropped", _to_step_image(ink)))
     return ink, mask
+
+
+def _relative_ink(gray: np.ndarray, background: np.ndarray, inverted: bool | None) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Ink map (white on black), local noise level map and polarity (None: decide) against a background."""
+    relative = (gray - background) / np.maximum(background, 0.05)  # shading multiplies paper and ink alike
+    relative = _box_blur(relative, 1)  # soften grain and JPEG ringing
+    deviation = relative - float(np.median(relative))
+    noise = _noise_map(deviation)
+    dark, light = np.clip(-deviation, 0, None), np.clip(deviation, 0, None)
+    if inverted is None:
+        inverted = float((dark / noise).max()) >= float((light / noise).max())
+    return (dark if inverted else light), noise, inverted
+
+
+def _noise_map(deviation: np.ndarray, cell: int = 16) -> np.ndarray:
+    """Robust local noise (sigma) per pixel: the median absolute deviation in 16x16 cells.
+
+    Noise is not uniform: relative to the paper's brightness it is larger in shadows. The median
+    ignores ink as long as it covers less than half of a cell.
+    """
+    height, width = deviation.shape
+    rows, cols = max(1, height // cell), max(1, width // cell)
+    cropped = np.abs(deviation[:rows * cell, :cols * cell]) if height >= cell and width >= cell else np.abs(deviation)
+    cell_h, cell_w = cropped.shape[0] // rows, cropped.shape[1] // cols
+    blocks = cropped[:rows * cell_h, :cols * cell_w].reshape(rows, cell_h, cols, cell_w).transpose(0, 2, 1, 3)
+    sigma = 1.4826 * np.median(blocks.reshape(rows, cols, -1), axis=-1).astype(np.float32)
+    if rows >= 3 and cols >= 3:
+        sigma = np.asarray(Image.fromarray(sigma, mode="F").filter(_median_filter(3)))
+    floor = max(float(np.median(sigma)) * 0.5, 1e-3)  # clean digital images have almost no noise
+    sigma = np.maximum(sigma, floor)
+    return _resize(sigma, width, height, Image.Resampling.BILINEAR)
+
+
+def _strength(ink: np.ndarray) -> float:
+    """How strong the ink is: a high percentile, but at least half the maximum for tiny digits."""
+    return max(float(np.percentile(ink, 99.95)), float(ink.max()) * 0.5)
+
+
+def _hysteresis(ink: np.ndarray, noise: np.ndarray, strength: float, *, drop_border: bool = False) -> np.ndarray:
+    """Pixels above a low threshold that are connected to pixels above a high one (both above the noise)."""
+    high = np.maximum(6.0 * noise, 0.45 * strength)
+    low = np.maximum(3.0 * noise, 0.2 * strength)
+    labels, sizes = label_components(ink > low)
+    strong_labels = np.unique(labels[ink > high])
+    keep = np.zeros(len(sizes), dtype=bool)
+    keep[strong_labels[strong_labels > 0]] = True
+    if drop_border:
+        # What runs off the picture (the paper's edge, a table) is not the digit, which has paper
+        # around it; drop it unless nothing else is left.
+        touching = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+        inside = keep.copy()
+        inside[touching] = False
+        if inside.any():
+            keep = inside
+    return keep[labels]
+
+
+def _morphological_background(gray: np.ndarray, radius: int, dark_ink: bool) -> np.ndarray:
+    """Closing (dark ink) or opening (light ink) of `gray` with a square of this radius, on a small copy."""
+    height, width = gray.shape
+    factor = max(1, int(np.ceil(radius / 4)))  # keep the filters at most 9 taps wide
+    small = gray if factor == 1 else _resize(gray, max(3, width // factor), max(3, height // factor))
+    small_radius = int(np.ceil(radius / factor)) + (1 if factor > 1 else 0)
+    if dark_ink:
+        closed = -_max_filter(-_max_filter(small, small_radius), small_radius)
+    else:
+        closed = _max_filter(-_max_filter(-small, small_radius), small_radius)
+    if factor == 1:
+        return closed
+    return _resize(closed, width, height, Image.Resampling.BILINEAR)
 
 
 def _drop_specks(mask: np.ndarray, ink: np.ndarray) -> np.ndarray:
