@@ -110,7 +110,8 @@ def render_drawing(digit: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     style = rng.integers(4)
     rgba = np.zeros((280, 280, 4), dtype=np.float32)
     if style == 0:  # white strokes on a transparent canvas (the app's drawing pad)
-        rgba[..., :3], rgba[..., 3] = 1.0, coverage
+        # untouched canvas pixels read back as (0, 0, 0, 0), as a browser's getImageData gives them
+        rgba[..., :3], rgba[..., 3] = (coverage > 0)[..., None] * 1.0, coverage
     elif style == 1:  # black strokes on a transparent canvas
         rgba[..., :3], rgba[..., 3] = 0.0, coverage
     else:  # coloured strokes on an opaque coloured background

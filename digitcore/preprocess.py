@@ -27,6 +27,11 @@ MIN_STROKE_RATIO = 0.075
 MIN_INK_PIXELS = 12  # fewer marked pixels than this in a photo is a speck, not a digit
 
 
+# Pillow only warns between its MAX_IMAGE_PIXELS and twice that; here any such image is refused
+# (MAX_PIXELS is lower still and checked from the header before decoding).
+warnings.filterwarnings("error", category=Image.DecompressionBombWarning)
+
+
 class ImageError(ValueError):
     """An image that cannot be used; str(error) tells a person what to do instead."""
 
@@ -86,7 +91,8 @@ def decode(data: bytes) -> Image.Image:
 
     Checks the byte size, the format and the pixel count (from the header, before decoding), takes
     the first frame of an animation, applies the EXIF orientation, flattens transparency onto a
-    background that contrasts with the ink, and scales 16-bit and float pixels to 8 bits.
+    background that contrasts with the ink, and scales 16-bit and float pixels to 8 bits. Pictures
+    larger than 1600 pixels on a side come back shrunk by a whole factor (JPEGs decode that way).
     """
     if not data:
         raise NotAnImage("The file is empty. Choose an image file (PNG, JPEG, GIF, BMP or WebP).")
@@ -95,50 +101,73 @@ def decode(data: bytes) -> Image.Image:
             f"The file is {len(data) / 2**20:.1f} MB; the limit is {MAX_UPLOAD_BYTES / 2**20:.0f} MB. "
             "Crop the photo around the digit or save it at a lower resolution."
         )
-    with warnings.catch_warnings():
-        # Pillow only warns between MAX_IMAGE_PIXELS and twice that; any warning is a refusal here.
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
-        try:
-            image = Image.open(io.BytesIO(data), formats=None)
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-            raise ImageTooLarge(_too_large_message(None)) from None
-        except Image.UnidentifiedImageError:
-            raise NotAnImage(
-                "This file is not an image Pillow can read (is it a renamed document?). "
-                "Choose a PNG, JPEG, GIF, BMP or WebP image."
-            ) from None
-        except (OSError, SyntaxError, ValueError, EOFError) as error:
-            raise TruncatedImage(f"The image header is damaged ({error}). Save the image again and retry.") from None
-        if image.format not in ACCEPTED_FORMATS:
+    try:
+        # Only the accepted formats' parsers ever see the bytes.
+        image = Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageTooLarge(_too_large_message(None)) from None
+    except Image.UnidentifiedImageError:
+        other = _sniff_other_format(data)
+        if other:
             raise UnsupportedFormat(
-                f"{image.format} images are not accepted. Save the image as PNG or JPEG and retry."
-            )
-        width, height = image.size
-        if width * height > MAX_PIXELS:
-            raise ImageTooLarge(_too_large_message(image.size))
-        if min(width, height) < MIN_SIDE:
-            raise ImageTooSmall(
-                f"The image is only {width}x{height} pixels; a digit needs at least {MIN_SIDE}x{MIN_SIDE}. "
-                "Use a larger picture of the digit."
-            )
-        try:
-            image.seek(0)  # the first frame of an animation
-            image.load()
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-            raise ImageTooLarge(_too_large_message(image.size)) from None
-        except (OSError, SyntaxError, ValueError, EOFError, IndexError) as error:
-            raise TruncatedImage(
-                f"The image data is incomplete or damaged ({error}). Upload the complete file again."
+                f"{other} images are not accepted. Save or export the picture as PNG or JPEG and retry."
             ) from None
+        raise NotAnImage(
+            "This file is not an image (is it a renamed document?). Choose a PNG, JPEG, GIF, BMP or WebP image."
+        ) from None
+    except (OSError, SyntaxError, ValueError, EOFError) as error:
+        raise TruncatedImage(f"The image header is damaged ({error}). Save the image again and retry.") from None
+    width, height = image.size
+    if width * height > MAX_PIXELS:
+        raise ImageTooLarge(_too_large_message(image.size))
+    if min(width, height) < MIN_SIDE:
+        raise ImageTooSmall(
+            f"The image is only {width}x{height} pixels; a digit needs at least {MIN_SIDE}x{MIN_SIDE}. "
+            "Use a larger picture of the digit."
+        )
+    if image.format == "JPEG" and max(width, height) > 2 * WORK_SIDE:
+        # JPEG can decode at 1/2, 1/4 or 1/8 scale directly: a phone photo needs far fewer pixels
+        image.draft(image.mode, (width * WORK_SIDE // max(width, height), height * WORK_SIDE // max(width, height)))
+    try:
+        image.seek(0)  # the first frame of an animation
+        image.load()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageTooLarge(_too_large_message(image.size)) from None
+    except (OSError, SyntaxError, ValueError, EOFError, IndexError) as error:
+        raise TruncatedImage(
+            f"The image data is incomplete or damaged ({error}). Upload the complete file again."
+        ) from None
     try:
         image = ImageOps.exif_transpose(image) or image
     except Exception:  # a broken EXIF block must not cost the picture: keep it unrotated
         pass
+    factor = max(image.size) // (2 * WORK_SIDE)
+    if factor >= 2:  # bound the memory of everything downstream; a digit needs far fewer pixels
+        if image.mode not in ("L", "LA", "RGB", "RGBA", "I", "F"):
+            image = image.convert("RGBA" if "transparency" in image.info else "RGB")
+        image = image.reduce(factor)
+    if image.mode in ("L", "RGB"):
+        return image
     colour, alpha = image_to_array(image)
     flat = _flatten_alpha(colour, alpha, empty_message=(
         "The image is fully transparent: there is nothing to read. Draw or photograph a digit."))
     pixels = np.round(flat * 255).astype(np.uint8)
     return Image.fromarray(pixels[..., 0] if pixels.shape[-1] == 1 else pixels)
+
+
+_OTHER_FORMATS = (
+    (0, b"II*\x00", "TIFF"), (0, b"MM\x00*", "TIFF"), (4, b"ftypheic", "HEIC"), (4, b"ftypheix", "HEIC"),
+    (4, b"ftypmif1", "HEIF"), (4, b"ftypavif", "AVIF"), (0, b"8BPS", "Photoshop"), (0, b"\x00\x00\x01\x00", "ICO"),
+    (0, b"%PDF", "PDF"), (0, b"\x00\x00\x00\x0cjP  ", "JPEG 2000"), (0, b"<svg", "SVG"),
+)
+
+
+def _sniff_other_format(data: bytes) -> str | None:
+    """The name of a known image format outside ACCEPTED_FORMATS, from its first bytes, or None."""
+    for offset, magic, name in _OTHER_FORMATS:
+        if data[offset:offset + len(magic)] == magic:
+            return name
+    return None
 
 
 def _too_large_message(size: tuple[int, int] | None) -> str:
@@ -357,6 +386,11 @@ def to_mnist(image: Image.Image | np.ndarray, kind: str = "auto") -> Preprocesse
 def _input_arrays(image: Image.Image | np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     """Colour (h, w, c) float32 [0, 1] and alpha or None from a Pillow image or an array."""
     if isinstance(image, Image.Image):
+        factor = max(image.size) // WORK_SIDE
+        if factor >= 2:  # shrink huge pictures before they become float arrays
+            if image.mode not in ("L", "LA", "RGB", "RGBA", "I", "F"):
+                image = image.convert("RGBA" if "transparency" in image.info or "A" in image.mode else "RGB")
+            image = image.reduce(factor)
         return image_to_array(image)
     array = np.asarray(image)
     if array.ndim == 3 and array.shape[-1] == 1:

@@ -122,6 +122,7 @@ def _bytes_case(name, drawn_seven):
         "all-black canvas": encode(Image.new("RGBA", (280, 280), (0, 0, 0, 255)), "PNG"),
         "over the byte cap": b"\x89PNG\r\n\x1a\n" + b"\x00" * preprocess.MAX_UPLOAD_BYTES,
         "TIFF (not accepted)": encode(digit, "TIFF"),
+        "iPhone HEIC (not accepted)": b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 200,
         "CMYK JPEG": encode(digit.convert("CMYK"), "JPEG", quality=90),
         "16-bit PNG": encode(sixteen, "PNG"),
         "animated GIF": animated_gif(drawn_seven, 255 - drawn_seven),
@@ -151,7 +152,8 @@ def _palette_png_with_transparent_paper(gray: np.ndarray) -> bytes:
         ("all-white photo", NoDigitFound),  # a sheet of paper with grain and JPEG noise
         ("all-black canvas", NoDigitFound),
         ("over the byte cap", FileTooLarge),
-        ("TIFF (not accepted)", UnsupportedFormat),
+        ("TIFF (not accepted)", UnsupportedFormat),  # a real image, refused by name
+        ("iPhone HEIC (not accepted)", UnsupportedFormat),
         ("CMYK JPEG", None),  # these must work
         ("16-bit PNG", None),
         ("animated GIF", None),  # first frame
@@ -361,3 +363,12 @@ def test_preprocess_does_not_import_tensorflow():
     code = "import sys, digitcore.preprocess; print('tensorflow' in sys.modules, 'streamlit' in sys.modules)"
     output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert output.split() == ["False", "False"]
+
+
+def test_a_big_phone_photo_is_decoded_small_and_read(seven):
+    ink = np.pad(big_digit(seven, height=900, side=2400), ((0, 0), (400, 400)))  # (2400, 3200)
+    data = encode(Image.fromarray(paper_photo(ink, shadow=False)), "JPEG", quality=85)
+    image = preprocess.decode(data)
+    assert max(image.size) <= 2 * preprocess.WORK_SIDE  # decoded at a reduced JPEG scale
+    clean = preprocess.to_mnist(big_digit(seven)).image
+    assert np.corrcoef(clean.ravel(), preprocess.to_mnist(image).image.ravel())[0, 1] > 0.85
