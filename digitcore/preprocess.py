@@ -563,14 +563,18 @@ def _noise_map(deviation: np.ndarray, cell: int = 16) -> np.ndarray:
     """
     height, width = deviation.shape
     rows, cols = max(1, height // cell), max(1, width // cell)
-    cropped = np.abs(deviation[:rows * cell, :cols * cell]) if height >= cell and width >= cell else np.abs(deviation)
+    cropped = deviation[:rows * cell, :cols * cell] if height >= cell and width >= cell else deviation
     cell_h, cell_w = cropped.shape[0] // rows, cropped.shape[1] // cols
     blocks = cropped[:rows * cell_h, :cols * cell_w].reshape(rows, cell_h, cols, cell_w).transpose(0, 2, 1, 3)
-    sigma = 1.4826 * np.median(blocks.reshape(rows, cols, -1), axis=-1).astype(np.float32)
+    blocks = blocks.reshape(rows, cols, -1)
+    # deviation from each cell's own median: a cell inside a thick stroke is as quiet as paper
+    centred = np.abs(blocks - np.median(blocks, axis=-1, keepdims=True))
+    sigma = 1.4826 * np.median(centred, axis=-1).astype(np.float32)
     if rows >= 3 and cols >= 3:
         sigma = np.asarray(Image.fromarray(sigma, mode="F").filter(_median_filter(3)))
-    floor = max(float(np.median(sigma)) * 0.5, 1e-3)  # clean digital images have almost no noise
-    sigma = np.maximum(sigma, floor)
+    typical = float(np.median(sigma))
+    # clean digital images have almost no noise; shadows raise it, but not by more than a few times
+    sigma = np.clip(sigma, max(typical * 0.5, 1e-3), max(typical * 3.0, 1e-3))
     return _resize(sigma, width, height, Image.Resampling.BILINEAR)
 
 
