@@ -7,7 +7,7 @@ import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image, ImageFilter, ImageOps
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # 10 MB: a phone photo is 2-6 MB
 MAX_PIXELS = 40_000_000  # about 7300x5500; checked from the header, before any decoding
@@ -506,14 +506,8 @@ def _estimate_background(gray: np.ndarray) -> np.ndarray:
     small_w, small_h = max(3, width // factor), max(3, height // factor)
     small = _resize(gray, small_w, small_h, Image.Resampling.BOX)
     small = _max_filter(small, 1)
-    small = np.asarray(Image.fromarray(small, mode="F").filter(_median_filter(5)))
+    small = np.asarray(Image.fromarray(small, mode="F").filter(ImageFilter.MedianFilter(5)))
     return _resize(small, width, height, Image.Resampling.BILINEAR)
-
-
-def _median_filter(size: int):
-    from PIL import ImageFilter
-
-    return ImageFilter.MedianFilter(size)
 
 
 def _photo_ink(gray: np.ndarray, steps: list[Step]) -> tuple[np.ndarray, np.ndarray]:
@@ -571,7 +565,7 @@ def _noise_map(deviation: np.ndarray, cell: int = 16) -> np.ndarray:
     centred = np.abs(blocks - np.median(blocks, axis=-1, keepdims=True))
     sigma = 1.4826 * np.median(centred, axis=-1).astype(np.float32)
     if rows >= 3 and cols >= 3:
-        sigma = np.asarray(Image.fromarray(sigma, mode="F").filter(_median_filter(3)))
+        sigma = np.asarray(Image.fromarray(sigma, mode="F").filter(ImageFilter.MedianFilter(3)))
     typical = float(np.median(sigma))
     # clean digital images have almost no noise; shadows raise it, but not by more than a few times
     sigma = np.clip(sigma, max(typical * 0.5, 1e-3), max(typical * 3.0, 1e-3))
@@ -658,10 +652,10 @@ def _fit_and_centre(ink: np.ndarray, mask: np.ndarray, steps: list[Step]) -> np.
     """Crop to the ink box, thicken hair-thin strokes, fit into 20x20, centre by mass in 28x28."""
     rows, cols = np.nonzero(mask)
     top, bottom, left, right = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
-    box_view = np.stack([ink] * 3, axis=-1)
-    box_view[top:bottom, [left, right - 1]] = (1.0, 0.0, 0.0)
-    box_view[[top, bottom - 1], left:right] = (1.0, 0.0, 0.0)
-    steps.append(Step("ink_box", "Ink bounding box", _to_step_image(_luminance(box_view) * 0.5 + ink * 0.5)))
+    box_view = ink.copy()  # the ink with its box drawn in mid-gray
+    box_view[top:bottom, [left, right - 1]] = np.maximum(box_view[top:bottom, [left, right - 1]], 0.5)
+    box_view[[top, bottom - 1], left:right] = np.maximum(box_view[[top, bottom - 1], left:right], 0.5)
+    steps.append(Step("ink_box", "Ink bounding box", _to_step_image(box_view)))
     pad = 2
     crop = ink[max(0, top - pad):bottom + pad, max(0, left - pad):right + pad]
     crop_mask = mask[max(0, top - pad):bottom + pad, max(0, left - pad):right + pad]
