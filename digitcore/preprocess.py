@@ -16,7 +16,7 @@ ACCEPTED_FORMATS: tuple[str, ...] = ("PNG", "JPEG", "GIF", "BMP", "WEBP")
 KINDS = ("auto", "canvas", "photo", "mnist")
 
 WORK_SIDE = 800  # larger inputs are shrunk to this longest side first: a digit needs far fewer pixels
-CANVAS_SIDE = 160  # drawings are clean, so they are worked on smaller still (the result is 20x20)
+CANVAS_SIDE = 140  # drawings from the drawing pad are clean: worked on at this size (the result is 20x20)
 STEP_SIDE = 140  # longest side of the step images shown in the app
 MNIST_BOX = 20  # MNIST fits each digit into 20x20, keeping its aspect ratio ...
 MNIST_SIDE = 28  # ... and centres it by centre of mass in 28x28
@@ -352,6 +352,7 @@ def to_mnist(image: Image.Image | np.ndarray, kind: str = "auto") -> Preprocesse
     """
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}.")
+    image = _shrink_canvas_rgba(image, kind)
     colour, alpha = _input_arrays(image)
     height, width = colour.shape[:2]
     if min(height, width) < MIN_SIDE:
@@ -359,16 +360,11 @@ def to_mnist(image: Image.Image | np.ndarray, kind: str = "auto") -> Preprocesse
             f"The image is only {width}x{height} pixels; a digit needs at least {MIN_SIDE}x{MIN_SIDE}."
         )
     had_transparency = alpha is not None and float(alpha.min()) < 0.99
-    if had_transparency and kind in ("auto", "canvas"):
-        kind = "canvas"  # only drawings come with transparency; shrink before the float work
-        colour, alpha = _shrink(colour, CANVAS_SIDE), _shrink(alpha[..., None], CANVAS_SIDE)[..., 0]
     colour = _flatten_alpha(colour, alpha, empty_message=(
         "The canvas is empty (fully transparent). Draw a digit first."))
     colour = _shrink(colour, WORK_SIDE)
     if kind == "auto":
         kind = _decide_kind(colour, had_transparency)
-    if kind == "canvas":
-        colour = _shrink(colour, CANVAS_SIDE)
     steps: list[Step] = []
     gray = _luminance(colour)
     steps.append(Step("grayscale", "Grayscale", _to_step_image(gray)))
@@ -381,6 +377,21 @@ def to_mnist(image: Image.Image | np.ndarray, kind: str = "auto") -> Preprocesse
         ink, mask = _photo_ink(gray, steps)
     digit = _fit_and_centre(ink, mask, steps)
     return Preprocessed(image=digit, steps=steps, kind=kind)
+
+
+def _shrink_canvas_rgba(image, kind: str):
+    """A uint8 RGBA array (what the drawing pad returns) shrunk to CANVAS_SIDE in one Pillow call.
+
+    This is the fast path for drawing (a photo belongs in a Pillow image, not an RGBA array).
+    Pillow resizes RGBA with premultiplied alpha, so the colour of transparent pixels cannot bleed in.
+    """
+    if (not isinstance(image, np.ndarray) or image.dtype != np.uint8 or image.ndim != 3 or image.shape[-1] != 4
+            or kind not in ("auto", "canvas") or max(image.shape[:2]) <= CANVAS_SIDE or min(image.shape[:2]) < MIN_SIDE):
+        return image
+    height, width = image.shape[:2]
+    scale = CANVAS_SIDE / max(height, width)
+    size = (max(MIN_SIDE, round(width * scale)), max(MIN_SIDE, round(height * scale)))
+    return np.asarray(Image.fromarray(image, mode="RGBA").resize(size, Image.Resampling.BOX))
 
 
 def _input_arrays(image: Image.Image | np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
