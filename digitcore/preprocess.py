@@ -133,9 +133,10 @@ def decode(data: bytes) -> Image.Image:
         image.load()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ImageTooLarge(_too_large_message(image.size)) from None
-    except (OSError, SyntaxError, ValueError, EOFError, IndexError) as error:
+    except Exception as error:  # any parser failure on untrusted bytes means a damaged file
         raise TruncatedImage(
-            f"The image data is incomplete or damaged ({error}). Upload the complete file again."
+            f"The image data is incomplete or damaged ({type(error).__name__}: {str(error)[:120]}). "
+            "Upload the complete file again."
         ) from None
     try:
         image = ImageOps.exif_transpose(image) or image

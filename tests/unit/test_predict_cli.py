@@ -94,6 +94,7 @@ def test_predict_files_in_process_honours_kind(tmp_path, models_dir, mnist, kind
 
     model = registry.load(None, models_dir)
     cases = _files(tmp_path, mnist)
-    results = list(inference.predict_files(model, [tmp_path / "seven.png", tmp_path / "notes.png"], kind=kind))
+    paths = [tmp_path / "seven.png", tmp_path / "notes.png", tmp_path]  # an image, a text file, a folder
+    results = list(inference.predict_files(model, paths, kind=kind))
     assert results[0]["digit"] == dict(cases)["seven.png"]
-    assert "error" in results[1]
+    assert "error" in results[1] and "folder" in results[2]["error"]

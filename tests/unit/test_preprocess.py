@@ -372,3 +372,20 @@ def test_a_big_phone_photo_is_decoded_small_and_read(seven):
     assert max(image.size) <= 2 * preprocess.WORK_SIDE  # decoded at a reduced JPEG scale
     clean = preprocess.to_mnist(big_digit(seven)).image
     assert np.corrcoef(clean.ravel(), preprocess.to_mnist(image).image.ravel())[0, 1] > 0.85
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG", "GIF", "BMP", "WEBP"])
+def test_damaged_files_give_image_errors_only(drawn_seven, fmt):
+    """Random byte damage to a valid file: decode and to_mnist either work or raise ImageError, nothing else."""
+    original = encode(Image.fromarray(drawn_seven).resize((64, 64)), fmt)
+    rng = np.random.default_rng(0)
+    for _ in range(150):
+        damaged = bytearray(original)
+        for position in rng.integers(0, len(damaged), size=int(rng.integers(1, 8))):
+            damaged[position] = int(rng.integers(0, 256))
+        if rng.random() < 0.3:
+            damaged = damaged[: int(rng.integers(1, len(damaged)))]
+        try:
+            preprocess.to_mnist(preprocess.decode(bytes(damaged)))
+        except preprocess.ImageError:
+            pass
