@@ -197,7 +197,11 @@ def evaluate(model, images: list, labels: np.ndarray, prepare) -> dict:
             failures += 1
     probabilities = inference.predict(model, np.stack(inputs))
     predicted = probabilities.argmax(axis=1)
+    sure = probabilities.max(axis=1) >= inference.UNSURE_THRESHOLD
     return {"accuracy": round(float(np.mean(predicted == labels)), 4), "rejected": failures,
+            "unsure_rate": round(float(np.mean(~sure)), 4),
+            "accuracy_when_sure": round(float(np.mean(predicted[sure] == labels[sure])), 4) if sure.any() else None,
+            "accuracy_when_unsure": round(float(np.mean(predicted[~sure] == labels[~sure])), 4) if (~sure).any() else None,
             "per_class_accuracy": [round(float(np.mean(predicted[labels == d] == d)), 3) for d in range(10)]}
 
 
