@@ -24,7 +24,8 @@ MNIST_CENTRE = 14.0  # where the centre of mass of MNIST training digits sits (r
 # MNIST strokes are about 2.8 px wide for a 20 px tall digit; thinner ink is thickened towards this.
 TARGET_STROKE_RATIO = 0.12
 MIN_STROKE_RATIO = 0.075
-MIN_INK_PIXELS = 12  # fewer marked pixels than this in a photo is a speck, not a digit
+MIN_INK_PIXELS = 12  # fewer marked pixels than this is a speck, not a digit
+DOT_RATIO = 2.5  # ink no longer than this many stroke widths is a dot or a blob (a 0 is about 4)
 
 
 # Pillow only warns between its MAX_IMAGE_PIXELS and twice that; here any such image is refused
@@ -673,6 +674,8 @@ def _fit_and_centre(ink: np.ndarray, mask: np.ndarray, steps: list[Step]) -> np.
     crop_mask = mask[max(0, top - pad):bottom + pad, max(0, left - pad):right + pad]
     extent = max(bottom - top, right - left)
     width = _stroke_width(crop_mask)
+    if extent < DOT_RATIO * width or mask.sum() < MIN_INK_PIXELS:
+        raise NoDigitFound("No digit found: there is only a dot or a blob. Draw or write a whole digit.")
     if width < MIN_STROKE_RATIO * extent:
         # thin pen or brush: grow the strokes towards MNIST's proportions before shrinking
         radius = max(1, round((TARGET_STROKE_RATIO * extent - width) / 2))

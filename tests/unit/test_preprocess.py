@@ -3,6 +3,7 @@
 import io
 import struct
 import zlib
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -312,6 +313,8 @@ def test_specks_far_from_the_digit_are_dropped(seven, where):
         (paper_photo(np.zeros((480, 640), dtype=np.float32)), "auto"),
         (np.full((28, 28), 0.3, dtype=np.float32), "mnist"),  # uniform gray
         (np.pad(np.ones((1, 1)), 139).astype(np.float32) * 0.04, "canvas"),  # one faint dot
+        (as_rgba(np.pad(np.ones((20, 20), np.float32), 130)), "auto"),  # one click of a thick brush
+        (paper_photo(np.pad(np.ones((6, 6), np.float32), ((200, 274), (300, 334)))), "auto"),  # a pen dot on paper
     ],
 )
 def test_blank_input_raises_no_digit_found(image, kind):
@@ -361,7 +364,9 @@ def test_preprocess_does_not_import_tensorflow():
     import sys
 
     code = "import sys, digitcore.preprocess; print('tensorflow' in sys.modules, 'streamlit' in sys.modules)"
-    output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    project = Path(preprocess.__file__).resolve().parents[1]
+    output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                            cwd=project).stdout
     assert output.split() == ["False", "False"]
 
 
