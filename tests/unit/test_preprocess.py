@@ -394,3 +394,18 @@ def test_damaged_files_give_image_errors_only(drawn_seven, fmt):
             preprocess.to_mnist(preprocess.decode(bytes(damaged)))
         except preprocess.ImageError:
             pass
+
+
+@pytest.mark.parametrize(
+    "stroke",
+    [
+        (255, 255, 255),  # white strokes on transparency would vanish on white: composited on black
+        (0, 0, 0),  # black strokes on transparency: composited on white
+        (40, 60, 200),  # blue strokes
+    ],
+)
+def test_transparent_png_drawings_keep_their_ink(seven, stroke):
+    ink = big_digit(seven)
+    data = encode(Image.fromarray(as_rgba(ink, stroke=stroke)), "PNG")
+    decoded = preprocess.decode(data)
+    assert np.abs(preprocess.to_mnist(decoded).image - preprocess.to_mnist(ink).image).mean() < 0.02
