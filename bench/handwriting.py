@@ -159,7 +159,7 @@ def render_photo(digit: np.ndarray, rng: np.random.Generator) -> bytes:
         through = np.array([rng.uniform(0.2, 0.8) * width, rng.uniform(0.2, 0.8) * height])
         side = (xs - through[0]) * np.cos(angle) + (ys - through[1]) * np.sin(angle)
         softness = rng.uniform(3, 40)
-        light *= 1 - rng.uniform(0.25, 0.55) / (1 + np.exp(-side / softness))
+        light *= 1 - rng.uniform(0.25, 0.55) * 0.5 * (1 + np.tanh(side / (2 * softness)))  # a logistic edge
     photo = surface * light[..., None]
     image = Image.fromarray(np.clip(photo * 255, 0, 255).astype(np.uint8))
     image = image.filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 1.2)))

@@ -61,7 +61,8 @@ def main(argv: list[str] | None = None) -> int:
         t1 = time.perf_counter()
         probabilities = inference.predict(model, prepared.image)
         t2 = time.perf_counter()
-        assert probabilities.shape == (1, 10)  # noqa: S101 (a bench sanity check, not input validation)
+        if probabilities.shape != (1, 10):
+            raise RuntimeError(f"expected ten probabilities, got shape {probabilities.shape}")
         total.append(t2 - t0)
         prepare.append(t1 - t0)
         model_only.append(t2 - t1)
