@@ -225,19 +225,24 @@ def _conv_bn_relu(x, filters: int, kernel_size: int, *, padding: str = "same"):
 def build_digitnet() -> keras.Model:
     """Our own CNN, built for accuracy per CPU second.
 
-    The first convolution runs at full 28x28 resolution, so it is a single cheap 5x5 layer
-    without BatchNorm; the expensive work happens at 14x14 and 7x7 where it costs a quarter and a
-    sixteenth as much. BatchNorm lets the one-cycle schedule use a high learning rate.
+    Only one cheap 5x5 convolution runs at full 28x28 resolution; the rest works at 14x14 and 7x7,
+    where a convolution costs a quarter and a sixteenth as much. BatchNorm after each pooling
+    (cheap there) lets the one-cycle schedule use a high learning rate; the dense head is small.
     """
     inputs = _inputs()
     x = layers.Conv2D(32, 5, padding="same", activation="relu")(inputs)  # (28, 28, 32)
     x = layers.MaxPooling2D()(x)  # (14, 14, 32)
-    x = _conv_bn_relu(x, 64, 3)  # (14, 14, 64)
-    x = _conv_bn_relu(x, 64, 3)  # (14, 14, 64)
+    x = layers.BatchNormalization()(x)
+    x = layers.Conv2D(64, 3, padding="same", activation="relu")(x)  # (14, 14, 64)
     x = layers.MaxPooling2D()(x)  # (7, 7, 64)
-    x = _conv_bn_relu(x, 128, 3, padding="valid")  # (5, 5, 128)
+    x = layers.BatchNormalization()(x)
+    x = layers.Conv2D(96, 3, padding="same", activation="relu")(x)  # (7, 7, 96)
+    x = layers.MaxPooling2D()(x)  # (3, 3, 96)
+    x = layers.BatchNormalization()(x)
     x = layers.Flatten()(x)
-    x = layers.Dropout(0.3)(x)
+    x = layers.Dropout(0.2)(x)
+    x = layers.Dense(192, activation="relu")(x)
+    x = layers.Dropout(0.2)(x)
     return _model(inputs, x, "digitnet")
 
 
@@ -255,7 +260,7 @@ PRESETS: dict[str, Preset] = {
             None, None,
             "Our own: cheap full-resolution stem, BatchNorm at 14x14 and 7x7, one-cycle Adam, "
             "augmentation with rotation, shift, zoom and stroke thickness.",
-            fast_recipe=Recipe(epochs=6, batch_size=128, learning_rate=5e-3, schedule="one_cycle",
+            fast_recipe=Recipe(epochs=2, batch_size=128, learning_rate=5e-3, schedule="one_cycle",
                                validation_split=0.0),
         ),
         Preset(
