@@ -249,6 +249,10 @@ def train(
 
     with distribution_strategy().scope():
         model = preset.build()
+        if recipe.batchnorm_momentum is not None:
+            for layer in model.layers:
+                if isinstance(layer, keras.layers.BatchNormalization):
+                    layer.momentum = recipe.batchnorm_momentum
         augment = augmentation_layers(recipe.augmentation, seed)
         # The augmentation layers wrap the model only for fitting; the saved model is `model`.
         fit_model = keras.Sequential([augment, model]) if augment is not None else model
