@@ -1,12 +1,15 @@
-"""Background training jobs: one at a time per process, run in a thread, readable from any session."""
+"""Background training jobs: one at a time per server, each in its own process, readable from any session."""
 
 from __future__ import annotations
 
 import copy
 import itertools
 import logging
+import multiprocessing
+import queue
 import threading
 import time
+import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
@@ -76,7 +79,7 @@ class _Job:
     name: str
     recipe: Recipe
     limit: int | None
-    stop: threading.Event = field(default_factory=threading.Event)  # what training.StopSignal wraps
+    stop: object  # a multiprocessing Event shared with the training process
     state: str = "starting"
     history: list[dict] = field(default_factory=list)
     batch: dict | None = None
@@ -84,36 +87,70 @@ class _Job:
     error: str | None = None
     started_at: float = field(default_factory=time.time)
     finished_at: float | None = None
-    thread: threading.Thread | None = None
+    monitor: threading.Thread | None = None
+
+
+class _StopFlag:
+    """training.StopSignal's interface over a multiprocessing Event."""
+
+    def __init__(self, event) -> None:
+        self._event = event
+
+    def set(self) -> None:
+        self._event.set()
+
+    def is_set(self) -> bool:
+        return self._event.is_set()
+
+
+def _train_in_child(preset: str, recipe, seed: int, limit: int | None, name: str, models_directory: str,
+                    events, stop) -> None:
+    """The training process: run train_and_save and send every event, then one final message."""
+    from digitcore import import_tensorflow_quietly
+
+    import_tensorflow_quietly()
+    from digitcore import training
+    from digitcore.architectures import get_preset
+
+    try:
+        result = training.train_and_save(
+            get_preset(preset), recipe=recipe, seed=seed, limit=limit, name=name, command=f"app: train {preset}",
+            listener=events.put, stop=_StopFlag(stop), models_directory=Path(models_directory),
+        )
+        events.put({"event": "_final", "result": result})
+    except training.TrainingDiverged as diverged:
+        events.put({"event": "_failed", "message": str(diverged)})
+    except Exception:  # the server log gets the traceback, the page a sentence
+        events.put({"event": "_failed", "message": None, "details": traceback.format_exc()})
 
 
 class JobManager:
-    """Runs at most one training job at a time in a background thread.
+    """Runs at most one training job at a time, each in a child process of the server.
 
-    The thread never touches any UI: it only updates this object under a lock, so every visitor's
-    page can read a snapshot whenever it likes, and a rerun, a page switch or a closed tab leaves
-    the job running. One manager per process (the app keeps it in st.cache_resource).
+    A process, not a thread: Streamlit calls keras.backend.clear_session() after every script
+    run, which resets Keras's global state in every thread of the server (layer names collide
+    mid-build), and a process also keeps training off the server's GIL. A monitor thread turns
+    the child's events into this object's state under a lock, so every visitor's page can read a
+    snapshot whenever it likes; a rerun, a page switch or a closed tab leaves the job running.
+    One manager per server (the app keeps it in st.cache_resource).
     """
 
-    def __init__(self, models_directory: Path | str | None = None,
-                 mnist_loader: Callable[[], object] | None = None) -> None:
+    def __init__(self, models_directory: Path | str | None = None) -> None:
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
         self._current: _Job | None = None
         self._models_directory = Path(models_directory) if models_directory is not None else None
-        self._mnist_loader = mnist_loader
-        self.on_finish: list[Callable[[JobSnapshot], None]] = []  # called in the job's thread
+        # spawn, not fork: forking a process that already runs TensorFlow's threads can deadlock
+        self._context = multiprocessing.get_context("spawn")
+        self.on_finish: list[Callable[[JobSnapshot], None]] = []  # called in the monitor thread
 
     @property
     def models_directory(self) -> Path:
         return self._models_directory or registry.models_dir()
 
     def start(self, preset: str, *, name: str, recipe: Recipe | None = None, limit: int | None = None,
-              seed: int = 0, mnist=None) -> JobSnapshot:
+              seed: int = 0) -> JobSnapshot:
         """Start training `preset` in the background, saving it as `name` in the models folder.
-
-        `mnist` (a data.Mnist already in memory) saves loading the digits again; without it the
-        manager's loader, or data.load_mnist, is used.
 
         Raises JobBusy when a job is already running, ValueError for a bad preset, recipe, subset
         size or name (including a name already taken: a visitor must never overwrite a model).
@@ -133,10 +170,17 @@ class JobManager:
                 running = self._current
                 raise JobBusy(f"'{running.name}' ({running.preset}) is training right now; "
                               "one training job runs at a time. Watch it here or wait for it to finish.")
-            job = _Job(next(self._ids), chosen.name, name, recipe, limit)
+            job = _Job(next(self._ids), chosen.name, name, recipe, limit, stop=self._context.Event())
+            events = self._context.Queue()
+            process = self._context.Process(
+                target=_train_in_child, name=f"train-{name}", daemon=True,
+                args=(chosen.name, recipe, seed, limit, name, str(self.models_directory), events, job.stop),
+            )
+            process.start()
+            job.monitor = threading.Thread(target=self._monitor, args=(job, process, events),
+                                           name=f"monitor-{name}", daemon=True)
+            job.monitor.start()
             self._current = job
-            job.thread = threading.Thread(target=self._run, args=(job, seed, mnist), name=f"train-{name}", daemon=True)
-            job.thread.start()
             return self._snapshot(job)
 
     def stop(self) -> bool:
@@ -150,16 +194,16 @@ class JobManager:
             return True
 
     def snapshot(self) -> JobSnapshot | None:
-        """The current (or last) job, or None when no job ever ran in this process."""
+        """The current (or last) job, or None when no job ever ran in this server."""
         with self._lock:
             return self._snapshot(self._current) if self._current else None
 
     def wait(self, timeout: float | None = None) -> JobSnapshot | None:
-        """Block until the current job's thread ends (for scripts and tests)."""
+        """Block until the current job has ended (for scripts and tests)."""
         with self._lock:
-            thread = self._current.thread if self._current else None
-        if thread is not None:
-            thread.join(timeout)
+            monitor = self._current.monitor if self._current else None
+        if monitor is not None:
+            monitor.join(timeout)
         return self.snapshot()
 
     def _snapshot(self, job: _Job) -> JobSnapshot:
@@ -170,7 +214,7 @@ class JobManager:
             error=job.error, started_at=job.started_at, finished_at=job.finished_at,
         )
 
-    def _listen(self, job: _Job, event: dict) -> None:
+    def _apply(self, job: _Job, event: dict) -> None:
         with self._lock:
             if event["event"] == "train_begin" and job.state == "starting":
                 job.state = "running"
@@ -179,27 +223,37 @@ class JobManager:
             elif event["event"] == "epoch":
                 job.history.append(dict(event))
 
-    def _run(self, job: _Job, seed: int, mnist) -> None:
-        from digitcore import training
-        from digitcore.architectures import get_preset
-
-        try:
-            if mnist is None and self._mnist_loader is not None:
-                mnist = self._mnist_loader()
-            result = training.train_and_save(
-                get_preset(job.preset), recipe=job.recipe, seed=seed, limit=job.limit, name=job.name,
-                command=f"app: train {job.preset}", listener=lambda event: self._listen(job, event),
-                stop=job.stop, models_directory=self.models_directory, mnist=mnist,
-            )
-            state, error = ("done" if result["event"] == "done" else "stopped"), None
-            if result["event"] == "done" and result.get("stopped"):
-                state = "stopped"  # stopped mid-run, but the finished epochs were saved
-        except training.TrainingDiverged as diverged:
-            result, state, error = None, "failed", str(diverged)
-        except Exception:  # the thread must always end in a final state that pages can show
-            log.exception("Training job %s (%s) failed", job.name, job.preset)
-            result, state = None, "failed"
-            error = "Training failed because of an internal error; the details are in the server log."
+    def _monitor(self, job: _Job, process, events) -> None:
+        """Follow the child's events until its final message, or notice that it died."""
+        result, error = None, None
+        while True:
+            try:
+                event = events.get(timeout=0.5)
+            except queue.Empty:
+                if process.is_alive():
+                    continue
+                process.join()
+                log.error("Training job %s (%s): the process ended without a result (exit code %s)",
+                          job.name, job.preset, process.exitcode)
+                error = "The training process ended unexpectedly; the details are in the server log."
+                break
+            if event["event"] == "_final":
+                result = event["result"]
+                break
+            if event["event"] == "_failed":
+                if event.get("details"):
+                    log.error("Training job %s (%s) failed:\n%s", job.name, job.preset, event["details"])
+                error = event["message"] or ("Training failed because of an internal error; "
+                                             "the details are in the server log.")
+                break
+            self._apply(job, event)
+        process.join(timeout=30)
+        if error is not None:
+            state = "failed"
+        elif result["event"] == "done" and not result.get("stopped"):
+            state = "done"
+        else:
+            state = "stopped"  # before the first epoch ended (nothing saved) or later (finished epochs saved)
         with self._lock:
             job.result, job.state, job.error, job.finished_at = result, state, error, time.time()
             snapshot = self._snapshot(job)

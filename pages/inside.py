@@ -17,7 +17,7 @@ def choose_digit() -> tuple[np.ndarray, str]:
     source = st.radio("Digit", options, horizontal=True, key="inside_source",
                       help="Draw or upload a digit on the Try it page to look at your own.")
     if source == FROM_TRY_IT and current is not None:
-        return current["image"], f"the digit you {current['source']} on Try it"
+        return current["image"], f"the digit {current['source']} on Try it"
     digits = common.mnist()
     index = st.number_input("Test digit number", min_value=0, max_value=len(digits.x_test) - 1, value=0, step=1,
                             key="inside_index")

@@ -64,15 +64,16 @@ def recipe_panel(preset_name: str):
     return overrides, int(limit), name.strip()
 
 
-def _start(preset_name: str, overrides: dict, limit: int, name: str) -> None:
-    """Train button callback: start the job, or keep a sentence saying why not."""
+def _start(preset_name: str, overrides: dict, limit: int, name: str) -> bool:
+    """Start the job, or keep a sentence saying why not; True when it started."""
     try:
         recipe = PRESETS[preset_name].recipe.with_overrides(**overrides)
-        common.job_manager().start(preset_name, name=name, recipe=recipe, limit=None if limit >= 60000 else limit,
-                                   mnist=common.mnist())
+        common.job_manager().start(preset_name, name=name, recipe=recipe, limit=None if limit >= 60000 else limit)
         st.session_state["train_message"] = None
+        return True
     except (ValueError, jobs.JobBusy) as error:
         st.session_state["train_message"] = str(error)
+        return False
 
 
 def _stop() -> None:
@@ -139,8 +140,10 @@ def render() -> None:
         if running:
             st.info(f"'{snapshot.name}' is training on this server; one job runs at a time. "
                     "Its progress is on the right, live for every visitor.")
-        st.button("Train", type="primary", icon="🏋️", disabled=running, key="train_start",
-                  on_click=_start, args=(preset_name, overrides, limit, name))
+        # Handled inline, not in on_click: a callback's args would hold the values of the previous run.
+        if st.button("Train", type="primary", icon="🏋️", disabled=running, key="train_start"):
+            if _start(preset_name, overrides, limit, name):
+                st.rerun()  # redraw everything with the job running and the live panel polling
         if st.session_state.get("train_message"):
             st.warning(st.session_state["train_message"])
     with live:
