@@ -44,8 +44,9 @@ def image_grid(images: np.ndarray, *, titles: Sequence[str] | None = None, colum
                value_label: str = "value", tile_height: int = 70) -> go.Figure:
     """Many small images as one heatmap (fast even for a hundred tiles), titled above each tile."""
     images = np.asarray(images, dtype=np.float32)
-    tiled = mosaic(images, columns)
     count, height, width = images.shape
+    gap = max(2, height // 3) if titles else 2  # room for each title above its tile
+    tiled = mosaic(images, columns, gap=gap)
     columns = min(columns, count)
     rows = -(-count // columns)
     heatmap = go.Heatmap(z=tiled, colorscale=colorscale, showscale=zmid is not None, zmid=zmid,
@@ -53,7 +54,7 @@ def image_grid(images: np.ndarray, *, titles: Sequence[str] | None = None, colum
     figure = go.Figure(heatmap)
     for index, text in enumerate(titles or []):
         row, col = divmod(index, columns)
-        figure.add_annotation(x=col * (width + 2) + (width - 1) / 2, y=row * (height + 2) - 0.5, text=str(text),
+        figure.add_annotation(x=col * (width + gap) + (width - 1) / 2, y=row * (height + gap) - 0.5, text=str(text),
                               showarrow=False, yanchor="bottom", font=dict(size=11))
     figure.update_layout(title=title, plot_bgcolor="white")
     return _square(figure, 60 + rows * tile_height)

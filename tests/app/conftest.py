@@ -5,8 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from digitcore import training
-from digitcore.architectures import get_preset
+from app_helpers import train_small_models
 
 APP = Path(__file__).resolve().parents[2] / "streamlit_app.py"
 RUN_TIMEOUT = 120  # seconds per script run: the first run imports TensorFlow and loads MNIST
@@ -14,14 +13,9 @@ RUN_TIMEOUT = 120  # seconds per script run: the first run imports TensorFlow an
 
 @pytest.fixture(scope="session")
 def trained_models(tmp_path_factory, mnist) -> Path:
-    """Two real models trained in seconds: a small CNN (about 96 %, the default) and a dense one."""
+    """A small CNN (the default) and a dense network, trained for real in seconds."""
     directory = tmp_path_factory.mktemp("models")
-    small_cnn = get_preset("keras_basic")
-    training.train_and_save(small_cnn, recipe=small_cnn.recipe.with_overrides(epochs=2), limit=12000,
-                            name="small_cnn", make_default=True, models_directory=directory, mnist=mnist)
-    dense = get_preset("dense_baseline")
-    training.train_and_save(dense, recipe=dense.recipe.with_overrides(epochs=1), limit=3000,
-                            name="small_dense", models_directory=directory, mnist=mnist)
+    train_small_models(directory, mnist)
     return directory
 
 
@@ -36,14 +30,14 @@ def models_dir(trained_models, tmp_path, monkeypatch) -> Path:
 
 @pytest.fixture
 def open_page(models_dir):
-    """open_page("evaluate") -> an AppTest that has run the app and switched to pages/evaluate.py."""
+    """open_page("evaluate") -> an AppTest that has run the app and switched to app_pages/evaluate.py."""
     from streamlit.testing.v1 import AppTest
 
     def open_(page: str) -> AppTest:
         app = AppTest.from_file(str(APP), default_timeout=RUN_TIMEOUT)
         app.run()
         if page != "explore":  # the default page
-            app.switch_page(f"pages/{page}.py")
+            app.switch_page(f"app_pages/{page}.py")
             app.run()
         return app
 

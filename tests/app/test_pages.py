@@ -135,7 +135,7 @@ def test_inside_shows_the_digit_drawn_on_try_it(open_page):
     app = open_page("try_it")
     app.session_state["canvas_0"] = canvas_value(SEVEN)
     app.run()
-    app.switch_page("pages/inside.py").run()
+    app.switch_page("app_pages/inside.py").run()
     assert not app.exception
     assert app.radio(key="inside_source").value == "The digit from Try it"
     captions = " ".join(caption for image in app.image for caption in image.captions)
@@ -145,7 +145,7 @@ def test_inside_shows_the_digit_drawn_on_try_it(open_page):
 def test_the_model_choice_follows_the_visitor_and_a_dense_model_has_no_filters(open_page):
     app = open_page("evaluate")
     app.sidebar.selectbox(key="model_picker").set_value("small_dense").run()
-    app.switch_page("pages/inside.py").run()
+    app.switch_page("app_pages/inside.py").run()
     assert app.sidebar.selectbox(key="model_picker").value == "small_dense"
     assert not app.exception and "has no convolution layer" in _texts(app)
 

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from digitcore import evaluation, plots, registry
-from pages import common
+from app_pages import common
 
 MAX_MISTAKES_SHOWN = 40
 

@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from digitcore import explain, inference, plots
-from pages import common
+from app_pages import common
 
 FROM_TRY_IT, FROM_MNIST = "The digit from Try it", "An MNIST test digit"
 

@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from digitcore import data, plots
-from pages import common
+from app_pages import common
 
 
 def _reshuffle() -> None:
@@ -19,7 +19,7 @@ def sample_grid(digits: data.Mnist) -> None:
     count = middle.slider("How many", min_value=12, max_value=96, value=36, step=12, key="explore_count")
     st.session_state.setdefault("explore_seed", 0)
     right.number_input("Seed", min_value=0, max_value=10**6, step=1, key="explore_seed")
-    right.button("Reshuffle", on_click=_reshuffle, icon="🔀")
+    right.button("Reshuffle", on_click=_reshuffle, icon=":material/shuffle:")
     pool = np.arange(len(digits.y_train))
     if chosen != "all digits":
         pool = np.flatnonzero(digits.y_train == int(chosen))
@@ -64,7 +64,7 @@ def facts(digits: data.Mnist, statistics: dict) -> None:
     train, test, size = st.columns(3)
     train.metric("Training digits", f"{len(digits.y_train):,}")
     test.metric("Test digits", f"{len(digits.y_test):,}")
-    size.metric("Image size", "28 × 28, 1 byte per pixel")
+    size.metric("Image size", "28 × 28", help="One byte per pixel: 0 is black background, 255 white ink.")
     st.write(f"Source of the cached files: `{statistics['source']}`. Each of the four files is "
              "verified by its MD5 checksum after every fetch:")
     st.dataframe(pd.DataFrame([{"file": name, "md5": md5} for name, md5 in data.checksums().items()]),

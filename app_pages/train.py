@@ -5,7 +5,7 @@ import streamlit as st
 
 from digitcore import jobs, plots, registry
 from digitcore.architectures import PRESETS, Augmentation
-from pages import common
+from app_pages import common
 
 POLL_SECONDS = 1.0
 BATCH_SIZES = [16, 32, 64, 128, 200, 256, 512]
@@ -36,23 +36,23 @@ def recipe_panel(preset_name: str):
     """The override widgets; keys carry the preset so each preset shows its own defaults."""
     recipe = PRESETS[preset_name].recipe
     key = preset_name
-    first, second, third = st.columns(3)
+    first, second = st.columns(2)
     epochs = first.number_input("Epochs", min_value=1, max_value=100, value=recipe.epochs, key=f"epochs_{key}")
     sizes = sorted(set(BATCH_SIZES) | {recipe.batch_size})
     batch_size = second.select_slider("Batch size", sizes, value=recipe.batch_size, key=f"batch_{key}")
-    learning_rate = third.number_input("Learning rate", min_value=1e-5, max_value=1.0, value=recipe.learning_rate,
+    learning_rate = first.number_input("Learning rate", min_value=1e-5, max_value=1.0, value=recipe.learning_rate,
                                        step=1e-4, format="%.5f", key=f"rate_{key}")
-    limit = first.number_input("Training digits (subset of 60,000)", min_value=100, max_value=60000,
+    limit = second.number_input("Training digits (subset of 60,000)", min_value=100, max_value=60000,
                                value=60000, step=100, key=f"limit_{key}",
                                help=f"{100 * recipe.validation_split:.0f} % of them are held out for validation.")
-    name = second.text_input("Save as", value=_free_name(preset_name), key=f"name_{key}",
+    name = first.text_input("Save as", value=_free_name(preset_name), key=f"name_{key}",
                              help="A new name: training never overwrites a saved model.")
-    augment = third.toggle("Augmentation", value=recipe.augmentation.enabled, key=f"augment_{key}",
+    augment = second.toggle("Augmentation", value=recipe.augmentation.enabled, key=f"augment_{key}",
                            help="Random rotations, shifts, zooms and stroke-width changes of the training digits.")
     augmentation = Augmentation()
     if augment:
         default = recipe.augmentation if recipe.augmentation.enabled else Augmentation(10.0, 0.1, 0.1, 0.3)
-        columns = st.columns(4)
+        columns = st.columns(2) * 2
         augmentation = Augmentation(
             rotation_degrees=columns[0].slider("Rotation (°)", 0.0, 30.0, default.rotation_degrees, key=f"rot_{key}"),
             shift=columns[1].slider("Shift", 0.0, 0.3, default.shift, key=f"shift_{key}"),
@@ -91,10 +91,10 @@ def show_job(snapshot: jobs.JobSnapshot) -> None:
         step_text = f", step {batch['step']} of {batch['steps']}" if batch.get("epoch") == epoch else ""
         st.progress(snapshot.epoch_progress, text=f"Epoch {epoch} of {snapshot.epochs}{step_text}")
         st.progress(snapshot.overall_progress, text=f"Whole run: {100 * snapshot.overall_progress:.0f} %")
-        st.button("Stop", on_click=_stop, key="train_stop", icon="⏹️", disabled=snapshot.state == "stopping")
+        st.button("Stop", on_click=_stop, key="train_stop", icon=":material/stop:", disabled=snapshot.state == "stopping")
     if snapshot.history:
         last = snapshot.history[-1]
-        columns = st.columns(4)
+        columns = st.columns(2) * 2
         columns[0].metric("Training loss", f"{last['loss']:.4f}")
         columns[1].metric("Training accuracy", f"{100 * last['accuracy']:.2f} %")
         if last.get("val_accuracy") is not None:
@@ -132,7 +132,7 @@ def render() -> None:
     common.model_picker()
     snapshot = common.job_manager().snapshot()
     running = snapshot is not None and snapshot.running
-    settings, live = st.columns([2, 3], gap="large")
+    settings, live = st.columns([1, 1], gap="large")
     with settings:
         st.subheader("Recipe")
         preset_name = preset_panel()
@@ -141,7 +141,7 @@ def render() -> None:
             st.info(f"'{snapshot.name}' is training on this server; one job runs at a time. "
                     "Its progress is on the right, live for every visitor.")
         # Handled inline, not in on_click: a callback's args would hold the values of the previous run.
-        if st.button("Train", type="primary", icon="🏋️", disabled=running, key="train_start"):
+        if st.button("Train", type="primary", icon=":material/play_arrow:", disabled=running, key="train_start"):
             if _start(preset_name, overrides, limit, name):
                 st.rerun()  # redraw everything with the job running and the live panel polling
         if st.session_state.get("train_message"):

@@ -4,7 +4,7 @@ import numpy as np
 import streamlit as st
 
 from digitcore import explain, inference, plots, preprocess
-from pages import common
+from app_pages import common
 
 CANVAS_SIDE = 280  # pixels on screen: ten per MNIST pixel
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "gif", "bmp", "webp"]
@@ -28,7 +28,7 @@ def drawn_image() -> np.ndarray | None:
     result = st_canvas(stroke_width=stroke, stroke_color="#FFFFFF", background_color="#000000",
                        height=CANVAS_SIDE, width=CANVAS_SIDE, drawing_mode="freedraw",
                        return_image_data=True, update_streamlit=True, key=canvas_key())
-    st.button("Clear", on_click=_clear, icon="🧽", key="clear_canvas")
+    st.button("Clear", on_click=_clear, icon=":material/ink_eraser:", key="clear_canvas")
     if not (result.json_data or {}).get("objects"):
         return None  # nothing drawn yet (a cleared canvas still sends its black background)
     return result.image_data
@@ -47,8 +47,7 @@ def steps_strip(prepared: preprocess.Preprocessed) -> None:
     st.markdown("**What the model is shown, step by step**")
     model_input = np.round(np.kron(prepared.image, np.ones((4, 4))) * 255).astype(np.uint8)  # 28 -> 112 px
     images = [(step.image, step.title) for step in prepared.steps] + [(model_input, "28×28 model input")]
-    for column, (image, title) in zip(st.columns(len(images)), images):
-        column.image(image, caption=title, width=112, clamp=True)
+    st.image([image for image, _ in images], caption=[title for _, title in images], width=100, clamp=True)
 
 
 def prediction_panel(model, prepared: preprocess.Preprocessed) -> None:
