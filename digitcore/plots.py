@@ -72,7 +72,8 @@ def pixel_heatmap(image: np.ndarray, *, normalised: bool) -> go.Figure:
     if values.shape != (28, 28):
         raise ValueError(f"Expected one 28x28 digit, got shape {values.shape}.")
     if normalised:
-        text, title, hover = np.char.mod("%.2f", values), "Normalised: pixel / 255, 0.0 to 1.0", "%{z:.3f}"
+        text = np.where(values > 0, np.char.mod("%.2f", values), "0")  # "0" keeps the background readable
+        title, hover = "Normalised: pixel / 255, 0.0 to 1.0", "%{z:.3f}"
         zmax = 1.0
     else:
         text, title, hover = np.char.mod("%d", values.astype(int)), "Raw: one byte per pixel, 0 to 255", "%{z:.0f}"
@@ -104,6 +105,7 @@ def pixel_histogram(counts: Sequence[int], *, log_scale: bool = True) -> go.Figu
                               hovertemplate="intensity %{x}: %{y:,} pixels<extra></extra>"))
     figure.update_layout(title="Pixel intensities (most pixels are black background)", xaxis_title="intensity",
                          yaxis_title="pixels", yaxis_type="log" if log_scale else "linear", bargap=0,
+                         yaxis_dtick=1 if log_scale else None,  # one tick per power of ten
                          height=350, margin=dict(l=10, r=10, t=40, b=10))
     return figure
 

@@ -19,12 +19,19 @@ def settle(page: Page) -> None:
     """Wait until the script run that the last action started has finished."""
     expect(page.locator("[data-testid='stApp'][data-test-script-state='notRunning']")).to_be_attached()
     expect(page.get_by_test_id("stStatusWidget")).to_have_count(0)
+    expect(page.get_by_test_id("stSkeleton")).to_have_count(0)  # elements whose code is still loading
 
 
 def open_app_page(page: Page, app_url: str, slug: str) -> None:
     page.goto(f"{app_url}/{slug if slug != 'explore' else ''}")
     expect(page.get_by_role("heading", name=PAGES[slug], exact=True)).to_be_visible()
     settle(page)
+
+
+def wait_for_charts(page: Page) -> None:
+    """Plotly draws after the script run ends: wait until every chart has its SVG, before a screenshot."""
+    for chart in page.get_by_test_id("stPlotlyChart").all():
+        expect(chart.locator(".main-svg").first).to_be_attached()
 
 
 def assert_no_error(page: Page) -> None:
@@ -54,6 +61,7 @@ def test_every_page_opens_without_an_error(page, app_url, slug):
     page.set_viewport_size({"width": 1400, "height": 3000})  # the app scrolls inside: tall enough to see it all
     open_app_page(page, app_url, slug)
     assert_no_error(page)
+    wait_for_charts(page)
     page.screenshot(path=ARTEFACTS / f"page-{slug}.png", full_page=True)
 
 
@@ -72,6 +80,7 @@ def test_drawing_a_one_and_a_seven(page, app_url):
     settle(page)
     expect(prediction(page)).to_have_text("7")  # still 7 once every rerun has landed
     assert_no_error(page)
+    wait_for_charts(page)
     page.screenshot(path=ARTEFACTS / "try-it-drawn-7.png", full_page=True)
 
 
@@ -86,6 +95,7 @@ def test_uploading_a_photo_of_a_seven(page, app_url, tmp_path):
     expect(prediction(page)).to_have_text("7")
     settle(page)
     assert_no_error(page)
+    wait_for_charts(page)
     page.screenshot(path=ARTEFACTS / "try-it-photo-7.png", full_page=True)
 
 
@@ -119,6 +129,7 @@ def test_a_training_job_survives_a_page_switch_and_a_new_tab(page, browser, app_
         timeout=TRAINING_SECONDS * 1000)
     settle(fresh)
     assert_no_error(fresh)
+    wait_for_charts(fresh)
     fresh.screenshot(path=ARTEFACTS / "train-finished.png", full_page=True)
     fresh.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").click()
     expect(fresh.get_by_role("option", name=re.compile("^e2e_model"))).to_be_visible()

@@ -47,7 +47,7 @@ def test_sample_grid_labels_each_tile():
     images = np.zeros((12, 28, 28), dtype=np.uint8)
     figure = plots.sample_grid(images, labels=list(range(10)) + [3, 3], columns=6)
     assert [annotation.text for annotation in figure.layout.annotations] == [str(d) for d in range(10)] + ["3", "3"]
-    assert np.asarray(figure.data[0].z).shape == (2 * 28 + 2, 6 * 28 + 5 * 2)
+    assert np.asarray(figure.data[0].z).shape == (2 * 28 + 9, 6 * 28 + 5 * 9)  # titled tiles get 9-pixel gaps
 
 
 @pytest.mark.parametrize(
