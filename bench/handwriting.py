@@ -110,7 +110,8 @@ def render_drawing(digit: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     style = rng.integers(4)
     rgba = np.zeros((280, 280, 4), dtype=np.float32)
     if style == 0:  # white strokes on a transparent canvas (the app's drawing pad)
-        rgba[..., :3], rgba[..., 3] = 1.0, coverage
+        # untouched canvas pixels read back as (0, 0, 0, 0), as a browser's getImageData gives them
+        rgba[..., :3], rgba[..., 3] = (coverage > 0)[..., None] * 1.0, coverage
     elif style == 1:  # black strokes on a transparent canvas
         rgba[..., :3], rgba[..., 3] = 0.0, coverage
     else:  # coloured strokes on an opaque coloured background
@@ -158,7 +159,7 @@ def render_photo(digit: np.ndarray, rng: np.random.Generator) -> bytes:
         through = np.array([rng.uniform(0.2, 0.8) * width, rng.uniform(0.2, 0.8) * height])
         side = (xs - through[0]) * np.cos(angle) + (ys - through[1]) * np.sin(angle)
         softness = rng.uniform(3, 40)
-        light *= 1 - rng.uniform(0.25, 0.55) / (1 + np.exp(-side / softness))
+        light *= 1 - rng.uniform(0.25, 0.55) * 0.5 * (1 + np.tanh(side / (2 * softness)))  # a logistic edge
     photo = surface * light[..., None]
     image = Image.fromarray(np.clip(photo * 255, 0, 255).astype(np.uint8))
     image = image.filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 1.2)))
@@ -196,7 +197,11 @@ def evaluate(model, images: list, labels: np.ndarray, prepare) -> dict:
             failures += 1
     probabilities = inference.predict(model, np.stack(inputs))
     predicted = probabilities.argmax(axis=1)
+    sure = probabilities.max(axis=1) >= inference.UNSURE_THRESHOLD
     return {"accuracy": round(float(np.mean(predicted == labels)), 4), "rejected": failures,
+            "unsure_rate": round(float(np.mean(~sure)), 4),
+            "accuracy_when_sure": round(float(np.mean(predicted[sure] == labels[sure])), 4) if sure.any() else None,
+            "accuracy_when_unsure": round(float(np.mean(predicted[~sure] == labels[~sure])), 4) if (~sure).any() else None,
             "per_class_accuracy": [round(float(np.mean(predicted[labels == d] == d)), 3) for d in range(10)]}
 
 

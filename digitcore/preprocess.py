@@ -7,7 +7,7 @@ import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image, ImageFilter, ImageOps
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # 10 MB: a phone photo is 2-6 MB
 MAX_PIXELS = 40_000_000  # about 7300x5500; checked from the header, before any decoding
@@ -16,6 +16,7 @@ ACCEPTED_FORMATS: tuple[str, ...] = ("PNG", "JPEG", "GIF", "BMP", "WEBP")
 KINDS = ("auto", "canvas", "photo", "mnist")
 
 WORK_SIDE = 800  # larger inputs are shrunk to this longest side first: a digit needs far fewer pixels
+CANVAS_SIDE = 140  # drawings from the drawing pad are clean: worked on at this size (the result is 20x20)
 STEP_SIDE = 140  # longest side of the step images shown in the app
 MNIST_BOX = 20  # MNIST fits each digit into 20x20, keeping its aspect ratio ...
 MNIST_SIDE = 28  # ... and centres it by centre of mass in 28x28
@@ -23,6 +24,13 @@ MNIST_CENTRE = 14.0  # where the centre of mass of MNIST training digits sits (r
 # MNIST strokes are about 2.8 px wide for a 20 px tall digit; thinner ink is thickened towards this.
 TARGET_STROKE_RATIO = 0.12
 MIN_STROKE_RATIO = 0.075
+MIN_INK_PIXELS = 12  # fewer marked pixels than this is a speck, not a digit
+DOT_RATIO = 2.5  # ink no longer than this many stroke widths is a dot or a blob (a 0 is about 4)
+
+
+# Pillow only warns between its MAX_IMAGE_PIXELS and twice that; here any such image is refused
+# (MAX_PIXELS is lower still and checked from the header before decoding).
+warnings.filterwarnings("error", category=Image.DecompressionBombWarning)
 
 
 class ImageError(ValueError):
@@ -84,7 +92,8 @@ def decode(data: bytes) -> Image.Image:
 
     Checks the byte size, the format and the pixel count (from the header, before decoding), takes
     the first frame of an animation, applies the EXIF orientation, flattens transparency onto a
-    background that contrasts with the ink, and scales 16-bit and float pixels to 8 bits.
+    background that contrasts with the ink, and scales 16-bit and float pixels to 8 bits. Pictures
+    larger than 1600 pixels on a side come back shrunk by a whole factor (JPEGs decode that way).
     """
     if not data:
         raise NotAnImage("The file is empty. Choose an image file (PNG, JPEG, GIF, BMP or WebP).")
@@ -93,50 +102,74 @@ def decode(data: bytes) -> Image.Image:
             f"The file is {len(data) / 2**20:.1f} MB; the limit is {MAX_UPLOAD_BYTES / 2**20:.0f} MB. "
             "Crop the photo around the digit or save it at a lower resolution."
         )
-    with warnings.catch_warnings():
-        # Pillow only warns between MAX_IMAGE_PIXELS and twice that; any warning is a refusal here.
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
-        try:
-            image = Image.open(io.BytesIO(data), formats=None)
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-            raise ImageTooLarge(_too_large_message(None)) from None
-        except Image.UnidentifiedImageError:
-            raise NotAnImage(
-                "This file is not an image Pillow can read (is it a renamed document?). "
-                "Choose a PNG, JPEG, GIF, BMP or WebP image."
-            ) from None
-        except (OSError, SyntaxError, ValueError, EOFError) as error:
-            raise TruncatedImage(f"The image header is damaged ({error}). Save the image again and retry.") from None
-        if image.format not in ACCEPTED_FORMATS:
+    try:
+        # Only the accepted formats' parsers ever see the bytes.
+        image = Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageTooLarge(_too_large_message(None)) from None
+    except Image.UnidentifiedImageError:
+        other = _sniff_other_format(data)
+        if other:
             raise UnsupportedFormat(
-                f"{image.format} images are not accepted. Save the image as PNG or JPEG and retry."
-            )
-        width, height = image.size
-        if width * height > MAX_PIXELS:
-            raise ImageTooLarge(_too_large_message(image.size))
-        if min(width, height) < MIN_SIDE:
-            raise ImageTooSmall(
-                f"The image is only {width}x{height} pixels; a digit needs at least {MIN_SIDE}x{MIN_SIDE}. "
-                "Use a larger picture of the digit."
-            )
-        try:
-            image.seek(0)  # the first frame of an animation
-            image.load()
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-            raise ImageTooLarge(_too_large_message(image.size)) from None
-        except (OSError, SyntaxError, ValueError, EOFError, IndexError) as error:
-            raise TruncatedImage(
-                f"The image data is incomplete or damaged ({error}). Upload the complete file again."
+                f"{other} images are not accepted. Save or export the picture as PNG or JPEG and retry."
             ) from None
+        raise NotAnImage(
+            "This file is not an image (is it a renamed document?). Choose a PNG, JPEG, GIF, BMP or WebP image."
+        ) from None
+    except (OSError, SyntaxError, ValueError, EOFError) as error:
+        raise TruncatedImage(f"The image header is damaged ({error}). Save the image again and retry.") from None
+    width, height = image.size
+    if width * height > MAX_PIXELS:
+        raise ImageTooLarge(_too_large_message(image.size))
+    if min(width, height) < MIN_SIDE:
+        raise ImageTooSmall(
+            f"The image is only {width}x{height} pixels; a digit needs at least {MIN_SIDE}x{MIN_SIDE}. "
+            "Use a larger picture of the digit."
+        )
+    if image.format == "JPEG" and max(width, height) > 2 * WORK_SIDE:
+        # JPEG can decode at 1/2, 1/4 or 1/8 scale directly: a phone photo needs far fewer pixels
+        image.draft(image.mode, (width * WORK_SIDE // max(width, height), height * WORK_SIDE // max(width, height)))
+    try:
+        image.seek(0)  # the first frame of an animation
+        image.load()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageTooLarge(_too_large_message(image.size)) from None
+    except Exception as error:  # any parser failure on untrusted bytes means a damaged file
+        raise TruncatedImage(
+            f"The image data is incomplete or damaged ({type(error).__name__}: {str(error)[:120]}). "
+            "Upload the complete file again."
+        ) from None
     try:
         image = ImageOps.exif_transpose(image) or image
     except Exception:  # a broken EXIF block must not cost the picture: keep it unrotated
         pass
+    factor = max(image.size) // (2 * WORK_SIDE)
+    if factor >= 2:  # bound the memory of everything downstream; a digit needs far fewer pixels
+        if image.mode not in ("L", "LA", "RGB", "RGBA", "I", "F"):
+            image = image.convert("RGBA" if "transparency" in image.info else "RGB")
+        image = image.reduce(factor)
+    if image.mode in ("L", "RGB"):
+        return image
     colour, alpha = image_to_array(image)
     flat = _flatten_alpha(colour, alpha, empty_message=(
         "The image is fully transparent: there is nothing to read. Draw or photograph a digit."))
     pixels = np.round(flat * 255).astype(np.uint8)
     return Image.fromarray(pixels[..., 0] if pixels.shape[-1] == 1 else pixels)
+
+
+_OTHER_FORMATS = (
+    (0, b"II*\x00", "TIFF"), (0, b"MM\x00*", "TIFF"), (4, b"ftypheic", "HEIC"), (4, b"ftypheix", "HEIC"),
+    (4, b"ftypmif1", "HEIF"), (4, b"ftypavif", "AVIF"), (0, b"8BPS", "Photoshop"), (0, b"\x00\x00\x01\x00", "ICO"),
+    (0, b"%PDF", "PDF"), (0, b"\x00\x00\x00\x0cjP  ", "JPEG 2000"), (0, b"<svg", "SVG"),
+)
+
+
+def _sniff_other_format(data: bytes) -> str | None:
+    """The name of a known image format outside ACCEPTED_FORMATS, from its first bytes, or None."""
+    for offset, magic, name in _OTHER_FORMATS:
+        if data[offset:offset + len(magic)] == magic:
+            return name
+    return None
 
 
 def _too_large_message(size: tuple[int, int] | None) -> str:
@@ -321,6 +354,7 @@ def to_mnist(image: Image.Image | np.ndarray, kind: str = "auto") -> Preprocesse
     """
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}.")
+    image = _shrink_canvas_rgba(image, kind)
     colour, alpha = _input_arrays(image)
     height, width = colour.shape[:2]
     if min(height, width) < MIN_SIDE:
@@ -330,7 +364,7 @@ def to_mnist(image: Image.Image | np.ndarray, kind: str = "auto") -> Preprocesse
     had_transparency = alpha is not None and float(alpha.min()) < 0.99
     colour = _flatten_alpha(colour, alpha, empty_message=(
         "The canvas is empty (fully transparent). Draw a digit first."))
-    colour = _shrink(colour)
+    colour = _shrink(colour, WORK_SIDE)
     if kind == "auto":
         kind = _decide_kind(colour, had_transparency)
     steps: list[Step] = []
@@ -347,9 +381,29 @@ def to_mnist(image: Image.Image | np.ndarray, kind: str = "auto") -> Preprocesse
     return Preprocessed(image=digit, steps=steps, kind=kind)
 
 
+def _shrink_canvas_rgba(image, kind: str):
+    """A uint8 RGBA array (what the drawing pad returns) shrunk to CANVAS_SIDE in one Pillow call.
+
+    This is the fast path for drawing (a photo belongs in a Pillow image, not an RGBA array).
+    Pillow resizes RGBA with premultiplied alpha, so the colour of transparent pixels cannot bleed in.
+    """
+    if (not isinstance(image, np.ndarray) or image.dtype != np.uint8 or image.ndim != 3 or image.shape[-1] != 4
+            or kind not in ("auto", "canvas") or max(image.shape[:2]) <= CANVAS_SIDE or min(image.shape[:2]) < MIN_SIDE):
+        return image
+    height, width = image.shape[:2]
+    scale = CANVAS_SIDE / max(height, width)
+    size = (max(MIN_SIDE, round(width * scale)), max(MIN_SIDE, round(height * scale)))
+    return np.asarray(Image.fromarray(image, mode="RGBA").resize(size, Image.Resampling.BOX))
+
+
 def _input_arrays(image: Image.Image | np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     """Colour (h, w, c) float32 [0, 1] and alpha or None from a Pillow image or an array."""
     if isinstance(image, Image.Image):
+        factor = max(image.size) // WORK_SIDE
+        if factor >= 2:  # shrink huge pictures before they become float arrays
+            if image.mode not in ("L", "LA", "RGB", "RGBA", "I", "F"):
+                image = image.convert("RGBA" if "transparency" in image.info or "A" in image.mode else "RGB")
+            image = image.reduce(factor)
         return image_to_array(image)
     array = np.asarray(image)
     if array.ndim == 3 and array.shape[-1] == 1:
@@ -380,10 +434,10 @@ def _input_arrays(image: Image.Image | np.ndarray) -> tuple[np.ndarray, np.ndarr
     return values, None
 
 
-def _shrink(colour: np.ndarray) -> np.ndarray:
-    """Area-average very large inputs down to WORK_SIDE on the longest side."""
+def _shrink(colour: np.ndarray, side: int) -> np.ndarray:
+    """Area-average (h, w, c) inputs larger than `side` on their longest side down to it."""
     height, width = colour.shape[:2]
-    scale = WORK_SIDE / max(height, width)
+    scale = side / max(height, width)
     if scale >= 1.0:
         return colour
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
@@ -415,8 +469,9 @@ def _decide_kind(colour: np.ndarray, had_transparency: bool) -> str:
     return "canvas" if flat > 0.5 else "photo"
 
 
-def _blank_check(strength: float, noise: float, what: str) -> None:
-    if strength < 0.08 or strength < 6.0 * noise:
+def _blank_check(strength: float, signal_to_noise: float, what: str) -> None:
+    """Refuse ink that is too faint in absolute terms or against the noise (in units of sigma)."""
+    if strength < 0.08 or signal_to_noise < 6.0:
         raise NoDigitFound(f"No digit found: {what}. Draw or photograph one digit, dark on light or light on dark.")
 
 
@@ -424,7 +479,7 @@ def _mnist_ink(colour: np.ndarray, gray: np.ndarray, steps: list[Step]) -> np.nd
     """An already MNIST-like digit: fix the polarity and resize to 28x28 without refitting."""
     background = float(np.median(_border(gray)))
     ink = np.abs(gray - background)
-    _blank_check(float(ink.max()), 0.0, "the image is one uniform colour")
+    _blank_check(float(ink.max()), np.inf, "the image is one uniform colour")
     ink = ink / float(ink.max())
     steps.append(Step("polarity", "White ink on black" + (" (inverted)" if background > 0.5 else ""),
                       _to_step_image(ink)))
@@ -440,7 +495,7 @@ def _canvas_ink(colour: np.ndarray, gray: np.ndarray, steps: list[Step]) -> tupl
     background = np.median(_border(colour), axis=0)  # (c,)
     ink = np.sqrt(np.mean((colour - background) ** 2, axis=-1))
     strength = float(ink.max())
-    _blank_check(strength, 0.0, "the canvas is empty or one uniform colour")
+    _blank_check(strength, np.inf, "the canvas is empty or one uniform colour")
     ink = ink / strength
     inverted = float(_luminance(background[None, None, :])[0, 0]) > float(gray[ink > 0.5].mean())
     steps.append(Step("polarity", "White ink on black" + (" (inverted)" if inverted else ""),
@@ -464,44 +519,109 @@ def _estimate_background(gray: np.ndarray) -> np.ndarray:
     small_w, small_h = max(3, width // factor), max(3, height // factor)
     small = _resize(gray, small_w, small_h, Image.Resampling.BOX)
     small = _max_filter(small, 1)
-    small = np.asarray(Image.fromarray(small, mode="F").filter(_median_filter(5)))
+    small = np.asarray(Image.fromarray(small, mode="F").filter(ImageFilter.MedianFilter(5)))
     return _resize(small, width, height, Image.Resampling.BILINEAR)
 
 
-def _median_filter(size: int):
-    from PIL import ImageFilter
-
-    return ImageFilter.MedianFilter(size)
-
-
 def _photo_ink(gray: np.ndarray, steps: list[Step]) -> tuple[np.ndarray, np.ndarray]:
-    """Even out lighting, pick the polarity, threshold with hysteresis above the paper's noise."""
-    background = _estimate_background(gray)
-    relative = (gray - background) / np.maximum(background, 0.05)  # shading multiplies paper and ink alike
-    relative = _box_blur(relative, 1)  # soften grain and JPEG ringing
-    dark, light = np.clip(-relative, 0, None), np.clip(relative, 0, None)
-    deviation = relative - float(np.median(relative))
-    noise = 1.4826 * float(np.median(np.abs(deviation)))
-    inverted = float(dark.max()) >= float(light.max())
-    ink = dark if inverted else light
+    """Even out lighting and shadows, pick the polarity, threshold with hysteresis above the paper's noise.
+
+    A first pass against a smooth background estimate finds the polarity and the stroke width.
+    The second pass uses a morphological closing (an opening for light ink) as the background: it
+    fills dark strokes up to a few widths wide but keeps shadow edges, so they leave no false ink.
+    """
+    ink, noise, inverted = _relative_ink(gray, _estimate_background(gray), None)
+    strength = _strength(ink)
+    _blank_check(strength, _strength(ink / noise), "the photo shows no marks that stand out from the paper")
+    first_mask = _hysteresis(ink, noise, strength)
+    width = _stroke_width(first_mask) if first_mask.any() else 3.0
+    background = _morphological_background(gray, radius=max(3, round(1.5 * width)), dark_ink=inverted)
+    ink, noise, _ = _relative_ink(gray, background, inverted)
     steps.append(Step("polarity", "Lighting evened out, white ink on black" + (" (inverted)" if inverted else ""),
                       _to_step_image(ink, normalise=True)))
-    strength = float(np.percentile(ink, 99.95))
-    strength = max(strength, float(ink.max()) * 0.5)
-    _blank_check(strength, noise, "the photo shows no marks that stand out from the paper")
-    high = max(6.0 * noise, 0.45 * strength)
-    low = max(3.0 * noise, 0.2 * strength)
-    labels, sizes = label_components(ink > low)
-    strong_labels = np.unique(labels[ink > high])
-    keep = np.zeros(len(sizes), dtype=bool)
-    keep[strong_labels[strong_labels > 0]] = True
-    mask = keep[labels]
+    strength = _strength(ink)
+    _blank_check(strength, _strength(ink / noise), "the photo shows no marks that stand out from the paper")
+    mask = _hysteresis(ink, noise, strength, drop_border=True)
     mask = _drop_specks(mask, ink)
-    if not mask.any():
+    if mask.sum() < MIN_INK_PIXELS:
         raise NoDigitFound("No digit found: the photo shows only specks. Photograph one digit, filling more of the frame.")
     ink = np.where(_max_filter(mask, 1), np.clip(ink / strength, 0.0, 1.0), 0.0)
     steps.append(Step("threshold", "Background removed, specks dropped", _to_step_image(ink)))
     return ink, mask
+
+
+def _relative_ink(gray: np.ndarray, background: np.ndarray, inverted: bool | None) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Ink map (white on black), local noise level map and polarity (None: decide) against a background."""
+    relative = (gray - background) / np.maximum(background, 0.05)  # shading multiplies paper and ink alike
+    relative = _box_blur(relative, 1)  # soften grain and JPEG ringing
+    deviation = relative - float(np.median(relative))
+    noise = _noise_map(deviation)
+    dark, light = np.clip(-deviation, 0, None), np.clip(deviation, 0, None)
+    if inverted is None:
+        inverted = float((dark / noise).max()) >= float((light / noise).max())
+    return (dark if inverted else light), noise, inverted
+
+
+def _noise_map(deviation: np.ndarray, cell: int = 16) -> np.ndarray:
+    """Robust local noise (sigma) per pixel: the median absolute deviation in 16x16 cells.
+
+    Noise is not uniform: relative to the paper's brightness it is larger in shadows. The median
+    ignores ink as long as it covers less than half of a cell.
+    """
+    height, width = deviation.shape
+    rows, cols = max(1, height // cell), max(1, width // cell)
+    cropped = deviation[:rows * cell, :cols * cell] if height >= cell and width >= cell else deviation
+    cell_h, cell_w = cropped.shape[0] // rows, cropped.shape[1] // cols
+    blocks = cropped[:rows * cell_h, :cols * cell_w].reshape(rows, cell_h, cols, cell_w).transpose(0, 2, 1, 3)
+    blocks = blocks.reshape(rows, cols, -1)
+    # deviation from each cell's own median: a cell inside a thick stroke is as quiet as paper
+    centred = np.abs(blocks - np.median(blocks, axis=-1, keepdims=True))
+    sigma = 1.4826 * np.median(centred, axis=-1).astype(np.float32)
+    if rows >= 3 and cols >= 3:
+        sigma = np.asarray(Image.fromarray(sigma, mode="F").filter(ImageFilter.MedianFilter(3)))
+    typical = float(np.median(sigma))
+    # clean digital images have almost no noise; shadows raise it, but not by more than a few times
+    sigma = np.clip(sigma, max(typical * 0.5, 1e-3), max(typical * 3.0, 1e-3))
+    return _resize(sigma, width, height, Image.Resampling.BILINEAR)
+
+
+def _strength(ink: np.ndarray) -> float:
+    """How strong the ink is: a high percentile, but at least half the maximum for tiny digits."""
+    return max(float(np.percentile(ink, 99.95)), float(ink.max()) * 0.5)
+
+
+def _hysteresis(ink: np.ndarray, noise: np.ndarray, strength: float, *, drop_border: bool = False) -> np.ndarray:
+    """Pixels above a low threshold that are connected to pixels above a high one (both above the noise)."""
+    high = np.maximum(6.0 * noise, 0.45 * strength)
+    low = np.maximum(3.0 * noise, 0.2 * strength)
+    labels, sizes = label_components(ink > low)
+    strong_labels = np.unique(labels[ink > high])
+    keep = np.zeros(len(sizes), dtype=bool)
+    keep[strong_labels[strong_labels > 0]] = True
+    if drop_border:
+        # What runs off the picture (the paper's edge, a table) is not the digit, which has paper
+        # around it; drop it unless nothing else is left.
+        touching = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+        inside = keep.copy()
+        inside[touching] = False
+        if inside.any():
+            keep = inside
+    return keep[labels]
+
+
+def _morphological_background(gray: np.ndarray, radius: int, dark_ink: bool) -> np.ndarray:
+    """Closing (dark ink) or opening (light ink) of `gray` with a square of this radius, on a small copy."""
+    height, width = gray.shape
+    factor = max(1, int(np.ceil(radius / 4)))  # keep the filters at most 9 taps wide
+    small = gray if factor == 1 else _resize(gray, max(3, width // factor), max(3, height // factor))
+    small_radius = int(np.ceil(radius / factor)) + (1 if factor > 1 else 0)
+    if dark_ink:
+        closed = -_max_filter(-_max_filter(small, small_radius), small_radius)
+    else:
+        closed = _max_filter(-_max_filter(-small, small_radius), small_radius)
+    if factor == 1:
+        return closed
+    return _resize(closed, width, height, Image.Resampling.BILINEAR)
 
 
 def _drop_specks(mask: np.ndarray, ink: np.ndarray) -> np.ndarray:
@@ -545,15 +665,17 @@ def _fit_and_centre(ink: np.ndarray, mask: np.ndarray, steps: list[Step]) -> np.
     """Crop to the ink box, thicken hair-thin strokes, fit into 20x20, centre by mass in 28x28."""
     rows, cols = np.nonzero(mask)
     top, bottom, left, right = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
-    box_view = np.stack([ink] * 3, axis=-1)
-    box_view[top:bottom, [left, right - 1]] = (1.0, 0.0, 0.0)
-    box_view[[top, bottom - 1], left:right] = (1.0, 0.0, 0.0)
-    steps.append(Step("ink_box", "Ink bounding box", _to_step_image(_luminance(box_view) * 0.5 + ink * 0.5)))
+    box_view = ink.copy()  # the ink with its box drawn in mid-gray
+    box_view[top:bottom, [left, right - 1]] = np.maximum(box_view[top:bottom, [left, right - 1]], 0.5)
+    box_view[[top, bottom - 1], left:right] = np.maximum(box_view[[top, bottom - 1], left:right], 0.5)
+    steps.append(Step("ink_box", "Ink bounding box", _to_step_image(box_view)))
     pad = 2
     crop = ink[max(0, top - pad):bottom + pad, max(0, left - pad):right + pad]
     crop_mask = mask[max(0, top - pad):bottom + pad, max(0, left - pad):right + pad]
     extent = max(bottom - top, right - left)
     width = _stroke_width(crop_mask)
+    if extent < DOT_RATIO * width or mask.sum() < MIN_INK_PIXELS:
+        raise NoDigitFound("No digit found: there is only a dot or a blob. Draw or write a whole digit.")
     if width < MIN_STROKE_RATIO * extent:
         # thin pen or brush: grow the strokes towards MNIST's proportions before shrinking
         radius = max(1, round((TARGET_STROKE_RATIO * extent - width) / 2))

@@ -1,0 +1,84 @@
+"""Latency of one 280x280 canvas drawing -> preprocessing -> default model -> probabilities, and peak RSS.
+
+Targets (issue 4): p50 <= 5 ms, p95 <= 15 ms on the 2-core CI machine. Prints one JSON object.
+
+    DIGITCORE_DATA_DIR=data/mnist python bench/latency.py [--model PATH] [--calls 300] [--warmup 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+
+def _percentile_ms(seconds: list[float], q: float) -> float:
+    return round(float(np.percentile(np.array(seconds) * 1000.0, q)), 3)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", help="model name or .keras path (default: the default model)")
+    parser.add_argument("--models-dir", type=Path, help="models folder")
+    parser.add_argument("--calls", type=int, default=300, help="timed calls after warm-up (default 300)")
+    parser.add_argument("--warmup", type=int, default=20, help="untimed calls first (default 20)")
+    args = parser.parse_args(argv)
+    if args.calls < 200:
+        parser.error("use at least 200 timed calls")
+
+    import digitcore
+
+    digitcore.import_tensorflow_quietly()
+    from digitcore import data, inference, preprocess, registry
+    from handwriting import render_drawing
+
+    model_path = registry.resolve(args.model, args.models_dir)
+    model = registry.load(model_path)
+    mnist = data.load_mnist()
+    rng = np.random.default_rng(0)
+    # different drawings, so no cache anywhere can answer from a previous call
+    canvases = [render_drawing(mnist.x_test[i], rng) for i in range(32)]
+
+    started = time.perf_counter()
+    inference.classify(model, preprocess.to_mnist(canvases[0]).image)
+    first_call_ms = (time.perf_counter() - started) * 1000.0
+    for n in range(args.warmup):
+        inference.classify(model, preprocess.to_mnist(canvases[n % len(canvases)]).image)
+
+    total, prepare, model_only = [], [], []
+    for n in range(args.calls):
+        canvas = canvases[n % len(canvases)]
+        t0 = time.perf_counter()
+        prepared = preprocess.to_mnist(canvas)
+        t1 = time.perf_counter()
+        probabilities = inference.predict(model, prepared.image)
+        t2 = time.perf_counter()
+        if probabilities.shape != (1, 10):
+            raise RuntimeError(f"expected ten probabilities, got shape {probabilities.shape}")
+        total.append(t2 - t0)
+        prepare.append(t1 - t0)
+        model_only.append(t2 - t1)
+
+    peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
+    p50, p95 = _percentile_ms(total, 50), _percentile_ms(total, 95)
+    print(json.dumps({
+        "model": str(model_path), "input": "280x280 RGBA canvas drawing", "calls": args.calls,
+        "p50_ms": p50, "p95_ms": p95,
+        "preprocess_p50_ms": _percentile_ms(prepare, 50), "preprocess_p95_ms": _percentile_ms(prepare, 95),
+        "model_p50_ms": _percentile_ms(model_only, 50), "model_p95_ms": _percentile_ms(model_only, 95),
+        "first_call_ms": round(first_call_ms, 1), "peak_rss_mb": round(peak_rss_mb, 1),
+        "targets": {"p50_ms": 5.0, "p95_ms": 15.0}, "met": p50 <= 5.0 and p95 <= 15.0,
+    }))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
