@@ -117,7 +117,7 @@ def test_try_it_says_so_when_the_canvas_is_blank(open_page):
     "content, expected",
     [
         (photo_of_digit(PHOTO_SEVEN), "7"),  # a photo of a 7 on paper
-        (b"%PDF-1.4 not an image at all", "not an image"),  # a document renamed .jpg
+        (b"name,digit\nAda,7\n", "not an image"),  # a spreadsheet renamed .jpg
     ],
 )
 def test_try_it_reads_an_uploaded_photo(open_page, content, expected):

@@ -1,6 +1,7 @@
 """Browser fixtures: the app served by `streamlit run` on a free port, and Debian's Chromium."""
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -37,8 +38,13 @@ def _healthy(url: str) -> bool:
 
 @pytest.fixture(scope="session")
 def e2e_models(tmp_path_factory, mnist) -> Path:
-    directory = tmp_path_factory.mktemp("e2e-models")
-    train_small_models(directory, mnist)
+    """Small models trained here; or a copy of E2E_MODELS_DIR (the shipped models, for the README's screenshots)."""
+    directory = tmp_path_factory.mktemp("e2e") / "models"
+    if os.environ.get("E2E_MODELS_DIR"):
+        shutil.copytree(os.environ["E2E_MODELS_DIR"], directory, ignore=shutil.ignore_patterns(".tmp-*"))
+    else:
+        directory.mkdir()
+        train_small_models(directory, mnist)
     return directory
 
 
