@@ -60,9 +60,9 @@ def prediction_panel(model, prepared: preprocess.Preprocessed) -> None:
         left.warning(f"Unsure: below {100 * inference.UNSURE_THRESHOLD:.0f} % confidence. Best guess "
                      f"{prediction.digit}, then {second[0]} ({100 * second[1]:.0f} %).")
     right.plotly_chart(plots.probability_bars(prediction.probabilities, prediction.digit), key="probabilities")
-    method = left.radio("Saliency", explain.SALIENCY_METHODS, horizontal=True, key="saliency_method",
-                        help="gradient: how strongly each pixel moves the score; occlusion: how much "
-                             "hiding a 4×4 patch around it lowers the score.")
+    method = left.radio("Saliency", ["occlusion", "gradient"], horizontal=True, key="saliency_method",
+                        help="occlusion: how much hiding a 4×4 patch around a pixel lowers the score; "
+                             "gradient: how strongly a small change of the pixel moves the score.")
     importance = explain.saliency(model, prepared.image, method=method, digit=prediction.digit)
     right.plotly_chart(plots.saliency_overlay(prepared.image, importance), key="saliency")
 

@@ -5,12 +5,16 @@ from __future__ import annotations
 from typing import Sequence
 
 import numpy as np
+import plotly.colors as pcolors
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 DIGITS = [str(digit) for digit in range(10)]
 INK = "Greys_r"  # white ink on black, like the model sees it
 TRAIN_COLOUR, VALIDATION_COLOUR, TEST_COLOUR = "#1f77b4", "#ff7f0e", "#2ca02c"
+# Inferno starts at "#000004", one of the placeholder colours Streamlit's chart theme swaps for its
+# own (it turned the background pink): the same scale from pure black.
+HEAT = ["#000000"] + list(pcolors.sequential.Inferno[1:])
 
 
 def _square(figure: go.Figure, height: int) -> go.Figure:
@@ -188,15 +192,16 @@ def probability_bars(probabilities: Sequence[float], digit: int | None = None) -
 
 
 def saliency_overlay(image: np.ndarray, saliency: np.ndarray) -> go.Figure:
-    """The 28x28 input in grey with the saliency map over it in translucent red."""
+    """The saliency map as a heatmap, the 28x28 input's ink tinted blue over it."""
     image, saliency = np.asarray(image, dtype=np.float32), np.asarray(saliency, dtype=np.float32)
     if image.shape != (28, 28) or saliency.shape != (28, 28):
         raise ValueError(f"Expected two 28x28 maps, got {image.shape} and {saliency.shape}.")
-    red = [[0.0, "rgba(255,0,0,0)"], [0.2, "rgba(255,80,0,0.25)"], [1.0, "rgba(255,0,0,0.9)"]]
     figure = go.Figure([
-        go.Heatmap(z=image, colorscale=INK, zmin=0, zmax=1, showscale=False, hoverinfo="skip"),
-        go.Heatmap(z=saliency, colorscale=red, zmin=0, zmax=1, showscale=True,
+        go.Heatmap(z=saliency, colorscale=HEAT, zmin=0, zmax=1, showscale=True,
+                   colorbar=dict(title="importance"),
                    hovertemplate="row %{y}, column %{x}: importance %{z:.2f}<extra></extra>"),
+        go.Heatmap(z=image, colorscale=[[0.0, "rgba(127,219,255,0)"], [1.0, "rgba(127,219,255,0.45)"]],
+                   zmin=0, zmax=1, showscale=False, hoverinfo="skip", name="ink"),
     ])
-    figure.update_layout(title="Which pixels mattered")
+    figure.update_layout(title="Which pixels mattered (blue tint: the ink)")
     return _square(figure, 380)
