@@ -43,11 +43,16 @@ def prediction(page: Page):
     return page.get_by_test_id("stMetric").filter(has_text="Prediction").get_by_test_id("stMetricValue")
 
 
+def canvas(page: Page):
+    return page.locator("[data-testid='stBidiComponentIsolated'] canvas.upper-canvas")
+
+
 def draw(page: Page, strokes: list[list[tuple[int, int]]]) -> None:
     """Mouse strokes on the canvas, in canvas pixels (280x280, origin top left)."""
-    canvas = page.locator("[data-testid='stBidiComponentIsolated'] canvas.upper-canvas")
-    expect(canvas).to_be_visible()
-    box = canvas.bounding_box()
+    surface = canvas(page)
+    expect(surface).to_have_count(1)
+    expect(surface).to_be_visible()
+    box = surface.bounding_box()
     for points in strokes:
         page.mouse.move(box["x"] + points[0][0], box["y"] + points[0][1])
         page.mouse.down()
@@ -72,7 +77,9 @@ def test_drawing_a_one_and_a_seven(page, app_url):
     draw(page, [[(140, 40), (140, 140), (140, 240)]])
     expect(prediction(page)).to_have_text("1")
     settle(page)
+    drawn_on = canvas(page).element_handle()
     page.get_by_role("button", name=re.compile("Clear")).click()
+    drawn_on.wait_for_element_state("hidden")  # Clear swaps in a new, empty canvas
     expect(page.get_by_text("Draw a digit on the canvas")).to_be_visible()
     settle(page)
     draw(page, [[(70, 60), (140, 60), (210, 60), (165, 150), (120, 240)]])
