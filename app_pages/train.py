@@ -7,7 +7,8 @@ from digitcore import jobs, plots, registry
 from digitcore.architectures import PRESETS, Augmentation
 from app_pages import common
 
-POLL_SECONDS = 1.0
+POLL_SECONDS = 1.0  # while a job runs
+IDLE_POLL_SECONDS = 5.0  # otherwise, to notice a job another visitor starts
 BATCH_SIZES = [16, 32, 64, 128, 200, 256, 512]
 STATE_TEXT = {"starting": "starting", "running": "training", "stopping": "stopping after this batch",
               "done": "finished", "stopped": "stopped", "failed": "failed"}
@@ -116,13 +117,14 @@ def show_job(snapshot: jobs.JobSnapshot) -> None:
 
 
 def live_job(was_running: bool) -> None:
-    """Polled while a job runs; one full rerun at the end refreshes every model picker."""
+    """Polled every second while a job runs (else every few seconds); a full rerun when a job starts
+    or ends refreshes the Train button and the model picker."""
     snapshot = common.job_manager().snapshot()
+    if (snapshot is not None and snapshot.running) != was_running:
+        st.rerun()  # a job started (perhaps by another visitor) or ended: redraw the whole page
     if snapshot is None:
         st.caption("No training has run on this server since it started.")
         return
-    if was_running and not snapshot.running:
-        st.rerun()
     with common.friendly_errors("showing the training progress"):  # fragment reruns skip the page's guard
         show_job(snapshot)
 
@@ -148,7 +150,7 @@ def render() -> None:
             st.warning(st.session_state["train_message"])
     with live:
         st.subheader("Live progress")
-        st.fragment(run_every=POLL_SECONDS if running else None)(live_job)(running)
+        st.fragment(run_every=POLL_SECONDS if running else IDLE_POLL_SECONDS)(live_job)(running)
     st.caption("Training runs in the background: switching pages or closing the tab does not stop it.")
 
 

@@ -1,5 +1,7 @@
 """Looking inside models: layer tables, filters, feature maps checked by hand, saliency maps."""
 
+import gc
+
 import numpy as np
 import pytest
 
@@ -13,7 +15,10 @@ def models():
     import keras
 
     keras.utils.set_random_seed(0)
-    return {name: get_preset(name).build() for name in ("keras_basic", "digitnet", "dense_baseline")}
+    built = {name: get_preset(name).build() for name in ("keras_basic", "digitnet", "dense_baseline")}
+    yield built
+    built.clear()
+    gc.collect()  # drop them now, so no later test sees them leave the per-model caches
 
 
 @pytest.fixture(scope="module")
