@@ -79,6 +79,9 @@ def app_url(e2e_models):
 def browser():
     from playwright.sync_api import sync_playwright
 
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"The browser tests drive Debian's Chromium at {CHROMIUM}; ./test.sh installs it "
+                    "(apt-get install chromium). Playwright's own browser download is not used.")
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield chromium
