@@ -1,14 +1,19 @@
-"""Digit Recognition Studio: page config and the router over pages/; nothing else."""
+"""Digit Recognition Studio: page config and the router over app_pages/; nothing else.
+
+The pages live in app_pages/, not pages/: with a pages/ folder beside this file, Streamlit 1.67
+runs its older folder-based navigation until some visitor's run reaches st.navigation below, so a
+fresh server's first visitor arriving on a page's URL would run that page without this router.
+"""
 
 import streamlit as st
 
-st.set_page_config(page_title="Digit Recognition Studio", page_icon="✍️", layout="wide")
+st.set_page_config(page_title="Digit Recognition Studio", page_icon=":material/draw:", layout="wide")
 
 pages = [
-    st.Page("pages/explore.py", title="Explore the data", icon="🔍", default=True),
-    st.Page("pages/train.py", title="Train", icon="🏋️"),
-    st.Page("pages/evaluate.py", title="Evaluate", icon="📊"),
-    st.Page("pages/try_it.py", title="Try it", icon="✏️"),
-    st.Page("pages/inside.py", title="Inside the CNN", icon="🧠"),
+    st.Page("app_pages/explore.py", title="Explore the data", icon=":material/search:", default=True),
+    st.Page("app_pages/train.py", title="Train", icon=":material/model_training:"),
+    st.Page("app_pages/evaluate.py", title="Evaluate", icon=":material/analytics:"),
+    st.Page("app_pages/try_it.py", title="Try it", icon=":material/draw:"),
+    st.Page("app_pages/inside.py", title="Inside the CNN", icon=":material/neurology:"),
 ]
 st.navigation(pages).run()

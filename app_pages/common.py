@@ -1,0 +1,172 @@
+"""Shared by every page: the only st.cache_* wrappers, the sidebar model picker, the training-job
+manager, and the guard that turns any error into a friendly message (details to the server log)."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import streamlit as st
+
+from digitcore import data, jobs, registry
+
+log = logging.getLogger("digit_studio")
+if not log.handlers:
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+
+MODEL_KEY = "chosen_model"  # survives page switches (widget keys are cleared with their page)
+DIGIT_KEY = "current_digit"  # the last digit drawn or uploaded on Try it: {"image", "source"}
+
+
+# --- errors -------------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def friendly_errors(doing: str):
+    """Show a short message instead of a traceback; the traceback goes to the server log.
+
+    Streamlit's rerun and stop signals derive from BaseException, so they pass through untouched.
+    """
+    try:
+        yield
+    except data.DataUnavailable as error:
+        log.error("MNIST is unavailable: %s", error)
+        st.error("The MNIST digits are not available on this server. Run `python -m digitcore fetch-data` "
+                 "(or `./run.sh`), then reload this page.")
+    except registry.ModelFileError as error:
+        log.error("Model file problem while %s: %s", doing, error)
+        st.error(f"This model cannot be used: {error}")
+    except Exception:
+        log.exception("Unexpected error while %s", doing)
+        st.error(f"Sorry, something went wrong while {doing}. The details are in the server log; "
+                 "try another choice or reload the page.")
+
+
+def run_page(render: Callable[[], None], doing: str) -> None:
+    """Run a page's body inside the error guard."""
+    with friendly_errors(doing):
+        render()
+
+
+# --- data ---------------------------------------------------------------------------------------
+
+
+@st.cache_resource(show_spinner="Loading the 70,000 MNIST digits...")
+def mnist() -> data.Mnist:
+    """The dataset, loaded once per process and shared read-only by every visitor."""
+    return data.load_mnist()
+
+
+@st.cache_data(show_spinner=False)
+def dataset_statistics() -> dict:
+    """Class counts, mean digits and the pixel histogram (seconds of work, done once)."""
+    digits = mnist()
+    return {
+        "train_counts": data.class_counts(digits.y_train).tolist(),
+        "test_counts": data.class_counts(digits.y_test).tolist(),
+        "mean_images": data.mean_images(digits.x_train, digits.y_train),
+        "histogram": np.bincount(digits.x_train.ravel(), minlength=256),
+        "source": data.cached_source_name(data.data_dir()),
+    }
+
+
+# --- models -------------------------------------------------------------------------------------
+
+
+def _fingerprint(directory: Path) -> tuple:
+    """Names, sizes and times of the files in models/: a new or retrained model changes it."""
+    if not directory.is_dir():
+        return ()
+    return tuple((path.name, stat.st_size, stat.st_mtime_ns)
+                 for path in sorted(directory.glob("*.*")) if not path.name.startswith(".tmp-")
+                 for stat in [path.stat()])
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _list_models(directory: str, fingerprint: tuple) -> list[registry.ModelEntry]:
+    del fingerprint  # part of the cache key only
+    return registry.list_models(Path(directory))
+
+
+def model_entries() -> list[registry.ModelEntry]:
+    """Every model in the models folder with its card (problems included), re-read when it changes."""
+    directory = registry.models_dir()
+    return _list_models(str(directory), _fingerprint(directory))
+
+
+@st.cache_resource(show_spinner="Loading the model...", max_entries=8)
+def _load_model(path: str, modified_ns: int):
+    del modified_ns  # part of the cache key: a retrained file is loaded again
+    return registry.load(Path(path))
+
+
+def load_model(entry: registry.ModelEntry):
+    """The Keras model of an entry, loaded once per file version and shared by every visitor."""
+    return _load_model(str(entry.path), entry.path.stat().st_mtime_ns)
+
+
+def _label(entry: registry.ModelEntry) -> str:
+    accuracy = entry.card.get("test_accuracy")
+    text = entry.name + (f" · {100 * accuracy:.2f} %" if accuracy is not None else "")
+    return text + (" · default" if entry.card.get("default") else "")
+
+
+def _remember_model() -> None:
+    st.session_state[MODEL_KEY] = st.session_state["model_picker"]
+
+
+def model_picker() -> registry.ModelEntry | None:
+    """The sidebar's model choice (the default model preselected), or None when there is none."""
+    entries = {entry.name: entry for entry in model_entries() if entry.problem is None}
+    if not entries:
+        st.sidebar.warning("No trained model yet. Train one on the Train page.")
+        return None
+    if st.session_state.get(MODEL_KEY) not in entries:
+        default = next((name for name, entry in entries.items() if entry.card.get("default")), next(iter(entries)))
+        st.session_state[MODEL_KEY] = default
+    names = list(entries)
+    st.sidebar.selectbox("Model", names, index=names.index(st.session_state[MODEL_KEY]), key="model_picker",
+                         format_func=lambda name: _label(entries[name]), on_change=_remember_model,
+                         help="Used by Evaluate, Try it and Inside the CNN.")
+    return entries[st.session_state[MODEL_KEY]]
+
+
+@st.cache_data(show_spinner="Classifying the 10,000 test digits...", max_entries=8)
+def test_probabilities(path: str, modified_ns: int) -> np.ndarray:
+    """(10000, 10) probabilities of one model on the test set, computed once per file version."""
+    from digitcore import inference
+
+    model = _load_model(path, modified_ns)
+    return inference.predict(model, data.to_float(mnist().x_test))
+
+
+# --- training jobs --------------------------------------------------------------------------------
+
+
+@st.cache_resource
+def job_manager() -> jobs.JobManager:
+    """The one training-job manager of this server process, shared by every session."""
+    return jobs.JobManager()
+
+
+@st.cache_data(show_spinner="Building the network to list its layers...")
+def preset_layers(preset: str) -> list[dict]:
+    """The layer table of a preset's freshly built network."""
+    from digitcore import explain
+    from digitcore.architectures import get_preset
+
+    return explain.layer_summary(get_preset(preset).build())
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def layers_of(path: str, modified_ns: int) -> list[dict]:
+    """The layer table of a saved model."""
+    from digitcore import explain
+
+    return explain.layer_summary(_load_model(path, modified_ns))

@@ -1,0 +1,83 @@
+"""Inside the CNN: the first layer's filters and every convolution and pooling layer's feature maps."""
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from digitcore import explain, inference, plots
+from app_pages import common
+
+FROM_TRY_IT, FROM_MNIST = "The digit from Try it", "An MNIST test digit"
+
+
+def choose_digit() -> tuple[np.ndarray, str]:
+    """The digit to look at, (28, 28) float32 in [0, 1], and a sentence saying where it came from."""
+    current = st.session_state.get(common.DIGIT_KEY)
+    options = [FROM_TRY_IT, FROM_MNIST] if current is not None else [FROM_MNIST]
+    source = st.radio("Digit", options, horizontal=True, key="inside_source",
+                      help="Draw or upload a digit on the Try it page to look at your own.")
+    if source == FROM_TRY_IT and current is not None:
+        return current["image"], f"the digit {current['source']} on Try it"
+    digits = common.mnist()
+    index = st.number_input("Test digit number", min_value=0, max_value=len(digits.x_test) - 1, value=0, step=1,
+                            key="inside_index")
+    return digits.x_test[int(index)].astype(np.float32) / 255.0, (
+        f"MNIST test digit {int(index)}, labelled {int(digits.y_test[int(index)])}")
+
+
+def filters_section(model) -> None:
+    st.subheader("The first layer's filters")
+    try:
+        filters = explain.first_layer_filters(model)  # (filters, height, width)
+    except ValueError as error:
+        st.info(str(error))
+        return
+    st.caption(f"{len(filters)} kernels of {filters.shape[1]}×{filters.shape[2]} weights. Each slides over "
+               "the digit; red weights reward ink under them, blue ones penalise it: edge and stroke detectors.")
+    limit = float(np.abs(filters).max()) or 1.0
+    st.plotly_chart(plots.image_grid(filters / limit, titles=[str(i) for i in range(len(filters))],
+                                     columns=min(16, len(filters)), colorscale="RdBu_r", zmid=0.0,
+                                     value_label="weight (scaled)", tile_height=60), key="filters")
+
+
+def feature_maps_section(model, image: np.ndarray) -> None:
+    st.subheader("Feature maps")
+    maps = explain.feature_maps(model, image)
+    if not maps:
+        st.info("This model has no convolution or pooling layers: it looks at all 784 pixels at once.")
+        return
+    most = max(layer.maps.shape[-1] for layer in maps)
+    shown = st.slider("Channels shown per layer", min_value=4, max_value=min(64, most), value=min(16, most),
+                      step=4, key="inside_channels") if most > 4 else most
+    st.caption("Bright means the channel responded strongly there. Pooling halves the size and keeps "
+               "the strongest response of each 2×2 block; deeper layers respond to larger parts of the digit.")
+    for number, layer in enumerate(maps):
+        height, width, channels = layer.maps.shape
+        st.markdown(f"**{number + 1}. {layer.layer}** · {layer.kind} · {height}×{width} × {channels} channels")
+        stack = np.transpose(layer.maps[:, :, :shown], (2, 0, 1))  # (channels, height, width)
+        st.plotly_chart(plots.image_grid(stack, columns=16, colorscale="Viridis", value_label="activation",
+                                         tile_height=max(40, min(80, 4 * height))), key=f"maps_{layer.layer}")
+
+
+def render() -> None:
+    st.title("Inside the CNN")
+    entry = common.model_picker()
+    if entry is None:
+        st.info("There is no trained model to look inside yet. Train one on the Train page.")
+        return
+    model = common.load_model(entry)
+    left, right = st.columns([1, 2], gap="large")
+    with left:
+        image, described = choose_digit()
+        prediction = inference.classify(model, image)
+        st.image(np.round(np.kron(image, np.ones((5, 5))) * 255).astype(np.uint8), width=140,
+                 caption=f"{described}; {entry.name} reads {prediction.digit} ({100 * prediction.confidence:.1f} %)")
+    with right:
+        st.markdown(f"**Layers of {entry.name}**")
+        st.dataframe(pd.DataFrame(common.layers_of(str(entry.path), entry.path.stat().st_mtime_ns)),
+                     hide_index=True, key="inside_layers")
+    filters_section(model)
+    feature_maps_section(model, image)
+
+
+common.run_page(render, "looking inside the model")

@@ -1,0 +1,264 @@
+"""Background training jobs: one at a time per server, each in its own process, readable from any session."""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import logging
+import multiprocessing
+import queue
+import threading
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable
+
+from digitcore import registry
+
+if TYPE_CHECKING:  # architectures and training import keras: loaded only when a job starts
+    from digitcore.architectures import Recipe
+
+log = logging.getLogger(__name__)
+
+RUNNING_STATES = ("starting", "running", "stopping")
+FINAL_STATES = ("done", "stopped", "failed")
+
+
+class JobBusy(RuntimeError):
+    """A training job is already running on this server; str(error) says which."""
+
+
+@dataclass(frozen=True)
+class JobSnapshot:
+    """A consistent copy of one job's state, safe to read while the job goes on."""
+
+    id: int
+    preset: str
+    name: str
+    state: str  # "starting" | "running" | "stopping" | "done" | "stopped" | "failed"
+    epochs: int  # planned
+    limit: int | None
+    recipe: dict
+    history: list[dict]  # one "epoch" event per finished (or stopped) epoch
+    batch: dict | None  # the latest "batch" event: progress inside the current epoch
+    result: dict | None  # the final event of train_and_save
+    error: str | None  # a sentence for people when state == "failed"
+    started_at: float  # time.time()
+    finished_at: float | None
+
+    @property
+    def running(self) -> bool:
+        return self.state in RUNNING_STATES
+
+    @property
+    def elapsed(self) -> float:
+        return (self.finished_at or time.time()) - self.started_at
+
+    @property
+    def epoch_progress(self) -> float:
+        """How far through the current epoch, 0..1 (0 between epochs)."""
+        if self.state == "done":
+            return 1.0
+        if not self.batch or self.batch["epoch"] <= len(self.history):
+            return 0.0  # no batch yet, or the latest batch belongs to an epoch that has ended
+        return min(1.0, self.batch["step"] / max(1, self.batch["steps"]))
+
+    @property
+    def overall_progress(self) -> float:
+        """How far through the whole run, 0..1."""
+        if self.state == "done":
+            return 1.0
+        return min(1.0, (len(self.history) + self.epoch_progress) / max(1, self.epochs))
+
+
+@dataclass
+class _Job:
+    id: int
+    preset: str
+    name: str
+    recipe: Recipe
+    limit: int | None
+    stop: object  # a multiprocessing Event shared with the training process
+    state: str = "starting"
+    history: list[dict] = field(default_factory=list)
+    batch: dict | None = None
+    result: dict | None = None
+    error: str | None = None
+    started_at: float = field(default_factory=time.time)
+    finished_at: float | None = None
+    monitor: threading.Thread | None = None
+
+
+class _StopFlag:
+    """training.StopSignal's interface over a multiprocessing Event."""
+
+    def __init__(self, event) -> None:
+        self._event = event
+
+    def set(self) -> None:
+        self._event.set()
+
+    def is_set(self) -> bool:
+        return self._event.is_set()
+
+
+def _train_in_child(preset: str, recipe, seed: int, limit: int | None, name: str, models_directory: str,
+                    events, stop) -> None:
+    """The training process: run train_and_save and send every event, then one final message."""
+    from digitcore import import_tensorflow_quietly
+
+    import_tensorflow_quietly()
+    from digitcore import training
+    from digitcore.architectures import get_preset
+
+    try:
+        result = training.train_and_save(
+            get_preset(preset), recipe=recipe, seed=seed, limit=limit, name=name, command=f"app: train {preset}",
+            listener=events.put, stop=_StopFlag(stop), models_directory=Path(models_directory),
+        )
+        events.put({"event": "_final", "result": result})
+    except training.TrainingDiverged as diverged:
+        events.put({"event": "_failed", "message": str(diverged)})
+    except Exception:  # the server log gets the traceback, the page a sentence
+        events.put({"event": "_failed", "message": None, "details": traceback.format_exc()})
+
+
+class JobManager:
+    """Runs at most one training job at a time, each in a child process of the server.
+
+    A process, not a thread: Streamlit calls keras.backend.clear_session() after every script
+    run, which resets Keras's global state in every thread of the server (layer names collide
+    mid-build), and a process also keeps training off the server's GIL. A monitor thread turns
+    the child's events into this object's state under a lock, so every visitor's page can read a
+    snapshot whenever it likes; a rerun, a page switch or a closed tab leaves the job running.
+    One manager per server (the app keeps it in st.cache_resource).
+    """
+
+    def __init__(self, models_directory: Path | str | None = None) -> None:
+        self._lock = threading.Lock()
+        self._ids = itertools.count(1)
+        self._current: _Job | None = None
+        self._models_directory = Path(models_directory) if models_directory is not None else None
+        # spawn, not fork: forking a process that already runs TensorFlow's threads can deadlock
+        self._context = multiprocessing.get_context("spawn")
+        self.on_finish: list[Callable[[JobSnapshot], None]] = []  # called in the monitor thread
+
+    @property
+    def models_directory(self) -> Path:
+        return self._models_directory or registry.models_dir()
+
+    def start(self, preset: str, *, name: str, recipe: Recipe | None = None, limit: int | None = None,
+              seed: int = 0) -> JobSnapshot:
+        """Start training `preset` in the background, saving it as `name` in the models folder.
+
+        Raises JobBusy when a job is already running, ValueError for a bad preset, recipe, subset
+        size or name (including a name already taken: a visitor must never overwrite a model).
+        """
+        from digitcore.architectures import get_preset
+
+        chosen = get_preset(preset)
+        recipe = recipe or chosen.recipe
+        recipe.validate()
+        registry.check_name(name)
+        if limit is not None and not 2 <= limit <= 60000:
+            raise ValueError(f"The training subset must hold between 2 and 60,000 digits, not {limit}.")
+        if (self.models_directory / f"{name}.keras").exists():
+            raise ValueError(f"A model named '{name}' already exists. Choose another name.")
+        with self._lock:
+            if self._current is not None and self._current.state in RUNNING_STATES:
+                running = self._current
+                raise JobBusy(f"'{running.name}' ({running.preset}) is training right now; "
+                              "one training job runs at a time. Watch it here or wait for it to finish.")
+            job = _Job(next(self._ids), chosen.name, name, recipe, limit, stop=self._context.Event())
+            events = self._context.Queue()
+            process = self._context.Process(
+                target=_train_in_child, name=f"train-{name}", daemon=True,
+                args=(chosen.name, recipe, seed, limit, name, str(self.models_directory), events, job.stop),
+            )
+            process.start()
+            job.monitor = threading.Thread(target=self._monitor, args=(job, process, events),
+                                           name=f"monitor-{name}", daemon=True)
+            job.monitor.start()
+            self._current = job
+            return self._snapshot(job)
+
+    def stop(self) -> bool:
+        """Ask the running job to stop after its current batch; False when nothing runs."""
+        with self._lock:
+            job = self._current
+            if job is None or job.state not in RUNNING_STATES:
+                return False
+            job.stop.set()
+            job.state = "stopping"
+            return True
+
+    def snapshot(self) -> JobSnapshot | None:
+        """The current (or last) job, or None when no job ever ran in this server."""
+        with self._lock:
+            return self._snapshot(self._current) if self._current else None
+
+    def wait(self, timeout: float | None = None) -> JobSnapshot | None:
+        """Block until the current job has ended (for scripts and tests)."""
+        with self._lock:
+            monitor = self._current.monitor if self._current else None
+        if monitor is not None:
+            monitor.join(timeout)
+        return self.snapshot()
+
+    def _snapshot(self, job: _Job) -> JobSnapshot:
+        return JobSnapshot(
+            id=job.id, preset=job.preset, name=job.name, state=job.state, epochs=job.recipe.epochs,
+            limit=job.limit, recipe=job.recipe.to_dict(), history=copy.deepcopy(job.history),
+            batch=dict(job.batch) if job.batch else None, result=copy.deepcopy(job.result),
+            error=job.error, started_at=job.started_at, finished_at=job.finished_at,
+        )
+
+    def _apply(self, job: _Job, event: dict) -> None:
+        with self._lock:
+            if event["event"] == "train_begin" and job.state == "starting":
+                job.state = "running"
+            elif event["event"] == "batch":
+                job.batch = dict(event)
+            elif event["event"] == "epoch":
+                job.history.append(dict(event))
+
+    def _monitor(self, job: _Job, process, events) -> None:
+        """Follow the child's events until its final message, or notice that it died."""
+        result, error = None, None
+        while True:
+            try:
+                event = events.get(timeout=0.5)
+            except queue.Empty:
+                if process.is_alive():
+                    continue
+                process.join()
+                log.error("Training job %s (%s): the process ended without a result (exit code %s)",
+                          job.name, job.preset, process.exitcode)
+                error = "The training process ended unexpectedly; the details are in the server log."
+                break
+            if event["event"] == "_final":
+                result = event["result"]
+                break
+            if event["event"] == "_failed":
+                if event.get("details"):
+                    log.error("Training job %s (%s) failed:\n%s", job.name, job.preset, event["details"])
+                error = event["message"] or ("Training failed because of an internal error; "
+                                             "the details are in the server log.")
+                break
+            self._apply(job, event)
+        process.join(timeout=30)
+        if error is not None:
+            state = "failed"
+        elif result["event"] == "done" and not result.get("stopped"):
+            state = "done"
+        else:
+            state = "stopped"  # before the first epoch ended (nothing saved) or later (finished epochs saved)
+        with self._lock:
+            job.result, job.state, job.error, job.finished_at = result, state, error, time.time()
+            snapshot = self._snapshot(job)
+        for callback in list(self.on_finish):
+            try:
+                callback(snapshot)
+            except Exception:
+                log.exception("A job-finish callback failed")

@@ -1,0 +1,118 @@
+"""Background training jobs: one at a time, live snapshots, stop, failures, checked inputs."""
+
+import time
+
+import pytest
+
+from digitcore import jobs, registry
+from digitcore.architectures import get_preset
+
+WAIT_SECONDS = 120  # a generous ceiling for waits, never an assertion about speed
+
+
+def _tiny_recipe(epochs: int = 1):
+    return get_preset("larger_cnn").recipe.with_overrides(epochs=epochs, batch_size=64)
+
+
+def _wait_for(condition, manager: jobs.JobManager) -> jobs.JobSnapshot:
+    deadline = time.monotonic() + WAIT_SECONDS
+    while time.monotonic() < deadline:
+        snapshot = manager.snapshot()
+        if condition(snapshot):
+            return snapshot
+        time.sleep(0.05)
+    raise AssertionError(f"The job never reached the expected state; last snapshot: {manager.snapshot()}")
+
+
+@pytest.mark.slow
+def test_a_tiny_job_runs_in_the_background_and_saves_its_model(tmp_path):
+    manager = jobs.JobManager(tmp_path)
+    finished = []
+    manager.on_finish.append(lambda snapshot: finished.append(snapshot.state))
+    started = manager.start("larger_cnn", name="tiny", recipe=_tiny_recipe(), limit=300)
+    assert started.state in jobs.RUNNING_STATES and started.name == "tiny"
+    final = manager.wait(WAIT_SECONDS)
+    assert final.state == "done" and final.error is None
+    assert [event["epoch"] for event in final.history] == [1]
+    assert 0.0 <= final.result["test_accuracy"] <= 1.0
+    assert final.overall_progress == 1.0 and final.epoch_progress == 1.0
+    (entry,) = registry.list_models(tmp_path)
+    assert entry.name == "tiny" and entry.problem is None
+    assert entry.card["training"]["limit"] == 300 and entry.card["test_accuracy"] == final.result["test_accuracy"]
+    assert finished == ["done"]  # the finish callbacks ran once, before wait() returned
+
+
+@pytest.mark.slow
+def test_a_second_job_is_refused_while_one_runs_and_both_see_the_same_state(tmp_path):
+    manager = jobs.JobManager(tmp_path)
+    first = manager.start("larger_cnn", name="first", recipe=_tiny_recipe(), limit=300)
+    with pytest.raises(jobs.JobBusy, match="'first' \\(larger_cnn\\) is training right now"):
+        manager.start("larger_cnn", name="second", recipe=_tiny_recipe(), limit=300)
+    assert manager.snapshot().id == first.id  # what every other visitor reads
+    assert manager.wait(WAIT_SECONDS).state == "done"
+    assert [entry.name for entry in registry.list_models(tmp_path)] == ["first"]
+
+
+@pytest.mark.slow
+def test_stop_ends_a_running_job_and_keeps_the_state_readable(tmp_path):
+    manager = jobs.JobManager(tmp_path)
+    manager.start("larger_cnn", name="stopped", recipe=_tiny_recipe(epochs=20), limit=6000)
+    running = _wait_for(lambda snapshot: snapshot.batch is not None, manager)
+    assert running.state == "running" and 0.0 <= running.epoch_progress <= 1.0
+    assert manager.stop() is True
+    final = manager.wait(WAIT_SECONDS)
+    assert final.state == "stopped" and len(final.history) < 20
+    assert manager.stop() is False  # nothing left to stop
+
+
+@pytest.mark.slow
+def test_a_failing_job_ends_in_a_readable_failed_state(tmp_path, caplog):
+    not_a_folder = tmp_path / "models"
+    not_a_folder.write_text("a file where the models folder should be")  # saving the model fails
+    manager = jobs.JobManager(not_a_folder)
+    manager.start("larger_cnn", name="broken", recipe=_tiny_recipe(), limit=300)
+    final = manager.wait(WAIT_SECONDS)
+    assert final.state == "failed" and "server log" in final.error and "Error" not in final.error
+    assert "Traceback" in caplog.text and "broken" in caplog.text  # the details go to the log, not to visitors
+
+
+@pytest.mark.parametrize(
+    "preset, name, limit, message",
+    [
+        ("lenet", "fine", 300, "Unknown architecture"),  # not a preset
+        ("larger_cnn", "../escape", 300, "not a usable model name"),  # path tricks in the name
+        ("larger_cnn", "fine", 1, "between 2 and 60,000"),  # too few digits to train on
+        ("larger_cnn", "fine", 60001, "between 2 and 60,000"),  # more digits than MNIST has
+        ("larger_cnn", "taken", 300, "already exists"),  # never overwrite a saved model
+    ],
+)
+def test_bad_requests_are_refused_with_a_sentence(tmp_path, preset, name, limit, message):
+    (tmp_path / "taken.keras").write_bytes(b"")
+    manager = jobs.JobManager(tmp_path)
+    with pytest.raises(ValueError, match=message):
+        manager.start(preset, name=name, recipe=_tiny_recipe(), limit=limit)
+    assert manager.snapshot() is None
+
+
+def _snapshot(state="running", history=(), batch=None, epochs=4):
+    return jobs.JobSnapshot(id=1, preset="larger_cnn", name="x", state=state, epochs=epochs, limit=None, recipe={},
+                            history=list(history), batch=batch, result=None, error=None, started_at=0.0,
+                            finished_at=None)
+
+
+EPOCH = {"event": "epoch", "stopped": False}
+
+
+@pytest.mark.parametrize(
+    "snapshot, epoch_progress, overall_progress",
+    [
+        (_snapshot(), 0.0, 0.0),  # nothing happened yet
+        (_snapshot(batch={"epoch": 1, "step": 5, "steps": 10}), 0.5, 0.125),  # half of the first epoch
+        (_snapshot(history=[EPOCH], batch={"epoch": 1, "step": 10, "steps": 10}), 0.0, 0.25),  # between epochs
+        (_snapshot(history=[EPOCH], batch={"epoch": 2, "step": 2, "steps": 8}), 0.25, 0.3125),  # into epoch 2
+        (_snapshot(state="done", history=[EPOCH] * 4), 1.0, 1.0),  # finished
+    ],
+)
+def test_progress_is_read_from_the_latest_events(snapshot, epoch_progress, overall_progress):
+    assert snapshot.epoch_progress == pytest.approx(epoch_progress)
+    assert snapshot.overall_progress == pytest.approx(overall_progress)
