@@ -3,10 +3,12 @@
 In one run: train `keras_basic` exactly as published (5 epochs, batch 64, validation split 0.2)
 and record its fit time T_ref and test accuracy A_ref; then train digitnet's fast recipe from
 scratch, scoring the 10,000 test digits every few batches, and record the training time until its
-test accuracy first reaches A_ref and 99.5 %. Scoring pauses the clock (it is the benchmark's
-cost, not training's); wall time including scoring is reported too.
+test accuracy first reaches A_ref and 99.5 %. The fast recipe (one epoch) ends near 99.1 %, so
+unless --quick is given, digitnet's default recipe is then trained from scratch too, to record
+when it first reaches 99.5 % (about 10-15 minutes more). Scoring pauses the clock (it is the
+benchmark's cost, not training's); wall time including scoring is reported too.
 
-    python bench/train_speed.py [--check-every 32] [--seed 0]
+    python bench/train_speed.py [--check-every 32] [--seed 0] [--quick]
 """
 
 from __future__ import annotations
@@ -38,10 +40,12 @@ def train_reference(mnist: data.Mnist, seed: int) -> dict:
             "test_accuracy": accuracy, "epochs": len(result.history)}
 
 
-def time_to_targets(mnist: data.Mnist, targets: dict[str, float], seed: int, check_every: int) -> dict:
-    """Train digitnet's fast recipe, scoring the test set every `check_every` optimizer steps."""
+def time_to_targets(mnist: data.Mnist, targets: dict[str, float], seed: int, check_every: int,
+                    recipe_name: str = "fast") -> dict:
+    """Train one of digitnet's recipes, scoring the test set every `check_every` optimizer steps,
+    until every target is reached or the recipe ends."""
     preset = architectures.get_preset("digitnet")
-    recipe = preset.fast_recipe
+    recipe = preset.recipe_named(recipe_name)
     reached: dict[str, dict] = {}
     curve: list[dict] = []
     x_test = data.to_float(mnist.x_test)
@@ -73,7 +77,7 @@ def time_to_targets(mnist: data.Mnist, targets: dict[str, float], seed: int, che
                 self.model.stop_training = True
 
     result = training.train(preset, mnist.x_train, mnist.y_train, recipe=recipe, seed=seed, callbacks=[Scorer()])
-    return {"arch": preset.name, "recipe": recipe.to_dict(), "reached": reached, "curve": curve,
+    return {"arch": preset.name, "recipe_name": recipe_name, "recipe": recipe.to_dict(), "reached": reached, "curve": curve,
             "fit_seconds_with_scoring": round(result.seconds, 2), "steps": result.steps_done}
 
 
@@ -81,6 +85,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check-every", type=int, default=32, help="score the test set every N optimizer steps")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--quick", action="store_true", help="skip the default-recipe run for the 99.5 %% time")
     args = parser.parse_args()
     mnist = data.load_mnist()
     reference = train_reference(mnist, args.seed)
@@ -88,15 +93,21 @@ def main() -> None:
     fast = time_to_targets(mnist, {"a_ref": a_ref, "99.5": 0.995}, args.seed, args.check_every)
     t_a_ref = fast["reached"].get("a_ref", {}).get("train_seconds")
     t_995 = fast["reached"].get("99.5", {}).get("train_seconds")
+    full = None
+    if t_995 is None and not args.quick:
+        full = time_to_targets(mnist, {"99.5": 0.995}, args.seed, 4 * args.check_every, recipe_name="default")
+        full["curve"] = full["curve"][-5:]  # the whole curve is long; its end is what matters here
+        t_995 = full["reached"].get("99.5", {}).get("train_seconds")
     print(json.dumps({
         "benchmark": "train_speed",
         "machine": {"cpus": __import__("os").cpu_count(), "platform": platform.platform()},
         "T_ref_seconds": t_ref, "A_ref": a_ref,
         "digitnet_seconds_to_A_ref": t_a_ref,
         "digitnet_seconds_to_99.5": t_995,
+        "digitnet_recipe_reaching_99.5": None if t_995 is None else ("fast" if full is None else "default"),
         "ratio_to_A_ref": round(t_a_ref / t_ref, 3) if t_a_ref else None,
         "target_ratio": 0.4,
-        "reference": reference, "digitnet_fast": fast,
+        "reference": reference, "digitnet_fast": fast, "digitnet_default": full,
     }, indent=2))
 
 

@@ -80,8 +80,8 @@ def learning_rate_schedule(recipe: Recipe, steps_per_epoch: int):
         return keras.optimizers.schedules.ExponentialDecay(
             recipe.learning_rate, decay_steps=steps_per_epoch, decay_rate=recipe.decay, staircase=True
         )
-    # one_cycle: warm up over the first 25 % from lr/25, then cosine down to lr/1000
-    warmup_steps = max(1, int(0.25 * total_steps))
+    # one_cycle: warm up over the first warmup_fraction of steps from lr/25, then cosine down to lr/1000
+    warmup_steps = max(1, int(recipe.warmup_fraction * total_steps))
     return keras.optimizers.schedules.CosineDecay(
         recipe.learning_rate / 25, decay_steps=total_steps - warmup_steps, alpha=1e-3,
         warmup_target=recipe.learning_rate, warmup_steps=warmup_steps,
