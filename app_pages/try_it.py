@@ -90,7 +90,7 @@ def teach_panel(prediction: inference.Prediction) -> None:
     st.markdown("**Teach it your handwriting**")
     left, right = st.columns([2, 1], vertical_alignment="bottom")
     left.selectbox("Wrong — it is a …", list(range(10)), index=None, key="teach_label",
-                   placeholder=f"right: it is a {prediction.digit}",
+                   placeholder=f"pick the right digit (left empty: a {prediction.digit})",
                    help="Pick the right digit when the prediction is wrong; leave empty when it is right.")
     right.button("Save as example", on_click=_save_example, icon=":material/bookmark_add:", key="teach_save")
     message = st.session_state.pop("teach_message", None)
