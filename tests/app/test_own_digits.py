@@ -154,3 +154,5 @@ def test_a_tiny_finetune_job_runs_to_the_end_and_its_model_names_its_parent(open
     assert card["parent"] == "small_cnn" and card["test_accuracy"] == before_after["after"].iloc[0]
     options = app.sidebar.selectbox(key="model_picker").options
     assert any(option.startswith("finetuned_in_apptest") for option in options)
+    app.switch_page("app_pages/train.py").run()  # the Train page shows the same (shared) job
+    assert not app.exception and "finetuned_in_apptest** (fine-tune of small_cnn on your digits) · finished" in _texts(app)
