@@ -14,6 +14,7 @@ pages = [
     st.Page("app_pages/train.py", title="Train", icon=":material/model_training:"),
     st.Page("app_pages/evaluate.py", title="Evaluate", icon=":material/analytics:"),
     st.Page("app_pages/try_it.py", title="Try it", icon=":material/draw:"),
+    st.Page("app_pages/my_digits.py", title="My digits", icon=":material/collections_bookmark:"),
     st.Page("app_pages/inside.py", title="Inside the CNN", icon=":material/neurology:"),
 ]
 st.navigation(pages).run()

@@ -170,3 +170,42 @@ def layers_of(path: str, modified_ns: int) -> list[dict]:
     from digitcore import explain
 
     return explain.layer_summary(_load_model(path, modified_ns))
+
+
+# --- the visitor's own digits and robustness probes ------------------------------------------------
+
+
+@st.cache_resource(max_entries=4)
+def _sample_store(path: str):
+    from digitcore import samples
+
+    return samples.SampleStore(path)
+
+
+def sample_store():
+    """The SQLite store of labelled digits (DIGITCORE_SAMPLES_DB or data/samples.sqlite3), opened once
+    per path; the store opens a connection per call, so every session may share it."""
+    from digitcore import samples
+
+    return _sample_store(str(samples.default_path()))
+
+
+PROBE_LIMIT = 1000  # test digits per probe: enough for a stable accuracy, a few seconds per model
+
+
+@st.cache_data(show_spinner="Running the robustness probes...", max_entries=8)
+def probe_results(path: str, modified_ns: int) -> list[dict]:
+    """The model's accuracy on every probe set, computed once per file version."""
+    from digitcore import probes
+
+    digits = mnist()
+    return probes.run_probes(_load_model(path, modified_ns), digits.x_test, digits.y_test, limit=PROBE_LIMIT)
+
+
+@st.cache_data(show_spinner=False)
+def probe_examples(name: str, count: int = 8) -> np.ndarray:
+    """A few digits of one probe set, uint8 (count, 28, 28)."""
+    from digitcore import probes
+
+    digits = mnist()
+    return probes.probe_set(name, digits.x_test, digits.y_test, limit=count)[0]

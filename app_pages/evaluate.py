@@ -1,5 +1,5 @@
-"""Evaluate: test accuracy, confusion matrix, the mistakes behind each cell, per-class metrics, and
-a comparison of every saved model."""
+"""Evaluate: test accuracy, confusion matrix, the mistakes behind each cell, per-class metrics,
+robustness probes, and a comparison of every saved model."""
 
 import numpy as np
 import pandas as pd
@@ -73,6 +73,21 @@ def per_class_section(summary: dict) -> None:
                                    for name in ("precision", "recall", "f1")})
 
 
+def probes_section(entry: registry.ModelEntry) -> None:
+    st.subheader("Robustness probes")
+    st.caption(f"The first {common.PROBE_LIMIT:,} MNIST test digits changed the way people's digits differ "
+               "(only the sevens for the barred-seven probe), and this model's accuracy on each.")
+    rows = common.probe_results(str(entry.path), entry.path.stat().st_mtime_ns)
+    left, right = st.columns([2, 3], gap="large")
+    left.dataframe(pd.DataFrame(rows)[["title", "accuracy", "n"]], hide_index=True, key="probe_table",
+                   column_config={"title": "probe", "accuracy": st.column_config.ProgressColumn(
+                       "accuracy", min_value=0.0, max_value=1.0, format="%.3f")})
+    with right:
+        titles = {row["probe"]: row["title"] for row in rows if row["probe"] != "original"}
+        chosen = st.selectbox("Examples of", list(titles), format_func=titles.get, key="probe_examples")
+        st.plotly_chart(plots.image_grid(common.probe_examples(chosen), columns=8), key="probe_images")
+
+
 def comparison_section() -> None:
     st.subheader("Every saved model")
     rows = comparison_rows(common.model_entries())
@@ -105,6 +120,7 @@ def render() -> None:
     third.metric("Parameters", f"{int(entry.card.get('parameters', 0)):,}")
     confusion_section(y_true, probabilities, matrix)
     per_class_section(summary)
+    probes_section(entry)
     comparison_section()
 
 

@@ -50,7 +50,11 @@ def recipe_panel(preset_name: str):
                              help="A new name: training never overwrites a saved model.")
     augment = second.toggle("Augmentation", value=recipe.augmentation.enabled, key=f"augment_{key}",
                            help="Random rotations, shifts, zooms and stroke-width changes of the training digits.")
-    augmentation = Augmentation()
+    barred_sevens = st.slider("Barred sevens (fraction of the training sevens)", 0.0, 1.0,
+                              recipe.augmentation.barred_sevens, step=0.05, key=f"barred_{key}",
+                              help="Draws a bar across the stem of this fraction of the training sevens, as "
+                                   "many people write them; MNIST has few such sevens.")
+    augmentation = Augmentation(barred_sevens=barred_sevens)
     if augment:
         default = recipe.augmentation if recipe.augmentation.enabled else Augmentation(10.0, 0.1, 0.1, 0.3)
         columns = st.columns(2) * 2
@@ -59,6 +63,7 @@ def recipe_panel(preset_name: str):
             shift=columns[1].slider("Shift", 0.0, 0.3, default.shift, key=f"shift_{key}"),
             zoom=columns[2].slider("Zoom", 0.0, 0.3, default.zoom, key=f"zoom_{key}"),
             thickness=columns[3].slider("Stroke width change", 0.0, 1.0, default.thickness, key=f"thick_{key}"),
+            barred_sevens=barred_sevens,
         )
     overrides = dict(epochs=int(epochs), batch_size=int(batch_size), learning_rate=float(learning_rate),
                      augmentation=augmentation)
@@ -84,8 +89,12 @@ def _stop() -> None:
 def show_job(snapshot: jobs.JobSnapshot) -> None:
     """Progress, curves and the outcome of one job (any visitor's)."""
     state = STATE_TEXT.get(snapshot.state, snapshot.state)
-    st.markdown(f"**{snapshot.name}** ({PRESETS[snapshot.preset].title}) · {state} · "
-                f"{snapshot.elapsed:.0f} s · {snapshot.limit or 60000:,} digits")
+    if snapshot.kind == "finetune":
+        st.markdown(f"**{snapshot.name}** (fine-tune of {snapshot.preset} on your digits) · {state} · "
+                    f"{snapshot.elapsed:.0f} s")
+    else:
+        st.markdown(f"**{snapshot.name}** ({PRESETS[snapshot.preset].title}) · {state} · "
+                    f"{snapshot.elapsed:.0f} s · {snapshot.limit or 60000:,} digits")
     if snapshot.running:
         batch = snapshot.batch or {}
         epoch = min(len(snapshot.history) + 1, snapshot.epochs)
@@ -107,6 +116,9 @@ def show_job(snapshot: jobs.JobSnapshot) -> None:
     result = snapshot.result or {}
     if snapshot.state == "failed":
         st.error(snapshot.error or "Training failed.")
+    elif result.get("model") and snapshot.kind == "finetune":
+        st.success(f"Saved **{result['name']}**: {100 * result['after']['mnist_test_accuracy']:.2f} % on the MNIST "
+                   f"test digits, {100 * result['after']['own_accuracy']:.1f} % on your digits. Details on My digits.")
     elif result.get("model"):
         stopped = " (stopped early; the finished epochs were kept)" if snapshot.state == "stopped" else ""
         st.success(f"Saved **{result['name']}**{stopped}: {100 * result['test_accuracy']:.2f} % on the 10,000 "

@@ -1,4 +1,5 @@
-"""Try it: draw a digit or upload a photo, see each preprocessing step, the prediction and saliency."""
+"""Try it: draw a digit or upload a photo, see each preprocessing step, the prediction and saliency,
+and save it (with its right label) as one of your own examples."""
 
 import numpy as np
 import streamlit as st
@@ -8,6 +9,7 @@ from app_pages import common
 
 CANVAS_SIDE = 280  # pixels on screen: ten per MNIST pixel
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "gif", "bmp", "webp"]
+TEACH_KEY = "teach_digit"  # what Save as example stores: the digit on screen and the model's reading
 
 
 def canvas_key() -> str:
@@ -50,7 +52,7 @@ def steps_strip(prepared: preprocess.Preprocessed) -> None:
     st.image([image for image, _ in images], caption=[title for _, title in images], width=100, clamp=True)
 
 
-def prediction_panel(model, prepared: preprocess.Preprocessed) -> None:
+def prediction_panel(model, prepared: preprocess.Preprocessed) -> inference.Prediction:
     prediction = inference.classify(model, prepared.image)
     left, right = st.columns([1, 2])
     left.metric("Prediction", str(prediction.digit), help="The digit with the highest probability.")
@@ -65,6 +67,35 @@ def prediction_panel(model, prepared: preprocess.Preprocessed) -> None:
                              "gradient: how strongly a small change of the pixel moves the score.")
     importance = explain.saliency(model, prepared.image, method=method, digit=prediction.digit)
     right.plotly_chart(plots.saliency_overlay(prepared.image, importance), key="saliency")
+    return prediction
+
+
+def _save_example() -> None:
+    """Store the digit on screen with the corrected label (or the prediction when none is picked)."""
+    digit = st.session_state.get(TEACH_KEY)
+    if digit is None:
+        return
+    correction = st.session_state.get("teach_label")
+    label = digit["predicted"] if correction is None else int(correction)
+    sample_id = common.sample_store().add(digit["image"], label, source=digit["source"], original=digit["original"],
+                                          predicted=digit["predicted"], confidence=digit["confidence"],
+                                          model=digit["model"])
+    st.session_state["teach_label"] = None
+    st.session_state["teach_message"] = (f"Saved as a **{label}** (example #{sample_id}). "
+                                         "It is on the My digits page.")
+
+
+def teach_panel(prediction: inference.Prediction) -> None:
+    """Correct the label if the model is wrong, then keep the digit as one of your own examples."""
+    st.markdown("**Teach it your handwriting**")
+    left, right = st.columns([2, 1], vertical_alignment="bottom")
+    left.selectbox("Wrong — it is a …", list(range(10)), index=None, key="teach_label",
+                   placeholder=f"pick the right digit (left empty: a {prediction.digit})",
+                   help="Pick the right digit when the prediction is wrong; leave empty when it is right.")
+    right.button("Save as example", on_click=_save_example, icon=":material/bookmark_add:", key="teach_save")
+    message = st.session_state.pop("teach_message", None)
+    if message:
+        st.success(message, icon=":material/check:")
 
 
 def render() -> None:
@@ -99,7 +130,10 @@ def render() -> None:
     if entry is None:
         st.info("Train a model on the Train page to get a prediction.")
         return
-    prediction_panel(common.load_model(entry), prepared)
+    prediction = prediction_panel(common.load_model(entry), prepared)
+    st.session_state[TEACH_KEY] = {"image": prepared.image, "original": image, "source": "canvas" if kind == "canvas" else "photo",
+                                   "predicted": prediction.digit, "confidence": prediction.confidence, "model": entry.name}
+    teach_panel(prediction)
 
 
 common.run_page(render, "reading your digit")

@@ -1,4 +1,5 @@
-"""Background training jobs: one at a time per server, each in its own process, readable from any session."""
+"""Background training and fine-tuning jobs: one at a time per server, each in its own process,
+readable from any session."""
 
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ class JobSnapshot:
     """A consistent copy of one job's state, safe to read while the job goes on."""
 
     id: int
-    preset: str
+    preset: str  # for a fine-tune job: the parent model's name
     name: str
     state: str  # "starting" | "running" | "stopping" | "done" | "stopped" | "failed"
     epochs: int  # planned
@@ -46,6 +47,7 @@ class JobSnapshot:
     error: str | None  # a sentence for people when state == "failed"
     started_at: float  # time.time()
     finished_at: float | None
+    kind: str = "train"  # "train" | "finetune"
 
     @property
     def running(self) -> bool:
@@ -77,9 +79,11 @@ class _Job:
     id: int
     preset: str
     name: str
-    recipe: Recipe
+    recipe: Recipe | None  # None for a fine-tune job
     limit: int | None
     stop: object  # a multiprocessing Event shared with the training process
+    kind: str = "train"
+    epochs: int = 0  # planned; the recipe's for a training job
     state: str = "starting"
     history: list[dict] = field(default_factory=list)
     batch: dict | None = None
@@ -124,6 +128,25 @@ def _train_in_child(preset: str, recipe, seed: int, limit: int | None, name: str
         events.put({"event": "_failed", "message": None, "details": traceback.format_exc()})
 
 
+def _finetune_in_child(parent: str, x_samples, y_samples, epochs: int, user_examples: int, name: str,
+                       models_directory: str, events, stop) -> None:
+    """The fine-tuning process: run training.finetune and send every event, then one final message."""
+    from digitcore import import_tensorflow_quietly
+
+    import_tensorflow_quietly()
+    from digitcore import training
+
+    try:
+        result = training.finetune(parent, x_samples, y_samples, epochs=epochs, user_examples=user_examples,
+                                   name=name, listener=events.put, stop=_StopFlag(stop),
+                                   models_directory=Path(models_directory))
+        events.put({"event": "_final", "result": result})
+    except training.TrainingDiverged as diverged:
+        events.put({"event": "_failed", "message": str(diverged)})
+    except Exception:
+        events.put({"event": "_failed", "message": None, "details": traceback.format_exc()})
+
+
 class JobManager:
     """Runs at most one training job at a time, each in a child process of the server.
 
@@ -165,20 +188,45 @@ class JobManager:
             raise ValueError(f"The training subset must hold between 2 and 60,000 digits, not {limit}.")
         if (self.models_directory / f"{name}.keras").exists():
             raise ValueError(f"A model named '{name}' already exists. Choose another name.")
+        job = _Job(next(self._ids), chosen.name, name, recipe, limit, stop=self._context.Event(), epochs=recipe.epochs)
+        return self._launch(job, _train_in_child,
+                            (chosen.name, recipe, seed, limit, name, str(self.models_directory)))
+
+    def start_finetune(self, parent: Path | str, x_samples, y_samples, *, name: str, epochs: int = 4,
+                       user_examples: int = 3000) -> JobSnapshot:
+        """Fine-tune the saved model `parent` on the user's digits (uint8 (n, 28, 28), labels) in the
+        background, saving it as `name`. Shares the one-job-at-a-time rule with training: raises
+        JobBusy when any job runs, ValueError for no digits, bad epochs, a bad or taken name."""
+        parent_path = registry.resolve(parent, self.models_directory)
+        if not parent_path.exists():
+            raise ValueError(f"There is no model '{parent_path.stem}' to fine-tune.")
+        if len(x_samples) == 0 or len(x_samples) != len(y_samples):
+            raise ValueError("Fine-tuning needs at least one of your own labelled digits.")
+        if not 1 <= epochs <= 50:
+            raise ValueError(f"Epochs must be between 1 and 50, not {epochs}.")
+        registry.check_name(name)
+        if (self.models_directory / f"{name}.keras").exists():
+            raise ValueError(f"A model named '{name}' already exists. Choose another name.")
+        job = _Job(next(self._ids), parent_path.stem, name, None, None, stop=self._context.Event(), kind="finetune",
+                   epochs=int(epochs))
+        return self._launch(job, _finetune_in_child,
+                            (str(parent_path), x_samples, y_samples, int(epochs), int(user_examples), name,
+                             str(self.models_directory)))
+
+    def _launch(self, job: _Job, target: Callable, args: tuple) -> JobSnapshot:
+        """Start `target(*args, events, stop)` in a child process unless a job already runs."""
         with self._lock:
             if self._current is not None and self._current.state in RUNNING_STATES:
                 running = self._current
-                raise JobBusy(f"'{running.name}' ({running.preset}) is training right now; "
+                doing = "is training" if running.kind == "train" else "is being fine-tuned"
+                raise JobBusy(f"'{running.name}' ({running.preset}) {doing} right now; "
                               "one training job runs at a time. Watch it here or wait for it to finish.")
-            job = _Job(next(self._ids), chosen.name, name, recipe, limit, stop=self._context.Event())
             events = self._context.Queue()
-            process = self._context.Process(
-                target=_train_in_child, name=f"train-{name}", daemon=True,
-                args=(chosen.name, recipe, seed, limit, name, str(self.models_directory), events, job.stop),
-            )
+            process = self._context.Process(target=target, name=f"{job.kind}-{job.name}", daemon=True,
+                                            args=(*args, events, job.stop))
             process.start()
             job.monitor = threading.Thread(target=self._monitor, args=(job, process, events),
-                                           name=f"monitor-{name}", daemon=True)
+                                           name=f"monitor-{job.name}", daemon=True)
             job.monitor.start()
             self._current = job
             return self._snapshot(job)
@@ -208,10 +256,10 @@ class JobManager:
 
     def _snapshot(self, job: _Job) -> JobSnapshot:
         return JobSnapshot(
-            id=job.id, preset=job.preset, name=job.name, state=job.state, epochs=job.recipe.epochs,
-            limit=job.limit, recipe=job.recipe.to_dict(), history=copy.deepcopy(job.history),
+            id=job.id, preset=job.preset, name=job.name, state=job.state, epochs=job.epochs,
+            limit=job.limit, recipe=job.recipe.to_dict() if job.recipe else {}, history=copy.deepcopy(job.history),
             batch=dict(job.batch) if job.batch else None, result=copy.deepcopy(job.result),
-            error=job.error, started_at=job.started_at, finished_at=job.finished_at,
+            error=job.error, started_at=job.started_at, finished_at=job.finished_at, kind=job.kind,
         )
 
     def _apply(self, job: _Job, event: dict) -> None:

@@ -2,6 +2,7 @@
 
 import time
 
+import numpy as np
 import pytest
 
 from digitcore import jobs, registry
@@ -116,3 +117,52 @@ EPOCH = {"event": "epoch", "stopped": False}
 def test_progress_is_read_from_the_latest_events(snapshot, epoch_progress, overall_progress):
     assert snapshot.epoch_progress == pytest.approx(epoch_progress)
     assert snapshot.overall_progress == pytest.approx(overall_progress)
+
+
+# --- fine-tune jobs ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def parent_model(tmp_path, mnist):
+    """A real but tiny model to fine-tune, saved as 'parent' in tmp_path."""
+    from digitcore import training
+
+    preset = get_preset("larger_cnn")
+    training.train_and_save(preset, recipe=_tiny_recipe(), limit=600, name="parent", models_directory=tmp_path,
+                            mnist=mnist)
+    return tmp_path / "parent.keras"
+
+
+@pytest.mark.slow
+def test_a_finetune_job_shares_the_one_job_rule_and_saves_a_child_model(tmp_path, parent_model, mnist):
+    manager = jobs.JobManager(tmp_path)
+    x, y = mnist.x_test[:20], mnist.y_test[:20]
+    started = manager.start_finetune(parent_model, x, y, name="child", epochs=1, user_examples=200)
+    assert started.kind == "finetune" and started.preset == "parent" and started.epochs == 1
+    with pytest.raises(jobs.JobBusy, match="'child' \\(parent\\) is being fine-tuned right now"):
+        manager.start("larger_cnn", name="second", recipe=_tiny_recipe(), limit=300)
+    final = manager.wait(WAIT_SECONDS)
+    assert final.state == "done" and final.error is None and len(final.history) == 1
+    assert set(final.result["before"]) >= {"mnist_test_accuracy", "own_accuracy"}
+    child = next(entry for entry in registry.list_models(tmp_path) if entry.name == "child")
+    assert child.problem is None and child.card["parent"] == "parent"
+    assert child.card["test_accuracy"] == final.result["after"]["mnist_test_accuracy"]
+
+
+@pytest.mark.parametrize(
+    "parent, count, epochs, name, message",
+    [
+        ("missing", 5, 1, "fine", "no model 'missing'"),  # a parent that is not there
+        ("parent", 0, 1, "fine", "at least one"),  # no digits of your own
+        ("parent", 5, 0, "fine", "between 1 and 50"),  # no epoch at all
+        ("parent", 5, 1, "../escape", "not a usable model name"),  # path tricks in the name
+        ("parent", 5, 1, "parent", "already exists"),  # never overwrite a saved model, the parent included
+    ],
+)
+def test_bad_finetune_requests_are_refused_with_a_sentence(tmp_path, parent, count, epochs, name, message):
+    (tmp_path / "parent.keras").write_bytes(b"")  # only its existence is checked before the job starts
+    manager = jobs.JobManager(tmp_path)
+    x, y = np.zeros((count, 28, 28), np.uint8), np.zeros(count, np.uint8)
+    with pytest.raises(ValueError, match=message):
+        manager.start_finetune(parent, x, y, name=name, epochs=epochs)
+    assert manager.snapshot() is None

@@ -1,0 +1,169 @@
+"""My digits: the digits you saved on Try it, their export and import, how a model does on them, and
+fine-tuning a model on them in the background."""
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from digitcore import evaluation, jobs, plots, registry, samples
+from app_pages import common
+
+GALLERY_COLUMNS = 6
+GALLERY_MAX = 60  # the most recent ones; the export holds them all
+POLL_SECONDS = 1.0
+IDLE_POLL_SECONDS = 5.0
+
+
+def _delete(sample_id: int) -> None:
+    common.sample_store().delete(sample_id)
+    st.session_state["own_message"] = f"Deleted example #{sample_id}."
+
+
+def _caption(sample: samples.Sample) -> str:
+    reading = ("not predicted" if sample.predicted is None
+               else f"read as {sample.predicted} ({100 * (sample.confidence or 0):.0f} %)")
+    return f"**{sample.label}** · {sample.source} · {reading} · {sample.created_at[:16].replace('T', ' ')}"
+
+
+def gallery(saved: list[samples.Sample]) -> None:
+    st.subheader("Your examples")
+    labels = ["all"] + sorted({sample.label for sample in saved})
+    shown_label = st.selectbox("Show", labels, key="own_filter", format_func=lambda label: f"digit {label}"
+                               if label != "all" else "all digits")
+    shown = [sample for sample in saved if shown_label == "all" or sample.label == shown_label][::-1][:GALLERY_MAX]
+    if len(shown) == GALLERY_MAX:
+        st.caption(f"The {GALLERY_MAX} most recent are shown; the export holds them all.")
+    columns = st.columns(GALLERY_COLUMNS)
+    for index, sample in enumerate(shown):
+        with columns[index % GALLERY_COLUMNS]:
+            st.image(sample.input, width=84)
+            st.caption(_caption(sample))
+            st.button("Delete", key=f"delete_{sample.id}", on_click=_delete, args=(sample.id,),
+                      icon=":material/delete:")
+
+
+def exchange(store: samples.SampleStore) -> None:
+    st.subheader("Export and import")
+    left, right = st.columns(2, gap="large")
+    left.download_button("Export as zip", data=store.export_zip(), file_name="my_digits.zip",
+                         mime="application/zip", icon=":material/download:", key="own_export",
+                         disabled=store.count() == 0,
+                         help="A zip of PNG files plus samples.csv, to keep or to pool with a class.")
+    with right:
+        upload = st.file_uploader("A zip exported from this app", type=["zip"], key="own_import_file")
+        if upload is not None and st.button("Import", icon=":material/upload:", key="own_import"):
+            try:
+                added = store.import_zip(upload.getvalue())
+                st.session_state["own_message"] = f"Imported {added} example(s)."
+                st.rerun()  # redraw the gallery and the evaluation with them
+            except samples.SampleImportError as error:
+                st.error(f"Nothing was imported: {error}")
+
+
+def evaluate_section(entry: registry.ModelEntry, x: np.ndarray, y: np.ndarray) -> None:
+    st.subheader("Evaluate on my digits")
+    probabilities = evaluation.predict_probabilities(common.load_model(entry), x)
+    summary = evaluation.summary(y, probabilities)
+    first, second, third = st.columns(3)
+    first.metric("Accuracy on your digits", f"{100 * summary['accuracy']:.1f} %", help=f"{len(y)} digit(s)")
+    mnist_accuracy = entry.card.get("test_accuracy")
+    second.metric("MNIST test accuracy", "?" if mnist_accuracy is None else f"{100 * mnist_accuracy:.2f} %",
+                  help="From the model card: the 10,000 MNIST test digits.")
+    third.metric("Your digits", f"{len(y)}")
+    st.plotly_chart(plots.confusion_matrix(np.asarray(summary["confusion_matrix"]), normalised=False),
+                    key="own_confusion")
+
+
+def _free_name(parent: str) -> str:
+    taken = {path.stem for path in registry.models_dir().glob("*.keras")}
+    candidates = [f"{parent}-mine"] + [f"{parent}-mine{number}" for number in range(2, 1000)]
+    return next(name for name in candidates if name not in taken)
+
+
+def _stop() -> None:
+    common.job_manager().stop()
+
+
+def show_finetune(snapshot: jobs.JobSnapshot) -> None:
+    """Progress of the fine-tune job, then its before and after on MNIST and on your digits."""
+    st.markdown(f"**{snapshot.name}** (from {snapshot.preset}) · {snapshot.state} · {snapshot.elapsed:.0f} s")
+    if snapshot.running:
+        epoch = min(len(snapshot.history) + 1, snapshot.epochs)
+        st.progress(snapshot.overall_progress, text=f"Epoch {epoch} of {snapshot.epochs} · "
+                                                    f"{100 * snapshot.overall_progress:.0f} %")
+        st.button("Stop", on_click=_stop, key="own_stop", icon=":material/stop:",
+                  disabled=snapshot.state == "stopping")
+    result = snapshot.result or {}
+    if snapshot.state == "failed":
+        st.error(snapshot.error or "Fine-tuning failed.")
+    elif result.get("model"):
+        before, after = result["before"], result["after"]
+        st.dataframe(pd.DataFrame([
+            {"": "MNIST test accuracy", "before": before["mnist_test_accuracy"], "after": after["mnist_test_accuracy"]},
+            {"": "accuracy on your digits", "before": before["own_accuracy"], "after": after["own_accuracy"]},
+        ]), hide_index=True, key="own_before_after",
+            column_config={column: st.column_config.NumberColumn(format="%.4f") for column in ("before", "after")})
+        bound = ("within" if result["within_bound"] else "BEYOND")
+        st.success(f"Saved **{result['name']}**, now in the model picker. MNIST accuracy changed by "
+                   f"{-result['mnist_drop_points']:+.2f} points ({bound} the 0.2-point bound).")
+    elif snapshot.state == "stopped":
+        st.warning(result.get("message", "Stopped; nothing was saved."))
+
+
+def live_finetune(was_running: bool) -> None:
+    snapshot = common.job_manager().snapshot()
+    if (snapshot is not None and snapshot.running) != was_running:
+        st.rerun()  # a job started or ended: refresh the button and the model picker
+    with common.friendly_errors("showing the fine-tuning progress"):
+        if snapshot is not None and snapshot.kind == "finetune":
+            show_finetune(snapshot)
+
+
+def finetune_section(entry: registry.ModelEntry, x: np.ndarray, y: np.ndarray) -> None:
+    st.subheader("Fine-tune on my digits")
+    st.caption(f"Starts from **{entry.name}** (the model picker's choice), trains a few epochs on your digits, "
+               "heavily augmented and mixed with replayed MNIST digits, and saves a new model.")
+    snapshot = common.job_manager().snapshot()
+    running = snapshot is not None and snapshot.running
+    left, right = st.columns(2)
+    epochs = left.number_input("Epochs", min_value=1, max_value=20, value=4, key="own_epochs")
+    name = right.text_input("Save as", value=_free_name(entry.name), key=f"own_name_{entry.name}")
+    if running and snapshot.kind == "train":
+        st.info(f"'{snapshot.name}' is training on this server; one job runs at a time.")
+    if st.button("Fine-tune", type="primary", icon=":material/tune:", disabled=running, key="own_finetune"):
+        try:
+            common.job_manager().start_finetune(entry.path, x, y, name=name.strip(), epochs=int(epochs))
+            st.session_state["own_finetune_message"] = None
+            st.rerun()
+        except (ValueError, jobs.JobBusy) as error:
+            st.session_state["own_finetune_message"] = str(error)
+    if st.session_state.get("own_finetune_message"):
+        st.warning(st.session_state["own_finetune_message"])
+    st.fragment(run_every=POLL_SECONDS if running else IDLE_POLL_SECONDS)(live_finetune)(running)
+
+
+def render() -> None:
+    st.title("My digits")
+    entry = common.model_picker()
+    store = common.sample_store()
+    message = st.session_state.pop("own_message", None)
+    if message:
+        st.success(message, icon=":material/check:")
+    saved = store.list()
+    if saved:
+        counts = np.bincount([sample.label for sample in saved], minlength=10)
+        st.caption(f"{len(saved)} example(s): " + ", ".join(f"{digit}: {count}" for digit, count in enumerate(counts)
+                                                           if count))
+        gallery(saved)
+    else:
+        st.info("No examples yet. On Try it, draw a digit, correct the label if the model is wrong, and "
+                "press Save as example; or import a zip below.")
+    exchange(store)
+    if not saved or entry is None:
+        return
+    x, y = store.arrays()
+    evaluate_section(entry, x, y)
+    finetune_section(entry, x, y)
+
+
+common.run_page(render, "showing your digits")

@@ -1,0 +1,46 @@
+"""Teach it your handwriting in a real Chromium: draw, correct the label, find it on My digits."""
+
+import os
+import re
+import tempfile
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from conftest import ARTEFACTS
+from digitcore import samples
+from test_browser import assert_no_error, draw_digit, open_app_page, prediction, settle
+
+pytestmark = pytest.mark.e2e
+
+# The server started by conftest inherits this environment when it starts (after collection): its
+# samples go to a scratch file, never into the project's data folder.
+os.environ.setdefault("DIGITCORE_SAMPLES_DB", str(Path(tempfile.mkdtemp(prefix="e2e-samples-")) / "samples.sqlite3"))
+
+SEVEN = [[(70, 60), (140, 60), (210, 60), (165, 150), (120, 240)]]
+
+
+def test_a_corrected_digit_appears_on_my_digits(page: Page, app_url):
+    page.set_viewport_size({"width": 1400, "height": 1800})
+    open_app_page(page, app_url, "try_it")
+    draw_digit(page, SEVEN)
+    expect(prediction(page)).to_have_text(re.compile(r"^\d$"))
+    settle(page)
+    predicted = int(prediction(page).inner_text())
+    corrected = (predicted + 1) % 10  # the user says the model is wrong
+    page.get_by_test_id("stSelectbox").filter(has_text="Wrong — it is a …").click()
+    page.get_by_role("option", name=str(corrected), exact=True).click()
+    settle(page)
+    page.get_by_role("button", name=re.compile("Save as example")).click()
+    expect(page.get_by_text(f"Saved as a {corrected}")).to_be_visible()
+    settle(page)
+    assert_no_error(page)
+    page.get_by_test_id("stSidebarNavLink").filter(has_text="My digits").click()
+    expect(page.get_by_role("heading", name="My digits", exact=True)).to_be_visible()
+    expect(page.get_by_text(re.compile(rf"^{corrected} · canvas · read as {predicted} "))).to_be_visible()
+    settle(page)
+    assert_no_error(page)
+    page.screenshot(path=ARTEFACTS / "my-digits.png", full_page=True)
+    saved = samples.SampleStore(os.environ["DIGITCORE_SAMPLES_DB"]).list()
+    assert [(sample.label, sample.predicted, sample.source) for sample in saved][-1] == (corrected, predicted, "canvas")
