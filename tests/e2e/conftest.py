@@ -49,14 +49,21 @@ def e2e_models(tmp_path_factory, mnist) -> Path:
 
 
 @pytest.fixture(scope="session")
-def app_url(e2e_models):
+def samples_db(e2e_models) -> Path:
+    """The throwaway samples database the served app writes to."""
+    return e2e_models.parent / "samples.sqlite3"
+
+
+@pytest.fixture(scope="session")
+def app_url(e2e_models, samples_db):
     """Start `streamlit run streamlit_app.py` headless on a free port; yield its URL; stop it."""
     ARTEFACTS.mkdir(exist_ok=True)
     port = _free_port()
     command = [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true",
                "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
                "--server.fileWatcherType", "none"]
-    environment = {**os.environ, "DIGITCORE_MODELS_DIR": str(e2e_models)}
+    # Samples saved by the browser tests go to a throwaway database, never the user's own.
+    environment = {**os.environ, "DIGITCORE_MODELS_DIR": str(e2e_models), "DIGITCORE_SAMPLES_DB": str(samples_db)}
     log = open(ARTEFACTS / "e2e-server.log", "w")
     server = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"

@@ -1,9 +1,6 @@
 """Teach it your handwriting in a real Chromium: draw, correct the label, find it on My digits."""
 
-import os
 import re
-import tempfile
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -14,14 +11,10 @@ from test_browser import assert_no_error, draw_digit, open_app_page, prediction,
 
 pytestmark = pytest.mark.e2e
 
-# The server started by conftest inherits this environment when it starts (after collection): its
-# samples go to a scratch file, never into the project's data folder.
-os.environ.setdefault("DIGITCORE_SAMPLES_DB", str(Path(tempfile.mkdtemp(prefix="e2e-samples-")) / "samples.sqlite3"))
-
 SEVEN = [[(70, 60), (140, 60), (210, 60), (165, 150), (120, 240)]]
 
 
-def test_a_corrected_digit_appears_on_my_digits(page: Page, app_url):
+def test_a_corrected_digit_appears_on_my_digits(page: Page, app_url, samples_db):
     page.set_viewport_size({"width": 1400, "height": 1800})
     open_app_page(page, app_url, "try_it")
     draw_digit(page, SEVEN)
@@ -42,5 +35,5 @@ def test_a_corrected_digit_appears_on_my_digits(page: Page, app_url):
     settle(page)
     assert_no_error(page)
     page.screenshot(path=ARTEFACTS / "my-digits.png", full_page=True)
-    saved = samples.SampleStore(os.environ["DIGITCORE_SAMPLES_DB"]).list()
+    saved = samples.SampleStore(samples_db).list()
     assert [(sample.label, sample.predicted, sample.source) for sample in saved][-1] == (corrected, predicted, "canvas")
