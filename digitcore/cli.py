@@ -188,6 +188,11 @@ def _path(value: str):
     return Path(value)
 
 
+def _add_model_arguments(parser: argparse.ArgumentParser, what: str = "model") -> None:
+    parser.add_argument("--model", help=f"{what}: a name in models/ or a path to a .keras file (default: the default model)")
+    parser.add_argument("--models-dir", type=_path, help="models folder (default: models/)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m digitcore", description="Digit Recognition Studio, headless.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
@@ -233,8 +238,7 @@ def build_parser() -> argparse.ArgumentParser:
         "evaluate", help="test accuracy of a model on the 10,000 MNIST test digits",
         description="Evaluate a model on the 10,000 MNIST test digits and print one JSON object.",
     )
-    evaluate.add_argument("--model", help="model name in models/ or path to a .keras file (default: the default model)")
-    evaluate.add_argument("--models-dir", type=_path, help="models folder (default: models/)")
+    _add_model_arguments(evaluate)
     evaluate.add_argument("--confusion", action="store_true", help="include the confusion matrix")
     evaluate.add_argument("--probes", action="store_true",
                           help="include accuracy on the robustness probes (barred sevens, thick, thin, off-centre, rotated, small)")
@@ -246,8 +250,7 @@ def build_parser() -> argparse.ArgumentParser:
         '{"file", "digit", "confidence", "probabilities"} or {"file", "error"} for a file that cannot '
         "be used. Exit 0 when every file gave a digit, 1 when any did not.",
     )
-    predict.add_argument("--model", help="model name in models/ or path to a .keras file (default: the default model)")
-    predict.add_argument("--models-dir", type=_path, help="models folder (default: models/)")
+    _add_model_arguments(predict)
     predict.add_argument("--kind", choices=("auto", "canvas", "photo", "mnist"), default="auto",
                          help="what the images are: a canvas drawing, a photo of paper, an MNIST-style digit, "
                          "or auto (default) to decide per image")
@@ -277,8 +280,7 @@ def build_parser() -> argparse.ArgumentParser:
         "MNIST digits; prints one JSON object per epoch and a final one with accuracy before and after on "
         "MNIST and on your digits; saves a new model whose card names its parent.",
     )
-    finetune.add_argument("--model", help="parent model name or path (default: the default model)")
-    finetune.add_argument("--models-dir", type=_path, help="models folder (default: models/)")
+    _add_model_arguments(finetune, what="parent model")
     finetune.add_argument("--db", type=_path, default=None, help="samples database")
     finetune.add_argument("--epochs", type=int, default=4)
     finetune.add_argument("--learning-rate", type=float, default=3e-4)
