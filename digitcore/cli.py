@@ -1,4 +1,4 @@
-"""Command-line interface: fetch-data, train, evaluate (predict and bench as they land)."""
+"""Command-line interface: fetch-data, train, evaluate, predict, samples, finetune, bench."""
 
 from __future__ import annotations
 
@@ -54,10 +54,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     from digitcore import architectures, training
 
     preset = architectures.get_preset(args.arch)
-    augmentation = preset.recipe.augmentation
+    augmentation = preset.recipe_named(args.recipe).augmentation
     if args.no_augment:
         augmentation = architectures.Augmentation()
-    recipe = preset.recipe.with_overrides(
+    recipe = preset.recipe_named(args.recipe).with_overrides(
         epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
         schedule=args.schedule, optimizer=args.optimizer, validation_split=args.validation_split,
         augmentation=augmentation,
@@ -106,6 +106,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
               "per_class_accuracy": scores["per_class_accuracy"]}
     if args.confusion:
         result["confusion_matrix"] = scores["confusion_matrix"]
+    if args.probes:
+        from digitcore import probes
+
+        result["probes"] = probes.run_probes(model, mnist.x_test, mnist.y_test, limit=None)
     _print_json(result)
     return 0
 
@@ -123,6 +127,59 @@ def cmd_predict(args: argparse.Namespace) -> int:
         all_good &= "error" not in result
         _print_json(result)
     return 0 if all_good else 1
+
+
+def cmd_samples(args: argparse.Namespace) -> int:
+    from digitcore import samples
+
+    store = samples.SampleStore(args.db)
+    if args.action == "list":
+        for sample in store.list(label=args.label):
+            _print_json({"id": sample.id, "label": sample.label, "source": sample.source,
+                         "created_at": sample.created_at, "predicted": sample.predicted,
+                         "confidence": sample.confidence, "model": sample.model})
+        return 0
+    if args.action == "export":
+        blob = store.export_zip()
+        args.file.write_bytes(blob)
+        _print_json({"file": str(args.file), "samples": store.count(), "bytes": len(blob)})
+        return 0
+    try:
+        added = store.import_zip(args.file.read_bytes())
+    except (OSError, samples.SampleImportError) as error:
+        _print_json({"file": str(args.file), "error": str(error)})
+        return 1
+    _print_json({"file": str(args.file), "imported": added, "samples": store.count()})
+    return 0
+
+
+def cmd_finetune(args: argparse.Namespace) -> int:
+    from digitcore import samples, training
+
+    x, y = samples.SampleStore(args.db).arrays()
+    try:
+        final = training.finetune(args.model, x, y, epochs=args.epochs, learning_rate=args.learning_rate,
+                                  seed=args.seed, name=args.name, models_directory=args.models_dir,
+                                  listener=lambda event: event["event"] == "epoch" and _print_json(event))
+    except (ValueError, training.TrainingDiverged) as error:
+        _print_json({"event": "error", "error": str(error)})
+        return 1
+    _print_json(final)
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    import runpy
+
+    from digitcore.data import PROJECT_ROOT
+
+    script = PROJECT_ROOT / "bench" / f"{args.name.replace('-', '_')}.py"
+    if not script.is_file():
+        print(f"No benchmark named {args.name} (looked for {script}).", file=sys.stderr)
+        return 2
+    sys.argv = [str(script), *args.options]
+    runpy.run_path(str(script), run_name="__main__")
+    return 0
 
 
 def _path(value: str):
@@ -156,6 +213,8 @@ def build_parser() -> argparse.ArgumentParser:
         "after the current batch and keeps the best finished epoch.",
     )
     train.add_argument("--arch", required=True, choices=sorted(PRESETS), help="architecture preset")
+    train.add_argument("--recipe", choices=("default", "fast"), default="default",
+                       help="the preset's published/default recipe, or its fast one (digitnet)")
     train.add_argument("--epochs", type=int, help="override the recipe's epochs")
     train.add_argument("--batch-size", type=int, help="override the recipe's batch size")
     train.add_argument("--learning-rate", type=float, help="override the recipe's (peak) learning rate")
@@ -177,6 +236,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--model", help="model name in models/ or path to a .keras file (default: the default model)")
     evaluate.add_argument("--models-dir", type=_path, help="models folder (default: models/)")
     evaluate.add_argument("--confusion", action="store_true", help="include the confusion matrix")
+    evaluate.add_argument("--probes", action="store_true",
+                          help="include accuracy on the robustness probes (barred sevens, thick, thin, off-centre, rotated, small)")
     evaluate.set_defaults(handler=cmd_evaluate)
 
     predict = commands.add_parser(
@@ -192,6 +253,46 @@ def build_parser() -> argparse.ArgumentParser:
                          "or auto (default) to decide per image")
     predict.add_argument("files", nargs="+", type=_path, metavar="FILE", help="image files")
     predict.set_defaults(handler=cmd_predict)
+
+    from digitcore.samples import default_path as default_samples_path
+
+    samples_parser = commands.add_parser(
+        "samples", help="list, export or import your own labelled digits",
+        description="Your own labelled digits (saved from the app's Try it page), kept in a local SQLite file.",
+    )
+    samples_parser.add_argument("--db", type=_path, default=None,
+                                help=f"samples database (default: $DIGITCORE_SAMPLES_DB or {default_samples_path().name} in data/)")
+    actions = samples_parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    listing = actions.add_parser("list", help="one JSON line per sample")
+    listing.add_argument("--label", type=int, choices=range(10), help="only this digit")
+    exporting = actions.add_parser("export", help="write a zip of PNG files plus samples.csv")
+    exporting.add_argument("file", type=_path, help="zip file to write")
+    importing = actions.add_parser("import", help="add the samples of a zip made by export (checked first; all or nothing)")
+    importing.add_argument("file", type=_path, help="zip file to read")
+    samples_parser.set_defaults(handler=cmd_samples)
+
+    finetune = commands.add_parser(
+        "finetune", help="fine-tune a model on your own digits, keeping MNIST accuracy",
+        description="Fine-tune a model on your own labelled digits (heavily augmented) mixed with replayed "
+        "MNIST digits; prints one JSON object per epoch and a final one with accuracy before and after on "
+        "MNIST and on your digits; saves a new model whose card names its parent.",
+    )
+    finetune.add_argument("--model", help="parent model name or path (default: the default model)")
+    finetune.add_argument("--models-dir", type=_path, help="models folder (default: models/)")
+    finetune.add_argument("--db", type=_path, default=None, help="samples database")
+    finetune.add_argument("--epochs", type=int, default=4)
+    finetune.add_argument("--learning-rate", type=float, default=3e-4)
+    finetune.add_argument("--seed", type=int, default=0)
+    finetune.add_argument("--name", help="name of the new model (default: <parent>-ft)")
+    finetune.set_defaults(handler=cmd_finetune)
+
+    bench = commands.add_parser(
+        "bench", help="run a benchmark from bench/ (prints JSON)",
+        description="Run bench/<NAME>.py: train-speed, latency, handwriting, ... Options after NAME go to the script.",
+    )
+    bench.add_argument("name", help="benchmark name, e.g. train-speed")
+    bench.add_argument("options", nargs=argparse.REMAINDER, help="options for the benchmark")
+    bench.set_defaults(handler=cmd_bench)
     return parser
 
 

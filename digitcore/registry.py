@@ -10,6 +10,7 @@ import os
 import platform
 import re
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +27,45 @@ class ModelFileError(ValueError):
     """A model file that cannot be used: missing, corrupt, tampered with, or of the wrong shape."""
 
 
+class ModelSaveError(OSError):
+    """Saving failed (disk full, folder read-only, ...); the previous model is unchanged."""
+
+
+STALE_TEMPORARY_SECONDS = 15 * 60  # a live save takes seconds; older temporaries are leftovers of a crash
+
+
+def recover(directory: Path | None = None) -> None:
+    """Finish or undo saves a crash interrupted: a pending card whose checksum matches the model
+    file now in place is moved over the old card; any other pending card is dropped."""
+    directory = Path(directory) if directory is not None else models_dir()
+    for pending in directory.glob(".tmp-*.card.json"):
+        try:
+            card = json.loads(pending.read_text())
+            model_path = directory / card["file"]
+            if model_path.is_file() and sha256_of(model_path) == card["sha256"]:
+                os.replace(pending, directory / f"{model_path.stem}.json")
+            elif time.time() - pending.stat().st_mtime >= STALE_TEMPORARY_SECONDS:
+                pending.unlink()
+        except (OSError, ValueError, KeyError, TypeError):
+            pending.unlink(missing_ok=True)
+
+
+def remove_stale_temporaries(directory: Path | None = None, older_than: float = STALE_TEMPORARY_SECONDS) -> list[str]:
+    """Delete `.tmp-*` files a killed save left behind; returns their names."""
+    directory = Path(directory) if directory is not None else models_dir()
+    removed = []
+    now = time.time()
+    recover(directory)
+    for leftover in directory.glob(".tmp-*"):
+        try:
+            if now - leftover.stat().st_mtime >= older_than:
+                leftover.unlink()
+                removed.append(leftover.name)
+        except OSError:
+            pass
+    return removed
+
+
 def models_dir() -> Path:
     """`DIGITCORE_MODELS_DIR`, or models/ in the project."""
     configured = os.environ.get("DIGITCORE_MODELS_DIR")
@@ -33,11 +73,8 @@ def models_dir() -> Path:
 
 
 def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
     with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def check_name(name: str) -> str:
@@ -112,10 +149,15 @@ def save(model, card: dict, name: str, directory: Path | None = None) -> Path:
     """
     directory = Path(directory) if directory is not None else models_dir()
     check_name(name)
-    directory.mkdir(parents=True, exist_ok=True)
-    target = directory / f"{name}.keras"
-    handle, tmp_name = tempfile.mkstemp(prefix=f".tmp-{name}-", suffix=".keras", dir=directory)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        remove_stale_temporaries(directory)
+        handle, tmp_name = tempfile.mkstemp(prefix=f".tmp-{name}-", suffix=".keras", dir=directory)
+    except OSError as error:
+        raise ModelSaveError(f"Could not save the model {name} into {directory}: {error.strerror or error}. "
+                             "Nothing was changed.") from None
     os.close(handle)
+    target = directory / f"{name}.keras"
     tmp = Path(tmp_name)
     try:
         _strip_for_inference(model).save(tmp)
@@ -131,11 +173,22 @@ def save(model, card: dict, name: str, directory: Path | None = None) -> Path:
             "versions": card.get("versions") or library_versions(),
         }
         tmp.chmod(0o644)
+        # The new card is written completely under a pending name before the model is renamed; a
+        # crash between the two renames is rolled forward by recover() (the card's checksum names
+        # the model file it belongs to).
+        pending = directory / f".tmp-{name}.card.json"
+        _write_atomically(pending, json.dumps(card, indent=2, sort_keys=True) + "\n")
         os.replace(tmp, target)
+        os.replace(pending, directory / f"{name}.json")
+    except OSError as error:
+        tmp.unlink(missing_ok=True)
+        (directory / f".tmp-{name}.card.json").unlink(missing_ok=True)
+        raise ModelSaveError(f"Could not save the model {name}: {error.strerror or error}. "
+                             "The previous model, if any, is unchanged.") from None
     except BaseException:
         tmp.unlink(missing_ok=True)
+        (directory / f".tmp-{name}.card.json").unlink(missing_ok=True)
         raise
-    _write_atomically(directory / f"{name}.json", json.dumps(card, indent=2, sort_keys=True) + "\n")
     return target
 
 
@@ -191,6 +244,8 @@ class ModelEntry:
 def list_models(directory: Path | None = None, *, deep: bool = False) -> list[ModelEntry]:
     """Every .keras file in the folder with its card; `deep` also loads each to prove it works."""
     directory = Path(directory) if directory is not None else models_dir()
+    if directory.is_dir():
+        recover(directory)
     entries = []
     for path in sorted(directory.glob("*.keras")):
         if path.name.startswith(".tmp-"):

@@ -12,7 +12,7 @@ EPOCH_FIELDS = {"loss", "accuracy", "val_loss", "val_accuracy", "learning_rate",
 @pytest.mark.parametrize(
     "name, parameters",
     [
-        ("digitnet", 162890),  # ours
+        ("digitnet", 243498),  # ours
         ("bn_cnn", 45786),  # published 45,768: filter counts guessed, see its docstring
         ("keras_basic", 121930),
         ("keras_mnist_cnn", 1199882),  # Dense 128 guessed

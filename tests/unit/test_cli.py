@@ -1,0 +1,70 @@
+"""The CLI contracts of DESIGN.md: fetch-data, train and evaluate print JSON as promised."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from digitcore.data import PROJECT_ROOT
+
+
+def run_cli(*args, env=None):
+    done = subprocess.run([sys.executable, "-m", "digitcore", *map(str, args)], capture_output=True, text=True,
+                          cwd=PROJECT_ROOT, env={**os.environ, **(env or {})}, timeout=300)
+    lines = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
+    return done.returncode, lines, done.stderr
+
+
+def test_fetch_data_prints_the_promised_object(mnist):
+    code, lines, _ = run_cli("fetch-data")
+    assert code == 0 and len(lines) == 1
+    assert lines[0]["train"] == 60000 and lines[0]["test"] == 10000
+    assert set(lines[0]) == {"dir", "source", "train", "test"}
+
+
+@pytest.mark.parametrize("command", ["fetch-data", "train", "evaluate", "predict", "samples", "finetune", "bench"])
+def test_every_subcommand_has_help(command):
+    done = subprocess.run([sys.executable, "-m", "digitcore", command, "--help"], capture_output=True,
+                          text=True, cwd=PROJECT_ROOT, timeout=120)
+    assert done.returncode == 0 and "usage: python -m digitcore" in done.stdout
+
+
+def test_train_then_evaluate_a_tiny_model(tmp_path, mnist):
+    code, lines, stderr = run_cli("train", "--arch", "larger_cnn", "--epochs", "2", "--limit", "500",
+                                  "--name", "tiny", "--models-dir", tmp_path)
+    assert code == 0, stderr
+    assert [line["epoch"] for line in lines[:-1]] == [1, 2]
+    final = lines[-1]
+    assert final["event"] == "done" and final["name"] == "tiny" and 0.0 <= final["test_accuracy"] <= 1.0
+    card = json.loads((tmp_path / "tiny.json").read_text())
+    assert card["training"]["command"].endswith("--models-dir " + str(tmp_path))
+    assert card["training"]["recipe"]["epochs"] == 2 and card["training"]["limit"] == 500
+    assert card["test_accuracy"] == final["test_accuracy"] and len(card["per_class_accuracy"]) == 10
+
+    code, lines, _ = run_cli("evaluate", "--model", tmp_path / "tiny.keras")
+    assert code == 0 and lines[0]["n"] == 10000
+    assert lines[0]["accuracy"] == pytest.approx(card["test_accuracy"], abs=1e-4)
+
+    code, lines, _ = run_cli("evaluate", "--model", tmp_path / "missing.keras")
+    assert code == 1 and "no model file" in lines[0]["error"]
+
+
+def test_samples_export_and_import_round_trip(tmp_path):
+    from digitcore import samples
+
+    import numpy as np
+
+    source = samples.SampleStore(tmp_path / "a.sqlite3")
+    for label in (1, 7, 7):
+        source.add(np.full((28, 28), 30 * label, np.uint8), label)
+    code, lines, _ = run_cli("samples", "--db", tmp_path / "a.sqlite3", "export", tmp_path / "mine.zip")
+    assert code == 0 and lines == [{"file": str(tmp_path / "mine.zip"), "samples": 3, "bytes": lines[0]["bytes"]}]
+    code, lines, _ = run_cli("samples", "--db", tmp_path / "b.sqlite3", "import", tmp_path / "mine.zip")
+    assert code == 0 and lines[0]["imported"] == 3
+    code, lines, _ = run_cli("samples", "--db", tmp_path / "b.sqlite3", "list", "--label", "7")
+    assert code == 0 and [line["label"] for line in lines] == [7, 7]
+    (tmp_path / "bad.zip").write_bytes(b"not a zip")
+    code, lines, _ = run_cli("samples", "--db", tmp_path / "b.sqlite3", "import", tmp_path / "bad.zip")
+    assert code == 1 and "not a zip" in lines[0]["error"]
