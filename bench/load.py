@@ -206,21 +206,22 @@ async def drive(url: str, visitors: int, seconds: float, training_seconds: float
         warm_up = {"seconds": round(time.monotonic() - warm_began, 1), "failures": warm[-1]["failures"]}
         training: dict = {}
         job = asyncio.create_task(trainer(browser, url, training_seconds, training))
-        visitors_began = time.monotonic()
+        visitors_began, wall_began = time.monotonic(), time.time()
         results: dict = {}
         await asyncio.gather(*(visitor(browser, url, number, visitors_began + seconds, results)
                                for number in range(visitors)))
         visitors_seconds = time.monotonic() - visitors_began
         await job
         await browser.close()
-    return {"warm_up": warm_up, "training": training, "results": results, "visitors_seconds": visitors_seconds}
+    return {"warm_up": warm_up, "training": training, "results": results, "visitors_seconds": visitors_seconds,
+            "wall_began": wall_began}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--visitors", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=120, help="how long the visitors keep drawing")
-    parser.add_argument("--training-seconds", type=float, default=600, help="ceiling for the training job")
+    parser.add_argument("--training-seconds", type=float, default=300, help="ceiling for the training job")
     parser.add_argument("--models", type=Path, default=ROOT / "models", help="copied to a temporary folder")
     arguments = parser.parse_args()
     if not 1 <= arguments.visitors <= 50 or not 5 <= arguments.seconds <= 900:
@@ -268,6 +269,9 @@ def main() -> None:
         "redraws": sum(record["redraws"] for record in records),
         "training": outcome["training"],
         "training_saved_on_disk": (models / f"{JOB_NAME}.keras").is_file(),
+        # when the job's model file landed, counted from the start of the visitors (the page may lag)
+        "training_saved_after_seconds": round((models / f"{JOB_NAME}.keras").stat().st_mtime - outcome["wall_began"], 1)
+        if (models / f"{JOB_NAME}.keras").is_file() else None,
         "warm_up": outcome["warm_up"],
         "server_peak_rss_mb": server_peak,
         "load_average_before": [round(value, 2) for value in load_before],

@@ -162,8 +162,8 @@ def killed_during_training(trained_models, tmp_path_factory):
         server = Server(models, work / "server.log")
         children: list[int] = []
         try:
-            page = _start_job(chromium, server.url, epochs=20, limit=6000)
-            expect(page.get_by_text(re.compile(r"^Epoch [1-9]\d* of 20"))).to_be_visible(timeout=WAIT_MS)
+            page = _start_job(chromium, server.url, epochs=30, limit=60000)  # minutes of work: it cannot finish in the grace time
+            expect(page.get_by_text(re.compile(r"^Epoch [1-9]\d* of 30"))).to_be_visible(timeout=WAIT_MS)
             children = server.descendants()
             os.kill(server.process.pid, signal.SIGKILL)
             server.process.wait()
@@ -191,7 +191,7 @@ def test_after_a_kill_during_training_the_models_folder_is_sound(killed_during_t
     """Only complete, loadable models (checked in _check_models_after_restart); no half-trained file."""
     models = killed_during_training["models"]
     assert killed_during_training["children"], "the training process was not found"
-    assert not (models / f"{JOB}.keras").exists()  # 20 epochs cannot have finished
+    assert not (models / f"{JOB}.keras").exists()  # 30 epochs over 60,000 digits cannot have finished
     assert not list(models.glob(".tmp-*"))
 
 
