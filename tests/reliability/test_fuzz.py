@@ -1,0 +1,65 @@
+"""Fuzzing the image decoder and preprocessing: only ImageError subclasses escape, fast, in bounded memory."""
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from digitcore import preprocess
+
+WORKER = Path(__file__).with_name("fuzz_worker.py")
+FUZZ_SECONDS = 30  # the whole search; each example is also held to hypothesis's 2 s deadline
+MEMORY_CAP_MB = 1536  # address-space cap of the fuzzing process (numpy + Pillow need ~400 MB of it)
+
+
+@pytest.mark.slow
+def test_mutated_png_jpeg_gif_only_raise_image_errors():
+    """Thousands of flipped, inserted, deleted and truncated PNG/JPEG/GIF bytes: every one either
+    gives a 28x28 digit or a documented ImageError; none hangs or needs more than the memory cap."""
+    finished = subprocess.run([sys.executable, str(WORKER), str(FUZZ_SECONDS), str(MEMORY_CAP_MB)],
+                              capture_output=True, text=True, timeout=FUZZ_SECONDS + 90)
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    report = json.loads(finished.stdout)
+    assert report["failure"] is None, report["failure"]
+    # The one known escape (ZeroDivisionError in Pillow's JPEG draft) is pinned by the xfail test
+    # below; any other escaping exception is a new bug.
+    unknown = [e for e in report["escaped"] if not is_known_thin_jpeg_bug(e)]
+    assert unknown == [], json.dumps(unknown, indent=1)[:6000]
+    # The mutations must reach every outcome, or the fuzzer is not exercising the decoder.
+    assert report["examples"] > 1000, report
+    assert {"ok", "NotAnImage", "TruncatedImage"} <= set(report["outcomes"]), report["outcomes"]
+    assert report["peak_rss_mb"] < MEMORY_CAP_MB, report
+
+
+def is_known_thin_jpeg_bug(escape: dict) -> bool:
+    """The draft-size bug of test_very_thin_jpeg_gives_an_image_error."""
+    return escape["type"] == "ZeroDivisionError" and "in draft" in escape["traceback"]
+
+
+def jpeg_with_size(width: int, height: int) -> bytes:
+    """A valid 40x40 JPEG whose frame header (SOF0) claims `width` x `height` pixels."""
+    buffer = io.BytesIO()
+    Image.new("L", (40, 40), 0).save(buffer, format="JPEG")
+    data = bytearray(buffer.getvalue())
+    frame = data.index(b"\xff\xc0")  # SOF0: marker, length (2), precision (1), height (2), width (2)
+    data[frame + 5:frame + 7] = height.to_bytes(2, "big")
+    data[frame + 7:frame + 9] = width.to_bytes(2, "big")
+    return bytes(data)
+
+
+@pytest.mark.parametrize("width, height", [
+    (40, 65320),  # found by the fuzzer: a tall, thin JPEG; the draft size rounds down to 0 pixels wide
+    (65320, 40),  # the same, lying on its side
+])
+@pytest.mark.xfail(reason="needs preprocess.decode to clamp the JPEG draft size to at least 1 pixel",
+                   raises=ZeroDivisionError, strict=True)
+def test_very_thin_jpeg_gives_an_image_error(width, height):
+    """A JPEG far taller than wide is refused with an ImageError (or decoded), never ZeroDivisionError."""
+    try:
+        preprocess.to_mnist(preprocess.decode(jpeg_with_size(width, height)))
+    except preprocess.ImageError:
+        pass

@@ -1,0 +1,98 @@
+"""Security defaults: XSRF on, small uploads, no model uploads, no tracebacks or paths shown to visitors."""
+
+import re
+
+import pytest
+
+from conftest import PAGES, ROOT, open_app, visible_text
+
+MODEL_SUFFIXES = {"keras", "h5", "hdf5", "zip", "pb", "tflite", "pkl", "pickle", "npz", "onnx", "safetensors"}
+# A traceback, or an absolute path on this machine, must never reach a visitor's screen.
+LEAKS = re.compile(r"Traceback \(most recent call last\)|File \"[^\"]+\", line \d+|/(?:work|home|tmp|usr)/\S+")
+
+
+@pytest.fixture
+def streamlit_config(monkeypatch):
+    """Streamlit's effective options, parsed from the repository's .streamlit/config.toml as `streamlit run` does."""
+    from streamlit import config
+
+    monkeypatch.chdir(ROOT)
+    config.get_config_options(force_reparse=True)
+    yield config.get_option
+    config.get_config_options(force_reparse=True)
+
+
+@pytest.mark.parametrize("option, check", [
+    ("server.enableXsrfProtection", lambda value: value is True),  # forged cross-site uploads are refused
+    ("server.maxUploadSize", lambda value: 0 < value <= 10),  # MB: a photo of a digit, not 200 MB
+    ("client.showErrorDetails", lambda value: value in ("none", "type", False)),  # never "full" tracebacks
+    ("server.enableCORS", lambda value: value is True),  # Streamlit's default, kept
+    ("browser.gatherUsageStats", lambda value: value is False),  # nothing leaves the machine
+])
+def test_effective_streamlit_config(streamlit_config, option, check):
+    assert check(streamlit_config(option)), f"{option} = {streamlit_config(option)!r}"
+
+
+def _uploader_types(app) -> list[list[str]]:
+    """The accepted extensions of every file uploader on the current page (AppTest has no typed accessor)."""
+    return [list(element.proto.type) for element in app.get("file_uploader")]
+
+
+def _every_radio_choice(app):
+    """Yield the app after each option of each radio button on its page (uploaders hide behind them)."""
+    yield app
+    for key in [radio.key for radio in app.radio]:
+        for option in app.radio(key=key).options:
+            app.radio(key=key).set_value(option).run()
+            yield app
+
+
+@pytest.mark.slow
+def test_no_uploader_anywhere_accepts_model_files(models_dir):
+    """Every page, in each of its radio modes: uploaders exist only for images, and never for model files."""
+    seen = {}
+    for page in PAGES:
+        for app in _every_radio_choice(open_app(page)):
+            assert not app.exception, f"{page}: {app.exception[0].message}"
+            for types in _uploader_types(app):
+                assert types, f"{page} has an uploader that accepts any file"
+                accepted = {suffix.lower().lstrip(".") for suffix in types}
+                assert not accepted & MODEL_SUFFIXES, f"{page} accepts {accepted & MODEL_SUFFIXES}"
+                seen[page] = accepted
+    assert seen.get("try_it"), "the Try it page's photo uploader was not found, so nothing was checked"
+
+
+def _explode(*args, **kwargs):
+    raise RuntimeError('disk read failed at /work/secret/models/x.keras\nFile "/usr/lib/x.py", line 3')
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("page, target", [
+    ("explore", "digitcore.plots.sample_grid"),  # a plot builder fails
+    ("evaluate", "digitcore.evaluation.summary"),  # the metrics fail
+    ("try_it", "digitcore.preprocess.to_mnist"),  # preprocessing fails (after a drawing)
+    ("inside", "digitcore.explain.layer_summary"),  # the layer table fails
+])
+def test_a_failure_inside_a_page_shows_a_friendly_message(models_dir, monkeypatch, page, target):
+    """An unexpected exception with a path in its message: the visitor reads a short apology, no
+    traceback, no path, and the rest of the app (the sidebar) still works."""
+    from app_helpers import SEVEN, canvas_value
+
+    module, name = target.rsplit(".", 1)
+    monkeypatch.setattr(f"{module}.{name}", _explode)
+    from streamlit.testing.v1 import AppTest
+
+    from conftest import APP, RUN_TIMEOUT
+
+    app = AppTest.from_file(str(APP), default_timeout=RUN_TIMEOUT)
+    if page == "try_it":
+        app.session_state["canvas_0"] = canvas_value(SEVEN)
+    app.run()
+    if page != "explore":
+        app.switch_page(f"app_pages/{page}.py")
+        app.run()
+    assert not app.exception, app.exception[0].message
+    assert any("went wrong" in error.value or "cannot" in error.value for error in app.error), visible_text(app)
+    leaks = LEAKS.findall(visible_text(app))
+    assert not leaks, leaks
+    assert app.sidebar.selectbox(key="model_picker") is not None
