@@ -94,9 +94,19 @@ def _list_models(directory: str, fingerprint: tuple) -> list[registry.ModelEntry
     return registry.list_models(Path(directory))
 
 
+@st.cache_resource(show_spinner=False)
+def _tidy_models_folder(directory: str) -> bool:
+    """Once per server start: finish or undo saves a killed server interrupted, remove its temporaries.
+    (One server per models folder: nothing else can be saving into it while this server starts.)"""
+    if Path(directory).is_dir():
+        registry.remove_stale_temporaries(Path(directory), older_than=0)
+    return True
+
+
 def model_entries() -> list[registry.ModelEntry]:
     """Every model in the models folder with its card (problems included), re-read when it changes."""
     directory = registry.models_dir()
+    _tidy_models_folder(str(directory))
     return _list_models(str(directory), _fingerprint(directory))
 
 
@@ -134,6 +144,11 @@ def model_picker() -> registry.ModelEntry | None:
     st.sidebar.selectbox("Model", names, index=names.index(st.session_state[MODEL_KEY]), key="model_picker",
                          format_func=lambda name: _label(entries[name]), on_change=_remember_model,
                          help="Used by Evaluate, Try it and Inside the CNN.")
+    unusable = [entry for entry in model_entries() if entry.problem is not None]
+    if unusable:
+        with st.sidebar.expander(f"Unusable model files ({len(unusable)})", icon=":material/warning:"):
+            for entry in unusable:
+                st.caption(f"**{entry.path.name}**: {entry.problem}")
     return entries[st.session_state[MODEL_KEY]]
 
 

@@ -128,7 +128,8 @@ def decode(data: bytes) -> Image.Image:
         )
     if image.format == "JPEG" and max(width, height) > 2 * WORK_SIDE:
         # JPEG can decode at 1/2, 1/4 or 1/8 scale directly: a phone photo needs far fewer pixels
-        image.draft(image.mode, (width * WORK_SIDE // max(width, height), height * WORK_SIDE // max(width, height)))
+        side = max(width, height)
+        image.draft(image.mode, (max(1, width * WORK_SIDE // side), max(1, height * WORK_SIDE // side)))
     try:
         image.seek(0)  # the first frame of an animation
         image.load()

@@ -10,6 +10,7 @@ import os
 import platform
 import re
 import tempfile
+import zipfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -111,7 +112,8 @@ def _load_keras_file(path: Path):
     try:
         model = keras.saving.load_model(path, compile=False, safe_mode=True)
     except Exception as error:  # keras raises many types for a broken zip, config or weights file
-        raise ModelFileError(f"{path.name} is not a loadable Keras model ({type(error).__name__}: {str(error)[:200]}).") from None
+        reason = str(error).replace(str(path.parent), "").replace(str(path), path.name)[:200]
+        raise ModelFileError(f"{path.name} is not a loadable Keras model ({type(error).__name__}: {reason}).") from None
     _check_shapes(model, path.name)
     return model
 
@@ -221,7 +223,7 @@ def load(model: str | Path | None = None, directory: Path | None = None, *, veri
     """Load a model safely (safe_mode, no compile). With a card, its SHA-256 must match the file."""
     path = resolve(model, directory)
     if not path.is_file():
-        raise ModelFileError(f"There is no model file at {path}.")
+        raise ModelFileError(f"There is no model file named {path.name}.")
     if path.suffix != ".keras":
         raise ModelFileError(f"{path.name} is not a .keras model file.")
     card = read_card(path)
@@ -231,6 +233,33 @@ def load(model: str | Path | None = None, directory: Path | None = None, *, veri
             "after it was saved. Retrain it or restore the original file."
         )
     return _load_keras_file(path)
+
+
+KERAS_MODEL_CLASSES = {"Functional", "Sequential"}
+MAX_MODEL_BYTES = 64 * 2**20
+
+
+def inspect_file(path: Path) -> None:
+    """Check a .keras file's structure without TensorFlow: a sound zip (CRCs), a Keras model config
+    of a known class, and the input shape of a digit model. Raises ModelFileError with the reason."""
+    if path.stat().st_size > MAX_MODEL_BYTES:
+        raise ModelFileError(f"{path.name} is larger than any digit model ({path.stat().st_size // 2**20} MB).")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            if archive.testzip() is not None or "config.json" not in archive.namelist() \
+                    or "model.weights.h5" not in archive.namelist():
+                raise ModelFileError(f"{path.name} is not a complete Keras model file.")
+            config = json.loads(archive.read("config.json"))
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        raise ModelFileError(f"{path.name} is not a Keras model file (damaged or not a .keras zip).") from None
+    if not isinstance(config, dict) or config.get("class_name") not in KERAS_MODEL_CLASSES \
+            or not str(config.get("module", "")).startswith("keras"):
+        raise ModelFileError(f"{path.name} does not hold a Keras Functional or Sequential model.")
+    layers = (config.get("config") or {}).get("layers") or [{}]
+    first = layers[0].get("config", {}) if isinstance(layers[0], dict) else {}
+    shape = first.get("batch_shape") or first.get("batch_input_shape")
+    if shape is None or tuple(shape) != INPUT_SHAPE:
+        raise ModelFileError(f"{path.name} takes input {shape}; a digit model must take {INPUT_SHAPE}.")
 
 
 @dataclass
@@ -257,8 +286,10 @@ def list_models(directory: Path | None = None, *, deep: bool = False) -> list[Mo
                 problem = "it has no model card"
             elif card.get("sha256") and sha256_of(path) != card["sha256"]:
                 problem = "the file does not match the checksum in its card"
-            elif deep:
-                load(path, verify=False)
+            else:
+                inspect_file(path)
+                if deep:
+                    load(path, verify=False)
         except ModelFileError as error:
             card, problem = {}, str(error)
         entries.append(ModelEntry(path.stem, path, card, problem))

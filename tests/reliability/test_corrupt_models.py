@@ -57,9 +57,6 @@ BAD_FILES = {
 }
 # Files whose card matches pass the cheap checks of registry.list_models; only loading finds them out.
 CARDED = [name for name, (_, card) in BAD_FILES.items() if card == "matching"]
-NEEDS_DEEP_CHECK = ("needs the model list to load-check each file once (registry.list_models(deep=True) "
-                    "cached by file fingerprint in app_pages/common.model_entries)")
-
 
 @pytest.fixture
 def bad_models_dir(models_dir):
@@ -91,7 +88,7 @@ def test_every_page_works_beside_bad_model_files(bad_models_dir, page):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", [
-    pytest.param(name, marks=pytest.mark.xfail(reason=NEEDS_DEEP_CHECK, strict=True)) if name in CARDED else name
+    name
     for name in BAD_FILES])
 def test_a_bad_file_is_never_offered(bad_models_dir, name):
     """The sidebar's model picker offers only the good models."""
@@ -100,8 +97,6 @@ def test_a_bad_file_is_never_offered(bad_models_dir, name):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(reason="needs the app to list unusable model files with their reason (e.g. a sidebar "
-                          "expander 'Unusable model files' over registry.list_models' problem field)", strict=True)
 def test_bad_files_are_listed_as_unusable_with_a_reason(bad_models_dir):
     app = open_app("evaluate")
     text = visible_text(app) + " ".join(str(expander.label) for expander in app.get("expandable"))
@@ -109,14 +104,10 @@ def test_bad_files_are_listed_as_unusable_with_a_reason(bad_models_dir):
     assert not missing, f"not shown as unusable: {missing}"
 
 
-NO_PATH_IN_KERAS_ERRORS = ("needs registry._load_keras_file to drop the folder from Keras's message "
-                           "(str(error).replace(str(path), path.name)): Keras names the full path of a non-zip file")
-
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", [
-    pytest.param(name, marks=pytest.mark.xfail(reason=NO_PATH_IN_KERAS_ERRORS, strict=True))
-    if name == "junk_carded" else name for name in CARDED])
+    name for name in CARDED])
 def test_choosing_a_bad_file_gives_a_clear_message(bad_models_dir, name):
     """If a bad file is offered and chosen, Try it says the model cannot be used; nothing crashes."""
     from app_helpers import SEVEN, canvas_value

@@ -25,19 +25,13 @@ def test_mutated_png_jpeg_gif_only_raise_image_errors():
     assert finished.returncode == 0, finished.stderr[-3000:]
     report = json.loads(finished.stdout)
     assert report["failure"] is None, report["failure"]
-    # The one known escape (ZeroDivisionError in Pillow's JPEG draft) is pinned by the xfail test
-    # below; any other escaping exception is a new bug.
-    unknown = [e for e in report["escaped"] if not is_known_thin_jpeg_bug(e)]
-    assert unknown == [], json.dumps(unknown, indent=1)[:6000]
+    # Any escaping exception is a bug (the thin-JPEG ZeroDivisionError the fuzzer found is fixed
+    # and pinned by the test below).
+    assert report["escaped"] == [], json.dumps(report["escaped"], indent=1)[:6000]
     # The mutations must reach every outcome, or the fuzzer is not exercising the decoder.
     assert report["examples"] > 1000, report
     assert {"ok", "NotAnImage", "TruncatedImage"} <= set(report["outcomes"]), report["outcomes"]
     assert report["peak_rss_mb"] < MEMORY_CAP_MB, report
-
-
-def is_known_thin_jpeg_bug(escape: dict) -> bool:
-    """The draft-size bug of test_very_thin_jpeg_gives_an_image_error."""
-    return escape["type"] == "ZeroDivisionError" and "in draft" in escape["traceback"]
 
 
 def jpeg_with_size(width: int, height: int) -> bytes:
@@ -55,8 +49,6 @@ def jpeg_with_size(width: int, height: int) -> bytes:
     (40, 65320),  # found by the fuzzer: a tall, thin JPEG; the draft size rounds down to 0 pixels wide
     (65320, 40),  # the same, lying on its side
 ])
-@pytest.mark.xfail(reason="needs preprocess.decode to clamp the JPEG draft size to at least 1 pixel",
-                   raises=ZeroDivisionError, strict=True)
 def test_very_thin_jpeg_gives_an_image_error(width, height):
     """A JPEG far taller than wide is refused with an ImageError (or decoded), never ZeroDivisionError."""
     try:
