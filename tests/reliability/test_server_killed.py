@@ -1,6 +1,7 @@
 """SIGKILL the app's server during a training job and during the job's model save, restart it:
 models/ holds only complete, loadable models, temporaries do not pile up, the job is shown as interrupted."""
 
+import concurrent.futures
 import os
 import re
 import shutil
@@ -91,6 +92,13 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
+def _in_own_thread(scenario, *args):
+    """Playwright's sync API cannot start in a thread where another sync session is open (the e2e
+    tests' session-wide browser, when the whole suite runs): each scenario gets a thread of its own."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(scenario, *args).result()
+
+
 def _command_line(pid: int) -> str:
     try:
         return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")[:200]
@@ -154,6 +162,10 @@ def _check_models_after_restart(models: Path, browser, server: Server) -> str:
 
 @pytest.fixture(scope="module")
 def killed_during_training(trained_models, tmp_path_factory):
+    return _in_own_thread(_killed_during_training, trained_models, tmp_path_factory)
+
+
+def _killed_during_training(trained_models, tmp_path_factory):
     """Kill only the server mid-epoch (as the OOM killer would), wait, restart it; what was seen.
 
     One kill serves the three tests below (each kill and restart costs about a minute).
@@ -230,6 +242,10 @@ def _wait_for_save(models: Path, server: Server, timeout: float = 600) -> None:
 
 @pytest.fixture(scope="module")
 def killed_during_save(trained_models, tmp_path_factory):
+    return _in_own_thread(_killed_during_save, trained_models, tmp_path_factory)
+
+
+def _killed_during_save(trained_models, tmp_path_factory):
     """Kill the server and its training process (the whole process group, like a power cut or a
     container stop) while the job's model file is being written, age the leftovers past
     registry.STALE_TEMPORARY_SECONDS, restart; what was seen."""
