@@ -107,28 +107,10 @@ class _StopFlag:
         return self._event.is_set()
 
 
-def _exit_with_parent() -> None:
-    """End this child process when the server that started it dies (SIGKILL leaves no chance to
-    stop it): an orphan would go on training and save a model nobody asked for any more."""
-    import os
-
-    parent = os.getppid()
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(0.5)
-        log.warning("The server died; ending its orphaned job process %d.", os.getpid())
-        os._exit(3)
-
-    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
-
-
 def _train_in_child(preset: str, recipe, seed: int, limit: int | None, name: str, models_directory: str,
                     events, stop) -> None:
     """The training process: run train_and_save and send every event, then one final message."""
     from digitcore import import_tensorflow_quietly
-
-    _exit_with_parent()
 
     import_tensorflow_quietly()
     from digitcore import training
@@ -150,8 +132,6 @@ def _finetune_in_child(parent: str, x_samples, y_samples, epochs: int, user_exam
                        models_directory: str, events, stop) -> None:
     """The fine-tuning process: run training.finetune and send every event, then one final message."""
     from digitcore import import_tensorflow_quietly
-
-    _exit_with_parent()
 
     import_tensorflow_quietly()
     from digitcore import training
