@@ -96,6 +96,8 @@ def show_finetune(snapshot: jobs.JobSnapshot) -> None:
     result = snapshot.result or {}
     if snapshot.state == "failed":
         st.error(snapshot.error or "Fine-tuning failed.")
+    elif snapshot.state == "interrupted":
+        st.warning(snapshot.error)
     elif result.get("model"):
         before, after = result["before"], result["after"]
         st.dataframe(pd.DataFrame([

@@ -11,7 +11,8 @@ POLL_SECONDS = 1.0  # while a job runs
 IDLE_POLL_SECONDS = 5.0  # otherwise, to notice a job another visitor starts
 BATCH_SIZES = [16, 32, 64, 128, 200, 256, 512]
 STATE_TEXT = {"starting": "starting", "running": "training", "stopping": "stopping after this batch",
-              "done": "finished", "stopped": "stopped", "failed": "failed"}
+              "done": "finished", "stopped": "stopped", "failed": "failed",
+              "interrupted": "interrupted (the server stopped)"}
 
 
 def _free_name(preset: str) -> str:
@@ -116,6 +117,8 @@ def show_job(snapshot: jobs.JobSnapshot) -> None:
     result = snapshot.result or {}
     if snapshot.state == "failed":
         st.error(snapshot.error or "Training failed.")
+    elif snapshot.state == "interrupted":
+        st.warning(snapshot.error)
     elif result.get("model") and snapshot.kind == "finetune":
         st.success(f"Saved **{result['name']}**: {100 * result['after']['mnist_test_accuracy']:.2f} % on the MNIST "
                    f"test digits, {100 * result['after']['own_accuracy']:.1f} % on your digits. Details on My digits.")
@@ -135,7 +138,7 @@ def live_job(was_running: bool) -> None:
     if (snapshot is not None and snapshot.running) != was_running:
         st.rerun()  # a job started (perhaps by another visitor) or ended: redraw the whole page
     if snapshot is None:
-        st.caption("No training has run on this server since it started.")
+        st.caption("No training job has run here yet.")
         return
     with common.friendly_errors("showing the training progress"):  # fragment reruns skip the page's guard
         show_job(snapshot)

@@ -4,14 +4,18 @@ readable from any session."""
 from __future__ import annotations
 
 import copy
+import dataclasses
+import ctypes
 import itertools
+import json
 import logging
 import multiprocessing
+import os
 import queue
+import signal
 import threading
 import time
 import traceback
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
@@ -23,21 +27,24 @@ if TYPE_CHECKING:  # architectures and training import keras: loaded only when a
 log = logging.getLogger(__name__)
 
 RUNNING_STATES = ("starting", "running", "stopping")
-FINAL_STATES = ("done", "stopped", "failed")
+FINAL_STATES = ("done", "stopped", "failed", "interrupted")  # interrupted: its server died while it ran
+RECORD_FOLDER = ".jobs"  # inside the models folder: the last job's record, for the next server start
+INTERRUPTED_MESSAGE = ("The server stopped while this job was running, so it did not finish; "
+                       "nothing of it was saved. Start it again when you like.")
 
 
 class JobBusy(RuntimeError):
     """A training job is already running on this server; str(error) says which."""
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class JobSnapshot:
     """A consistent copy of one job's state, safe to read while the job goes on."""
 
     id: int
     preset: str  # for a fine-tune job: the parent model's name
     name: str
-    state: str  # "starting" | "running" | "stopping" | "done" | "stopped" | "failed"
+    state: str  # "starting" | "running" | "stopping" | "done" | "stopped" | "failed" | "interrupted"
     epochs: int  # planned
     limit: int | None
     recipe: dict
@@ -74,7 +81,7 @@ class JobSnapshot:
         return min(1.0, (len(self.history) + self.epoch_progress) / max(1, self.epochs))
 
 
-@dataclass
+@dataclasses.dataclass
 class _Job:
     id: int
     preset: str
@@ -85,11 +92,11 @@ class _Job:
     kind: str = "train"
     epochs: int = 0  # planned; the recipe's for a training job
     state: str = "starting"
-    history: list[dict] = field(default_factory=list)
+    history: list[dict] = dataclasses.field(default_factory=list)
     batch: dict | None = None
     result: dict | None = None
     error: str | None = None
-    started_at: float = field(default_factory=time.time)
+    started_at: float = dataclasses.field(default_factory=time.time)
     finished_at: float | None = None
     monitor: threading.Thread | None = None
 
@@ -105,6 +112,51 @@ class _StopFlag:
 
     def is_set(self) -> bool:
         return self._event.is_set()
+
+
+def _end_with_server(server_pid: int) -> None:
+    """Make the kernel SIGKILL this job process when the server thread that started it ends, so a
+    killed server (OOM killer, kill -9) leaves no orphan training on and saving a model nobody waits
+    for. The server starts jobs from their monitor thread, which lives exactly as long as the job."""
+    if os.getppid() != server_pid:  # the server died before we got here
+        os._exit(3)
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(1, int(signal.SIGKILL)) != 0:  # 1 = PR_SET_PDEATHSIG (Linux)
+            raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+    except (OSError, AttributeError):  # not Linux: watch for the server's death instead
+        def watch() -> None:
+            while os.getppid() == server_pid:
+                time.sleep(0.5)
+            os._exit(3)
+
+        threading.Thread(target=watch, name="end-with-server", daemon=True).start()
+        return
+    if os.getppid() != server_pid:  # it died between the first check and prctl
+        os._exit(3)
+
+
+def _run_child(server_pid: int, target: Callable, *args) -> None:
+    """Entry point of every job process."""
+    _end_with_server(server_pid)
+    target(*args)
+
+
+def _process_identity(pid: int) -> str | None:
+    """`pid:start-time` of a live process (the start time tells a reused pid apart), None if gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return None if fields[0] == "Z" else f"{pid}:{fields[19]}"
+    except FileNotFoundError:
+        return None
+    except OSError:  # no /proc (not Linux): fall back to "is a process with this pid there"
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return None
+        except PermissionError:
+            pass
+        return f"{pid}:?"
 
 
 def _train_in_child(preset: str, recipe, seed: int, limit: int | None, name: str, models_directory: str,
@@ -166,6 +218,9 @@ class JobManager:
         # spawn, not fork: forking a process that already runs TensorFlow's threads can deadlock
         self._context = multiprocessing.get_context("spawn")
         self.on_finish: list[Callable[[JobSnapshot], None]] = []  # called in the monitor thread
+        self._identity = _process_identity(os.getpid())
+        self._previous: JobSnapshot | None = None  # the record a dead server left, read once
+        self._previous_read = False
 
     @property
     def models_directory(self) -> Path:
@@ -222,14 +277,57 @@ class JobManager:
                 raise JobBusy(f"'{running.name}' ({running.preset}) {doing} right now; "
                               "one training job runs at a time. Watch it here or wait for it to finish.")
             events = self._context.Queue()
-            process = self._context.Process(target=target, name=f"{job.kind}-{job.name}", daemon=True,
-                                            args=(*args, events, job.stop))
-            process.start()
-            job.monitor = threading.Thread(target=self._monitor, args=(job, process, events),
+            process = self._context.Process(target=_run_child, name=f"{job.kind}-{job.name}", daemon=True,
+                                            args=(os.getpid(), target, *args, events, job.stop))
+            # The monitor thread starts the process: the child's death signal is tied to the thread
+            # that forked it, and the monitor lives as long as the job (a script thread does not).
+            started = threading.Event()
+            failures: list[BaseException] = []
+            job.monitor = threading.Thread(target=self._monitor, args=(job, process, events, started, failures),
                                            name=f"monitor-{job.name}", daemon=True)
             job.monitor.start()
+            started.wait()
+            if failures:
+                raise failures[0]
             self._current = job
+            self._write_record(job)
             return self._snapshot(job)
+
+    # --- the job record: what the next server start shows of a job this server did not finish ------
+
+    @property
+    def _record_path(self) -> Path:
+        return self.models_directory / RECORD_FOLDER / "last.json"
+
+    def _write_record(self, job: _Job) -> None:
+        """Write the job's state for a later server (call with the lock held). Best effort: a
+        read-only or full models folder must not stop a job (saving its model reports that)."""
+        record = {**self._snapshot_fields(job), "batch": None, "server": self._identity}
+        path = self._record_path
+        try:
+            path.parent.mkdir(exist_ok=True)
+            registry.write_atomically(path, json.dumps(record))
+        except OSError as error:
+            log.warning("Could not write the job record %s: %s", path, error)
+
+    def _read_previous(self) -> JobSnapshot | None:
+        """The last job a server that has since died left running, as 'interrupted'; None when there
+        is none, or when the server that wrote the record is still alive (not ours to judge)."""
+        try:
+            record = json.loads(self._record_path.read_text())
+            server = record.pop("server")
+            snapshot = JobSnapshot(**record)
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, TypeError, KeyError) as error:
+            log.warning("Ignoring the unreadable job record %s: %s", self._record_path, error)
+            return None
+        if server == self._identity or (server and _process_identity(int(server.split(":")[0])) == server):
+            return None  # written by a live server, this one or another sharing the folder
+        if snapshot.state in RUNNING_STATES:
+            snapshot = dataclasses.replace(snapshot, state="interrupted", error=INTERRUPTED_MESSAGE, batch=None,
+                                           finished_at=self._record_path.stat().st_mtime)
+        return snapshot
 
     def stop(self) -> bool:
         """Ask the running job to stop after its current batch; False when nothing runs."""
@@ -242,9 +340,14 @@ class JobManager:
             return True
 
     def snapshot(self) -> JobSnapshot | None:
-        """The current (or last) job, or None when no job ever ran in this server."""
+        """The current (or last) job; before this server ran one, the last job of the server that
+        used the folder before (shown 'interrupted' if that server died while it ran); else None."""
         with self._lock:
-            return self._snapshot(self._current) if self._current else None
+            if self._current:
+                return self._snapshot(self._current)
+            if not self._previous_read:
+                self._previous, self._previous_read = self._read_previous(), True
+            return self._previous
 
     def wait(self, timeout: float | None = None) -> JobSnapshot | None:
         """Block until the current job has ended (for scripts and tests)."""
@@ -254,13 +357,17 @@ class JobManager:
             monitor.join(timeout)
         return self.snapshot()
 
-    def _snapshot(self, job: _Job) -> JobSnapshot:
-        return JobSnapshot(
+    @staticmethod
+    def _snapshot_fields(job: _Job) -> dict:
+        return dict(
             id=job.id, preset=job.preset, name=job.name, state=job.state, epochs=job.epochs,
             limit=job.limit, recipe=job.recipe.to_dict() if job.recipe else {}, history=copy.deepcopy(job.history),
             batch=dict(job.batch) if job.batch else None, result=copy.deepcopy(job.result),
             error=job.error, started_at=job.started_at, finished_at=job.finished_at, kind=job.kind,
         )
+
+    def _snapshot(self, job: _Job) -> JobSnapshot:
+        return JobSnapshot(**self._snapshot_fields(job))
 
     def _apply(self, job: _Job, event: dict) -> None:
         with self._lock:
@@ -270,9 +377,18 @@ class JobManager:
                 job.batch = dict(event)
             elif event["event"] == "epoch":
                 job.history.append(dict(event))
+                self._write_record(job)
 
-    def _monitor(self, job: _Job, process, events) -> None:
-        """Follow the child's events until its final message, or notice that it died."""
+    def _monitor(self, job: _Job, process, events, started: threading.Event,
+                 failures: list[BaseException]) -> None:
+        """Start the child, then follow its events until its final message, or notice that it died."""
+        try:
+            process.start()
+        except BaseException as error:  # reported to _launch, which raises it to the caller
+            failures.append(error)
+            return
+        finally:
+            started.set()
         result, error = None, None
         while True:
             try:
@@ -304,6 +420,7 @@ class JobManager:
             state = "stopped"  # before the first epoch ended (nothing saved) or later (finished epochs saved)
         with self._lock:
             job.result, job.state, job.error, job.finished_at = result, state, error, time.time()
+            self._write_record(job)
             snapshot = self._snapshot(job)
         for callback in list(self.on_finish):
             try:

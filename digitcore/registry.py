@@ -128,7 +128,8 @@ def _strip_for_inference(model):
     return clean
 
 
-def _write_atomically(path: Path, text: str) -> None:
+def write_atomically(path: Path, text: str) -> None:
+    """Replace `path` with `text` in one step: a reader sees the old file or the new, never half."""
     handle, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=path.parent)
     try:
         with os.fdopen(handle, "w") as out:
@@ -179,7 +180,7 @@ def save(model, card: dict, name: str, directory: Path | None = None) -> Path:
         # crash between the two renames is rolled forward by recover() (the card's checksum names
         # the model file it belongs to).
         pending = directory / f".tmp-{name}.card.json"
-        _write_atomically(pending, json.dumps(card, indent=2, sort_keys=True) + "\n")
+        write_atomically(pending, json.dumps(card, indent=2, sort_keys=True) + "\n")
         os.replace(tmp, target)
         os.replace(pending, directory / f"{name}.json")
     except OSError as error:
@@ -315,5 +316,5 @@ def set_default(name: str, directory: Path | None = None) -> None:
         raise ModelFileError(f"There is no model named {name} in {directory}.")
     for entry in list_models(directory):
         if entry.card and bool(entry.card.get("default")) != (entry.name == name):
-            _write_atomically(entry.path.with_suffix(".json"),
+            write_atomically(entry.path.with_suffix(".json"),
                               json.dumps({**entry.card, "default": entry.name == name}, indent=2, sort_keys=True) + "\n")

@@ -6,6 +6,7 @@ types seen, any escaping exception (type, message, input as hex) and the peak re
 
 import io
 import json
+import re
 import resource
 import sys
 import time
@@ -27,6 +28,13 @@ def seed_images() -> dict[str, bytes]:
         source.save(buffer, format=name)
         seeds[name] = buffer.getvalue()
     return seeds
+
+
+def _peak_rss_kb() -> int:
+    """This process's own peak resident memory (VmHWM). Not getrusage's ru_maxrss: Linux carries
+    that across fork and exec, so it would report the parent's (pytest's) peak, not the fuzzer's."""
+    status = Path("/proc/self/status").read_text()
+    return int(re.search(r"^VmHWM:\s+(\d+) kB", status, re.MULTILINE).group(1))
 
 
 def main(seconds: float, memory_mb: int) -> None:
@@ -89,7 +97,7 @@ def main(seconds: float, memory_mb: int) -> None:
             decode_then_preprocess()  # one batch of max_examples; repeated until the budget is spent
         except BaseException as error:  # e.g. hypothesis's DeadlineExceeded for a slow example
             failure = f"{type(error).__name__}: {str(error)[:500]}"
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak_kb = _peak_rss_kb()
     print(json.dumps({"examples": sum(seen.values()), "outcomes": seen, "escaped_count": len(escaped), "escaped": escaped[:5],
                       "failure": failure, "slowest_seconds": round(slowest[0], 3),
                       "elapsed_seconds": round(time.monotonic() - start, 1),

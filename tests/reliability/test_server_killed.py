@@ -216,16 +216,10 @@ def test_after_a_kill_during_training_the_models_folder_is_sound(killed_during_t
     assert not list(models.glob(".tmp-*"))
 
 
-@pytest.mark.xfail(reason="needs jobs._train_in_child to exit when its server dies (a getppid watcher "
-                          "thread was tried and did not end the child in time; PR_SET_PDEATHSIG fires when the "
-                          "starting script thread ends, so it cannot be used as is)", strict=True)
 def test_the_training_process_does_not_outlive_a_killed_server(killed_during_training):
     assert killed_during_training["orphans"] == [], "the training process kept running as an orphan"
 
 
-@pytest.mark.xfail(reason="needs jobs.JobManager to write a job record (models/.jobs/<id>.json: name, preset, "
-                          "state, pid, started_at) and, in a new server, show a record left 'running' by a "
-                          "dead server as 'interrupted' on the Train page", strict=True)
 def test_the_interrupted_job_is_shown_as_interrupted(killed_during_training):
     text = killed_during_training["train_page"]
     assert re.search(rf"{JOB}.*interrupted", text, re.IGNORECASE | re.DOTALL), text[:1500]

@@ -1,6 +1,11 @@
 """Background training jobs: one at a time, live snapshots, stop, failures, checked inputs."""
 
+import json
+import signal
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -166,3 +171,74 @@ def test_bad_finetune_requests_are_refused_with_a_sentence(tmp_path, parent, cou
     with pytest.raises(ValueError, match=message):
         manager.start_finetune(parent, x, y, name=name, epochs=epochs)
     assert manager.snapshot() is None
+
+
+# --- a server that dies mid-job ---------------------------------------------------------------------
+
+SERVER_SCRIPT = """
+import multiprocessing, sys, time
+from digitcore import jobs
+from digitcore.architectures import get_preset
+
+manager = jobs.JobManager(sys.argv[1])
+recipe = get_preset("larger_cnn").recipe.with_overrides(epochs=30, batch_size=64)
+manager.start("larger_cnn", name="orphan", recipe=recipe, limit=6000)
+while not manager.snapshot().history:  # one epoch done: the record holds it
+    time.sleep(0.05)
+print(multiprocessing.active_children()[0].pid, flush=True)
+time.sleep(600)
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.slow
+def test_a_killed_server_leaves_no_training_process_and_the_next_shows_the_job_interrupted(tmp_path):
+    """SIGKILL a server process mid-job (as the OOM killer would): its training process ends with it,
+    and a new manager over the same folder shows the job as interrupted with the epochs it finished."""
+    server = subprocess.Popen([sys.executable, "-c", SERVER_SCRIPT, str(tmp_path)], stdout=subprocess.PIPE, text=True,
+                              cwd=Path(__file__).resolve().parents[2])
+    try:
+        child = int(server.stdout.readline())
+        assert _alive(child)
+        assert jobs.JobManager(tmp_path).snapshot() is None  # its server is alive: not ours to call interrupted
+        server.send_signal(signal.SIGKILL)
+        server.wait()
+        deadline = time.monotonic() + 10
+        while _alive(child) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _alive(child), "the training process outlived its server"
+    finally:
+        server.kill()
+    snapshot = jobs.JobManager(tmp_path).snapshot()
+    assert snapshot.name == "orphan" and snapshot.state == "interrupted" and not snapshot.running
+    assert len(snapshot.history) >= 1 and "did not finish" in snapshot.error
+    assert not (tmp_path / "orphan.keras").exists()
+
+
+@pytest.mark.slow
+def test_the_record_of_a_finished_job_is_shown_as_it_ended(tmp_path):
+    """A job that ended in a server that has since stopped normally keeps its final state."""
+    manager = jobs.JobManager(tmp_path)
+    manager.start("larger_cnn", name="tiny", recipe=_tiny_recipe(), limit=300)
+    assert manager.wait(WAIT_SECONDS).state == "done"
+    record = json.loads((tmp_path / jobs.RECORD_FOLDER / "last.json").read_text())
+    record["server"] = "999999999:0"  # as if written by a server that has gone (no such pid)
+    (tmp_path / jobs.RECORD_FOLDER / "last.json").write_text(json.dumps(record))
+    snapshot = jobs.JobManager(tmp_path).snapshot()
+    assert snapshot.state == "done" and snapshot.result["name"] == "tiny" and len(snapshot.history) == 1
+
+
+@pytest.mark.parametrize("content", [
+    "not json",  # a damaged record
+    '{"name": "x"}',  # a record of another version, missing fields
+])
+def test_an_unreadable_record_is_ignored(tmp_path, content):
+    (tmp_path / jobs.RECORD_FOLDER).mkdir()
+    (tmp_path / jobs.RECORD_FOLDER / "last.json").write_text(content)
+    assert jobs.JobManager(tmp_path).snapshot() is None
