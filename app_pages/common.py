@@ -137,14 +137,19 @@ def model_picker() -> registry.ModelEntry | None:
     if not entries:
         st.sidebar.warning("No trained model yet. Train one on the Train page.")
         return None
-    if st.session_state.get(MODEL_KEY) not in entries:
+    unusable = [entry for entry in model_entries() if entry.problem is not None]
+    chosen = st.session_state.get(MODEL_KEY)
+    if chosen not in entries:
         default = next((name for name, entry in entries.items() if entry.card.get("default")), next(iter(entries)))
         st.session_state[MODEL_KEY] = default
+        broken = next((entry for entry in unusable if entry.name == chosen), None)
+        if broken is not None:  # the visitor's model went bad on disk while the app ran
+            st.sidebar.warning(f"The model **{chosen}** you chose cannot be used any more ({broken.problem}); "
+                               f"using **{default}** instead.")
     names = list(entries)
     st.sidebar.selectbox("Model", names, index=names.index(st.session_state[MODEL_KEY]), key="model_picker",
                          format_func=lambda name: _label(entries[name]), on_change=_remember_model,
                          help="Used by Evaluate, Try it and Inside the CNN.")
-    unusable = [entry for entry in model_entries() if entry.problem is not None]
     if unusable:
         with st.sidebar.expander(f"Unusable model files ({len(unusable)})", icon=":material/warning:"):
             for entry in unusable:

@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from app_helpers import PHOTO_SEVEN, photo_of_digit
-from conftest import ARTEFACTS
+from e2e_paths import ARTEFACTS
 
 pytestmark = pytest.mark.e2e
 

@@ -5,7 +5,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from conftest import ARTEFACTS
+from e2e_paths import ARTEFACTS
 from digitcore import samples
 from test_browser import assert_no_error, draw_digit, open_app_page, prediction, settle
 

@@ -6,7 +6,7 @@ import socket
 
 import pytest
 
-from conftest import PAGES, open_app, visible_text
+from app_session import PAGES, open_app, visible_text
 from test_security import LEAKS
 
 REAL_CACHE_FILES = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from conftest import PAGES, ROOT, open_app, visible_text
+from app_session import PAGES, ROOT, open_app, visible_text
 
 MODEL_SUFFIXES = {"keras", "h5", "hdf5", "zip", "pb", "tflite", "pkl", "pickle", "npz", "onnx", "safetensors"}
 # A traceback, or an absolute path on this machine, must never reach a visitor's screen.
@@ -82,7 +82,7 @@ def test_a_failure_inside_a_page_shows_a_friendly_message(models_dir, monkeypatc
     monkeypatch.setattr(f"{module}.{name}", _explode)
     from streamlit.testing.v1 import AppTest
 
-    from conftest import APP, RUN_TIMEOUT
+    from app_session import APP, RUN_TIMEOUT
 
     app = AppTest.from_file(str(APP), default_timeout=RUN_TIMEOUT)
     if page == "try_it":

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from app_session import ROOT
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 
