@@ -159,6 +159,25 @@ def _process_identity(pid: int) -> str | None:
         return f"{pid}:?"
 
 
+DATA_MISSING_MESSAGE = ("Training needs the MNIST digits, and they are not available on the server. Run "
+                        "`python -m digitcore fetch-data` there, then start the job again; details are in the server log.")
+
+
+def _report(events, work: Callable[[], dict]) -> None:
+    """Run `work` in a job process and send its final message: the result, or why it failed in a
+    sentence a visitor can act on (no paths, no traceback: those go to the server log)."""
+    from digitcore import data, training
+
+    try:
+        events.put({"event": "_final", "result": work()})
+    except (training.TrainingDiverged, registry.ModelSaveError) as error:
+        events.put({"event": "_failed", "message": str(error)})
+    except data.DataUnavailable:
+        events.put({"event": "_failed", "message": DATA_MISSING_MESSAGE, "details": traceback.format_exc()})
+    except Exception:
+        events.put({"event": "_failed", "message": None, "details": traceback.format_exc()})
+
+
 def _train_in_child(preset: str, recipe, seed: int, limit: int | None, name: str, models_directory: str,
                     events, stop) -> None:
     """The training process: run train_and_save and send every event, then one final message."""
@@ -168,16 +187,10 @@ def _train_in_child(preset: str, recipe, seed: int, limit: int | None, name: str
     from digitcore import training
     from digitcore.architectures import get_preset
 
-    try:
-        result = training.train_and_save(
-            get_preset(preset), recipe=recipe, seed=seed, limit=limit, name=name, command=f"app: train {preset}",
-            listener=events.put, stop=_StopFlag(stop), models_directory=Path(models_directory),
-        )
-        events.put({"event": "_final", "result": result})
-    except training.TrainingDiverged as diverged:
-        events.put({"event": "_failed", "message": str(diverged)})
-    except Exception:  # the server log gets the traceback, the page a sentence
-        events.put({"event": "_failed", "message": None, "details": traceback.format_exc()})
+    _report(events, lambda: training.train_and_save(
+        get_preset(preset), recipe=recipe, seed=seed, limit=limit, name=name, command=f"app: train {preset}",
+        listener=events.put, stop=_StopFlag(stop), models_directory=Path(models_directory),
+    ))
 
 
 def _finetune_in_child(parent: str, x_samples, y_samples, epochs: int, user_examples: int, name: str,
@@ -188,15 +201,10 @@ def _finetune_in_child(parent: str, x_samples, y_samples, epochs: int, user_exam
     import_tensorflow_quietly()
     from digitcore import training
 
-    try:
-        result = training.finetune(parent, x_samples, y_samples, epochs=epochs, user_examples=user_examples,
-                                   name=name, listener=events.put, stop=_StopFlag(stop),
-                                   models_directory=Path(models_directory))
-        events.put({"event": "_final", "result": result})
-    except training.TrainingDiverged as diverged:
-        events.put({"event": "_failed", "message": str(diverged)})
-    except Exception:
-        events.put({"event": "_failed", "message": None, "details": traceback.format_exc()})
+    _report(events, lambda: training.finetune(
+        parent, x_samples, y_samples, epochs=epochs, user_examples=user_examples, name=name,
+        listener=events.put, stop=_StopFlag(stop), models_directory=Path(models_directory),
+    ))
 
 
 class JobManager:

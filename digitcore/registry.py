@@ -157,8 +157,9 @@ def save(model, card: dict, name: str, directory: Path | None = None) -> Path:
         remove_stale_temporaries(directory)
         handle, tmp_name = tempfile.mkstemp(prefix=f".tmp-{name}-", suffix=".keras", dir=directory)
     except OSError as error:
-        raise ModelSaveError(f"Could not save the model {name} into {directory}: {error.strerror or error}. "
-                             "Nothing was changed.") from None
+        # No path in the message: it reaches the app's visitors (the caller knows the folder).
+        raise ModelSaveError(f"Could not save the model {name} into the models folder: "
+                             f"{error.strerror or type(error).__name__}. Nothing was changed.") from None
     os.close(handle)
     target = directory / f"{name}.keras"
     tmp = Path(tmp_name)
@@ -186,7 +187,7 @@ def save(model, card: dict, name: str, directory: Path | None = None) -> Path:
     except OSError as error:
         tmp.unlink(missing_ok=True)
         (directory / f".tmp-{name}.card.json").unlink(missing_ok=True)
-        raise ModelSaveError(f"Could not save the model {name}: {error.strerror or error}. "
+        raise ModelSaveError(f"Could not save the model {name}: {error.strerror or type(error).__name__}. "
                              "The previous model, if any, is unchanged.") from None
     except BaseException:
         tmp.unlink(missing_ok=True)

@@ -108,3 +108,19 @@ def test_damage_after_loading_does_not_hurt_a_running_app(models_dir, data_copy,
     app.switch_page("app_pages/evaluate.py")
     app.run()
     assert not app.exception and not app.error, visible_text(app)[:2000]
+
+
+@pytest.mark.slow
+def test_a_job_started_without_the_digits_fails_with_the_fix(tmp_path, data_copy, offline):
+    """Train with the cache gone and every source offline: the job fails with a sentence naming
+    fetch-data, no path and no traceback (those are in the server log)."""
+    from digitcore import jobs
+    from digitcore.architectures import get_preset
+
+    _delete_folder(data_copy)
+    manager = jobs.JobManager(tmp_path / "models")
+    manager.start("larger_cnn", name="no_digits", recipe=get_preset("larger_cnn").recipe.with_overrides(epochs=1),
+                  limit=300)
+    final = manager.wait(120)
+    assert final.state == "failed" and "fetch-data" in final.error, final.error
+    assert not LEAKS.findall(final.error), final.error
