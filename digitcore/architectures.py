@@ -74,6 +74,11 @@ class Recipe:
             raise ValueError(f"The warm-up fraction must be in [0, 1), not {self.warmup_fraction}.")
         if self.batchnorm_momentum is not None and not 0.0 < self.batchnorm_momentum < 1.0:
             raise ValueError(f"BatchNorm momentum must be in (0, 1), not {self.batchnorm_momentum}.")
+        limits = {"rotation_degrees": 180.0, "shift": 1.0, "zoom": 1.0, "thickness": 1.0, "barred_sevens": 1.0}
+        for name, highest in limits.items():
+            value = getattr(self.augmentation, name)
+            if not 0.0 <= value <= highest:
+                raise ValueError(f"Augmentation {name.replace('_', ' ')} must be between 0 and {highest:g}, not {value}.")
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)

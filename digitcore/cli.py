@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import sys
@@ -57,6 +58,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     augmentation = preset.recipe_named(args.recipe).augmentation
     if args.no_augment:
         augmentation = architectures.Augmentation()
+    changes = {field: getattr(args, field) for field in ("rotation_degrees", "shift", "zoom", "thickness", "barred_sevens")
+               if getattr(args, field) is not None}
+    augmentation = dataclasses.replace(augmentation, **changes)
     recipe = preset.recipe_named(args.recipe).with_overrides(
         epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
         schedule=args.schedule, optimizer=args.optimizer, validation_split=args.validation_split,
@@ -84,7 +88,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             make_default=args.default, command=command, listener=listener, stop=stop,
             models_directory=args.models_dir,
         )
-    except training.TrainingDiverged as error:
+    except (ValueError, training.TrainingDiverged) as error:
         _print_json({"event": "error", "error": str(error)})
         return 1
     _print_json(final)
@@ -119,9 +123,11 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
     try:
         model = registry.load(args.model, args.models_dir)
-    except registry.ModelFileError as error:
+    except registry.ModelFileError as error:  # no file can give a digit: each still gets its line
         print(str(error), file=sys.stderr)
-        return 2
+        for file in args.files:
+            _print_json({"file": str(file), "error": str(error)})
+        return 1
     all_good = True
     for result in inference.predict_files(model, args.files, kind=args.kind):
         all_good &= "error" not in result
@@ -161,7 +167,7 @@ def cmd_finetune(args: argparse.Namespace) -> int:
         final = training.finetune(args.model, x, y, epochs=args.epochs, learning_rate=args.learning_rate,
                                   seed=args.seed, name=args.name, models_directory=args.models_dir,
                                   listener=lambda event: event["event"] == "epoch" and _print_json(event))
-    except (ValueError, training.TrainingDiverged) as error:
+    except (ValueError, training.TrainingDiverged, training.FinetuneRejected) as error:
         _print_json({"event": "error", "error": str(error)})
         return 1
     _print_json(final)
@@ -226,7 +232,14 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--schedule", choices=SCHEDULES, help="override the learning-rate schedule")
     train.add_argument("--optimizer", choices=("adam", "sgd", "rmsprop", "adadelta"), help="override the optimizer")
     train.add_argument("--validation-split", type=float, help="fraction of training digits held out (0 = none)")
-    train.add_argument("--no-augment", action="store_true", help="turn augmentation off")
+    train.add_argument("--no-augment", action="store_true", help="turn augmentation off (before the options below)")
+    train.add_argument("--rotation-degrees", dest="rotation_degrees", type=float,
+                       help="augmentation: largest random rotation, degrees")
+    train.add_argument("--shift", type=float, help="augmentation: largest random shift, fraction of the image")
+    train.add_argument("--zoom", type=float, help="augmentation: largest random zoom, fraction")
+    train.add_argument("--thickness", type=float, help="augmentation: probability of a stroke-width change")
+    train.add_argument("--barred-sevens", dest="barred_sevens", type=float,
+                       help="fraction of the training sevens given a bar across the stem (0..1)")
     train.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     train.add_argument("--limit", type=int, help="train on a random subset of this many digits")
     train.add_argument("--name", help="model name in models/ (default: the preset name)")

@@ -31,6 +31,8 @@ FINAL_STATES = ("done", "stopped", "failed", "interrupted")  # interrupted: its 
 RECORD_FOLDER = ".jobs"  # inside the models folder: the last job's record, for the next server start
 INTERRUPTED_MESSAGE = ("The server stopped while this job was running, so it did not finish; "
                        "nothing of it was saved. Start it again when you like.")
+INTERRUPTED_SAVED_MESSAGE = ("The server stopped while this job was finishing; its model had been saved and is "
+                             "in the model picker.")
 
 
 class JobBusy(RuntimeError):
@@ -170,7 +172,7 @@ def _report(events, work: Callable[[], dict]) -> None:
 
     try:
         events.put({"event": "_final", "result": work()})
-    except (training.TrainingDiverged, registry.ModelSaveError) as error:
+    except (training.TrainingDiverged, training.FinetuneRejected, registry.ModelSaveError) as error:
         events.put({"event": "_failed", "message": str(error)})
     except data.DataUnavailable:
         events.put({"event": "_failed", "message": DATA_MISSING_MESSAGE, "details": traceback.format_exc()})
@@ -333,7 +335,10 @@ class JobManager:
         if server == self._identity or (server and _process_identity(int(server.split(":")[0])) == server):
             return None  # written by a live server, this one or another sharing the folder
         if snapshot.state in RUNNING_STATES:
-            snapshot = dataclasses.replace(snapshot, state="interrupted", error=INTERRUPTED_MESSAGE, batch=None,
+            # A server killed right after the save's final rename leaves the model complete and in place.
+            saved = (self.models_directory / f"{snapshot.name}.keras").exists()
+            snapshot = dataclasses.replace(snapshot, state="interrupted", batch=None,
+                                           error=INTERRUPTED_SAVED_MESSAGE if saved else INTERRUPTED_MESSAGE,
                                            finished_at=self._record_path.stat().st_mtime)
         return snapshot
 

@@ -301,9 +301,13 @@ def list_models(directory: Path | None = None, *, deep: bool = False) -> list[Mo
 def default_model_path(directory: Path | None = None) -> Path:
     """The model whose card says "default": true."""
     directory = Path(directory) if directory is not None else models_dir()
-    for entry in list_models(directory):
-        if entry.card.get("default") and entry.problem is None:
+    defaults = [entry for entry in list_models(directory) if entry.card.get("default")]
+    for entry in defaults:
+        if entry.problem is None:
             return entry.path
+    if defaults:
+        raise ModelFileError(f"The default model {defaults[0].name} cannot be used: {defaults[0].problem}. "
+                             "Choose another with --model, or retrain it.")
     raise ModelFileError(
         f"No usable default model in {directory}: no model card there says \"default\": true. "
         "Train one with `python -m digitcore train --arch digitnet --default`."

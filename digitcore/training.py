@@ -22,6 +22,10 @@ Listener = Callable[[dict], None]
 PROGRESS_INTERVAL_SECONDS = 0.25  # batch progress events are sent at most this often
 
 
+class FinetuneRejected(RuntimeError):
+    """Fine-tuning cost more MNIST accuracy than allowed; nothing was saved. str() says how much."""
+
+
 class TrainingDiverged(RuntimeError):
     """The loss became NaN or infinite; nothing was saved."""
 
@@ -390,7 +394,8 @@ def finetune(
     """Fine-tune a saved model on the user's digits (uint8 (n, 28, 28), labels), heavily augmented
     to `user_examples` training examples and mixed with `replay_ratio` times as many replayed MNIST
     training digits so MNIST accuracy is kept. Reports accuracy before and after on the MNIST test
-    set and on the user's digits, and saves a new model whose card names its parent."""
+    set and on the user's digits, and saves a new model whose card names its parent, unless MNIST
+    test accuracy fell by more than MAX_MNIST_DROP: then raises FinetuneRejected, saving nothing."""
     import keras
 
     from digitcore import evaluation, registry
@@ -447,6 +452,11 @@ def finetune(
                 "message": "Stopped before the first epoch finished; nothing was saved."}
     after = scores()
     drop = before["mnist_test_accuracy"] - after["mnist_test_accuracy"]
+    if drop > MAX_MNIST_DROP:
+        raise FinetuneRejected(
+            f"Fine-tuning cost {100 * drop:.2f} points of MNIST test accuracy ({100 * before['mnist_test_accuracy']:.2f} % "
+            f"→ {100 * after['mnist_test_accuracy']:.2f} %), more than the {100 * MAX_MNIST_DROP:.1f} allowed, so "
+            "nothing was saved. Try fewer epochs, or save more varied examples of your digits.")
     card = {
         "architecture": parent_card.get("architecture", "unknown"),
         "title": f"{parent_card.get('title', parent_path.stem)}, fine-tuned on your digits",

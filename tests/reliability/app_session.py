@@ -6,7 +6,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "streamlit_app.py"
 RUN_TIMEOUT = 120  # seconds per script run: the first run imports TensorFlow and loads MNIST
-PAGES = ["explore", "train", "evaluate", "try_it", "inside"]
+PAGES = ["explore", "train", "evaluate", "try_it", "inside", "my_digits"]
 
 
 def open_app(page: str):

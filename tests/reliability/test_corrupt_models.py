@@ -77,7 +77,7 @@ def offered(app) -> list[str]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("page", PAGES)  # each of the five pages
+@pytest.mark.parametrize("page", PAGES)  # each of the six pages
 def test_every_page_works_beside_bad_model_files(bad_models_dir, page):
     app = open_app(page)
     assert not app.exception, app.exception[0].message

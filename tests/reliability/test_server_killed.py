@@ -289,5 +289,12 @@ def test_after_a_kill_during_the_save_the_models_folder_is_sound(killed_during_s
         assert registry.read_card(models / f"{JOB}.keras").get("sha256")
 
 
+def test_a_job_killed_while_saving_is_shown_as_interrupted(killed_during_save):
+    text = killed_during_save["train_page"]
+    assert re.search(rf"{JOB}.*interrupted", text, re.IGNORECASE | re.DOTALL), text[:1500]
+    saved = (killed_during_save["models"] / f"{JOB}.keras").exists()
+    assert ("had been saved" if saved else "nothing of it was saved") in text, text[:1500]
+
+
 def test_stale_temporaries_are_cleared_when_the_server_restarts(killed_during_save):
     assert killed_during_save["remaining"] == [], killed_during_save["remaining"]

@@ -33,7 +33,7 @@ def test_every_subcommand_has_help(command):
 
 def test_train_then_evaluate_a_tiny_model(tmp_path, mnist):
     code, lines, stderr = run_cli("train", "--arch", "larger_cnn", "--epochs", "2", "--limit", "500",
-                                  "--name", "tiny", "--models-dir", tmp_path)
+                                  "--barred-sevens", "0.5", "--name", "tiny", "--models-dir", tmp_path)
     assert code == 0, stderr
     assert [line["epoch"] for line in lines[:-1]] == [1, 2]
     final = lines[-1]
@@ -41,6 +41,7 @@ def test_train_then_evaluate_a_tiny_model(tmp_path, mnist):
     card = json.loads((tmp_path / "tiny.json").read_text())
     assert card["training"]["command"].endswith("--models-dir " + str(tmp_path))
     assert card["training"]["recipe"]["epochs"] == 2 and card["training"]["limit"] == 500
+    assert card["training"]["recipe"]["augmentation"]["barred_sevens"] == 0.5
     assert card["test_accuracy"] == final["test_accuracy"] and len(card["per_class_accuracy"]) == 10
 
     code, lines, _ = run_cli("evaluate", "--model", tmp_path / "tiny.keras")
@@ -49,6 +50,18 @@ def test_train_then_evaluate_a_tiny_model(tmp_path, mnist):
 
     code, lines, _ = run_cli("evaluate", "--model", tmp_path / "missing.keras")
     assert code == 1 and "no model file" in lines[0]["error"]
+
+    from digitcore import samples
+
+    store = samples.SampleStore(tmp_path / "mine.sqlite3")  # the user's digits: a few training sevens
+    for image in mnist.x_train[mnist.y_train == 7][:8]:
+        store.add(image, 7)
+    code, lines, stderr = run_cli("finetune", "--db", tmp_path / "mine.sqlite3", "--model", "tiny", "--epochs", "1",
+                                  "--name", "tiny_mine", "--models-dir", tmp_path)
+    assert code == 0, (lines, stderr)
+    assert [line["event"] for line in lines] == ["epoch", "done"] and lines[-1]["parent"] == "tiny"
+    card = json.loads((tmp_path / "tiny_mine.json").read_text())
+    assert card["parent"] == "tiny" and card["after"] == lines[-1]["after"]
 
 
 def test_samples_export_and_import_round_trip(tmp_path):

@@ -69,3 +69,13 @@ def test_finetuning_needs_digits(tiny_model_dir, mnist):
     with pytest.raises(ValueError, match="at least one"):
         training.finetune("tiny", np.zeros((0, 28, 28), np.uint8), np.zeros(0, np.uint8),
                           models_directory=tiny_model_dir, mnist=mnist)
+
+
+def test_finetuning_that_costs_too_much_mnist_accuracy_saves_nothing(tiny_model_dir, mnist):
+    # Zeros labelled as ones, learnt at a learning rate far too high: MNIST accuracy collapses.
+    zeros = np.flatnonzero(mnist.y_train == 0)[:20]
+    before = sorted(path.name for path in tiny_model_dir.iterdir())
+    with pytest.raises(training.FinetuneRejected, match=r"points of MNIST test accuracy .* nothing was saved"):
+        training.finetune("tiny", mnist.x_train[zeros], np.ones(20, np.uint8), epochs=2, user_examples=2000,
+                          learning_rate=0.05, name="wrecked", models_directory=tiny_model_dir, mnist=mnist)
+    assert sorted(path.name for path in tiny_model_dir.iterdir()) == before

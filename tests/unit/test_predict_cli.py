@@ -98,3 +98,19 @@ def test_predict_files_in_process_honours_kind(tmp_path, models_dir, mnist, kind
     results = list(inference.predict_files(model, paths, kind=kind))
     assert results[0]["digit"] == dict(cases)["seven.png"]
     assert "error" in results[1] and "folder" in results[2]["error"]
+
+
+@pytest.mark.slow
+def test_predict_with_a_damaged_model_gives_every_file_an_error_line(tmp_path, models_dir, mnist):
+    good = [tmp_path / name for name, expected in _files(tmp_path, mnist) if expected is not None][:2]
+    damaged = tmp_path / "damaged-models"
+    damaged.mkdir()
+    for card in models_dir.glob("*.json"):
+        (damaged / card.name).write_bytes(card.read_bytes())
+    for model in models_dir.glob("*.keras"):
+        (damaged / model.name).write_bytes(model.read_bytes()[:1000])  # cut short by a full disk
+    result = _run(damaged, good)
+    assert result.returncode == 1
+    answers = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [answer["file"] for answer in answers] == [str(path) for path in good]
+    assert all("default model" in answer["error"] and "cannot be used" in answer["error"] for answer in answers), answers
