@@ -1,7 +1,9 @@
-"""Digits as the app receives them: canvas drawings and photos, made by the tests themselves."""
+"""What the app's tests share: canvas drawings and photos made by the tests themselves, small real
+models, and the app opened in AppTest."""
 
 import base64
 import io
+from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
@@ -56,3 +58,19 @@ def train_small_models(directory, mnist) -> None:
     dense = get_preset("dense_baseline")
     training.train_and_save(dense, recipe=dense.recipe.with_overrides(epochs=1), limit=3000,
                             name="small_dense", models_directory=directory, mnist=mnist)
+
+
+APP = Path(__file__).resolve().parents[2] / "streamlit_app.py"
+RUN_TIMEOUT = 120  # seconds per script run: the first run imports TensorFlow and loads MNIST
+
+
+def open_app(page: str):
+    """An AppTest that has run the app and switched to app_pages/<page>.py."""
+    from streamlit.testing.v1 import AppTest
+
+    app = AppTest.from_file(str(APP), default_timeout=RUN_TIMEOUT)
+    app.run()
+    if page != "explore":  # the default page
+        app.switch_page(f"app_pages/{page}.py")
+        app.run()
+    return app

@@ -11,9 +11,8 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "app"))  # the digit makers shared with AppTest
-from app_helpers import train_small_models  # noqa: E402
-from e2e_paths import ARTEFACTS, ROOT  # noqa: E402
+from app_helpers import train_small_models  # tests/app, on the path from tests/conftest.py
+from e2e_paths import ARTEFACTS, ROOT
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",

@@ -81,6 +81,53 @@ def test_a_failed_fetch_leaves_nothing_in_the_cache(tmp_path, mnist):
     assert _idx_files_in(cache) == []
 
 
+SLOW_FETCH = """
+import sys, time
+from pathlib import Path
+from digitcore import data
+
+good = Path(sys.argv[2])
+
+def fetch(staging):
+    # Copies the training images in chunks, slowly, like a download on a bad line.
+    blob = (good / "train-images-idx3-ubyte").read_bytes()
+    with open(staging / "train-images-idx3-ubyte", "wb") as out:
+        for start in range(0, len(blob), 1 << 20):
+            out.write(blob[start:start + (1 << 20)])
+            out.flush()
+            time.sleep(0.5)
+
+data.ensure_mnist(Path(sys.argv[1]), sources=[data.Source("slow", fetch)])
+"""
+
+
+@pytest.mark.slow
+def test_a_fetch_killed_mid_write_leaves_nothing_in_the_cache(tmp_path, mnist):
+    """SIGKILL a process while it writes a file of the fetch: no IDX file reaches the cache, and
+    the next fetch fills it from a good source."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    cache, good = tmp_path / "cache", _write_files(tmp_path / "good")
+    fetcher = subprocess.Popen([sys.executable, "-c", SLOW_FETCH, str(cache), str(good)],
+                               cwd=Path(data.__file__).resolve().parents[1])
+    try:
+        deadline = time.monotonic() + 120
+        while not [path for path in cache.glob(".staging-*/*") if path.stat().st_size > 0]:
+            assert fetcher.poll() is None and time.monotonic() < deadline, "the fetch never started writing"
+            time.sleep(0.05)
+        fetcher.send_signal(signal.SIGKILL)
+        fetcher.wait()
+    finally:
+        fetcher.kill()
+    assert [path.name for path in cache.iterdir() if not path.name.startswith(".staging-")] == []
+    assert not data.cache_is_valid(cache)[0]
+    assert data.ensure_mnist(cache, sources=[data.folder_source(good, "good")])["fetched"]
+    assert data.cache_is_valid(cache)[0]
+
+
 def test_a_corrupt_cache_is_replaced_by_a_verified_fetch(tmp_path, mnist):
     cache = _write_files(tmp_path / "cache", corrupt="train-labels-idx1-ubyte")
     info = data.ensure_mnist(cache, sources=[data.folder_source(_write_files(tmp_path / "good"), "good")])
