@@ -223,6 +223,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=120, help="how long the visitors keep drawing")
     parser.add_argument("--training-seconds", type=float, default=300, help="ceiling for the training job")
     parser.add_argument("--models", type=Path, default=ROOT / "models", help="copied to a temporary folder")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder (models, server log)")
     arguments = parser.parse_args()
     if not 1 <= arguments.visitors <= 50 or not 5 <= arguments.seconds <= 900:
         raise ValueError("Use 1 to 50 visitors and 5 to 900 seconds.")
@@ -254,6 +255,10 @@ def main() -> None:
                 server.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 server.kill()
+    saved = models / f"{JOB_NAME}.keras"
+    saved_at = saved.stat().st_mtime if saved.is_file() else None
+    if not arguments.keep:
+        shutil.rmtree(work, ignore_errors=True)  # a copy of every model: ~14 MB per run
     round_trips = [value for record in outcome["results"].values() for value in record["round_trips"]]
     records = outcome["results"].values()
     print(json.dumps({
@@ -268,16 +273,15 @@ def main() -> None:
         "wrong_digits": sum(record["wrong"] for record in records),
         "redraws": sum(record["redraws"] for record in records),
         "training": outcome["training"],
-        "training_saved_on_disk": (models / f"{JOB_NAME}.keras").is_file(),
+        "training_saved_on_disk": saved_at is not None,
         # when the job's model file landed, counted from the start of the visitors (the page may lag)
-        "training_saved_after_seconds": round((models / f"{JOB_NAME}.keras").stat().st_mtime - outcome["wall_began"], 1)
-        if (models / f"{JOB_NAME}.keras").is_file() else None,
+        "training_saved_after_seconds": None if saved_at is None else round(saved_at - outcome["wall_began"], 1),
         "warm_up": outcome["warm_up"],
         "server_peak_rss_mb": server_peak,
         "load_average_before": [round(value, 2) for value in load_before],
         "load_average_after": [round(value, 2) for value in os.getloadavg()],
         "machine": machine(),
-        "server_log": str(log_path),
+        "server_log": str(log_path) if arguments.keep else "(removed; --keep keeps it)",
     }, indent=1))
 
 
