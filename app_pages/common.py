@@ -133,11 +133,12 @@ def _remember_model() -> None:
 
 def model_picker() -> registry.ModelEntry | None:
     """The sidebar's model choice (the default model preselected), or None when there is none."""
-    entries = {entry.name: entry for entry in model_entries() if entry.problem is None}
+    listed = model_entries()
+    entries = {entry.name: entry for entry in listed if entry.problem is None}
     if not entries:
         st.sidebar.warning("No trained model yet. Train one on the Train page.")
         return None
-    unusable = [entry for entry in model_entries() if entry.problem is not None]
+    unusable = [entry for entry in listed if entry.problem is not None]
     chosen = st.session_state.get(MODEL_KEY)
     if chosen not in entries:
         default = next((name for name, entry in entries.items() if entry.card.get("default")), next(iter(entries)))

@@ -4,8 +4,8 @@ readable from any session."""
 from __future__ import annotations
 
 import copy
-import dataclasses
 import ctypes
+import dataclasses
 import itertools
 import json
 import logging
