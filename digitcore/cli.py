@@ -55,13 +55,15 @@ def cmd_train(args: argparse.Namespace) -> int:
     from digitcore import architectures, training
 
     preset = architectures.get_preset(args.arch)
-    augmentation = preset.recipe_named(args.recipe).augmentation
+    # A recipe tuned for a number of digits seen gets more epochs on a subset; --epochs still wins.
+    base = preset.recipe_named(args.recipe).sized_for(args.limit or architectures.TRAINING_DIGITS)
+    augmentation = base.augmentation
     if args.no_augment:
         augmentation = architectures.Augmentation()
     changes = {field: getattr(args, field) for field in ("rotation_degrees", "shift", "zoom", "thickness", "barred_sevens")
                if getattr(args, field) is not None}
     augmentation = dataclasses.replace(augmentation, **changes)
-    recipe = preset.recipe_named(args.recipe).with_overrides(
+    recipe = base.with_overrides(
         epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
         schedule=args.schedule, optimizer=args.optimizer, validation_split=args.validation_split,
         augmentation=augmentation,
@@ -92,6 +94,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         _print_json({"event": "error", "error": str(error)})
         return 1
     _print_json(final)
+    if final.get("warning"):
+        print(f"Warning: {final['warning']}", file=sys.stderr)
     return 0 if final["event"] == "done" else 1
 
 
