@@ -4,6 +4,7 @@ manager, and the guard that turns any error into a friendly message (details to 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 from pathlib import Path
 from typing import Callable
@@ -11,7 +12,7 @@ from typing import Callable
 import numpy as np
 import streamlit as st
 
-from digitcore import data, jobs, registry
+from digitcore import data, jobs, preprocess, registry
 
 log = logging.getLogger("digit_studio")
 if not log.handlers:
@@ -19,6 +20,25 @@ if not log.handlers:
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     log.addHandler(handler)
     log.setLevel(logging.INFO)
+
+
+
+def _keep_keras_state_between_runs() -> None:
+    """Stop Streamlit from calling keras.backend.clear_session() after every script run.
+
+    Streamlit does it for TF1-era apps that built a graph per run. Here models are loaded once and
+    shared by every visitor (st.cache_resource) with a compiled call per model, so the clear only
+    costs: a full gc.collect() over TensorFlow's heap plus a dropped kernel cache, measured at about
+    two thirds of the server's CPU per stroke on Try it. Nothing else in that hook applies to this
+    app (it also closes matplotlib figures; the app draws with Plotly).
+    """
+    from streamlit.runtime.scriptrunner import script_runner
+
+    if getattr(script_runner, "_clean_problem_modules", None) is not None:
+        script_runner._clean_problem_modules = lambda: None
+
+
+_keep_keras_state_between_runs()
 
 MODEL_KEY = "chosen_model"  # survives page switches (widget keys are cleared with their page)
 DIGIT_KEY = "current_digit"  # the last digit drawn or uploaded on Try it: {"image", "source"}
@@ -165,6 +185,40 @@ def test_probabilities(path: str, modified_ns: int) -> np.ndarray:
 
     model = _load_model(path, modified_ns)
     return inference.predict(model, data.to_float(mnist().x_test))
+
+
+# --- the digit on Try it: work a rerun can reuse, keyed by content -----------------------------------
+
+STATIC_CHART = {"displayModeBar": False}  # small charts: no toolbar to cover their titles (phones too)
+
+
+def content_digest(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def prepared_digit(digest: str, _content: bytes, kind: str) -> preprocess.Preprocessed:
+    """Decode and preprocess a drawing or photo once per content (`digest` of `_content`) and kind.
+    A rerun that does not change the input (a saliency choice, a label pick) costs nothing here."""
+    del digest  # the cache key; the bytes themselves are not hashed again
+    return preprocess.to_mnist(preprocess.decode(_content), kind=kind)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _saliency(path: str, modified_ns: int, image: bytes, method: str, digit: int) -> np.ndarray:
+    from digitcore import explain
+
+    pixels = np.frombuffer(image, dtype=np.float32).reshape(28, 28)
+    return explain.saliency(_load_model(path, modified_ns), pixels, method=method, digit=digit)
+
+
+def saliency_figure(entry: registry.ModelEntry, image: np.ndarray, method: str, digit: int):
+    """The saliency overlay for one model, digit image and method, the map computed once per input."""
+    from digitcore import plots
+
+    image = np.ascontiguousarray(image, dtype=np.float32)
+    importance = _saliency(str(entry.path), entry.path.stat().st_mtime_ns, image.tobytes(), method, digit)
+    return plots.saliency_overlay(image, importance)
 
 
 # --- training jobs --------------------------------------------------------------------------------

@@ -9,21 +9,27 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
 
-def drawing(strokes: list[list[tuple[int, int]]], side: int = 280, width: int = 20) -> str:
-    """What the canvas sends after the user drew `strokes`: a PNG data URL, white on black."""
+PAD_KEY = "drawing_pad"  # the Try it drawing pad's widget key
+
+
+def drawing_png(strokes: list[list[tuple[int, int]]], side: int = 280, width: int = 20) -> bytes:
+    """The PNG the drawing pad sends after the user drew `strokes`: white on black, round ends."""
     image = Image.new("RGBA", (side, side), (0, 0, 0, 255))
     pen = ImageDraw.Draw(image)
     for points in strokes:
         pen.line(points, fill=(255, 255, 255, 255), width=width, joint="curve")
+        for x, y in (points[0], points[-1]):
+            pen.ellipse((x - width / 2, y - width / 2, x + width / 2, y + width / 2), fill=(255, 255, 255, 255))
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+    return buffer.getvalue()
 
 
-def canvas_value(strokes: list[list[tuple[int, int]]]) -> dict:
-    """The canvas component's state for a drawing (st_canvas reads it from session state)."""
-    return {"drawing": {"raw": {"objects": [{"type": "path"} for _ in strokes] or [{"type": "path"}]},
-                        "data": drawing(strokes)}}
+def canvas_value(strokes: list[list[tuple[int, int]]], width: int = 20) -> dict:
+    """The drawing pad's state after the user drew `strokes` (set it as session_state[PAD_KEY])."""
+    png = "data:image/png;base64," + base64.b64encode(drawing_png(strokes, width=width)).decode("ascii")
+    return {"drawing": {"sequence": len(strokes), "png": png if strokes else None,
+                        "strokes": [[width] + [value for point in points for value in point] for points in strokes]}}
 
 
 def photo_of_digit(strokes: list[list[tuple[int, int]]], seed: int = 0) -> bytes:
@@ -44,6 +50,15 @@ def photo_of_digit(strokes: list[list[tuple[int, int]]], seed: int = 0) -> bytes
 # Strokes on the 280x280 canvas, as a person would draw them.
 ONE = [[(140, 40), (140, 240)]]
 SEVEN = [[(70, 60), (210, 60), (120, 240)]]
+# Digits people draw in several strokes; for 4 and 3 the first stroke alone reads as another digit.
+FOUR = [[(95, 40), (75, 165), (215, 165)], [(175, 75), (175, 250)]]
+BARRED_SEVEN = [[(70, 60), (210, 60), (125, 245)], [(110, 150), (205, 150)]]
+FIVE_FLAG_LAST = [[(95, 60), (85, 135), (150, 120), (195, 160), (190, 215), (140, 245), (85, 230)], [(95, 60), (205, 60)]]
+ONE_WITH_BASE = [[(105, 80), (150, 40), (150, 240)], [(100, 242), (200, 242)]]
+THREE_IN_TWO = [[(80, 60), (140, 35), (195, 70), (175, 125), (125, 140)],
+                [(125, 140), (195, 170), (190, 225), (130, 250), (75, 225)]]
+MULTI_STROKE_DIGITS = {"4": (4, FOUR), "barred 7": (7, BARRED_SEVEN), "5, flag last": (5, FIVE_FLAG_LAST),
+                       "1 with a base": (1, ONE_WITH_BASE), "3 in two strokes": (3, THREE_IN_TWO)}
 PHOTO_SEVEN = [[(90, 110), (270, 110), (160, 380)]]
 
 

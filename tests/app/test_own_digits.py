@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 
-from app_helpers import SEVEN, canvas_value
+from app_helpers import PAD_KEY, SEVEN, canvas_value
 from digitcore import evaluation, probes, registry, samples
 
 FINETUNE_WAIT_SECONDS = 300  # a ceiling for the tiny job, never an assertion about speed
@@ -41,7 +41,7 @@ def _metric(app, label: str) -> str:
 
 def test_a_drawn_seven_saved_with_a_corrected_label_lands_in_the_store(open_page, store):
     app = open_page("try_it")
-    app.session_state["canvas_0"] = canvas_value(SEVEN)
+    app.session_state[PAD_KEY] = canvas_value(SEVEN)
     app.run()
     predicted = int(next(metric.value for metric in app.metric if metric.label == "Prediction"))
     corrected = (predicted + 1) % 10  # pretend the model was wrong

@@ -108,13 +108,13 @@ def test_a_chosen_model_damaged_on_disk_gives_a_clear_message(models_dir):
     """The visitor chose a model; then its file is damaged (a disk error, a bad copy) while the app
     runs: the sidebar says that model cannot be used any more and the default takes over; the
     drawing is still classified; nothing crashes, no path or trace shows."""
-    from app_helpers import SEVEN, canvas_value
+    from app_helpers import PAD_KEY, SEVEN, canvas_value
 
     app = open_app("try_it")
     app.sidebar.selectbox(key="model_picker").set_value("small_dense").run()
     good = (models_dir / "small_dense.keras").read_bytes()
     (models_dir / "small_dense.keras").write_bytes(truncated(good))
-    app.session_state[f"canvas_{app.session_state['canvas_round']}"] = canvas_value(SEVEN)
+    app.session_state[PAD_KEY] = canvas_value(SEVEN)
     app.run()
     assert not app.exception, app.exception[0].message
     text = visible_text(app)

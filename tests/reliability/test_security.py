@@ -80,7 +80,7 @@ def _explode(*args, **kwargs):
 def test_a_failure_inside_a_page_shows_a_friendly_message(models_dir, monkeypatch, page, target):
     """An unexpected exception with a path in its message: the visitor reads a short apology, no
     traceback, no path, and the rest of the app (the sidebar) still works."""
-    from app_helpers import SEVEN, canvas_value
+    from app_helpers import PAD_KEY, SEVEN, canvas_value
 
     module, name = target.rsplit(".", 1)
     monkeypatch.setattr(f"{module}.{name}", _explode)
@@ -90,7 +90,7 @@ def test_a_failure_inside_a_page_shows_a_friendly_message(models_dir, monkeypatc
 
     app = AppTest.from_file(str(APP), default_timeout=RUN_TIMEOUT)
     if page == "try_it":
-        app.session_state["canvas_0"] = canvas_value(SEVEN)
+        app.session_state[PAD_KEY] = canvas_value(SEVEN)
     app.run()
     if page != "explore":
         app.switch_page(f"app_pages/{page}.py")
