@@ -7,7 +7,8 @@ from playwright.sync_api import Page, expect
 
 from e2e_paths import ARTEFACTS
 from digitcore import samples
-from test_browser import assert_no_error, draw_digit, open_app_page, prediction, settle
+from browser_steps import draw, open_app_page, prediction, read_from, settle
+from test_browser import assert_no_error
 
 pytestmark = pytest.mark.e2e
 
@@ -17,7 +18,8 @@ SEVEN = [[(70, 60), (140, 60), (210, 60), (165, 150), (120, 240)]]
 def test_a_corrected_digit_appears_on_my_digits(page: Page, app_url, samples_db):
     page.set_viewport_size({"width": 1400, "height": 1800})
     open_app_page(page, app_url, "try_it")
-    draw_digit(page, SEVEN)
+    draw(page, SEVEN)
+    expect(read_from(page, 1)).to_be_visible()
     expect(prediction(page)).to_have_text(re.compile(r"^\d$"))
     settle(page)
     predicted = int(prediction(page).inner_text())
