@@ -1,24 +1,38 @@
-"""Train: pick a preset, override its recipe, train in the background and watch it learn live."""
+"""Train: pick a preset and a recipe, see how long it will take, train in the background, watch it learn."""
 
 import pandas as pd
 import streamlit as st
 
-from digitcore import jobs, plots, registry
-from digitcore.architectures import PRESETS, Augmentation
+from digitcore import estimates, jobs, plots, registry
+from digitcore.architectures import MAX_EPOCHS, PRESETS, TRAINING_DIGITS, Augmentation
 from app_pages import common
 
 POLL_SECONDS = 1.0  # while a job runs
 IDLE_POLL_SECONDS = 5.0  # otherwise, to notice a job another visitor starts
 BATCH_SIZES = [16, 32, 64, 128, 200, 256, 512]
+MIN_TRAINING_DIGITS = 100
 STATE_TEXT = {"starting": "starting", "running": "training", "stopping": "stopping after this batch",
               "done": "finished", "stopped": "stopped", "failed": "failed",
               "interrupted": "interrupted (the server stopped)"}
+RECIPE_TEXT = {"fast": "Fast", "default": "Full"}
+# The widgets each recipe sets; their keys carry the preset so each preset keeps its own values.
+RECIPE_WIDGETS = ("epochs", "batch", "rate", "augment", "rot", "shift", "zoom", "thick", "barred")
 
 
-def _free_name(preset: str) -> str:
-    taken = {path.stem for path in registry.models_dir().glob("*.keras")}
-    candidates = [f"my_{preset}"] + [f"my_{preset}_{number}" for number in range(2, 1000)]
-    return next(name for name in candidates if name not in taken)
+def _recipe_summary(recipe) -> str:
+    augmented = ", augmented" if recipe.augmentation.enabled else ""
+    sized = " (one pass over 60,000 digits; more epochs on fewer)" if recipe.tuned_for_digits else ""
+    return f"{recipe.epochs} epoch(s) × batch {recipe.batch_size}{augmented}{sized}"
+
+
+def _forget_recipe_widgets(preset_name: str) -> None:
+    """A new recipe (or subset) choice: its widgets are drawn again with that recipe's values."""
+    for widget in RECIPE_WIDGETS:
+        st.session_state.pop(f"{widget}_{preset_name}", None)
+
+
+def _forget_epochs(preset_name: str) -> None:
+    st.session_state.pop(f"epochs_{preset_name}", None)
 
 
 def preset_panel() -> str:
@@ -26,29 +40,49 @@ def preset_panel() -> str:
                                key="train_preset")
     preset = PRESETS[preset_name]
     layers = common.preset_layers(preset_name)
-    published = (f"{100 * preset.published_accuracy:.2f} % published" if preset.published_accuracy
+    published = (f"{100 * preset.published_accuracy:.2f} % published" if preset.published_accuracy is not None
                  else "no published accuracy")
-    st.caption(f"**{sum(row['parameters'] for row in layers):,} parameters** · {published} · {preset.notes}")
+    st.markdown(f"**{sum(row['parameters'] for row in layers):,} parameters** · {published}")
+    st.caption(preset.description)  # prose: a docstring's indented lines would render as clipped code
     with st.expander("Layers", expanded=False):
-        st.dataframe(pd.DataFrame(layers), hide_index=True, key="preset_layers")
+        table = pd.DataFrame(layers).set_index("layer")
+        table["parameters"] = [f"{count:,}" for count in table["parameters"]]
+        st.table(table)  # a static table: every column shown, however long the layer names
     return preset_name
 
 
-def recipe_panel(preset_name: str):
-    """The override widgets; keys carry the preset so each preset shows its own defaults."""
-    recipe = PRESETS[preset_name].recipe
+def recipe_choice(preset_name: str) -> str:
+    """"fast" or "default": the quickest recipe first, the full one a click away."""
+    preset = PRESETS[preset_name]
+    if len(preset.recipes) == 1:
+        return "default"
+    return st.radio("Recipe", list(preset.recipes), key=f"recipe_{preset_name}", horizontal=True,
+                    format_func=lambda which: f"{RECIPE_TEXT[which]}: {_recipe_summary(preset.recipes[which])}",
+                    on_change=_forget_recipe_widgets, args=(preset_name,))
+
+
+def recipe_panel(preset_name: str, which: str):
+    """The override widgets, drawn with the chosen recipe's values (sized for the chosen digits)."""
     key = preset_name
+    limit_now = int(st.session_state.get(f"limit_{key}", TRAINING_DIGITS))
+    recipe = PRESETS[preset_name].recipes[which].sized_for(limit_now)
     first, second = st.columns(2)
-    epochs = first.number_input("Epochs", min_value=1, max_value=100, value=recipe.epochs, key=f"epochs_{key}")
+    epochs = first.number_input("Epochs", min_value=1, max_value=MAX_EPOCHS, value=recipe.epochs, key=f"epochs_{key}")
     sizes = sorted(set(BATCH_SIZES) | {recipe.batch_size})
     batch_size = second.select_slider("Batch size", sizes, value=recipe.batch_size, key=f"batch_{key}")
     learning_rate = first.number_input("Learning rate", min_value=1e-5, max_value=1.0, value=recipe.learning_rate,
                                        step=1e-4, format="%.5f", key=f"rate_{key}")
-    limit = second.number_input("Training digits (subset of 60,000)", min_value=100, max_value=60000,
-                               value=60000, step=100, key=f"limit_{key}",
-                               help=f"{100 * recipe.validation_split:.0f} % of them are held out for validation.")
-    name = first.text_input("Save as", value=_free_name(preset_name), key=f"name_{key}",
-                             help="A new name: training never overwrites a saved model.")
+    watched = recipe.watched()
+    limit = second.number_input(f"Training digits (subset of {TRAINING_DIGITS:,})", min_value=MIN_TRAINING_DIGITS,
+                                max_value=TRAINING_DIGITS, value=TRAINING_DIGITS, step=100, key=f"limit_{key}",
+                                on_change=_forget_epochs if recipe.tuned_for_digits else None, args=(key,),
+                                help=f"{100 * watched.validation_split:.0f} % of them are held out for the "
+                                     "validation curve.")
+    name_key = f"name_{key}"
+    if st.session_state.get(name_key, "").strip() in _taken_names():  # saved meanwhile: propose a fresh one
+        st.session_state[name_key] = registry.free_name(f"my_{preset_name}", registry.models_dir())
+    name = first.text_input("Save as", value=registry.free_name(f"my_{preset_name}", registry.models_dir()),
+                            key=name_key, help="A new name: training never overwrites a saved model.")
     augment = second.toggle("Augmentation", value=recipe.augmentation.enabled, key=f"augment_{key}",
                            help="Random rotations, shifts, zooms and stroke-width changes of the training digits.")
     barred_sevens = st.slider("Barred sevens (fraction of the training sevens)", 0.0, 1.0,
@@ -66,16 +100,46 @@ def recipe_panel(preset_name: str):
             thickness=columns[3].slider("Stroke width change", 0.0, 1.0, default.thickness, key=f"thick_{key}"),
             barred_sevens=barred_sevens,
         )
-    overrides = dict(epochs=int(epochs), batch_size=int(batch_size), learning_rate=float(learning_rate),
-                     augmentation=augmentation)
-    return overrides, int(limit), name.strip()
+    chosen = PRESETS[preset_name].recipes[which].with_overrides(
+        epochs=int(epochs), batch_size=int(batch_size), learning_rate=float(learning_rate), augmentation=augmentation,
+    ).watched()
+    return chosen, int(limit), name.strip()
 
 
-def _start(preset_name: str, overrides: dict, limit: int, name: str) -> bool:
+def _taken_names() -> set[str]:
+    return {entry.name for entry in common.model_entries()}
+
+
+def show_estimate(preset_name: str, which: str, recipe, limit: int) -> None:
+    """Before the click: how long this will take here and what test accuracy to expect."""
+    cards = [entry.card for entry in common.model_entries() if entry.problem is None]
+    preset = PRESETS[preset_name]
+    augmented = recipe.augmentation.enabled
+    pace = estimates.pace_from_cards(cards, preset_name, batch_size=recipe.batch_size, augmented=augmented) \
+        or estimates.recorded_pace(preset, which)
+    lines = []
+    if pace is None:
+        lines.append("**Time:** no run of this architecture has finished on this machine yet, so there is no "
+                     "estimate; the time left is shown once training starts.")
+    else:
+        guess = estimates.estimate(pace, epochs=recipe.epochs, training_digits=limit,
+                                   validation_split=recipe.validation_split, batch_size=recipe.batch_size,
+                                   augmented=augmented)
+        loosely = "" if guess.same_setup else " (measured with other settings, so take it loosely)"
+        lines.append(f"**Estimated time: {estimates.duration_text(guess.seconds)}**, at the "
+                     f"{pace.digits_per_second:,.0f} digits per second that {pace.measured_by} trained at "
+                     f"here{loosely}.")
+    expected = estimates.expected_accuracy(cards, preset, which, recipe, limit)
+    if expected is not None:
+        lines.append(f"**Expected test accuracy: about {100 * expected.accuracy:.1f} %** ({expected.source}).")
+    st.info("  \n".join(lines))
+
+
+def _start(preset_name: str, recipe, limit: int, name: str) -> bool:
     """Start the job, or keep a sentence saying why not; True when it started."""
     try:
-        recipe = PRESETS[preset_name].recipe.with_overrides(**overrides)
-        common.job_manager().start(preset_name, name=name, recipe=recipe, limit=None if limit >= 60000 else limit)
+        common.job_manager().start(preset_name, name=name, recipe=recipe,
+                                   limit=None if limit >= TRAINING_DIGITS else limit)
         st.session_state["train_message"] = None
         return True
     except (ValueError, jobs.JobBusy) as error:
@@ -87,6 +151,10 @@ def _stop() -> None:
     common.job_manager().stop()
 
 
+def _percent(value) -> str:
+    return "–" if value is None else f"{100 * value:.2f} %"
+
+
 def show_job(snapshot: jobs.JobSnapshot) -> None:
     """Progress, curves and the outcome of one job (any visitor's)."""
     state = STATE_TEXT.get(snapshot.state, snapshot.state)
@@ -95,26 +163,37 @@ def show_job(snapshot: jobs.JobSnapshot) -> None:
                     f"{snapshot.elapsed:.0f} s")
     else:
         st.markdown(f"**{snapshot.name}** ({PRESETS[snapshot.preset].title}) · {state} · "
-                    f"{snapshot.elapsed:.0f} s · {snapshot.limit or 60000:,} digits")
+                    f"{snapshot.elapsed:.0f} s · {snapshot.limit or TRAINING_DIGITS:,} digits")
+    # Only finished epochs: a stop's partial epoch is not part of the saved model (records of older
+    # servers may still hold one, marked "stopped").
+    history = [event for event in snapshot.history if not event.get("stopped")]
     if snapshot.running:
         batch = snapshot.batch or {}
-        epoch = min(len(snapshot.history) + 1, snapshot.epochs)
+        epoch = min(len(history) + 1, snapshot.epochs)
         step_text = f", step {batch['step']} of {batch['steps']}" if batch.get("epoch") == epoch else ""
         st.progress(snapshot.epoch_progress, text=f"Epoch {epoch} of {snapshot.epochs}{step_text}")
-        st.progress(snapshot.overall_progress, text=f"Whole run: {100 * snapshot.overall_progress:.0f} %")
+        eta = snapshot.eta_seconds
+        left = f" · {estimates.duration_text(eta)} left" if eta is not None else ""
+        st.progress(snapshot.overall_progress, text=f"Whole run: {100 * snapshot.overall_progress:.0f} %{left}")
         st.button("Stop", on_click=_stop, key="train_stop", icon=":material/stop:", disabled=snapshot.state == "stopping")
-    if snapshot.history:
-        last = snapshot.history[-1]
+    result = snapshot.result or {}
+    if result.get("kept_epoch") and snapshot.kind == "train":
+        # The saved model's epoch (the best by validation, or the last finished one).
+        history = [event for event in history if event["epoch"] <= result["kept_epoch"]] \
+            if snapshot.state == "stopped" else history
+        shown = next((event for event in history if event["epoch"] == result["kept_epoch"]), None)
+    else:
+        shown = history[-1] if history else None
+    if shown:
         columns = st.columns(2) * 2
-        columns[0].metric("Training loss", f"{last['loss']:.4f}")
-        columns[1].metric("Training accuracy", f"{100 * last['accuracy']:.2f} %")
-        if last.get("val_accuracy") is not None:
-            columns[2].metric("Validation loss", f"{last['val_loss']:.4f}")
-            columns[3].metric("Validation accuracy", f"{100 * last['val_accuracy']:.2f} %")
-        st.plotly_chart(plots.training_curves(snapshot.history), key=f"curves_{snapshot.id}")
+        columns[0].metric("Training loss", f"{shown['loss']:.4f}")
+        columns[1].metric("Training accuracy", _percent(shown["accuracy"]))
+        if shown.get("val_accuracy") is not None:
+            columns[2].metric("Validation loss", f"{shown['val_loss']:.4f}")
+            columns[3].metric("Validation accuracy", _percent(shown["val_accuracy"]))
+        st.plotly_chart(plots.training_curves(history), key=f"curves_{snapshot.id}")
     elif snapshot.running:
         st.caption("The curves appear when the first epoch ends.")
-    result = snapshot.result or {}
     if snapshot.state == "failed":
         st.error(snapshot.error or "Training failed.")
     elif snapshot.state == "interrupted":
@@ -124,9 +203,16 @@ def show_job(snapshot: jobs.JobSnapshot) -> None:
                    f"test digits, {100 * result['after']['own_accuracy']:.1f} % on your digits. Details on My digits.")
     elif result.get("model"):
         stopped = " (stopped early; the finished epochs were kept)" if snapshot.state == "stopped" else ""
-        st.success(f"Saved **{result['name']}**{stopped}: {100 * result['test_accuracy']:.2f} % on the 10,000 "
-                   f"test digits after {result['epochs_completed']} epoch(s), {result['seconds']:.0f} s. "
-                   "It is in the model picker now.")
+        epochs = (f"epoch {result['kept_epoch']} of {result['epochs_completed']}" if result.get("kept_epoch")
+                  else f"{result['epochs_completed']} epoch(s)")
+        scores = f"**{_percent(result['test_accuracy'])}** on the 10,000 test digits"
+        if "train_accuracy" in result:  # results of older servers carry the test accuracy only
+            scores = (f"training {_percent(result['train_accuracy'])}, validation "
+                      f"{_percent(result['validation_accuracy'])}, test {scores}")
+        st.success(f"Saved **{result['name']}**{stopped}: {scores}; weights of {epochs}, {result['seconds']:.0f} s "
+                   "of training. It is in the model picker now.")
+        if result.get("warning"):
+            st.warning(result["warning"], icon=":material/warning:")
     elif snapshot.state == "stopped":
         st.warning(result.get("message", "Stopped; nothing was saved."))
 
@@ -153,13 +239,21 @@ def render() -> None:
     with settings:
         st.subheader("Recipe")
         preset_name = preset_panel()
-        overrides, limit, name = recipe_panel(preset_name)
+        which = recipe_choice(preset_name)
+        recipe, limit, name = None, TRAINING_DIGITS, ""
+        try:
+            recipe, limit, name = recipe_panel(preset_name, which)
+        except ValueError as error:  # a combination the recipe refuses, in a sentence
+            st.warning(str(error))
+        if recipe is not None:
+            show_estimate(preset_name, which, recipe, limit)
         if running:
             st.info(f"'{snapshot.name}' is training on this server; one job runs at a time. "
                     "Its progress is on the right, live for every visitor.")
         # Handled inline, not in on_click: a callback's args would hold the values of the previous run.
-        if st.button("Train", type="primary", icon=":material/play_arrow:", disabled=running, key="train_start"):
-            if _start(preset_name, overrides, limit, name):
+        if st.button("Train", type="primary", icon=":material/play_arrow:", disabled=running or recipe is None,
+                     key="train_start"):
+            if _start(preset_name, recipe, limit, name):
                 st.rerun()  # redraw everything with the job running and the live panel polling
         if st.session_state.get("train_message"):
             st.warning(st.session_state["train_message"])

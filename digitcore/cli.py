@@ -52,7 +52,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     import signal
     import shlex
 
-    from digitcore import architectures, training
+    from digitcore import architectures, data, registry, training
 
     preset = architectures.get_preset(args.arch)
     # A recipe tuned for a number of digits seen gets more epochs on a subset; --epochs still wins.
@@ -88,9 +88,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         final = training.train_and_save(
             preset, recipe=recipe, seed=args.seed, limit=args.limit, name=args.name,
             make_default=args.default, command=command, listener=listener, stop=stop,
-            models_directory=args.models_dir,
+            models_directory=args.models_dir, overwrite=args.overwrite,
         )
-    except (ValueError, training.TrainingDiverged) as error:
+    except (ValueError, training.TrainingDiverged, registry.ModelSaveError, data.DataUnavailable) as error:
         _print_json({"event": "error", "error": str(error)})
         return 1
     _print_json(final)
@@ -229,7 +229,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument("--arch", required=True, choices=sorted(PRESETS), help="architecture preset")
     train.add_argument("--recipe", choices=("default", "fast"), default="default",
-                       help="the preset's published/default recipe, or its fast one (digitnet)")
+                       help="the preset's published/default recipe, or its fast one (digitnet: one pass over "
+                       "60,000 digits, as many epochs as keep that number of digits on a --limit subset)")
     train.add_argument("--epochs", type=int, help="override the recipe's epochs")
     train.add_argument("--batch-size", type=int, help="override the recipe's batch size")
     train.add_argument("--learning-rate", type=float, help="override the recipe's (peak) learning rate")
@@ -248,6 +249,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--limit", type=int, help="train on a random subset of this many digits")
     train.add_argument("--name", help="model name in models/ (default: the preset name)")
     train.add_argument("--default", action="store_true", help="make this the default model")
+    train.add_argument("--overwrite", action="store_true",
+                       help="replace a saved model of the same name (without it, an existing name is refused)")
     train.add_argument("--models-dir", type=_path, help="models folder (default: models/)")
     train.set_defaults(handler=cmd_train)
 
@@ -302,7 +305,7 @@ def build_parser() -> argparse.ArgumentParser:
     finetune.add_argument("--epochs", type=int, default=4)
     finetune.add_argument("--learning-rate", type=float, default=3e-4)
     finetune.add_argument("--seed", type=int, default=0)
-    finetune.add_argument("--name", help="name of the new model (default: <parent>-ft)")
+    finetune.add_argument("--name", help="name of the new model (default: <parent>_ft, or the first free <parent>_ft_N)")
     finetune.set_defaults(handler=cmd_finetune)
 
     bench = commands.add_parser(

@@ -57,6 +57,7 @@ class JobSnapshot:
     started_at: float  # time.time()
     finished_at: float | None
     kind: str = "train"  # "train" | "finetune"
+    fit_started_at: float | None = None  # time.time() of the first batch's start (train_begin)
 
     @property
     def running(self) -> bool:
@@ -82,6 +83,15 @@ class JobSnapshot:
             return 1.0
         return min(1.0, (len(self.history) + self.epoch_progress) / max(1, self.epochs))
 
+    @property
+    def eta_seconds(self) -> float | None:
+        """Seconds until the model is saved, at this job's own pace so far (None when not known)."""
+        from digitcore import estimates
+
+        if not self.running or self.fit_started_at is None:
+            return None
+        return estimates.remaining_seconds(self.overall_progress, time.time() - self.fit_started_at)
+
 
 @dataclasses.dataclass
 class _Job:
@@ -100,6 +110,7 @@ class _Job:
     error: str | None = None
     started_at: float = dataclasses.field(default_factory=time.time)
     finished_at: float | None = None
+    fit_started_at: float | None = None
     monitor: threading.Thread | None = None
 
 
@@ -243,10 +254,10 @@ class JobManager:
         Raises JobBusy when a job is already running, ValueError for a bad preset, recipe, subset
         size or name (including a name already taken: a visitor must never overwrite a model).
         """
-        from digitcore.architectures import get_preset
+        from digitcore.architectures import TRAINING_DIGITS, get_preset
 
         chosen = get_preset(preset)
-        recipe = recipe or chosen.recipe
+        recipe = recipe or chosen.recipe.sized_for(limit or TRAINING_DIGITS)
         recipe.validate()
         registry.check_name(name)
         if limit is not None and not 2 <= limit <= 60000:
@@ -377,6 +388,7 @@ class JobManager:
             limit=job.limit, recipe=job.recipe.to_dict() if job.recipe else {}, history=copy.deepcopy(job.history),
             batch=dict(job.batch) if job.batch else None, result=copy.deepcopy(job.result),
             error=job.error, started_at=job.started_at, finished_at=job.finished_at, kind=job.kind,
+            fit_started_at=job.fit_started_at,
         )
 
     def _snapshot(self, job: _Job) -> JobSnapshot:
@@ -386,6 +398,7 @@ class JobManager:
         with self._lock:
             if event["event"] == "train_begin" and job.state == "starting":
                 job.state = "running"
+                job.fit_started_at = time.time()
             elif event["event"] == "batch":
                 job.batch = dict(event)
             elif event["event"] == "epoch":

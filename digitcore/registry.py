@@ -32,6 +32,10 @@ class ModelSaveError(OSError):
     """Saving failed (disk full, folder read-only, ...); the previous model is unchanged."""
 
 
+class ModelExists(ModelSaveError):
+    """A model of that name appeared in the folder; it was not overwritten. str() says so."""
+
+
 STALE_TEMPORARY_SECONDS = 15 * 60  # a live save takes seconds; older temporaries are leftovers of a crash
 
 
@@ -85,6 +89,20 @@ def check_name(name: str) -> str:
             "starting with a letter or digit, without an extension."
         )
     return name
+
+
+def free_name(base: str, directory: Path | None = None) -> str:
+    """`base` if no model in the folder has that name, else `base_2`, `base_3`, ... (the one naming
+    style for new models). A free name is only a proposal: save(overwrite=False) is what refuses,
+    atomically, a name another save took in between."""
+    directory = Path(directory) if directory is not None else models_dir()
+    check_name(base)
+    for number in range(1, 10000):
+        suffix = "" if number == 1 else f"_{number}"
+        name = base[:64 - len(suffix)] + suffix
+        if not (directory / f"{name}.keras").exists() and not (directory / f"{name}.json").exists():
+            return name
+    raise ValueError(f"Every name from {base} to {base}_9999 is taken; choose another name.")
 
 
 def library_versions() -> dict[str, str]:
@@ -143,12 +161,14 @@ def write_atomically(path: Path, text: str) -> None:
         raise
 
 
-def save(model, card: dict, name: str, directory: Path | None = None) -> Path:
+def save(model, card: dict, name: str, directory: Path | None = None, *, overwrite: bool = True) -> Path:
     """Save `model` as <name>.keras with its card <name>.json, atomically.
 
     The model goes to a temporary .keras file in the same folder, is reloaded to prove it loads,
     and only then renamed over any previous file; the card follows the same way. A crash, a full
-    disk or a failed validation leaves the previous model and card as they were.
+    disk or a failed validation leaves the previous model and card as they were. With
+    overwrite=False the model is linked into place instead, which the file system refuses if the
+    name exists: ModelExists, even when another save took the name a moment before.
     """
     directory = Path(directory) if directory is not None else models_dir()
     check_name(name)
@@ -163,6 +183,8 @@ def save(model, card: dict, name: str, directory: Path | None = None) -> Path:
     os.close(handle)
     target = directory / f"{name}.keras"
     tmp = Path(tmp_name)
+    # Named after the model's temporary, so two saves of one name never share a pending card.
+    pending = directory / f"{tmp.name[:-len('.keras')]}.card.json"
     try:
         _strip_for_inference(model).save(tmp)
         _load_keras_file(tmp)  # reload to validate before anything is replaced
@@ -180,18 +202,26 @@ def save(model, card: dict, name: str, directory: Path | None = None) -> Path:
         # The new card is written completely under a pending name before the model is renamed; a
         # crash between the two renames is rolled forward by recover() (the card's checksum names
         # the model file it belongs to).
-        pending = directory / f".tmp-{name}.card.json"
         write_atomically(pending, json.dumps(card, indent=2, sort_keys=True) + "\n")
-        os.replace(tmp, target)
+        if overwrite:
+            os.replace(tmp, target)
+        else:
+            os.link(tmp, target)  # exclusive: fails if the name exists, with no window between check and write
+            tmp.unlink()
         os.replace(pending, directory / f"{name}.json")
+    except FileExistsError:
+        tmp.unlink(missing_ok=True)
+        pending.unlink(missing_ok=True)
+        raise ModelExists(f"A model named '{name}' already exists, so nothing was saved over it. "
+                          "Choose another name.") from None
     except OSError as error:
         tmp.unlink(missing_ok=True)
-        (directory / f".tmp-{name}.card.json").unlink(missing_ok=True)
+        pending.unlink(missing_ok=True)
         raise ModelSaveError(f"Could not save the model {name}: {error.strerror or type(error).__name__}. "
                              "The previous model, if any, is unchanged.") from None
     except BaseException:
         tmp.unlink(missing_ok=True)
-        (directory / f".tmp-{name}.card.json").unlink(missing_ok=True)
+        pending.unlink(missing_ok=True)
         raise
     return target
 

@@ -396,8 +396,10 @@ def train_and_save(
     stop: StopSignal | None = None,
     models_directory=None,
     mnist: data.Mnist | None = None,
+    overwrite: bool = False,
 ) -> dict:
     """Load MNIST, train, evaluate on the 10,000 test digits, save the model with its card.
+    A model of the same name is replaced only with `overwrite` (else registry.ModelExists).
 
     Returns the final event: {"event": "done", "model", "name", "test_accuracy", "train_accuracy",
     "validation_accuracy", "warning", ...} (warning: a sentence when the test accuracy is far below
@@ -448,7 +450,7 @@ def train_and_save(
         "published_params": preset.published_params,
         "warning": warning,
     }
-    path = registry.save(result.model, card, name, models_directory)
+    path = registry.save(result.model, card, name, models_directory, overwrite=overwrite)
     if make_default:
         registry.set_default(name, models_directory)
     return {"event": "done", "name": name, "model": str(path), "test_accuracy": scores["accuracy"],
@@ -523,7 +525,7 @@ def finetune(
     parent_card = registry.read_card(parent_path)
     model = registry.load(parent_path)
     mnist = mnist or data.load_mnist()
-    name = registry.check_name(name or f"{parent_path.stem}-ft")
+    name = registry.check_name(name or registry.free_name(f"{parent_path.stem}_ft", models_directory))
     set_seed(seed)
     rng = np.random.default_rng(seed)
 
@@ -590,7 +592,7 @@ def finetune(
                      "recipe": {"epochs": epochs, "batch_size": batch_size, "optimizer": "adam",
                                 "learning_rate": learning_rate}},
     }
-    path = registry.save(model, card, name, models_directory)
+    path = registry.save(model, card, name, models_directory, overwrite=False)
     return {"event": "done", "name": name, "model": str(path), "parent": parent_path.stem,
             "before": before, "after": after, "mnist_drop_points": round(100 * drop, 3),
             "within_bound": drop <= MAX_MNIST_DROP, "seconds": round(seconds, 1)}

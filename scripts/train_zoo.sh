@@ -5,6 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 py=.venv/bin/python
 for arch in dense_baseline larger_cnn simple_cnn keras_basic bn_cnn conv_relu_pool keras_mnist_cnn; do
-  "$py" -m digitcore train --arch "$arch" --seed 0
+  "$py" -m digitcore train --arch "$arch" --seed 0 --overwrite
 done
-"$py" -m digitcore train --arch digitnet --seed 0 --default
+"$py" -m digitcore train --arch digitnet --seed 0 --default --overwrite
