@@ -1,0 +1,91 @@
+"""Try it in AppTest: a stroke reruns only what the new drawing needs, the visitor's input survives
+leaving the page, and the steps strip and messages say the right thing for each kind of input."""
+
+import io
+
+import pytest
+from PIL import Image
+
+from app_helpers import FOUR, PAD_KEY, PHOTO_SEVEN, SEVEN, canvas_value, photo_of_digit
+from digitcore import explain, preprocess, registry
+
+
+class Calls:
+    """Counts the calls of one core function while the app runs (a spy that still calls through)."""
+
+    def __init__(self, monkeypatch, module, name: str) -> None:
+        self.count = 0
+        original = getattr(module, name)
+
+        def spy(*args, **kwargs):
+            self.count += 1
+            return original(*args, **kwargs)
+
+        monkeypatch.setattr(module, name, spy)
+
+
+def _prediction(app) -> str:
+    return next(metric.value for metric in app.metric if metric.label == "Prediction")
+
+
+def _texts(app) -> str:
+    return " ".join(str(element.value) for kind in ("info", "warning", "error", "caption", "markdown")
+                    for element in getattr(app, kind))
+
+
+def test_a_stroke_does_only_the_work_of_the_new_drawing(open_page, monkeypatch):
+    listings = Calls(monkeypatch, registry, "list_models")
+    readings = Calls(monkeypatch, preprocess, "to_mnist")
+    saliencies = Calls(monkeypatch, explain, "saliency")
+    app = open_page("try_it")
+    listings_after_opening = listings.count
+    app.session_state[PAD_KEY] = canvas_value(FOUR[:1])  # the first stroke of a 4
+    app.run()
+    app.session_state[PAD_KEY] = canvas_value(FOUR)  # the second stroke
+    app.run()
+    assert not app.exception and _prediction(app) == "4"
+    assert listings.count == listings_after_opening  # the models folder is not listed again per stroke
+    assert (readings.count, saliencies.count) == (2, 2)  # each new drawing read once, its saliency once
+    app.radio(key="saliency_method").set_value("gradient").run()  # not a new drawing
+    assert readings.count == 2 and saliencies.count == 3  # the drawing is not decoded or read again
+    app.selectbox(key="teach_label").set_value(9).run()
+    assert (readings.count, saliencies.count) == (2, 3)
+
+
+def test_the_drawing_is_kept_when_the_visitor_comes_back(open_page):
+    app = open_page("try_it")
+    app.session_state[PAD_KEY] = canvas_value(SEVEN)
+    app.run()
+    assert _prediction(app) == "7"
+    app.switch_page("app_pages/explore.py").run()
+    app.switch_page("app_pages/try_it.py").run()  # the pad is mounted afresh, its own state is gone
+    assert not app.exception and _prediction(app) == "7"
+    assert "Read from the whole drawing: 1 stroke." in _texts(app)
+
+
+def test_an_uploaded_photo_is_kept_when_the_visitor_comes_back(open_page):
+    app = open_page("try_it")
+    app.radio(key="try_source").set_value("Upload a photo").run()
+    app.get("file_uploader")[0].set_value(("seven.jpg", photo_of_digit(PHOTO_SEVEN), "image/jpeg")).run()
+    assert _prediction(app) == "7"
+    app.switch_page("app_pages/explore.py").run()
+    app.switch_page("app_pages/try_it.py").run()
+    assert not app.exception and app.radio(key="try_source").value == "Upload a photo"
+    assert _prediction(app) == "7"
+    assert "seven.jpg" in _texts(app) and "uploaded earlier" in _texts(app)
+
+
+@pytest.mark.parametrize("upload", [False, True])  # a drawing, and a 28x28 image that is already MNIST-like
+def test_the_steps_strip_shows_the_model_input_once(open_page, upload):
+    app = open_page("try_it")
+    if upload:
+        tiny = io.BytesIO()
+        Image.open(io.BytesIO(photo_of_digit(PHOTO_SEVEN))).convert("L").resize((28, 28)).save(tiny, format="PNG")
+        app.radio(key="try_source").set_value("Upload a photo").run()
+        app.get("file_uploader")[0].set_value(("tiny.png", tiny.getvalue(), "image/png")).run()
+    else:
+        app.session_state[PAD_KEY] = canvas_value(SEVEN)
+        app.run()
+    captions = [caption for image in app.image for caption in image.captions]
+    assert [caption for caption in captions if "model input" in caption.lower()] == [captions[-1]]
+    assert len({caption.lower().replace("×", "x") for caption in captions}) == len(captions)
