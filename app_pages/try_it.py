@@ -141,7 +141,7 @@ def reading(entry, source: str) -> None:
         if entry is None:
             right.info("Train a model on the Train page to get a prediction.")
             return
-        with right:
+        with right:  # the prediction first (right under the pad on a phone), then how the input became it
             prediction = prediction_panel(entry, common.load_model(entry), prepared, read_from)
             steps_strip(prepared)
         st.session_state[TEACH_KEY] = {"image": prepared.image, "original": content,
