@@ -100,3 +100,46 @@ def test_listing_and_the_default_model(tmp_path, small_model):
     assert entries["random"].problem is not None
     with pytest.raises(ValueError, match="not a usable model name"):
         registry.save(small_model, {}, "../escape", tmp_path)
+
+
+def test_free_name_proposes_the_base_then_numbered_names(tmp_path, small_model):
+    assert registry.free_name("my_digitnet", tmp_path) == "my_digitnet"
+    registry.save(small_model, {}, "my_digitnet", tmp_path)
+    assert registry.free_name("my_digitnet", tmp_path) == "my_digitnet_2"
+    registry.save(small_model, {}, "my_digitnet_2", tmp_path)
+    assert registry.free_name("my_digitnet", tmp_path) == "my_digitnet_3"
+    assert len(registry.free_name("x" * 64, tmp_path)) <= 64
+    with pytest.raises(ValueError, match="not a usable model name"):
+        registry.free_name("../escape", tmp_path)
+
+
+def test_save_without_overwrite_refuses_a_taken_name_and_keeps_the_model(tmp_path, small_model):
+    registry.save(small_model, {"generation": 1}, "mine", tmp_path, overwrite=False)
+    before = (tmp_path / "mine.keras").read_bytes()
+    with pytest.raises(registry.ModelExists, match="A model named 'mine' already exists"):
+        registry.save(small_model, {"generation": 2}, "mine", tmp_path, overwrite=False)
+    assert (tmp_path / "mine.keras").read_bytes() == before
+    assert json.loads((tmp_path / "mine.json").read_text())["generation"] == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine.json", "mine.keras"]  # no temporaries left
+
+
+def test_two_saves_racing_for_one_name_leave_one_model_and_its_own_card(tmp_path, small_model):
+    import threading
+
+    outcomes = []
+
+    def save(generation):
+        try:
+            registry.save(small_model, {"generation": generation}, "contested", tmp_path, overwrite=False)
+            outcomes.append(generation)
+        except registry.ModelExists:
+            outcomes.append("refused")
+
+    threads = [threading.Thread(target=save, args=(generation,)) for generation in (1, 2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(map(str, outcomes)) in (["1", "refused"], ["2", "refused"])
+    (entry,) = registry.list_models(tmp_path)
+    assert entry.problem is None and entry.card["generation"] in outcomes  # the winner's card, not the loser's

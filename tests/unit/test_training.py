@@ -114,3 +114,70 @@ def test_augmentation_changes_training_digits_only(mnist):
     changed = np.asarray(augment(digits, training=True))
     assert changed.shape == digits.shape and not np.allclose(changed, digits)
     assert training.augmentation_layers(Augmentation(), seed=0) is None
+
+
+def test_batchnorm_statistics_are_re_estimated_from_the_training_digits(mnist):
+    import keras
+
+    model = get_preset("digitnet").build()  # fresh: moving mean 0, variance 1, far from its inputs'
+    digits = training.data.to_float(mnist.x_train[:600])
+    assert training.recalibrate_batchnorm(model, digits, batch_size=256) == 3
+    first = training.batchnorm_layers(model)[0]
+    inputs = np.asarray(keras.Model(model.input, first.input)(digits)).reshape(-1, first.moving_mean.shape[0])
+    assert np.allclose(np.asarray(first.moving_mean), inputs.mean(axis=0), atol=1e-5)
+    assert np.allclose(np.asarray(first.moving_variance), inputs.var(axis=0), rtol=1e-3, atol=1e-6)
+    # In inference mode the last BatchNorm now outputs about mean 0, variance 1 over those digits,
+    # as its training batches did: the earlier layers were set before it was measured.
+    last = training.batchnorm_layers(model)[-1]
+    normalised = np.asarray(keras.Model(model.input, last.output)(digits))
+    assert abs(normalised.mean()) < 0.05 and 0.9 < normalised.var() < 1.1
+
+
+def test_a_short_digitnet_run_scores_on_new_digits_what_its_curves_say(mnist):
+    # 94 optimizer steps: before the re-estimate, keras's moving statistics left this at 37 % (issue 15).
+    preset = get_preset("digitnet")
+    result = training.train(preset, mnist.x_train[:3000], mnist.y_train[:3000],
+                            recipe=preset.recipe.with_overrides(epochs=2, batch_size=64, validation_split=0.1,
+                                                                augmentation=Augmentation()))
+    from digitcore import evaluation
+
+    accuracy = evaluation.accuracy(mnist.y_test[:2000], evaluation.predict_probabilities(result.model, mnist.x_test[:2000]).argmax(1))
+    validation = result.kept_epoch["val_accuracy"]
+    assert validation >= 0.9 and accuracy >= validation - 0.05
+
+
+@pytest.mark.parametrize(
+    "test_accuracy, kept_epoch, validation_examples, warns",
+    [
+        (0.3681, {"accuracy": 0.92, "val_accuracy": None}, 0, True),  # issue 15: far below the training curve
+        (0.95, {"accuracy": 0.92, "val_accuracy": 0.96}, 600, False),  # a normal result
+        (0.89, {"accuracy": 0.97, "val_accuracy": 0.97}, 600, True),  # 8 points below validation
+        (0.65, {"accuracy": 0.9, "val_accuracy": 0.9}, 10, False),  # 10 held-out digits prove little (margin 28 points)
+        (0.97, {"accuracy": 0.99, "val_accuracy": None}, 0, False),  # within 5 points of training
+    ],
+)
+def test_a_test_accuracy_far_below_the_curves_gets_a_sentence(test_accuracy, kept_epoch, validation_examples, warns):
+    warning = training.generalisation_warning(test_accuracy, kept_epoch, validation_examples)
+    assert (warning is not None) == warns
+    if warns:
+        assert warning.startswith(f"Its test accuracy ({100 * test_accuracy:.2f} %) is far below its final")
+
+
+@pytest.mark.parametrize(
+    "recipe_name, digits, epochs",
+    [
+        ("fast", 60000, 1),  # as tuned
+        ("fast", 6000, 10),  # as many digits seen as one pass over 60,000
+        ("fast", 100, architectures.MAX_EPOCHS),  # capped
+        ("default", 6000, 40),  # a recipe in epochs keeps them
+    ],
+)
+def test_a_recipe_tuned_for_digits_seen_gets_more_epochs_on_a_subset(recipe_name, digits, epochs):
+    assert get_preset("digitnet").recipe_named(recipe_name).sized_for(digits).epochs == epochs
+
+
+def test_old_cards_recipes_still_load():
+    values = get_preset("digitnet").fast_recipe.to_dict()
+    values.pop("tuned_for_digits")
+    values["batchnorm_momentum"] = 0.9  # written before BatchNorm statistics were re-estimated
+    assert architectures.Recipe.from_dict(values).batch_size == 256
