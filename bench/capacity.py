@@ -27,6 +27,7 @@ import argparse
 import asyncio
 import base64
 import json
+import random
 import sys
 import time
 from pathlib import Path
@@ -39,6 +40,13 @@ from app_helpers import FOUR, PHOTO_SEVEN, drawing_png, photo_of_digit  # noqa: 
 
 WAIT_SECONDS = 30  # a ceiling for one reading; one that never comes is a lost stroke
 TARGET_P95_SECONDS = 1.0
+
+
+def shifted(strokes: list[list[tuple[int, int]]], rng: random.Random) -> list[list[tuple[int, int]]]:
+    """The same digit a few pixels elsewhere: every drawing is new to the server, as a person's are
+    (identical drawings would be answered from the cache and flatter the numbers)."""
+    dx, dy = rng.randint(-12, 12), rng.randint(-12, 12)
+    return [[(x + dx, y + dy) for x, y in points] for points in strokes]
 
 
 def pad_message(strokes: list[list[tuple[int, int]]], sequence: int, width: int = 20) -> str:
@@ -129,9 +137,10 @@ async def strokes_and_clears(url: str, count: int) -> tuple[int, int]:
     """`count` two-stroke 4s, each followed by a Clear, sent one after another by one visitor."""
     visitor = Visitor(url)
     await visitor.open()
-    sequence = 0
+    sequence, rng = 0, random.Random(count)
     for _ in range(count):
-        for strokes in (FOUR[:1], FOUR, []):
+        four = shifted(FOUR, rng)
+        for strokes in (four[:1], four, []):
             sequence += 1
             await visitor.send_drawing(strokes, sequence)
     await visitor.close()
@@ -146,9 +155,10 @@ async def one_visitor(url: str, stop_at: float, stroke_every: float, offset: flo
         results["errors"].append(f"open: {type(error).__name__}: {error}")
         return
     await asyncio.sleep(offset)  # visitors do not all stroke at the same instant
-    sequence, next_at = 0, time.perf_counter()
+    sequence, next_at, rng = 0, time.perf_counter(), random.Random(offset)
     while time.perf_counter() < stop_at:
-        for strokes in (FOUR[:1], FOUR, []):
+        four = shifted(FOUR, rng)
+        for strokes in (four[:1], four, []):
             sequence += 1
             next_at += stroke_every
             try:
