@@ -1,21 +1,28 @@
-"""Untrusted image decoding and MNIST-style preprocessing of canvas drawings, photos and digits."""
+"""MNIST-style preprocessing of canvas drawings, photos of digits on paper and MNIST-like digits.
+
+The pipelines live here; decoding untrusted bytes is in digitcore.decode and the array toolkit in
+digitcore.imageops. The names other modules import from here (decode, ImageError and its
+subclasses, the upload limits, image_to_array, label_components) are re-exported unchanged.
+"""
 
 from __future__ import annotations
 
-import io
-import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
-from PIL import Image, ImageFilter, ImageOps
+from PIL import Image, ImageFilter
 
-MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # 10 MB: a phone photo is 2-6 MB
-MAX_PIXELS = 40_000_000  # about 7300x5500; checked from the header, before any decoding
-MIN_SIDE = 8  # pixels: smaller images cannot hold a readable digit
-ACCEPTED_FORMATS: tuple[str, ...] = ("PNG", "JPEG", "GIF", "BMP", "WEBP")
+from digitcore.decode import (  # noqa: F401  (re-exported: the app, the CLI and tests import them from here)
+    ACCEPTED_FORMATS, MAX_PIXELS, MAX_UPLOAD_BYTES, MIN_SIDE, WORK_SIDE, FileTooLarge, ImageError, ImageTooLarge,
+    ImageTooSmall, NoDigitFound, NotAnImage, TruncatedImage, UnsupportedFormat, flatten_alpha, decode,
+    image_to_array,
+)
+from digitcore.imageops import (  # noqa: F401
+    border, box_blur, label_components, luminance, max_filter, resize, stroke_width, trim,
+)
+
 KINDS = ("auto", "canvas", "photo", "mnist")
 
-WORK_SIDE = 800  # larger inputs are shrunk to this longest side first: a digit needs far fewer pixels
 CANVAS_SIDE = 140  # drawings from the drawing pad are clean: worked on at this size (the result is 20x20)
 STEP_SIDE = 140  # longest side of the step images shown in the app
 MNIST_BOX = 20  # MNIST fits each digit into 20x20, keeping its aspect ratio ...
@@ -26,43 +33,6 @@ TARGET_STROKE_RATIO = 0.12
 MIN_STROKE_RATIO = 0.075
 MIN_INK_PIXELS = 12  # fewer marked pixels than this is a speck, not a digit
 DOT_RATIO = 2.5  # ink no longer than this many stroke widths is a dot or a blob (a 0 is about 4)
-
-
-# Pillow only warns between its MAX_IMAGE_PIXELS and twice that; here any such image is refused
-# (MAX_PIXELS is lower still and checked from the header before decoding).
-warnings.filterwarnings("error", category=Image.DecompressionBombWarning)
-
-
-class ImageError(ValueError):
-    """An image that cannot be used; str(error) tells a person what to do instead."""
-
-
-class FileTooLarge(ImageError):
-    """The file has more bytes than MAX_UPLOAD_BYTES."""
-
-
-class ImageTooLarge(ImageError):
-    """The image has more pixels than MAX_PIXELS (possibly a decompression bomb)."""
-
-
-class NotAnImage(ImageError):
-    """The bytes are empty or not an image at all."""
-
-
-class UnsupportedFormat(ImageError):
-    """An image in a format outside ACCEPTED_FORMATS."""
-
-
-class TruncatedImage(ImageError):
-    """An image whose data ends early or is damaged."""
-
-
-class ImageTooSmall(ImageError):
-    """An image too small to hold a digit."""
-
-
-class NoDigitFound(ImageError):
-    """A blank or nearly blank image: an empty canvas, a white sheet, a uniform photo."""
 
 
 @dataclass
@@ -83,250 +53,6 @@ class Preprocessed:
     kind: str = "canvas"  # "canvas" | "photo" | "mnist": the path that was used
 
 
-# ---------------------------------------------------------------------------------------------
-# Decoding untrusted bytes
-
-
-def decode(data: bytes) -> Image.Image:
-    """Decode an uploaded file into a loaded "L" or "RGB" image, safely.
-
-    Checks the byte size, the format and the pixel count (from the header, before decoding), takes
-    the first frame of an animation, applies the EXIF orientation, flattens transparency onto a
-    background that contrasts with the ink, and scales 16-bit and float pixels to 8 bits. Pictures
-    larger than 1600 pixels on a side come back shrunk by a whole factor (JPEGs decode that way).
-    """
-    if not data:
-        raise NotAnImage("The file is empty. Choose an image file (PNG, JPEG, GIF, BMP or WebP).")
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise FileTooLarge(
-            f"The file is {len(data) / 2**20:.1f} MB; the limit is {MAX_UPLOAD_BYTES / 2**20:.0f} MB. "
-            "Crop the photo around the digit or save it at a lower resolution."
-        )
-    try:
-        # Only the accepted formats' parsers ever see the bytes.
-        image = Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS)
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ImageTooLarge(_too_large_message(None)) from None
-    except Image.UnidentifiedImageError:
-        other = _sniff_other_format(data)
-        if other:
-            raise UnsupportedFormat(
-                f"{other} images are not accepted. Save or export the picture as PNG or JPEG and retry."
-            ) from None
-        raise NotAnImage(
-            "This file is not an image (is it a renamed document?). Choose a PNG, JPEG, GIF, BMP or WebP image."
-        ) from None
-    except (OSError, SyntaxError, ValueError, EOFError) as error:
-        raise TruncatedImage(f"The image header is damaged ({error}). Save the image again and retry.") from None
-    width, height = image.size
-    if width * height > MAX_PIXELS:
-        raise ImageTooLarge(_too_large_message(image.size))
-    if min(width, height) < MIN_SIDE:
-        raise ImageTooSmall(
-            f"The image is only {width}x{height} pixels; a digit needs at least {MIN_SIDE}x{MIN_SIDE}. "
-            "Use a larger picture of the digit."
-        )
-    if image.format == "JPEG" and max(width, height) > 2 * WORK_SIDE:
-        # JPEG can decode at 1/2, 1/4 or 1/8 scale directly: a phone photo needs far fewer pixels
-        side = max(width, height)
-        image.draft(image.mode, (max(1, width * WORK_SIDE // side), max(1, height * WORK_SIDE // side)))
-    try:
-        image.seek(0)  # the first frame of an animation
-        image.load()
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ImageTooLarge(_too_large_message(image.size)) from None
-    except Exception as error:  # any parser failure on untrusted bytes means a damaged file
-        raise TruncatedImage(
-            f"The image data is incomplete or damaged ({type(error).__name__}: {str(error)[:120]}). "
-            "Upload the complete file again."
-        ) from None
-    try:
-        image = ImageOps.exif_transpose(image) or image
-    except Exception:  # a broken EXIF block must not cost the picture: keep it unrotated
-        pass
-    factor = max(image.size) // (2 * WORK_SIDE)
-    if factor >= 2:  # bound the memory of everything downstream; a digit needs far fewer pixels
-        if image.mode not in ("L", "LA", "RGB", "RGBA", "I", "F"):
-            image = image.convert("RGBA" if "transparency" in image.info else "RGB")
-        image = image.reduce(factor)
-    if image.mode in ("L", "RGB"):
-        return image
-    colour, alpha = image_to_array(image)
-    flat = _flatten_alpha(colour, alpha, empty_message=(
-        "The image is fully transparent: there is nothing to read. Draw or photograph a digit."))
-    pixels = np.round(flat * 255).astype(np.uint8)
-    return Image.fromarray(pixels[..., 0] if pixels.shape[-1] == 1 else pixels)
-
-
-_OTHER_FORMATS = (
-    (0, b"II*\x00", "TIFF"), (0, b"MM\x00*", "TIFF"), (4, b"ftypheic", "HEIC"), (4, b"ftypheix", "HEIC"),
-    (4, b"ftypmif1", "HEIF"), (4, b"ftypavif", "AVIF"), (0, b"8BPS", "Photoshop"), (0, b"\x00\x00\x01\x00", "ICO"),
-    (0, b"%PDF", "PDF"), (0, b"\x00\x00\x00\x0cjP  ", "JPEG 2000"), (0, b"<svg", "SVG"),
-)
-
-
-def _sniff_other_format(data: bytes) -> str | None:
-    """The name of a known image format outside ACCEPTED_FORMATS, from its first bytes, or None."""
-    for offset, magic, name in _OTHER_FORMATS:
-        if data[offset:offset + len(magic)] == magic:
-            return name
-    return None
-
-
-def _too_large_message(size: tuple[int, int] | None) -> str:
-    described = f"{size[0]}x{size[1]} pixels" if size else "too many pixels"
-    return (f"The image has {described}; the limit is {MAX_PIXELS / 1e6:.0f} million. "
-            "Crop it around the digit or scale it down and retry.")
-
-
-def image_to_array(image: Image.Image) -> tuple[np.ndarray, np.ndarray | None]:
-    """Colour (h, w, 1 or 3) and alpha (h, w) or None, float32 in [0, 1], for any Pillow mode.
-
-    16-bit and 32-bit modes are scaled to their range instead of clipped at 255 as convert("L") does.
-    """
-    mode = image.mode
-    if mode in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
-        values = np.asarray(image, dtype=np.float64)
-        return _scale_wide(values, mode)[..., None].astype(np.float32), None
-    if mode == "P":
-        image = image.convert("RGBA" if "transparency" in image.info else "RGB")
-    elif mode in ("PA", "RGBa", "La"):
-        image = image.convert("RGBA")
-    elif mode == "1":
-        image = image.convert("L")
-    elif mode not in ("L", "LA", "RGB", "RGBA"):
-        image = image.convert("RGB")  # CMYK, YCbCr, LAB, HSV, RGBX
-    pixels = np.asarray(image, dtype=np.float32) / 255.0
-    if image.mode == "L":
-        return pixels[..., None], None
-    if image.mode == "RGB":
-        return pixels, None
-    return pixels[..., :-1], pixels[..., -1]  # LA or RGBA
-
-
-def _scale_wide(values: np.ndarray, mode: str) -> np.ndarray:
-    """16-bit, 32-bit integer or float pixels to [0, 1]."""
-    if mode == "F":
-        low, high = float(np.nanmin(values)), float(np.nanmax(values))
-        values = np.nan_to_num(values, nan=low)
-        if low >= 0.0 and high <= 1.0:
-            return values
-        if low >= 0.0 and high <= 255.0:
-            return values / 255.0
-    else:
-        low, high = float(values.min()), float(values.max())
-        if low >= 0 and high <= 65535:
-            # a 16-bit image whose values all fit in 8 bits was saved from 8-bit data
-            return values / (255.0 if high <= 255 else 65535.0)
-    return (values - low) / (high - low) if high > low else np.zeros_like(values)
-
-
-def _luminance(colour: np.ndarray) -> np.ndarray:
-    """(h, w, c) -> (h, w) ITU-R 601 luma, as Pillow's convert("L")."""
-    if colour.shape[-1] == 1:
-        return colour[..., 0]
-    return colour[..., 0] * 0.299 + colour[..., 1] * 0.587 + colour[..., 2] * 0.114
-
-
-def _flatten_alpha(colour: np.ndarray, alpha: np.ndarray | None, *, empty_message: str) -> np.ndarray:
-    """Composite transparent pixels onto a background that contrasts with the visible ink.
-
-    A drawing of white strokes on a transparent canvas would vanish on white, and black strokes
-    would vanish on black, so the background is the opposite of the opaque pixels' mean brightness.
-    """
-    if alpha is None or float(alpha.min()) >= 0.99:
-        return colour
-    opaque = alpha > 0.5
-    if not opaque.any():
-        if float(alpha.max()) < 0.02:
-            raise NoDigitFound(empty_message)
-        opaque = alpha > 0.5 * float(alpha.max())
-    ink_brightness = float(_luminance(colour)[opaque].mean())
-    background = 0.0 if ink_brightness > 0.5 else 1.0
-    weight = alpha[..., None]
-    return colour * weight + background * (1.0 - weight)
-
-
-# ---------------------------------------------------------------------------------------------
-# Small array tools (numpy only: no SciPy or OpenCV in this project)
-
-
-def _max_filter(image: np.ndarray, radius: int) -> np.ndarray:
-    """Grey dilation with a (2r+1) square, separable."""
-    out = image
-    for axis in (0, 1):
-        padded = np.pad(out, [(radius, radius) if a == axis else (0, 0) for a in (0, 1)], mode="edge")
-        length = out.shape[axis]
-        result = padded.take(range(0, length), axis=axis)
-        for offset in range(1, 2 * radius + 1):
-            result = np.maximum(result, padded.take(range(offset, offset + length), axis=axis))
-        out = result
-    return out
-
-
-def _box_blur(image: np.ndarray, radius: int) -> np.ndarray:
-    """Mean over a (2r+1) square, with edge padding (cumulative sums)."""
-    size = 2 * radius + 1
-    padded = np.pad(image, radius, mode="edge").astype(np.float64)
-    summed = padded.cumsum(0).cumsum(1)
-    summed = np.pad(summed, ((1, 0), (1, 0)))
-    total = summed[size:, size:] - summed[:-size, size:] - summed[size:, :-size] + summed[:-size, :-size]
-    return (total / (size * size)).astype(np.float32)
-
-
-def _resize(image: np.ndarray, width: int, height: int, resample=Image.Resampling.BOX) -> np.ndarray:
-    """Resize a float (h, w) array with Pillow's float mode."""
-    return np.asarray(Image.fromarray(image.astype(np.float32), mode="F").resize((width, height), resample))
-
-
-def label_components(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """8-connected components of a boolean mask: labels (h, w) int32 (0 = background, 1..n) and sizes (n+1,).
-
-    Works on horizontal runs, so the Python loop is over runs, not pixels.
-    """
-    height, width = mask.shape
-    padded = np.zeros((height, width + 2), dtype=np.int8)
-    padded[:, 1:-1] = mask
-    change = np.diff(padded, axis=1)
-    start_rows, start_cols = np.nonzero(change == 1)
-    end_rows, end_cols = np.nonzero(change == -1)  # end column is exclusive
-    count = len(start_rows)
-    labels = np.zeros(mask.shape, dtype=np.int32)
-    if count == 0:
-        return labels, np.zeros(1, dtype=np.int64)
-    parent = list(range(count))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    row_starts = np.searchsorted(start_rows, np.arange(height + 1))
-    starts, ends = start_cols.tolist(), end_cols.tolist()
-    for row in range(1, height):
-        above, above_end = row_starts[row - 1], row_starts[row]
-        here, here_end = row_starts[row], row_starts[row + 1]
-        j = above
-        for i in range(here, here_end):
-            # runs above that overlap run i, diagonals included
-            while j < above_end and ends[j] < starts[i]:
-                j += 1
-            k = j
-            while k < above_end and starts[k] <= ends[i]:
-                root_i, root_k = find(i), find(k)
-                if root_i != root_k:
-                    parent[max(root_i, root_k)] = min(root_i, root_k)
-                k += 1
-    roots = np.array([find(i) for i in range(count)])
-    _, run_labels = np.unique(roots, return_inverse=True)
-    run_labels = run_labels + 1
-    for run in range(count):  # paint runs; cheap for the few hundred runs of a digit
-        labels[start_rows[run], starts[run]:ends[run]] = run_labels[run]
-    sizes = np.bincount(run_labels, weights=end_cols - start_cols, minlength=run_labels.max() + 1)
-    return labels, sizes.astype(np.int64)
-
-
 def _to_step_image(image: np.ndarray, *, normalise: bool = False) -> np.ndarray:
     """A float [0, 1] (or uint8) array as a small uint8 image for display."""
     values = image.astype(np.float32)
@@ -337,7 +63,7 @@ def _to_step_image(image: np.ndarray, *, normalise: bool = False) -> np.ndarray:
     height, width = values.shape
     scale = STEP_SIDE / max(height, width)
     if scale < 1.0:
-        values = _resize(values, max(1, round(width * scale)), max(1, round(height * scale)))
+        values = resize(values, max(1, round(width * scale)), max(1, round(height * scale)))
     return np.clip(np.round(values * 255), 0, 255).astype(np.uint8)
 
 
@@ -363,13 +89,13 @@ def to_mnist(image: Image.Image | np.ndarray, kind: str = "auto") -> Preprocesse
             f"The image is only {width}x{height} pixels; a digit needs at least {MIN_SIDE}x{MIN_SIDE}."
         )
     had_transparency = alpha is not None and float(alpha.min()) < 0.99
-    colour = _flatten_alpha(colour, alpha, empty_message=(
+    colour = flatten_alpha(colour, alpha, empty_message=(
         "The canvas is empty (fully transparent). Draw a digit first."))
     colour = _shrink(colour, WORK_SIDE)
     if kind == "auto":
         kind = _decide_kind(colour, had_transparency)
     steps: list[Step] = []
-    gray = _luminance(colour)
+    gray = luminance(colour)
     steps.append(Step("grayscale", "Grayscale", _to_step_image(gray)))
     if kind == "mnist":
         ink = _mnist_ink(colour, gray, steps)
@@ -442,18 +168,9 @@ def _shrink(colour: np.ndarray, side: int) -> np.ndarray:
     if scale >= 1.0:
         return colour
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    channels = [_resize(colour[..., c], *size) for c in range(colour.shape[-1])]
+    channels = [resize(colour[..., c], *size) for c in range(colour.shape[-1])]
     return np.stack(channels, axis=-1)
 
-
-def _border(values: np.ndarray) -> np.ndarray:
-    """The pixels of a frame 2% wide (at least one pixel) around the image, (n, ...)."""
-    height, width = values.shape[:2]
-    band = max(1, round(0.02 * min(height, width)))
-    return np.concatenate([
-        values[:band].reshape(-1, *values.shape[2:]), values[-band:].reshape(-1, *values.shape[2:]),
-        values[:, :band].reshape(-1, *values.shape[2:]), values[:, -band:].reshape(-1, *values.shape[2:]),
-    ])
 
 
 def _decide_kind(colour: np.ndarray, had_transparency: bool) -> str:
@@ -463,8 +180,8 @@ def _decide_kind(colour: np.ndarray, had_transparency: bool) -> str:
         return "mnist"
     if had_transparency:
         return "canvas"
-    gray = _luminance(colour)
-    background = float(np.median(_border(gray)))
+    gray = luminance(colour)
+    background = float(np.median(border(gray)))
     flat = float(np.mean(np.abs(gray - background) < 3.0 / 255.0))
     # a drawing's background is one exact colour; paper under a camera never is
     return "canvas" if flat > 0.5 else "photo"
@@ -478,7 +195,7 @@ def _blank_check(strength: float, signal_to_noise: float, what: str) -> None:
 
 def _mnist_ink(colour: np.ndarray, gray: np.ndarray, steps: list[Step]) -> np.ndarray:
     """An already MNIST-like digit: fix the polarity and resize to 28x28 without refitting."""
-    background = float(np.median(_border(gray)))
+    background = float(np.median(border(gray)))
     ink = np.abs(gray - background)
     _blank_check(float(ink.max()), np.inf, "the image is one uniform colour")
     ink = ink / float(ink.max())
@@ -486,26 +203,26 @@ def _mnist_ink(colour: np.ndarray, gray: np.ndarray, steps: list[Step]) -> np.nd
                       _to_step_image(ink)))
     height, width = ink.shape
     if (height, width) != (MNIST_SIDE, MNIST_SIDE):
-        ink = np.clip(_resize(ink, MNIST_SIDE, MNIST_SIDE, Image.Resampling.LANCZOS), 0.0, 1.0)
+        ink = np.clip(resize(ink, MNIST_SIDE, MNIST_SIDE, Image.Resampling.LANCZOS), 0.0, 1.0)
     steps.append(Step("centre", "28x28 model input", _to_step_image(ink)))
     return ink.astype(np.float32)
 
 
 def _canvas_ink(colour: np.ndarray, gray: np.ndarray, steps: list[Step]) -> tuple[np.ndarray, np.ndarray]:
     """Ink as the colour distance from the flat background: any stroke and background colours work."""
-    background = np.median(_border(colour), axis=0)  # (c,)
+    background = np.median(border(colour), axis=0)  # (c,)
     ink = np.sqrt(np.mean((colour - background) ** 2, axis=-1))
     strength = float(ink.max())
     _blank_check(strength, np.inf, "the canvas is empty or one uniform colour")
     ink = ink / strength
-    inverted = float(_luminance(background[None, None, :])[0, 0]) > float(gray[ink > 0.5].mean())
+    inverted = float(luminance(background[None, None, :])[0, 0]) > float(gray[ink > 0.5].mean())
     steps.append(Step("polarity", "White ink on black" + (" (inverted)" if inverted else ""),
                       _to_step_image(ink)))
     mask = ink > 0.3
     mask = _drop_specks(mask, ink)
     if not mask.any():
         raise NoDigitFound("No digit found: only a few specks are on the canvas. Draw a digit.")
-    ink = np.where(_max_filter(mask, 1), ink, 0.0)
+    ink = np.where(max_filter(mask, 1), ink, 0.0)
     steps.append(Step("threshold", "Background removed", _to_step_image(ink)))
     return ink, mask
 
@@ -518,10 +235,10 @@ def _estimate_background(gray: np.ndarray) -> np.ndarray:
     height, width = gray.shape
     factor = max(1, round(max(height, width) / 80))  # about 80 cells on the long side
     small_w, small_h = max(3, width // factor), max(3, height // factor)
-    small = _resize(gray, small_w, small_h, Image.Resampling.BOX)
-    small = _max_filter(small, 1)
+    small = resize(gray, small_w, small_h, Image.Resampling.BOX)
+    small = max_filter(small, 1)
     small = np.asarray(Image.fromarray(small, mode="F").filter(ImageFilter.MedianFilter(5)))
-    return _resize(small, width, height, Image.Resampling.BILINEAR)
+    return resize(small, width, height, Image.Resampling.BILINEAR)
 
 
 def _photo_ink(gray: np.ndarray, steps: list[Step]) -> tuple[np.ndarray, np.ndarray]:
@@ -535,7 +252,7 @@ def _photo_ink(gray: np.ndarray, steps: list[Step]) -> tuple[np.ndarray, np.ndar
     strength = _strength(ink)
     _blank_check(strength, _strength(ink / noise), "the photo shows no marks that stand out from the paper")
     first_mask = _hysteresis(ink, noise, strength)
-    width = _stroke_width(first_mask) if first_mask.any() else 3.0
+    width = stroke_width(first_mask) if first_mask.any() else 3.0
     background = _morphological_background(gray, radius=max(3, round(1.5 * width)), dark_ink=inverted)
     ink, noise, _ = _relative_ink(gray, background, inverted)
     steps.append(Step("polarity", "Lighting evened out, white ink on black" + (" (inverted)" if inverted else ""),
@@ -546,7 +263,7 @@ def _photo_ink(gray: np.ndarray, steps: list[Step]) -> tuple[np.ndarray, np.ndar
     mask = _drop_specks(mask, ink)
     if mask.sum() < MIN_INK_PIXELS:
         raise NoDigitFound("No digit found: the photo shows only specks. Photograph one digit, filling more of the frame.")
-    ink = np.where(_max_filter(mask, 1), np.clip(ink / strength, 0.0, 1.0), 0.0)
+    ink = np.where(max_filter(mask, 1), np.clip(ink / strength, 0.0, 1.0), 0.0)
     steps.append(Step("threshold", "Background removed, specks dropped", _to_step_image(ink)))
     return ink, mask
 
@@ -554,7 +271,7 @@ def _photo_ink(gray: np.ndarray, steps: list[Step]) -> tuple[np.ndarray, np.ndar
 def _relative_ink(gray: np.ndarray, background: np.ndarray, inverted: bool | None) -> tuple[np.ndarray, np.ndarray, bool]:
     """Ink map (white on black), local noise level map and polarity (None: decide) against a background."""
     relative = (gray - background) / np.maximum(background, 0.05)  # shading multiplies paper and ink alike
-    relative = _box_blur(relative, 1)  # soften grain and JPEG ringing
+    relative = box_blur(relative, 1)  # soften grain and JPEG ringing
     deviation = relative - float(np.median(relative))
     noise = _noise_map(deviation)
     dark, light = np.clip(-deviation, 0, None), np.clip(deviation, 0, None)
@@ -583,7 +300,7 @@ def _noise_map(deviation: np.ndarray, cell: int = 16) -> np.ndarray:
     typical = float(np.median(sigma))
     # clean digital images have almost no noise; shadows raise it, but not by more than a few times
     sigma = np.clip(sigma, max(typical * 0.5, 1e-3), max(typical * 3.0, 1e-3))
-    return _resize(sigma, width, height, Image.Resampling.BILINEAR)
+    return resize(sigma, width, height, Image.Resampling.BILINEAR)
 
 
 def _strength(ink: np.ndarray) -> float:
@@ -614,15 +331,15 @@ def _morphological_background(gray: np.ndarray, radius: int, dark_ink: bool) -> 
     """Closing (dark ink) or opening (light ink) of `gray` with a square of this radius, on a small copy."""
     height, width = gray.shape
     factor = max(1, int(np.ceil(radius / 4)))  # keep the filters at most 9 taps wide
-    small = gray if factor == 1 else _resize(gray, max(3, width // factor), max(3, height // factor))
+    small = gray if factor == 1 else resize(gray, max(3, width // factor), max(3, height // factor))
     small_radius = int(np.ceil(radius / factor)) + (1 if factor > 1 else 0)
     if dark_ink:
-        closed = -_max_filter(-_max_filter(small, small_radius), small_radius)
+        closed = -max_filter(-max_filter(small, small_radius), small_radius)
     else:
-        closed = _max_filter(-_max_filter(-small, small_radius), small_radius)
+        closed = max_filter(-max_filter(-small, small_radius), small_radius)
     if factor == 1:
         return closed
-    return _resize(closed, width, height, Image.Resampling.BILINEAR)
+    return resize(closed, width, height, Image.Resampling.BILINEAR)
 
 
 def _drop_specks(mask: np.ndarray, ink: np.ndarray) -> np.ndarray:
@@ -650,16 +367,6 @@ def _drop_specks(mask: np.ndarray, ink: np.ndarray) -> np.ndarray:
     return keep[labels]
 
 
-def _stroke_width(mask: np.ndarray) -> float:
-    """Mean stroke width in pixels: twice the area over the perimeter."""
-    area = float(mask.sum())
-    inner = mask.copy()
-    inner[1:] &= mask[:-1]
-    inner[:-1] &= mask[1:]
-    inner[:, 1:] &= mask[:, :-1]
-    inner[:, :-1] &= mask[:, 1:]
-    perimeter = max(1.0, area - float(inner.sum()))
-    return 2.0 * area / perimeter
 
 
 def _fit_and_centre(ink: np.ndarray, mask: np.ndarray, steps: list[Step]) -> np.ndarray:
@@ -674,18 +381,18 @@ def _fit_and_centre(ink: np.ndarray, mask: np.ndarray, steps: list[Step]) -> np.
     crop = ink[max(0, top - pad):bottom + pad, max(0, left - pad):right + pad]
     crop_mask = mask[max(0, top - pad):bottom + pad, max(0, left - pad):right + pad]
     extent = max(bottom - top, right - left)
-    width = _stroke_width(crop_mask)
+    width = stroke_width(crop_mask)
     if extent < DOT_RATIO * width or mask.sum() < MIN_INK_PIXELS:
         raise NoDigitFound("No digit found: there is only a dot or a blob. Draw or write a whole digit.")
     if width < MIN_STROKE_RATIO * extent:
         # thin pen or brush: grow the strokes towards MNIST's proportions before shrinking
         radius = max(1, round((TARGET_STROKE_RATIO * extent - width) / 2))
-        crop = _max_filter(np.pad(crop, radius), radius)
-    crop = _trim(crop)
+        crop = max_filter(np.pad(crop, radius), radius)
+    crop = trim(crop)
     height, width_px = crop.shape
     scale = MNIST_BOX / max(height, width_px)
     size = (max(1, round(width_px * scale)), max(1, round(height * scale)))
-    fitted = np.clip(_resize(crop, *size, Image.Resampling.LANCZOS if scale > 0.5 else Image.Resampling.BOX), 0, None)
+    fitted = np.clip(resize(crop, *size, Image.Resampling.LANCZOS if scale > 0.5 else Image.Resampling.BOX), 0, None)
     peak = float(fitted.max())
     if peak <= 0:
         raise NoDigitFound("No digit found: the ink is too faint. Draw or write the digit darker.")
@@ -699,12 +406,6 @@ def _fit_and_centre(ink: np.ndarray, mask: np.ndarray, steps: list[Step]) -> np.
     return digit
 
 
-def _trim(image: np.ndarray) -> np.ndarray:
-    rows = np.nonzero(image.max(axis=1) > 0.05)[0]
-    cols = np.nonzero(image.max(axis=0) > 0.05)[0]
-    if len(rows) == 0:
-        return image
-    return image[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
 
 
 def _place_by_mass(fitted: np.ndarray) -> np.ndarray:

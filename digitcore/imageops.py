@@ -1,0 +1,124 @@
+"""Image operations on numpy arrays (no SciPy or OpenCV in this project): filters, resizing, components.
+
+Pure functions of arrays, shared by the preprocessing pipelines; nothing here knows about digits.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+
+
+def luminance(colour: np.ndarray) -> np.ndarray:
+    """(h, w, c) -> (h, w) ITU-R 601 luma, as Pillow's convert("L")."""
+    if colour.shape[-1] == 1:
+        return colour[..., 0]
+    return colour[..., 0] * 0.299 + colour[..., 1] * 0.587 + colour[..., 2] * 0.114
+
+
+
+def max_filter(image: np.ndarray, radius: int) -> np.ndarray:
+    """Grey dilation with a (2r+1) square, separable."""
+    out = image
+    for axis in (0, 1):
+        padded = np.pad(out, [(radius, radius) if a == axis else (0, 0) for a in (0, 1)], mode="edge")
+        length = out.shape[axis]
+        result = padded.take(range(0, length), axis=axis)
+        for offset in range(1, 2 * radius + 1):
+            result = np.maximum(result, padded.take(range(offset, offset + length), axis=axis))
+        out = result
+    return out
+
+
+def box_blur(image: np.ndarray, radius: int) -> np.ndarray:
+    """Mean over a (2r+1) square, with edge padding (cumulative sums)."""
+    size = 2 * radius + 1
+    padded = np.pad(image, radius, mode="edge").astype(np.float64)
+    summed = padded.cumsum(0).cumsum(1)
+    summed = np.pad(summed, ((1, 0), (1, 0)))
+    total = summed[size:, size:] - summed[:-size, size:] - summed[size:, :-size] + summed[:-size, :-size]
+    return (total / (size * size)).astype(np.float32)
+
+
+def resize(image: np.ndarray, width: int, height: int, resample=Image.Resampling.BOX) -> np.ndarray:
+    """Resize a float (h, w) array with Pillow's float mode."""
+    return np.asarray(Image.fromarray(image.astype(np.float32), mode="F").resize((width, height), resample))
+
+
+def label_components(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """8-connected components of a boolean mask: labels (h, w) int32 (0 = background, 1..n) and sizes (n+1,).
+
+    Works on horizontal runs, so the Python loop is over runs, not pixels.
+    """
+    height, width = mask.shape
+    padded = np.zeros((height, width + 2), dtype=np.int8)
+    padded[:, 1:-1] = mask
+    change = np.diff(padded, axis=1)
+    start_rows, start_cols = np.nonzero(change == 1)
+    end_rows, end_cols = np.nonzero(change == -1)  # end column is exclusive
+    count = len(start_rows)
+    labels = np.zeros(mask.shape, dtype=np.int32)
+    if count == 0:
+        return labels, np.zeros(1, dtype=np.int64)
+    parent = list(range(count))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    row_starts = np.searchsorted(start_rows, np.arange(height + 1))
+    starts, ends = start_cols.tolist(), end_cols.tolist()
+    for row in range(1, height):
+        above, above_end = row_starts[row - 1], row_starts[row]
+        here, here_end = row_starts[row], row_starts[row + 1]
+        j = above
+        for i in range(here, here_end):
+            # runs above that overlap run i, diagonals included
+            while j < above_end and ends[j] < starts[i]:
+                j += 1
+            k = j
+            while k < above_end and starts[k] <= ends[i]:
+                root_i, root_k = find(i), find(k)
+                if root_i != root_k:
+                    parent[max(root_i, root_k)] = min(root_i, root_k)
+                k += 1
+    roots = np.array([find(i) for i in range(count)])
+    _, run_labels = np.unique(roots, return_inverse=True)
+    run_labels = run_labels + 1
+    for run in range(count):  # paint runs; cheap for the few hundred runs of a digit
+        labels[start_rows[run], starts[run]:ends[run]] = run_labels[run]
+    sizes = np.bincount(run_labels, weights=end_cols - start_cols, minlength=run_labels.max() + 1)
+    return labels, sizes.astype(np.int64)
+
+
+
+def border(values: np.ndarray) -> np.ndarray:
+    """The pixels of a frame 2% wide (at least one pixel) around the image, (n, ...)."""
+    height, width = values.shape[:2]
+    band = max(1, round(0.02 * min(height, width)))
+    return np.concatenate([
+        values[:band].reshape(-1, *values.shape[2:]), values[-band:].reshape(-1, *values.shape[2:]),
+        values[:, :band].reshape(-1, *values.shape[2:]), values[:, -band:].reshape(-1, *values.shape[2:]),
+    ])
+
+
+def stroke_width(mask: np.ndarray) -> float:
+    """Mean stroke width in pixels: twice the area over the perimeter."""
+    area = float(mask.sum())
+    inner = mask.copy()
+    inner[1:] &= mask[:-1]
+    inner[:-1] &= mask[1:]
+    inner[:, 1:] &= mask[:, :-1]
+    inner[:, :-1] &= mask[:, 1:]
+    perimeter = max(1.0, area - float(inner.sum()))
+    return 2.0 * area / perimeter
+
+
+def trim(image: np.ndarray) -> np.ndarray:
+    rows = np.nonzero(image.max(axis=1) > 0.05)[0]
+    cols = np.nonzero(image.max(axis=0) > 0.05)[0]
+    if len(rows) == 0:
+        return image
+    return image[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
