@@ -203,14 +203,15 @@ def show_job(snapshot: jobs.JobSnapshot) -> None:
                    f"test digits, {100 * result['after']['own_accuracy']:.1f} % on your digits. Details on My digits.")
     elif result.get("model"):
         stopped = " (stopped early; the finished epochs were kept)" if snapshot.state == "stopped" else ""
-        epochs = (f"epoch {result['kept_epoch']} of {result['epochs_completed']}" if result.get("kept_epoch")
-                  else f"{result['epochs_completed']} epoch(s)")
+        kept = result.get("kept_epoch")
+        best = (f" (its weights are those of epoch {kept}, the best by validation)"
+                if kept and kept != result["epochs_completed"] else "")
         scores = f"**{_percent(result['test_accuracy'])}** on the 10,000 test digits"
         if "train_accuracy" in result:  # results of older servers carry the test accuracy only
             scores = (f"training {_percent(result['train_accuracy'])}, validation "
                       f"{_percent(result['validation_accuracy'])}, test {scores}")
-        st.success(f"Saved **{result['name']}**{stopped}: {scores}; weights of {epochs}, {result['seconds']:.0f} s "
-                   "of training. It is in the model picker now.")
+        st.success(f"Saved **{result['name']}**{stopped}: {scores} after {result['epochs_completed']} epoch(s)"
+                   f"{best}, {result['seconds']:.0f} s of training. It is in the model picker now.")
         if result.get("warning"):
             st.warning(result["warning"], icon=":material/warning:")
     elif snapshot.state == "stopped":
