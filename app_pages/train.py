@@ -14,7 +14,7 @@ MIN_TRAINING_DIGITS = 100
 STATE_TEXT = {"starting": "starting", "running": "training", "stopping": "stopping after this batch",
               "done": "finished", "stopped": "stopped", "failed": "failed",
               "interrupted": "interrupted (the server stopped)"}
-RECIPE_TEXT = {"fast": "Fast", "default": "Full"}
+RECIPE_TEXT = {"fast": "Fast", "fast995": "Fast to 99.5 %", "default": "Full"}
 # The widgets each recipe sets; their keys carry the preset so each preset keeps its own values.
 RECIPE_WIDGETS = ("epochs", "batch", "rate", "augment", "rot", "shift", "zoom", "thick", "barred")
 
@@ -57,7 +57,7 @@ def recipe_choice(preset_name: str) -> str:
     if len(preset.recipes) == 1:
         return "default"
     return st.radio("Recipe", list(preset.recipes), key=f"recipe_{preset_name}", horizontal=True,
-                    format_func=lambda which: f"{RECIPE_TEXT[which]}: {_recipe_summary(preset.recipes[which])}",
+                    format_func=lambda which: f"{RECIPE_TEXT.get(which, which)}: {_recipe_summary(preset.recipes[which])}",
                     on_change=_forget_recipe_widgets, args=(preset_name,))
 
 

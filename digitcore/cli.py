@@ -218,7 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="cache folder (default: $DIGITCORE_DATA_DIR or data/mnist)")
     fetch.set_defaults(handler=cmd_fetch_data)
 
-    from digitcore.architectures import PRESETS, SCHEDULES
+    from digitcore.architectures import PRESETS, RECIPE_NAMES, SCHEDULES
 
     train = commands.add_parser(
         "train", help="train a preset and save it into models/",
@@ -228,7 +228,7 @@ def build_parser() -> argparse.ArgumentParser:
         "after the current batch and keeps the best finished epoch.",
     )
     train.add_argument("--arch", required=True, choices=sorted(PRESETS), help="architecture preset")
-    train.add_argument("--recipe", choices=("default", "fast"), default="default",
+    train.add_argument("--recipe", choices=RECIPE_NAMES, default="default",
                        help="the preset's published/default recipe, or its fast one (digitnet: one pass over "
                        "60,000 digits, as many epochs as keep that number of digits on a --limit subset)")
     train.add_argument("--epochs", type=int, help="override the recipe's epochs")
