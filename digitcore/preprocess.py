@@ -194,18 +194,59 @@ def _blank_check(strength: float, signal_to_noise: float, what: str) -> None:
 
 
 def _mnist_ink(colour: np.ndarray, gray: np.ndarray, steps: list[Step]) -> np.ndarray:
-    """An already MNIST-like digit: fix the polarity and resize to 28x28 without refitting."""
-    background = float(np.median(border(gray)))
-    ink = np.abs(gray - background)
-    _blank_check(float(ink.max()), np.inf, "the image is one uniform colour")
-    ink = ink / float(ink.max())
-    steps.append(Step("polarity", "White ink on black" + (" (inverted)" if background > 0.5 else ""),
-                      _to_step_image(ink)))
-    height, width = ink.shape
-    if (height, width) != (MNIST_SIDE, MNIST_SIDE):
-        ink = np.clip(resize(ink, MNIST_SIDE, MNIST_SIDE, Image.Resampling.LANCZOS), 0.0, 1.0)
-    steps.append(Step("centre", "28x28 model input", _to_step_image(ink)))
-    return ink.astype(np.float32)
+    """A small crop (at most 40 px): fix the polarity, remove the paper's grain, refit only if needed.
+
+    A crop that already looks like MNIST (a clean background, the ink's box about 20 px in 28x28,
+    centred) passes through unchanged. Crops of paper (a grey background with grain, ink that is
+    light on grey or dark on grey, a digit smaller or larger than MNIST's) get the paper's noise
+    level subtracted and are fitted and centred like any other digit.
+    """
+    background = _plane_background(gray)  # a crop of paper is often lit more on one side
+    residual = border(gray - background)
+    noise = 1.4826 * float(np.median(np.abs(residual - np.median(residual))))  # the grain (0 on a clean image)
+    deviation = gray - background
+    # the polarity whose marks stand out most beyond the grain: not the background's brightness, as
+    # light strokes on grey paper and dark strokes on light grey paper have similar backgrounds
+    dark = float(np.clip(-deviation - 3 * noise, 0, None).sum())
+    light = float(np.clip(deviation - 3 * noise, 0, None).sum())
+    inverted = dark > light
+    ink = np.clip((-deviation if inverted else deviation) - 2.5 * noise, 0.0, None)
+    strength = float(ink.max())
+    _blank_check(strength, strength / noise if noise > 0 else np.inf, "the image is one uniform colour")
+    ink = ink / strength
+    steps.append(Step("polarity", "White ink on black" + (" (inverted)" if inverted else "")
+                      + (", paper grain removed" if noise > 0 else ""), _to_step_image(ink)))
+    if ink.shape == (MNIST_SIDE, MNIST_SIDE) and _looks_like_mnist(ink):
+        steps.append(Step("centre", "28x28 model input", _to_step_image(ink)))
+        return ink.astype(np.float32)
+    mask = _drop_specks(ink > 0.25, ink)
+    return _fit_and_centre(np.where(max_filter(mask, 1), ink, 0.0), mask, steps)
+
+
+def _plane_background(gray: np.ndarray) -> np.ndarray:
+    """The brightness of the paper around a small crop as a plane a + b*row + c*column, fitted to the
+    frame robustly (refitted without the frame pixels furthest from the first fit, where ink touches it)."""
+    height, width = gray.shape
+    rows, cols = np.mgrid[0:height, 0:width].astype(np.float64)
+    frame_rows, frame_cols, frame_values = border(rows), border(cols), border(gray).astype(np.float64)
+    design = np.stack([np.ones_like(frame_rows), frame_rows, frame_cols], axis=1)
+    keep = np.ones(len(frame_values), dtype=bool)
+    for _ in range(2):
+        coefficients = np.linalg.lstsq(design[keep], frame_values[keep], rcond=None)[0]
+        error = np.abs(design @ coefficients - frame_values)
+        keep = error <= np.percentile(error, 75)
+    return (coefficients[0] + coefficients[1] * rows + coefficients[2] * cols).astype(np.float32)
+
+
+def _looks_like_mnist(ink: np.ndarray) -> bool:
+    """Whether a 28x28 digit is already fitted as MNIST's are: its box 17-23 px on its longest side, centred."""
+    rows, cols = np.nonzero(ink > 0.25)
+    if len(rows) == 0:
+        return False
+    extent = max(rows.max() - rows.min(), cols.max() - cols.min()) + 1
+    weights = ink[rows, cols]
+    centre = (float((rows * weights).sum() / weights.sum()), float((cols * weights).sum() / weights.sum()))
+    return 17 <= extent <= 23 and max(abs(centre[0] - MNIST_CENTRE), abs(centre[1] - MNIST_CENTRE)) <= 3.0
 
 
 def _canvas_ink(colour: np.ndarray, gray: np.ndarray, steps: list[Step]) -> tuple[np.ndarray, np.ndarray]:
