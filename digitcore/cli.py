@@ -85,8 +85,10 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     command = "python -m digitcore " + " ".join(shlex.quote(a) for a in (args.argv or []))
     try:
+        # Without --name: the preset's name, replaced only with --overwrite, else its first free variant.
+        name = args.name or (preset.name if args.overwrite else registry.free_name(preset.name, args.models_dir))
         final = training.train_and_save(
-            preset, recipe=recipe, seed=args.seed, limit=args.limit, name=args.name,
+            preset, recipe=recipe, seed=args.seed, limit=args.limit, name=name,
             make_default=args.default, command=command, listener=listener, stop=stop,
             models_directory=args.models_dir, overwrite=args.overwrite,
         )
@@ -247,7 +249,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="fraction of the training sevens given a bar across the stem (0..1)")
     train.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     train.add_argument("--limit", type=int, help="train on a random subset of this many digits")
-    train.add_argument("--name", help="model name in models/ (default: the preset name)")
+    train.add_argument("--name", help="model name in models/ (default: the preset name, or with a number "
+                       "(digitnet_2) when that is taken and --overwrite is not given)")
     train.add_argument("--default", action="store_true", help="make this the default model")
     train.add_argument("--overwrite", action="store_true",
                        help="replace a saved model of the same name (without it, an existing name is refused)")
