@@ -79,10 +79,10 @@ def recipe_panel(preset_name: str, which: str):
                                 help=f"{100 * watched.validation_split:.0f} % of them are held out for the "
                                      "validation curve.")
     name_key = f"name_{key}"
-    if st.session_state.get(name_key, "").strip() in _taken_names():  # saved meanwhile: propose a fresh one
+    if name_key not in st.session_state or st.session_state[name_key].strip() in _taken_names():
+        # first drawn, or the name was saved meanwhile (by this visitor's job or another's): a fresh one
         st.session_state[name_key] = registry.free_name(f"my_{preset_name}", registry.models_dir())
-    name = first.text_input("Save as", value=registry.free_name(f"my_{preset_name}", registry.models_dir()),
-                            key=name_key, help="A new name: training never overwrites a saved model.")
+    name = first.text_input("Save as", key=name_key, help="A new name: training never overwrites a saved model.")
     augment = second.toggle("Augmentation", value=recipe.augmentation.enabled, key=f"augment_{key}",
                            help="Random rotations, shifts, zooms and stroke-width changes of the training digits.")
     barred_sevens = st.slider("Barred sevens (fraction of the training sevens)", 0.0, 1.0,
@@ -127,8 +127,8 @@ def show_estimate(preset_name: str, which: str, recipe, limit: int) -> None:
                                    augmented=augmented)
         loosely = "" if guess.same_setup else " (measured with other settings, so take it loosely)"
         lines.append(f"**Estimated time: {estimates.duration_text(guess.seconds)}**, at the "
-                     f"{pace.digits_per_second:,.0f} digits per second that {pace.measured_by} trained at "
-                     f"here{loosely}.")
+                     f"{pace.digits_per_second:,.0f} training digits per second measured here by "
+                     f"{pace.measured_by}{loosely}.")
     expected = estimates.expected_accuracy(cards, preset, which, recipe, limit)
     if expected is not None:
         lines.append(f"**Expected test accuracy: about {100 * expected.accuracy:.1f} %** ({expected.source}).")

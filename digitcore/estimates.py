@@ -23,7 +23,7 @@ class Pace:
     digits_per_second: float
     batch_size: int
     augmented: bool
-    measured_by: str  # the model whose card it comes from
+    measured_by: str  # which run it comes from, in words
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,8 @@ def pace_from_cards(cards: Iterable[dict], architecture: str, *, batch_size: int
             continue
         was_augmented = any((recipe.get("augmentation") or {}).get(field) for field in
                             ("rotation_degrees", "shift", "zoom", "thickness"))
-        pace = Pace(examples * epochs / seconds, int(recipe["batch_size"]), was_augmented, str(card.get("name", "?")))
+        pace = Pace(examples * epochs / seconds, int(recipe["batch_size"]), was_augmented,
+                    f"the run that trained {card.get('name', '?')}")
         likeness = (pace.batch_size == batch_size) + (was_augmented == augmented)
         candidates.append((likeness, str(card.get("created_at", "")), pace))
     if not candidates:
