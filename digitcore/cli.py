@@ -166,14 +166,15 @@ def cmd_samples(args: argparse.Namespace) -> int:
 
 
 def cmd_finetune(args: argparse.Namespace) -> int:
-    from digitcore import samples, training
+    from digitcore import data, registry, samples, training
 
     x, y = samples.SampleStore(args.db).arrays()
     try:
         final = training.finetune(args.model, x, y, epochs=args.epochs, learning_rate=args.learning_rate,
                                   seed=args.seed, name=args.name, models_directory=args.models_dir,
                                   listener=lambda event: event["event"] == "epoch" and _print_json(event))
-    except (ValueError, training.TrainingDiverged, training.FinetuneRejected) as error:
+    except (ValueError, training.TrainingDiverged, training.FinetuneRejected, registry.ModelSaveError,
+            data.DataUnavailable) as error:
         _print_json({"event": "error", "error": str(error)})
         return 1
     _print_json(final)
