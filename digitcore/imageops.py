@@ -122,3 +122,35 @@ def trim(image: np.ndarray) -> np.ndarray:
     if len(rows) == 0:
         return image
     return image[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+
+
+def long_runs(mask: np.ndarray, length: int) -> np.ndarray:
+    """The pixels of `mask` that lie in a horizontal run of at least `length` pixels (an opening
+    with a 1 x length line, with cumulative sums)."""
+    height, width = mask.shape
+    if length > width:
+        return np.zeros_like(mask)
+    summed = np.pad(mask.astype(np.int32).cumsum(axis=1), ((0, 0), (1, 0)))
+    full = (summed[:, length:] - summed[:, :-length]) == length  # window [x, x + length) all set
+    starts = np.pad(full.astype(np.int32).cumsum(axis=1), ((0, 0), (1, 0)))
+    # a pixel is covered when a full window starts anywhere in [x - length + 1, x]
+    for_x = np.arange(width)
+    upper = np.minimum(for_x, full.shape[1] - 1) + 1
+    lower = np.maximum(for_x - length + 1, 0)
+    covered = (starts[:, upper] - starts[:, lower]) > 0
+    return covered & mask
+
+
+def vertical_run_lengths(mask: np.ndarray) -> np.ndarray:
+    """For each set pixel, the length of the vertical run of set pixels it belongs to (0 elsewhere)."""
+    height, width = mask.shape
+    columns = np.pad(mask.T, ((0, 0), (1, 1))).astype(np.int8).ravel()  # column after column, 0-separated
+    change = np.diff(columns)
+    starts, ends = np.nonzero(change == 1)[0], np.nonzero(change == -1)[0]
+    lengths = np.zeros(columns.size, dtype=np.int32)
+    marks = np.zeros(columns.size + 1, dtype=np.int32)
+    np.add.at(marks, starts + 1, 1)  # run k starts at index starts[k] + 1 of `columns`
+    run_id = np.cumsum(marks[:-1]) - 1
+    inside = columns.astype(bool)
+    lengths[inside] = (ends - starts)[run_id[inside]]
+    return lengths.reshape(width, height + 2)[:, 1:-1].T

@@ -18,7 +18,8 @@ from digitcore.decode import (  # noqa: F401  (re-exported: the app, the CLI and
     image_to_array,
 )
 from digitcore.imageops import (  # noqa: F401
-    border, box_blur, label_components, luminance, max_filter, resize, stroke_width, trim,
+    border, box_blur, label_components, long_runs, luminance, max_filter, resize, stroke_width, trim,
+    vertical_run_lengths,
 )
 
 KINDS = ("auto", "canvas", "photo", "mnist")
@@ -33,6 +34,10 @@ TARGET_STROKE_RATIO = 0.12
 MIN_STROKE_RATIO = 0.075
 MIN_INK_PIXELS = 12  # fewer marked pixels than this is a speck, not a digit
 DOT_RATIO = 2.5  # ink no longer than this many stroke widths is a dot or a blob (a 0 is about 4)
+# Ruled and grid lines of notebook paper run across most of the picture; a digit's strokes do not.
+RULING_MIN_SPAN = 0.85  # a ruling line spans at least this fraction of the picture's width (or height)
+RULING_BEYOND = 0.05  # ... and runs on past the digit on both sides by at least this fraction
+RULING_RUN = 0.12  # ... and is found from straight runs at least this fraction of the width long
 
 
 @dataclass
@@ -259,6 +264,9 @@ def _canvas_ink(colour: np.ndarray, gray: np.ndarray, steps: list[Step]) -> tupl
     inverted = float(luminance(background[None, None, :])[0, 0]) > float(gray[ink > 0.5].mean())
     steps.append(Step("polarity", "White ink on black" + (" (inverted)" if inverted else ""),
                       _to_step_image(ink)))
+    ink, ruled = _remove_ruled_lines(ink, ink > 0.3)  # a clean scan of notebook paper looks like a drawing
+    if ruled.any():
+        steps.append(Step("lines", "Ruled lines removed", _to_step_image(ink)))
     mask = ink > 0.3
     mask = _drop_specks(mask, ink)
     if not mask.any():
@@ -292,6 +300,8 @@ def _photo_ink(gray: np.ndarray, steps: list[Step]) -> tuple[np.ndarray, np.ndar
     ink, noise, inverted = _relative_ink(gray, _estimate_background(gray), None)
     strength = _strength(ink)
     _blank_check(strength, _strength(ink / noise), "the photo shows no marks that stand out from the paper")
+    # ruled lines would make every stroke look as thin as they are
+    ink, _ = _remove_ruled_lines(ink, ink > np.maximum(3.0 * noise, 0.2 * strength))
     first_mask = _hysteresis(ink, noise, strength)
     width = stroke_width(first_mask) if first_mask.any() else 3.0
     background = _morphological_background(gray, radius=max(3, round(1.5 * width)), dark_ink=inverted)
@@ -300,6 +310,10 @@ def _photo_ink(gray: np.ndarray, steps: list[Step]) -> tuple[np.ndarray, np.ndar
                       _to_step_image(ink, normalise=True)))
     strength = _strength(ink)
     _blank_check(strength, _strength(ink / noise), "the photo shows no marks that stand out from the paper")
+    ink, ruled = _remove_ruled_lines(ink, ink > np.maximum(3.0 * noise, 0.2 * strength))
+    if ruled.any():
+        steps.append(Step("lines", "Ruled lines removed", _to_step_image(ink, normalise=True)))
+        strength = _strength(ink)
     mask = _hysteresis(ink, noise, strength, drop_border=True)
     mask = _drop_specks(mask, ink)
     if mask.sum() < MIN_INK_PIXELS:
@@ -307,6 +321,80 @@ def _photo_ink(gray: np.ndarray, steps: list[Step]) -> tuple[np.ndarray, np.ndar
     ink = np.where(max_filter(mask, 1), np.clip(ink / strength, 0.0, 1.0), 0.0)
     steps.append(Step("threshold", "Background removed, specks dropped", _to_step_image(ink)))
     return ink, mask
+
+
+def _remove_ruled_lines(ink: np.ndarray, marks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Remove the ruled or grid lines of notebook paper from the ink map, without cutting the digit.
+
+    A ruling line is a thin straight mark that runs across most of the picture; a digit's strokes
+    span a part of it at most. Along a line, only the pixels whose run of marks across the line is
+    about as thick as the line are removed: where a stroke crosses the line (or lies along it and is
+    thicker), the run is longer and the pixels stay. Returns the ink without the lines and the mask
+    of what was removed.
+    """
+    removed = np.zeros_like(marks)
+    for transpose in (False, True):  # horizontal rulings, then the vertical ones of grid paper
+        these_marks = (marks & ~removed).T if transpose else marks & ~removed
+        lines, thickness = _ruling_lines(these_marks)
+        if not lines.any():
+            continue
+        runs = vertical_run_lengths(these_marks)
+        cut = lines & (runs <= thickness + 2)
+        removed |= cut.T if transpose else cut
+    if not removed.any():
+        return ink, removed
+    return np.where(removed, 0.0, ink).astype(np.float32), removed
+
+
+def _ruling_lines(marks: np.ndarray) -> tuple[np.ndarray, int]:
+    """The marks of thin horizontal lines spanning RULING_MIN_SPAN of the width or more, and their
+    typical thickness in pixels.
+
+    Pieces of straight runs are found first; a digit crossing a line can cut it into pieces, so
+    thin pieces that share rows are taken together when measuring how far the line runs.
+    """
+    height, width = marks.shape
+    lines = np.zeros_like(marks)
+    runs = long_runs(marks, max(8, round(RULING_RUN * width)))
+    if not runs.any():
+        return lines, 0
+    labels, _ = label_components(runs)
+    pieces = []  # (top, bottom, columns, thickness, label) of each thin piece
+    for label in np.unique(labels[labels > 0]):
+        component = labels == label
+        columns = component.any(axis=0)
+        # strokes of the digit (and the other lines they join) add a few thick places: the median
+        # over the columns of the thinnest run in each ignores them
+        column_runs = np.where(component, vertical_run_lengths(component), np.iinfo(np.int32).max)
+        thickness = float(np.median(column_runs.min(axis=0)[columns]))
+        if thickness <= max(3.0, 0.025 * height):
+            rows = np.nonzero(component.any(axis=1))[0]
+            pieces.append((rows[0], rows[-1], columns, thickness, label))
+    pieces.sort(key=lambda piece: piece[0])
+    groups: list[list] = []
+    for piece in pieces:  # merge pieces whose rows overlap: one line cut by the digit
+        if groups and piece[0] <= max(p[1] for p in groups[-1]):
+            groups[-1].append(piece)
+        else:
+            groups.append([piece])
+    groups = [group for group in groups
+              if np.logical_or.reduce([piece[2] for piece in group]).sum() >= RULING_MIN_SPAN * width]
+    candidates = np.isin(labels, [piece[4] for group in groups for piece in group])
+    # What is left is the digit. A ruling line runs on past it on both sides, out to the paper's
+    # edges; a stroke of the digit (the bar of a 7, 4 or 5, the base of a 2, a whole 1) ends where
+    # the rest of the digit does. A line with nothing else on the paper is not known to be a ruling.
+    rest_columns = np.nonzero((marks & ~candidates).any(axis=0))[0]
+    if len(rest_columns) == 0:
+        return lines, 0
+    margin = RULING_BEYOND * width
+    left, right = np.percentile(rest_columns, [2, 98])
+    thicknesses = []
+    for group in groups:
+        covered = np.nonzero(np.logical_or.reduce([piece[2] for piece in group]))[0]
+        if covered[0] <= left - margin and covered[-1] >= right + margin:
+            lines |= np.isin(labels, [piece[4] for piece in group])
+            thicknesses.extend(piece[3] for piece in group)
+    return lines, int(np.ceil(max(thicknesses))) if thicknesses else 0
 
 
 def _relative_ink(gray: np.ndarray, background: np.ndarray, inverted: bool | None) -> tuple[np.ndarray, np.ndarray, bool]:
