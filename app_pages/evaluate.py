@@ -1,6 +1,8 @@
 """Evaluate: test accuracy, confusion matrix, the mistakes behind each cell, per-class metrics,
 robustness probes, and a comparison of every saved model."""
 
+import functools
+
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -8,7 +10,10 @@ import streamlit as st
 from digitcore import evaluation, plots, registry
 from app_pages import common
 
-MAX_MISTAKES_SHOWN = 40
+MAX_MISTAKES_SHOWN = 40  # images in the gallery; the table lists every mistake of the cell
+GALLERY_COLUMNS = 8  # narrow enough for a two-line title per tile on a phone
+CELL_KEY = "eval_cell"  # the select box: the keyboard way to pick a cell
+CELLS_BY_MODEL = "eval_cell_by_model"  # {model version: (true, predicted)}, so a switch never shows stale counts
 
 
 def comparison_rows(entries: list[registry.ModelEntry]) -> list[dict]:
@@ -21,46 +26,84 @@ def comparison_rows(entries: list[registry.ModelEntry]) -> list[dict]:
         training = card.get("training", {})
         published = card.get("published_accuracy")
         rows.append({
-            "model": entry.name, "architecture": card.get("title") or card.get("architecture", "?"),
+            "model": entry.name, "default": bool(card.get("default")),
+            "architecture": card.get("title") or card.get("architecture", "?"),
             "parameters": int(card.get("parameters", 0)), "size (MB)": round(card.get("file_bytes", 0) / 1e6, 2),
             "accuracy": float(card["test_accuracy"]), "error rate (%)": round(100 * (1 - card["test_accuracy"]), 2),
-            "published accuracy": published, "epochs": training.get("epochs_completed"),
-            "training time (s)": training.get("seconds"), "default": bool(card.get("default")),
+            # text, so a model without one shows a dash, not "None"
+            "published accuracy": "—" if published is None else f"{100 * published:.2f} %",
+            "epochs": training.get("epochs_completed"), "training time (s)": training.get("seconds"),
         })
     return sorted(rows, key=lambda row: -row["accuracy"])
 
 
-def confusion_section(y_true: np.ndarray, probabilities: np.ndarray, matrix: np.ndarray) -> None:
+def _model_version(entry: registry.ModelEntry) -> str:
+    return f"{entry.name}@{entry.path.stat().st_mtime_ns}"
+
+
+def _remember_cell(version: str) -> None:
+    st.session_state.setdefault(CELLS_BY_MODEL, {})[version] = st.session_state[CELL_KEY]
+
+
+def _cell_clicked(version: str, cells: list[tuple[int, int]]) -> None:
+    """A click on the matrix: the clicked cell becomes the select box's choice (when it holds mistakes)."""
+    event = st.session_state.get("confusion")
+    cell = plots.picked_cell(event.selection.points if event is not None else [])
+    if cell in cells:
+        st.session_state[CELL_KEY] = cell
+        _remember_cell(version)
+
+
+def _choose_cell(version: str, cells: list[tuple[int, int]]) -> None:
+    """Before the select box is drawn: the cell this visitor last picked for this model version, or the
+    most frequent confusion. Keyed by model, so a model switch never keeps another model's cell."""
+    remembered = st.session_state.setdefault(CELLS_BY_MODEL, {}).get(version)
+    if st.session_state.get("eval_cell_model") != version or st.session_state.get(CELL_KEY) not in cells:
+        st.session_state[CELL_KEY] = remembered if remembered in cells else cells[0]
+        st.session_state["eval_cell_model"] = version
+
+
+def confusion_section(entry: registry.ModelEntry, y_true: np.ndarray, probabilities: np.ndarray,
+                      matrix: np.ndarray) -> None:
     st.subheader("Confusion matrix")
+    version = _model_version(entry)
+    cells = [(int(true), int(predicted)) for true, predicted in zip(*np.nonzero(matrix)) if true != predicted]
+    cells.sort(key=lambda cell: -matrix[cell])
     view = st.radio("Show", ["counts", "row-normalised"], horizontal=True, key="eval_view")
     normalised = view == "row-normalised"
     shown = evaluation.normalise_rows(matrix) if normalised else matrix
+    if cells:
+        _choose_cell(version, cells)
+    selected = st.session_state.get(CELL_KEY) if cells else None
     left, right = st.columns([3, 2], gap="large")
-    left.plotly_chart(plots.confusion_matrix(shown, normalised=normalised), key="confusion")
+    left.plotly_chart(plots.confusion_matrix(shown, normalised=normalised, selected=selected, clickable=bool(cells)),
+                      key="confusion", on_select=functools.partial(_cell_clicked, version, cells) if cells else "ignore",
+                      selection_mode="points")
     with right:
-        cells = [(int(true), int(predicted)) for true, predicted in zip(*np.nonzero(matrix))
-                 if true != predicted]
-        cells.sort(key=lambda cell: -matrix[cell])
         if not cells:
             st.success("No test digit is misclassified.")
             return
+        st.caption("Click a cell of the matrix, or pick one here, to see its mistakes.")
         true_digit, predicted_digit = st.selectbox(
-            "Pick a cell to see its mistakes", cells, key="eval_cell",
-            format_func=lambda cell: f"true {cell[0]} → predicted {cell[1]} · {matrix[cell]} digit(s)")
+            "Pick a cell to see its mistakes", cells, key=CELL_KEY, on_change=_remember_cell, args=(version,),
+            format_func=lambda cell: f"true {cell[0]} → predicted {cell[1]} · {matrix[cell]:,} digit(s)")
         found = evaluation.mistakes(y_true, probabilities, true_digit, predicted_digit)
-        st.caption(f"{len(found)} test digit(s) labelled {true_digit} that the model reads as {predicted_digit}, "
+        st.caption(f"{len(found):,} test digit(s) labelled {true_digit} that the model reads as {predicted_digit}, "
                    "most confident first.")
         table = pd.DataFrame([{"test index": row["index"], f"p({predicted_digit})": row["confidence"],
                                f"p({true_digit})": float(probabilities[row["index"], true_digit])}
                               for row in found])
-        st.dataframe(table, hide_index=True, key="eval_mistakes",
-                     column_config={column: st.column_config.ProgressColumn(column, min_value=0.0, max_value=1.0,
-                                                                            format="%.3f")
+        # three significant digits: a small p(true) shows as 0.0000123, never as a bare 0
+        st.dataframe(table, hide_index=True, key="eval_mistakes", width="stretch",
+                     column_config={column: st.column_config.NumberColumn(column, format="%.3g")
                                     for column in table.columns[1:]})
     shown_mistakes = found[:MAX_MISTAKES_SHOWN]
+    if len(found) > len(shown_mistakes):
+        st.caption(f"The {len(shown_mistakes)} most confident of these {len(found):,} mistakes; the table lists "
+                   "them all.")
     images = common.mnist().x_test[[row["index"] for row in shown_mistakes]]
-    st.plotly_chart(plots.image_grid(images, titles=[f"#{row['index']} · {100 * row['confidence']:.0f} %"
-                                                     for row in shown_mistakes], columns=10),
+    st.plotly_chart(plots.image_grid(images, titles=[f"#{row['index']}<br>{100 * row['confidence']:.0f} %"
+                                                     for row in shown_mistakes], columns=GALLERY_COLUMNS),
                     key="mistake_images")
 
 
@@ -78,10 +121,11 @@ def probes_section(entry: registry.ModelEntry) -> None:
     st.caption(f"The first {common.PROBE_LIMIT:,} MNIST test digits changed the way people's digits differ "
                "(only the sevens for the barred-seven probe), and this model's accuracy on each.")
     rows = common.probe_results(str(entry.path), entry.path.stat().st_mtime_ns)
-    left, right = st.columns([2, 3], gap="large")
-    left.dataframe(pd.DataFrame(rows)[["title", "accuracy", "n"]], hide_index=True, key="probe_table",
-                   column_config={"title": "probe", "accuracy": st.column_config.ProgressColumn(
-                       "accuracy", min_value=0.0, max_value=1.0, format="%.3f")})
+    table = pd.DataFrame([{"probe": row["title"], "accuracy": f"{100 * row['accuracy']:.1f} %",
+                           "n": f"{int(row['n']):,}"} for row in rows])
+    left, right = st.columns([1, 1], gap="large")
+    left.dataframe(table, hide_index=True, key="probe_table", width="stretch",
+                   column_config={"probe": st.column_config.TextColumn("probe", width="large")})
     with right:
         titles = {row["probe"]: row["title"] for row in rows if row["probe"] != "original"}
         chosen = st.selectbox("Examples of", list(titles), format_func=titles.get, key="probe_examples")
@@ -94,10 +138,14 @@ def comparison_section() -> None:
     if not rows:
         st.info("No saved model has a test accuracy in its card yet.")
         return
-    st.dataframe(pd.DataFrame(rows), hide_index=True, key="comparison",
-                 column_config={"accuracy": st.column_config.NumberColumn(format="%.4f"),
-                                "published accuracy": st.column_config.NumberColumn(format="%.4f"),
-                                "parameters": st.column_config.NumberColumn(format="localized")})
+    # parameters as text with separators: the browser's "localized" number format shows none in some locales
+    table = pd.DataFrame([{**row, "parameters": f"{row['parameters']:,}"} for row in rows])
+    st.dataframe(table, hide_index=True, key="comparison", width="stretch",
+                 column_config={"model": st.column_config.TextColumn("model", pinned=True),
+                                "default": st.column_config.CheckboxColumn("default", width="small"),
+                                "accuracy": st.column_config.NumberColumn("accuracy", format="%.4f"),
+                                "size (MB)": st.column_config.NumberColumn("size (MB)", format="%.2f"),
+                                "training time (s)": st.column_config.NumberColumn("training time (s)", format="%.0f")})
     st.plotly_chart(plots.model_comparison(rows), key="comparison_chart")
     st.caption("Accuracy is measured on the 10,000 MNIST test digits when a model is saved; published "
                "accuracies are what the reference projects reported for their own runs.")
@@ -118,7 +166,7 @@ def render() -> None:
     first.metric("Test accuracy", f"{100 * summary['accuracy']:.2f} %")
     second.metric("Misclassified", f"{int(summary['n'] - np.trace(matrix)):,} of {summary['n']:,}")
     third.metric("Parameters", f"{int(entry.card.get('parameters', 0)):,}")
-    confusion_section(y_true, probabilities, matrix)
+    confusion_section(entry, y_true, probabilities, matrix)
     per_class_section(summary)
     probes_section(entry)
     comparison_section()

@@ -8,8 +8,18 @@ from digitcore import data, plots
 from app_pages import common
 
 
+MAX_SEED = 10**6
+
+
 def _reshuffle() -> None:
-    st.session_state["explore_seed"] = int(st.session_state.get("explore_seed", 0)) + 1
+    """The next seed; after the highest one, seed 0 again, and the visitor is told so."""
+    seed = int(st.session_state.get("explore_seed", 0))
+    if seed >= MAX_SEED:
+        st.session_state["explore_seed"] = 0
+        st.session_state["explore_message"] = (f"Seed {MAX_SEED:,} is the highest; Reshuffle started again "
+                                               "from seed 0.")
+    else:
+        st.session_state["explore_seed"] = seed + 1
 
 
 def sample_grid(digits: data.Mnist) -> None:
@@ -18,8 +28,11 @@ def sample_grid(digits: data.Mnist) -> None:
     chosen = left.selectbox("Class", ["all digits"] + plots.DIGITS, key="explore_class")
     count = middle.slider("How many", min_value=12, max_value=96, value=36, step=12, key="explore_count")
     st.session_state.setdefault("explore_seed", 0)
-    right.number_input("Seed", min_value=0, max_value=10**6, step=1, key="explore_seed")
-    right.button("Reshuffle", on_click=_reshuffle, icon=":material/shuffle:")
+    right.number_input("Seed", min_value=0, max_value=MAX_SEED, step=1, key="explore_seed")
+    right.button("Reshuffle", on_click=_reshuffle, icon=":material/shuffle:", key="explore_reshuffle")
+    message = st.session_state.pop("explore_message", None)
+    if message:
+        st.info(message, icon=":material/restart_alt:")
     pool = np.arange(len(digits.y_train))
     if chosen != "all digits":
         pool = np.flatnonzero(digits.y_train == int(chosen))

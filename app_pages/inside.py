@@ -8,6 +8,7 @@ from digitcore import explain, inference, plots
 from app_pages import common
 
 FROM_TRY_IT, FROM_MNIST = "The digit from Try it", "An MNIST test digit"
+MAX_CHANNELS = 64  # feature maps drawn per layer at most (a browser slows down beyond that)
 
 
 def choose_digit() -> tuple[np.ndarray, str]:
@@ -47,14 +48,19 @@ def feature_maps_section(model, image: np.ndarray) -> None:
         st.info("This model has no convolution or pooling layers: it looks at all 784 pixels at once.")
         return
     most = max(layer.maps.shape[-1] for layer in maps)
-    shown = st.slider("Channels shown per layer", min_value=4, max_value=min(64, most), value=min(16, most),
-                      step=4, key="inside_channels") if most > 4 else most
+    # step 1 up to the largest layer's own count: a step of 4 never reached channels 28-29 of 30
+    limit = min(MAX_CHANNELS, most)
+    shown = st.slider("Channels shown per layer", min_value=1, max_value=limit, value=min(16, limit), step=1,
+                      key="inside_channels") if limit > 1 else limit
     st.caption("Bright means the channel responded strongly there. Pooling halves the size and keeps "
                "the strongest response of each 2×2 block; deeper layers respond to larger parts of the digit.")
     for number, layer in enumerate(maps):
         height, width, channels = layer.maps.shape
+        count = min(shown, channels)
         st.markdown(f"**{number + 1}. {layer.layer}** · {layer.kind} · {height}×{width} × {channels} channels")
-        stack = np.transpose(layer.maps[:, :, :shown], (2, 0, 1))  # (channels, height, width)
+        st.caption(f"Channels 0–{count - 1} of {channels} shown" if count < channels
+                   else f"All {channels} channels shown (0–{channels - 1})")
+        stack = np.transpose(layer.maps[:, :, :count], (2, 0, 1))  # (channels, height, width)
         st.plotly_chart(plots.image_grid(stack, columns=16, colorscale="Viridis", value_label="activation",
                                          tile_height=max(40, min(80, 4 * height))), key=f"maps_{layer.layer}")
 
@@ -74,8 +80,10 @@ def render() -> None:
                  caption=f"{described}; {entry.name} reads {prediction.digit} ({100 * prediction.confidence:.1f} %)")
     with right:
         st.markdown(f"**Layers of {entry.name}**")
-        st.dataframe(pd.DataFrame(common.layers_of(str(entry.path), entry.path.stat().st_mtime_ns)),
-                     hide_index=True, key="inside_layers")
+        layers = pd.DataFrame(common.layers_of(str(entry.path), entry.path.stat().st_mtime_ns))
+        layers["parameters"] = [f"{count:,}" for count in layers["parameters"]]  # separators in every locale
+        st.dataframe(layers, hide_index=True, key="inside_layers", width="stretch",
+                     column_config={"parameters": st.column_config.TextColumn("parameters", width="small")})
     filters_section(model)
     feature_maps_section(model, image)
 

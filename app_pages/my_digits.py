@@ -50,14 +50,26 @@ def exchange(store: samples.SampleStore) -> None:
                          disabled=store.count() == 0,
                          help="A zip of PNG files plus samples.csv, to keep or to pool with a class.")
     with right:
-        upload = st.file_uploader("A zip exported from this app", type=["zip"], key="own_import_file")
+        # a new uploader after each import: the imported zip does not linger, ready to be added again
+        round_number = st.session_state.setdefault("own_import_round", 0)
+        upload = st.file_uploader("A zip exported from this app", type=["zip"], key=f"own_import_file_{round_number}")
         if upload is not None and st.button("Import", icon=":material/upload:", key="own_import"):
             try:
-                added = store.import_zip(upload.getvalue())
-                st.session_state["own_message"] = f"Imported {added} example(s)."
-                st.rerun()  # redraw the gallery and the evaluation with them
+                report = store.import_report(upload.getvalue())
             except samples.SampleImportError as error:
                 st.error(f"Nothing was imported: {error}")
+            else:
+                st.session_state["own_message"] = _import_message(report)
+                st.session_state["own_import_round"] = round_number + 1
+                st.rerun()  # redraw the gallery and the evaluation with them
+
+
+def _import_message(report: samples.ImportReport) -> str:
+    if report.added == 0:
+        return (f"Nothing new: all {report.duplicates} example(s) in this zip are already in your digits, "
+                "so none was added again.")
+    skipped = (f" {report.duplicates} already in your digits were skipped." if report.duplicates else "")
+    return f"Imported {report.added} example(s).{skipped}"
 
 
 def evaluate_section(entry: registry.ModelEntry, x: np.ndarray, y: np.ndarray) -> None:
@@ -74,8 +86,13 @@ def evaluate_section(entry: registry.ModelEntry, x: np.ndarray, y: np.ndarray) -
                     key="own_confusion")
 
 
+def _taken_names() -> set[str]:
+    return {path.stem for path in registry.models_dir().glob("*.keras")}
+
+
 def _free_name(parent: str) -> str:
-    taken = {path.stem for path in registry.models_dir().glob("*.keras")}
+    # TODO(registry): use the registry's free-name function once it lands (one rule for Train and here)
+    taken = _taken_names()
     candidates = [f"{parent}-mine"] + [f"{parent}-mine{number}" for number in range(2, 1000)]
     return next(name for name in candidates if name not in taken)
 
@@ -128,7 +145,11 @@ def finetune_section(entry: registry.ModelEntry, x: np.ndarray, y: np.ndarray) -
     running = snapshot is not None and snapshot.running
     left, right = st.columns(2)
     epochs = left.number_input("Epochs", min_value=1, max_value=20, value=4, key="own_epochs")
-    name = right.text_input("Save as", value=_free_name(entry.name), key=f"own_name_{entry.name}")
+    name_key = f"own_name_{entry.name}"
+    if name_key not in st.session_state or st.session_state[name_key].strip() in _taken_names():
+        # first visit, or the name was just used by a save (ours or another visitor's): a fresh free one
+        st.session_state[name_key] = _free_name(entry.name)
+    name = right.text_input("Save as", key=name_key)
     if running and snapshot.kind == "train":
         st.info(f"'{snapshot.name}' is training on this server; one job runs at a time.")
     if st.button("Fine-tune", type="primary", icon=":material/tune:", disabled=running, key="own_finetune"):

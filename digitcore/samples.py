@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import io
 import os
 import sqlite3
@@ -214,12 +215,46 @@ class SampleStore:
         return buffer.getvalue()
 
     def import_zip(self, blob: bytes) -> int:
+        """Import a zip made by export_zip (or by hand in its format); returns the count added.
+        See import_report: examples already in the store are skipped."""
+        return self.import_report(blob).added
+
+    def import_report(self, blob: bytes) -> ImportReport:
         """Import a zip made by export_zip (or by hand in its format). Everything is checked first;
-        one problem anywhere raises SampleImportError and writes nothing. Returns the count added."""
+        one problem anywhere raises SampleImportError and writes nothing.
+
+        An example whose 28x28 input and label are already in the store (or earlier in the same zip)
+        is skipped, so importing the same zip twice adds nothing the second time.
+        """
         rows = [self._row(image, label, "import" if source not in SOURCES else source, original, predicted,
                           confidence, model, created_at)
                 for image, label, source, original, predicted, confidence, model, created_at in _read_import(blob)]
-        return len(self._add_many(rows))
+        with self._connect() as connection:
+            seen = {_fingerprint(label, pixels) for label, pixels in connection.execute("SELECT label, input FROM samples")}
+            fresh = []
+            for row in rows:
+                fingerprint = _fingerprint(row[0], row[3])
+                if fingerprint not in seen:
+                    seen.add(fingerprint)
+                    fresh.append(row)
+            for row in fresh:
+                connection.execute(
+                    "INSERT INTO samples (label, source, created_at, input, original, predicted, confidence, model) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", row)
+        return ImportReport(added=len(fresh), duplicates=len(rows) - len(fresh))
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """What an import did: examples added, and examples skipped because the store already had them."""
+
+    added: int
+    duplicates: int
+
+
+def _fingerprint(label: int, pixels: bytes) -> tuple[int, str]:
+    """An example's identity: its label and a hash of its 784 input bytes."""
+    return int(label), hashlib.sha256(bytes(pixels)).hexdigest()
 
 
 def _png_bytes(image: np.ndarray) -> bytes:

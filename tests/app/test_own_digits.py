@@ -122,9 +122,10 @@ def test_evaluate_on_my_digits_shows_the_accuracy_beside_the_mnist_one(open_page
 def test_evaluate_shows_the_robustness_probes(open_page):
     app = open_page("evaluate")
     assert not app.exception
-    table = next(frame.value for frame in app.dataframe if "n" in frame.value.columns and "title" in frame.value.columns)
-    assert table["title"].tolist()[1:] == [title for title, _ in probes.PROBES.values()]
-    assert table["accuracy"].between(0, 1).all() and table["n"].iloc[0] == 1000
+    table = next(frame.value for frame in app.dataframe if "n" in frame.value.columns and "probe" in frame.value.columns)
+    assert table["probe"].tolist()[1:] == [title for title, _ in probes.PROBES.values()]
+    accuracies = [float(text.removesuffix(" %")) for text in table["accuracy"]]  # "97.3 %": never cut to "0.9"
+    assert all(0 <= accuracy <= 100 for accuracy in accuracies) and table["n"].iloc[0] == "1,000"
     app.selectbox(key="probe_examples").set_value("barred_sevens").run()
     assert not app.exception
 

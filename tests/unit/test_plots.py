@@ -40,14 +40,58 @@ def test_pixel_heatmaps_show_raw_bytes_and_normalised_values(mnist):
     np.testing.assert_array_equal(np.asarray(raw.z), digit)
     assert raw.zmax == 255 and normalised.zmax == 1.0
     brightest = np.unravel_index(np.argmax(digit), digit.shape)
-    assert raw.text[brightest] == str(digit[brightest]) and normalised.text[brightest] == f"{digit[brightest] / 255:.2f}"
+    assert raw.text[brightest] == str(digit[brightest]) and normalised.text[brightest] == "1"
+    faint = np.unravel_index(np.argmin(np.where(digit > 0, digit.astype(int), 256)), digit.shape)
+    assert normalised.text[faint] == f"{digit[faint] / 255:.2f}".lstrip("0")  # ".01", not "0.01"
+    assert max(len(text) for text in np.asarray(normalised.text).ravel()) <= 3  # as wide as "255": no overlap
+
+
+def test_pixel_heatmap_text_never_rounds_ink_to_background():
+    values = np.zeros((28, 28), dtype=np.float32)
+    values[0, :4] = [0.004, 0.07, 0.996, 0.5]
+    text = np.asarray(plots.pixel_heatmap(values, normalised=True).data[0].text)
+    assert list(text[0, :5]) == [".00", ".07", "1", ".50", "0"]
 
 
 def test_sample_grid_labels_each_tile():
     images = np.zeros((12, 28, 28), dtype=np.uint8)
     figure = plots.sample_grid(images, labels=list(range(10)) + [3, 3], columns=6)
     assert [annotation.text for annotation in figure.layout.annotations] == [str(d) for d in range(10)] + ["3", "3"]
-    assert np.asarray(figure.data[0].z).shape == (2 * 28 + 9, 6 * 28 + 5 * 9)  # titled tiles get 9-pixel gaps
+    row_gap = plots.title_gap([str(d) for d in range(10)], columns=6, width=28)
+    assert np.asarray(figure.data[0].z).shape == (2 * 28 + row_gap, 6 * 28 + 5 * 2)  # room for titles between rows
+    assert figure.layout.annotations[6].y == 28 + row_gap - 0.5  # the second row's titles sit in that room
+
+
+@pytest.mark.parametrize(
+    "titles, columns, width",
+    [
+        (["7"] * 12, 12, 28),  # Explore's sample grid: one-line labels, twelve across
+        (["#4761<br>100 %"] * 8, 8, 28),  # Evaluate's mistakes: two-line titles
+        ([str(i) for i in range(32)], 16, 5),  # Inside's 5x5 filters, sixteen across
+    ],
+)
+def test_tile_titles_fit_between_rows_on_a_phone(titles, columns, width):
+    row_gap = plots.title_gap(titles, columns, width)
+    pixels_per_unit = plots.NARROWEST_PLOT / (columns * (width + 2) - 2)
+    lines = titles[0].count("<br>") + 1
+    assert row_gap * pixels_per_unit >= lines * plots.TILE_TITLE_LINE + plots.TILE_TITLE_PAD  # the band holds it
+
+
+def test_titles_sit_below_the_toolbar():
+    figure = plots.class_balance([1] * 10, [2] * 10)
+    assert figure.layout.margin.t >= plots.TOOLBAR_BAND + plots.TITLE_BAND
+    assert figure.layout.title.yref == "paper" and figure.layout.title.yanchor == "bottom" and figure.layout.title.y == 1
+
+
+@pytest.mark.parametrize(
+    "figure",
+    [
+        plots.class_balance([1] * 10, [2] * 10),
+        plots.per_class_metrics([{"digit": d, "precision": 0.99, "recall": 0.98, "f1": 0.985} for d in range(10)]),
+    ],
+)
+def test_class_charts_label_all_ten_digits(figure):
+    assert figure.layout.xaxis.type == "category" and list(figure.layout.xaxis.tickvals) == plots.DIGITS
 
 
 @pytest.mark.parametrize(
@@ -87,10 +131,27 @@ def test_probability_bars_highlight_the_prediction():
 
 
 def test_model_comparison_plots_error_against_size():
-    rows = [{"model": "a", "parameters": 1000, "accuracy": 0.99}, {"model": "b", "parameters": 50000, "accuracy": 0.995}]
-    scatter = plots.model_comparison(rows).data[0]
-    assert list(scatter.x) == [1000, 50000] and list(scatter.y) == pytest.approx([1.0, 0.5])
-    assert list(scatter.text) == ["a", "b"]
+    rows = [{"model": "a", "parameters": 1000, "accuracy": 0.99}, {"model": "b", "parameters": 50000, "accuracy": 0.995},
+            {"model": "weak", "parameters": 2000, "accuracy": 0.08}]
+    figure = plots.model_comparison(rows)
+    assert [trace.name for trace in figure.data] == ["a", "b", "weak"]  # one legend entry per model
+    assert [trace.x[0] for trace in figure.data] == [1000, 50000, 2000]
+    assert [trace.y[0] for trace in figure.data] == pytest.approx([1.0, 0.5, 92.0])
+    assert all(trace.mode == "markers" for trace in figure.data)  # no names printed over each other
+    assert figure.layout.yaxis.type == "log"  # 92 % error does not squash 0.5 % onto zero
+
+
+def test_a_clickable_confusion_matrix_has_one_picker_per_cell():
+    matrix = np.diag(np.full(10, 980)) + np.eye(10, k=1, dtype=int) * 3
+    figure = plots.confusion_matrix(matrix, normalised=False, selected=(4, 5), clickable=True)
+    picker = next(trace for trace in figure.data if trace.name == plots.CELL_PICKER)
+    assert len(picker.x) == 100 and (picker.y[45], picker.x[45]) == ("4", "5")
+    assert picker.customdata[45] == 3
+    outline = figure.layout.shapes[0]
+    assert (outline.x0, outline.x1, outline.y0, outline.y1) == (4.5, 5.5, 3.5, 4.5)
+    # what Streamlit reports for a click on that cell's marker
+    assert plots.picked_cell([{"curve_number": 1, "point_index": 45, "x": "5", "y": "4"}]) == (4, 5)
+    assert plots.picked_cell([]) is None
 
 
 @pytest.mark.parametrize(

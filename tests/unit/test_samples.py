@@ -44,6 +44,20 @@ def test_round_trip_through_the_store_and_a_zip(tmp_path):
     assert store.delete(first) and not store.delete(first) and store.count() == 1
 
 
+def test_importing_the_same_zip_twice_adds_nothing_the_second_time(tmp_path):
+    store = samples.SampleStore(tmp_path / "a.sqlite3")
+    store.add(_digit(7), 7)
+    store.add(_digit(7), 1)  # the same picture with another label is another example
+    store.add(_digit(4), 4)
+    exported = store.export_zip()
+    other = samples.SampleStore(tmp_path / "b.sqlite3")
+    other.add(_digit(4), 4)  # already there before the import
+    assert other.import_report(exported) == samples.ImportReport(added=2, duplicates=1)
+    assert other.import_report(exported) == samples.ImportReport(added=0, duplicates=3)
+    assert other.import_zip(exported) == 0 and other.count() == 3
+    assert sorted(sample.label for sample in other.list()) == [1, 4, 7]
+
+
 @pytest.mark.parametrize(
     "image, label, message",
     [
