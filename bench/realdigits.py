@@ -168,6 +168,11 @@ def main(argv: list[str] | None = None) -> int:
             baseline_correct[index] = int(digit == results[index]["label"])
     baseline_results = [dict(result, correct=int(hit)) for result, hit in zip(results, baseline_correct)]
 
+    by_name = {entry["name"]: int(hit) for entry, hit in zip(entries, baseline_correct)}
+    for miss in misses:
+        miss["baseline_correct"] = bool(by_name[miss["name"]])
+    baseline_only = [entry["name"] for entry, result, hit in zip(entries, results, baseline_correct)
+                     if hit and not result["correct"]]
     sheet = contact_sheet(misses, args.sheet)
     report = {
         "set": str(args.dir),
@@ -183,7 +188,9 @@ def main(argv: list[str] | None = None) -> int:
                              "counts": confusion.tolist()},
         "no_answer": int(confusion[:, NO_ANSWER].sum()),
         "misses": [{"file": m["name"], "kind": m["kind"], "label": m["label"], "predicted": m["predicted"],
-                    "confidence": m["confidence"], "error": m["error"]} for m in misses],
+                    "confidence": m["confidence"], "error": m["error"], "baseline_correct": m["baseline_correct"]}
+                   for m in misses],
+        "baseline_right_product_wrong": baseline_only,
         "contact_sheet": str(sheet) if sheet else None,
         "product_ms_per_image": round(1000 * product_seconds / max(1, len(results)), 1),
     }

@@ -100,8 +100,13 @@ def to_mnist(image: Image.Image | np.ndarray, kind: str = "auto") -> Preprocesse
     if kind == "auto":
         kind = _decide_kind(colour, had_transparency)
     steps: list[Step] = []
-    gray = luminance(colour)
-    steps.append(Step("grayscale", "Grayscale", _to_step_image(gray)))
+    if kind == "photo" and colour.shape[-1] == 3:
+        gray = _colour_aware_gray(colour)
+        steps.append(Step("grayscale", "Grayscale (the channel where the ink is darkest against the paper)",
+                          _to_step_image(gray)))
+    else:
+        gray = luminance(colour)
+        steps.append(Step("grayscale", "Grayscale", _to_step_image(gray)))
     if kind == "mnist":
         ink = _mnist_ink(colour, gray, steps)
         return Preprocessed(image=ink, steps=steps, kind=kind)
@@ -190,6 +195,20 @@ def _decide_kind(colour: np.ndarray, had_transparency: bool) -> str:
     flat = float(np.mean(np.abs(gray - background) < 3.0 / 255.0))
     # a drawing's background is one exact colour; paper under a camera never is
     return "canvas" if flat > 0.5 else "photo"
+
+
+def _colour_aware_gray(colour: np.ndarray) -> np.ndarray:
+    """A gray image in which coloured ink stands out as much as it can: the darkest channel of the
+    white-balanced photo (luminance alone hides a light blue pen on white paper).
+
+    The paper's colour (the median pixel: paper fills most of a photo of a digit) is divided out
+    first, so yellow or grey paper becomes white and a channel in which the paper itself is dark
+    does not pass for ink. Gray ink and pencil lose nothing: all channels are alike.
+    """
+    paper = np.maximum(np.median(colour.reshape(-1, colour.shape[-1]), axis=0), 0.05)
+    balanced = colour / paper
+    darkest = np.minimum(balanced.min(axis=-1), luminance(balanced))
+    return np.clip(darkest * float(luminance(paper[None, None, :])[0, 0]), 0.0, 1.0).astype(np.float32)
 
 
 def _blank_check(strength: float, signal_to_noise: float, what: str) -> None:
