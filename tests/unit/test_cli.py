@@ -95,8 +95,8 @@ def test_samples_export_and_import_round_trip(tmp_path):
     import numpy as np
 
     source = samples.SampleStore(tmp_path / "a.sqlite3")
-    for label in (1, 7, 7):
-        source.add(np.full((28, 28), 30 * label, np.uint8), label)
+    for number, label in enumerate((1, 7, 7)):  # three different images (an import skips exact duplicates)
+        source.add(np.full((28, 28), 30 * label + number, np.uint8), label)
     code, lines, _ = run_cli("samples", "--db", tmp_path / "a.sqlite3", "export", tmp_path / "mine.zip")
     assert code == 0 and lines == [{"file": str(tmp_path / "mine.zip"), "samples": 3, "bytes": lines[0]["bytes"]}]
     code, lines, _ = run_cli("samples", "--db", tmp_path / "b.sqlite3", "import", tmp_path / "mine.zip")
