@@ -35,6 +35,9 @@ MIN_STROKE_RATIO = 0.075
 MIN_INK_PIXELS = 12  # fewer marked pixels than this is a speck, not a digit
 DOT_RATIO = 2.5  # ink no longer than this many stroke widths is a dot or a blob (a 0 is about 4)
 # Ruled and grid lines of notebook paper run across most of the picture; a digit's strokes do not.
+EDGE_FRAME = 0.12  # marks entirely within this fraction of the picture's edges ...
+EDGE_MARGIN = 0.15  # ... belong to the digit only within this many digit sizes of it
+CARD_FILL = 0.85  # ink covering this much of its bounding box is a filled patch (a card), not strokes
 RULING_MIN_SPAN = 0.85  # a ruling line spans at least this fraction of the picture's width (or height)
 RULING_BEYOND = 0.05  # ... and runs on past the digit on both sides by at least this fraction
 RULING_RUN = 0.12  # ... and is found from straight runs at least this fraction of the width long
@@ -114,6 +117,24 @@ def to_mnist(image: Image.Image | np.ndarray, kind: str = "auto") -> Preprocesse
         ink, mask = _canvas_ink(colour, gray, steps)
     else:
         ink, mask = _photo_ink(gray, steps)
+    card = _card_inside(mask)
+    if card is not None:
+        # The "ink" is a filled patch (a sheet or a sticky note on a dark desk, a coloured box on a
+        # canvas): the digit is written on it, so it is read again inside the patch, once.
+        # A patch with nothing inside is the digit itself (a 1 drawn with a huge brush): keep it.
+        top, bottom, left, right = card
+        inner_colour, inner_gray = colour[top:bottom, left:right], gray[top:bottom, left:right]
+        inner_steps = [Step("card", "The digit is on a card or sheet: read inside it", _to_step_image(inner_gray))]
+        try:
+            if kind == "canvas":
+                inner = _canvas_ink(inner_colour, inner_gray, inner_steps)
+            else:
+                inner = _photo_ink(inner_gray, inner_steps)
+        except NoDigitFound:
+            inner = None
+        if inner is not None:
+            ink, mask = inner
+            steps.extend(inner_steps)
     digit = _fit_and_centre(ink, mask, steps)
     return Preprocessed(image=digit, steps=steps, kind=kind)
 
@@ -209,6 +230,24 @@ def _colour_aware_gray(colour: np.ndarray) -> np.ndarray:
     balanced = colour / paper
     darkest = np.minimum(balanced.min(axis=-1), luminance(balanced))
     return np.clip(darkest * float(luminance(paper[None, None, :])[0, 0]), 0.0, 1.0).astype(np.float32)
+
+
+def _card_inside(mask: np.ndarray) -> tuple[int, int, int, int] | None:
+    """(top, bottom, left, right) inside a solid patch that the ink mask found instead of strokes, or None.
+
+    Strokes cover a small part of their bounding box (a 0 about a third, an 8 about half); a patch
+    of paper or card covers nearly all of it. The box is shrunk by a tenth of the patch on each
+    side so that the patch's own edges are not read as ink.
+    """
+    rows, cols = np.nonzero(mask)
+    if len(rows) == 0:
+        return None
+    top, bottom, left, right = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
+    fill = float(mask[top:bottom, left:right].mean())
+    inset_rows, inset_cols = (bottom - top) // 10, (right - left) // 10
+    if fill < CARD_FILL or min(bottom - top, right - left) - 2 * max(inset_rows, inset_cols) < 4 * MIN_SIDE:
+        return None
+    return top + inset_rows, bottom - inset_rows, left + inset_cols, right - inset_cols
 
 
 def _blank_check(strength: float, signal_to_noise: float, what: str) -> None:
@@ -505,12 +544,19 @@ def _drop_specks(mask: np.ndarray, ink: np.ndarray) -> np.ndarray:
     margin = 0.6 * extent
     keep = np.zeros(len(sizes), dtype=bool)
     keep[largest] = True
+    height, width = mask.shape
+    frame_rows, frame_cols = EDGE_FRAME * height, EDGE_FRAME * width
     for label in np.nonzero(mass >= 0.08 * mass[largest])[0]:
         if label == 0 or label == largest:
             continue
         r, c = np.nonzero(labels == label)
-        if (r.max() >= top - margin and r.min() <= bottom + margin
-                and c.max() >= left - margin and c.min() <= right + margin):
+        # a mark lying in the picture's outer frame (a pen stroke at the edge of the paper, a
+        # speck on the scanner) belongs to the digit only if it nearly touches it
+        in_frame = (r.max() < frame_rows or r.min() >= height - frame_rows
+                    or c.max() < frame_cols or c.min() >= width - frame_cols)
+        reach = EDGE_MARGIN * extent if in_frame else margin
+        if (r.max() >= top - reach and r.min() <= bottom + reach
+                and c.max() >= left - reach and c.min() <= right + reach):
             keep[label] = True
     return keep[labels]
 
