@@ -384,40 +384,50 @@ def _photo_ink(gray: np.ndarray, steps: list[Step]) -> tuple[np.ndarray, np.ndar
 def _remove_ruled_lines(ink: np.ndarray, marks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Remove the ruled or grid lines of notebook paper from the ink map, without cutting the digit.
 
-    A ruling line is a thin straight mark that runs across most of the picture; a digit's strokes
-    span a part of it at most. Along a line, only the pixels whose run of marks across the line is
-    about as thick as the line are removed: where a stroke crosses the line (or lies along it and is
-    thicker), the run is longer and the pixels stay. Returns the ink without the lines and the mask
-    of what was removed.
+    A ruling line is a thin straight mark that runs across the picture and on past the digit on
+    both sides; a stroke of the digit (the bar of a 7, 4 or 5, the base of a 2, a whole 1) ends
+    where the rest of the digit does. Along a line, only the pixels whose run of marks across the
+    line is about as thick as the line are removed: where a stroke crosses the line (or lies along
+    it and is thicker), the run is longer and the pixels stay. Returns the ink without the lines and
+    the mask of what was removed.
     """
+    horizontal = _line_candidates(marks)
+    vertical = _line_candidates(marks.T)  # the columns of squared paper
+    everything_straight = horizontal[0] | vertical[0].T
+    rest = marks & ~everything_straight  # the digit, without any long straight part of it ...
+    labels, sizes = label_components(rest)
+    sizes[0] = 0
+    if sizes.max() == 0:
+        return ink, np.zeros_like(marks)  # nothing but lines: nothing is known to be a ruling
+    rest = labels == int(np.argmax(sizes))  # ... its main body, not the crumbs where lines cross or fray
     removed = np.zeros_like(marks)
-    for transpose in (False, True):  # horizontal rulings, then the vertical ones of grid paper
-        these_marks = (marks & ~removed).T if transpose else marks & ~removed
-        lines, thickness = _ruling_lines(these_marks)
+    for (candidates, labels, groups), transpose in ((horizontal, False), (vertical, True)):
+        if not groups:
+            continue
+        these_marks, these_rest = (marks.T, rest.T) if transpose else (marks, rest)
+        lines, thickness = _rulings_past(these_rest, labels, groups)
         if not lines.any():
             continue
-        runs = vertical_run_lengths(these_marks)
-        cut = lines & (runs <= thickness + 2)
+        cut = lines & (vertical_run_lengths(these_marks) <= thickness + 2)
         removed |= cut.T if transpose else cut
     if not removed.any():
         return ink, removed
     return np.where(removed, 0.0, ink).astype(np.float32), removed
 
 
-def _ruling_lines(marks: np.ndarray) -> tuple[np.ndarray, int]:
-    """The marks of thin horizontal lines spanning RULING_MIN_SPAN of the width or more, and their
-    typical thickness in pixels.
+def _line_candidates(marks: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[list]]:
+    """Thin horizontal lines spanning RULING_MIN_SPAN of the width: their mask, the labels of the
+    straight pieces and the pieces grouped by line, each piece (top, bottom, columns, thickness, label).
 
-    Pieces of straight runs are found first; a digit crossing a line can cut it into pieces, so
-    thin pieces that share rows are taken together when measuring how far the line runs.
+    A digit crossing a line can cut it into pieces, so thin pieces that share rows are taken
+    together when measuring how far the line runs.
     """
     height, width = marks.shape
-    lines = np.zeros_like(marks)
     runs = long_runs(marks, max(8, round(RULING_RUN * width)))
     if not runs.any():
-        return lines, 0
+        return np.zeros_like(marks), np.zeros(marks.shape, np.int32), []
     labels, _ = label_components(runs)
-    pieces = []  # (top, bottom, columns, thickness, label) of each thin piece
+    pieces = []
     for label in np.unique(labels[labels > 0]):
         component = labels == label
         columns = component.any(axis=0)
@@ -438,14 +448,15 @@ def _ruling_lines(marks: np.ndarray) -> tuple[np.ndarray, int]:
     groups = [group for group in groups
               if np.logical_or.reduce([piece[2] for piece in group]).sum() >= RULING_MIN_SPAN * width]
     candidates = np.isin(labels, [piece[4] for group in groups for piece in group])
-    # What is left is the digit. A ruling line runs on past it on both sides, out to the paper's
-    # edges; a stroke of the digit (the bar of a 7, 4 or 5, the base of a 2, a whole 1) ends where
-    # the rest of the digit does. A line with nothing else on the paper is not known to be a ruling.
-    rest_columns = np.nonzero((marks & ~candidates).any(axis=0))[0]
-    if len(rest_columns) == 0:
-        return lines, 0
+    return candidates, labels, groups
+
+
+def _rulings_past(rest: np.ndarray, labels: np.ndarray, groups: list[list]) -> tuple[np.ndarray, int]:
+    """The candidate lines that run on past the rest of the ink on both sides, and their thickness."""
+    width = rest.shape[1]
     margin = RULING_BEYOND * width
-    left, right = np.percentile(rest_columns, [2, 98])
+    left, right = np.percentile(np.nonzero(rest.any(axis=0))[0], [2, 98])
+    lines = np.zeros(rest.shape, dtype=bool)
     thicknesses = []
     for group in groups:
         covered = np.nonzero(np.logical_or.reduce([piece[2] for piece in group]))[0]
