@@ -125,7 +125,9 @@ def probes_section(entry: registry.ModelEntry) -> None:
                            "n": f"{int(row['n']):,}"} for row in rows])
     left, right = st.columns([1, 1], gap="large")
     left.dataframe(table, hide_index=True, key="probe_table", width="stretch",
-                   column_config={"probe": st.column_config.TextColumn("probe", width="large")})
+                   column_config={"probe": st.column_config.TextColumn("probe", width="medium"),
+                                  "accuracy": st.column_config.TextColumn("accuracy", width="small"),
+                                  "n": st.column_config.TextColumn("n", width="small")})
     with right:
         titles = {row["probe"]: row["title"] for row in rows if row["probe"] != "original"}
         chosen = st.selectbox("Examples of", list(titles), format_func=titles.get, key="probe_examples")
@@ -141,11 +143,16 @@ def comparison_section() -> None:
     # parameters as text with separators: the browser's "localized" number format shows none in some locales
     table = pd.DataFrame([{**row, "parameters": f"{row['parameters']:,}"} for row in rows])
     st.dataframe(table, hide_index=True, key="comparison", width="stretch",
+                 # short headers, so every column fits the page
                  column_config={"model": st.column_config.TextColumn("model", pinned=True),
                                 "default": st.column_config.CheckboxColumn("default", width="small"),
-                                "accuracy": st.column_config.NumberColumn("accuracy", format="%.4f"),
-                                "size (MB)": st.column_config.NumberColumn("size (MB)", format="%.2f"),
-                                "training time (s)": st.column_config.NumberColumn("training time (s)", format="%.0f")})
+                                "accuracy": st.column_config.NumberColumn("accuracy", format="%.4f", width="small"),
+                                "error rate (%)": st.column_config.NumberColumn("error %", width="small"),
+                                "published accuracy": st.column_config.TextColumn("published", width="small"),
+                                "size (MB)": st.column_config.NumberColumn("MB", format="%.2f", width="small"),
+                                "epochs": st.column_config.NumberColumn("epochs", width="small"),
+                                "training time (s)": st.column_config.NumberColumn("time (s)", format="%.0f",
+                                                                                   width="small")})
     st.plotly_chart(plots.model_comparison(rows), key="comparison_chart")
     st.caption("Accuracy is measured on the 10,000 MNIST test digits when a model is saved; published "
                "accuracies are what the reference projects reported for their own runs.")

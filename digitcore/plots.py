@@ -33,6 +33,10 @@ TILE_TITLE_LINE = 14  # pixels per line of tile title
 TILE_TITLE_PAD = 8  # pixels around the text of a Plotly annotation (measured in Chromium)
 
 
+# A legend in one row under the x axis: beside the title it runs into it on a phone.
+BOTTOM_LEGEND = dict(orientation="h", x=0.0, xanchor="left", y=-0.22, yanchor="top")
+
+
 def _title(text: str) -> dict:
     """A title placed just above the plot area, under the toolbar band."""
     return dict(text=text, y=1.0, yref="paper", yanchor="bottom", pad=dict(b=6), x=0.0, xref="paper",
@@ -138,8 +142,7 @@ def class_balance(train_counts: Sequence[int], test_counts: Sequence[int]) -> go
         go.Bar(name="test", x=DIGITS, y=list(test_counts), marker_color=TEST_COLOUR),
     ])
     figure.update_layout(barmode="group", title=_title("Digits per class"), xaxis_title="digit", yaxis_title="count",
-                         height=350, margin=MARGIN, legend=dict(orientation="h", y=1.0, yanchor="bottom", x=1.0,
-                                                                xanchor="right"))
+                         height=350, margin=MARGIN, legend=BOTTOM_LEGEND)
     figure.update_xaxes(type="category", tickmode="array", tickvals=DIGITS)  # all ten, not every other one
     return figure
 
@@ -235,8 +238,7 @@ def per_class_metrics(rows: Sequence[dict]) -> go.Figure:
     ])
     lowest = min([row[metric] for row in rows for metric in ("precision", "recall", "f1")] or [0.0])
     figure.update_layout(barmode="group", title=_title("Per-class metrics"), xaxis_title="digit", height=350,
-                         yaxis_range=[max(0.0, lowest - 0.02), 1.0], margin=MARGIN,
-                         legend=dict(orientation="h", y=1.0, yanchor="bottom", x=1.0, xanchor="right"))
+                         yaxis_range=[max(0.0, lowest - 0.02), 1.0], margin=MARGIN, legend=BOTTOM_LEGEND)
     figure.update_xaxes(type="category", tickmode="array", tickvals=DIGITS)  # all ten, not every other one
     return figure
 

@@ -181,6 +181,7 @@ _LAYOUT_OF_CHART = """chart => {
         .concat([...(chart.parentElement?.querySelectorAll('[data-testid=stElementToolbar]') ?? [])])
         .map(rect).filter(r => r.width > 0);
     const titles = [...chart.querySelectorAll('.gtitle')].map(rect).filter(r => r.width > 0);
+    const legends = [...chart.querySelectorAll('.legend')].map(rect).filter(r => r.width > 0);
     const plot = chart.querySelector('.js-plotly-plot');
     const annotations = plot.layout.annotations ?? [];
     const tiles = [];
@@ -197,7 +198,7 @@ _LAYOUT_OF_CHART = """chart => {
         });
     }
     const labels = [...chart.querySelectorAll('.annotation')].map(rect);
-    return {toolbars, titles, tiles, labels};
+    return {toolbars, titles, legends, tiles, labels};
 }"""
 
 
@@ -217,6 +218,8 @@ def test_on_a_phone_no_chart_title_is_covered(page: Page, app_url, slug):
             checked += 1
             for toolbar in layout["toolbars"]:
                 assert not _overlaps(title, toolbar), f"On {slug} a toolbar covers a chart title: {title} {toolbar}"
+            for legend in layout["legends"]:
+                assert not _overlaps(title, legend), f"On {slug} a legend covers a chart title: {title} {legend}"
         for tile in layout["tiles"]:
             checked += 1
             assert tile["label"]["top"] >= tile["rowAboveEnds"] - 1, f"On {slug} a tile title reaches into the row above"
