@@ -37,6 +37,7 @@ DEFAULT_SHEET = PROJECT_ROOT / "test-artefacts" / "realdigits_misses.png"
 KIND_ORDER = ("photo", "drawing", "drawing_28px", "paper_28px")
 NO_ANSWER = 10  # confusion-matrix column for "no digit found" and other errors
 THUMB = 112  # contact-sheet cell side in pixels
+ENSEMBLE = ("digitnet", "conv_relu_pool", "keras_mnist_cnn")  # chosen by their cards' MNIST accuracy
 
 
 def load_set(directory: Path) -> list[dict]:
@@ -126,6 +127,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", help="model name or .keras path (default: the default model)")
     parser.add_argument("--models-dir", type=Path, help="models folder")
     parser.add_argument("--sheet", type=Path, default=DEFAULT_SHEET, help="contact sheet of the misses (PNG)")
+    parser.add_argument("--variants", action="store_true",
+                        help="also score test-time augmentation and ensembles of the shipped models, with model-call latency")
+    parser.add_argument("--ensemble", default=",".join(ENSEMBLE),
+                        help=f"models averaged by --variants (default: {','.join(ENSEMBLE)}, the best three by MNIST accuracy)")
     args = parser.parse_args(argv)
 
     entries = load_set(args.dir)
@@ -194,8 +199,75 @@ def main(argv: list[str] | None = None) -> int:
         "contact_sheet": str(sheet) if sheet else None,
         "product_ms_per_image": round(1000 * product_seconds / max(1, len(results)), 1),
     }
+    if args.variants:
+        report["variants"] = score_variants(entries, model, [name for name in args.ensemble.split(",") if name],
+                                            args.models_dir)
     print(json.dumps(report, indent=1))
     return 0
+
+
+# ---------------------------------------------------------------------------------------------
+# Test-time augmentation and ensembles (measured, not shipped)
+
+
+def shifted_copies(images: np.ndarray) -> np.ndarray:
+    """(n, 28, 28) -> (n, 5, 28, 28): each image and its copies moved one pixel up, down, left, right."""
+    copies = [images]
+    for shift, axis in ((1, 1), (-1, 1), (1, 2), (-1, 2)):
+        copies.append(np.roll(images, shift, axis=axis))
+    return np.stack(copies, axis=1)
+
+
+def _p50_ms(call, calls: int = 300) -> float:
+    for _ in range(20):
+        call()
+    times = []
+    for _ in range(calls):
+        started = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - started)
+    return round(float(np.percentile(times, 50)) * 1000, 3)
+
+
+def score_variants(entries: list[dict], model, ensemble_names: list[str], models_dir) -> dict:
+    """Per-kind accuracy of the default model alone, with test-time shifts, and averaged with other
+    shipped models (2 and 3 models), on the same preprocessed inputs; and each one's model-call p50."""
+    from digitcore import inference, registry
+
+    images, labels, kinds = [], [], []
+    for entry in entries:
+        try:
+            images.append(preprocess.to_mnist(preprocess.decode(entry["file"].read_bytes()), kind="auto").image)
+        except preprocess.ImageError:
+            images.append(None)
+        labels.append(entry["label"])
+        kinds.append(entry["kind"])
+    ok = [index for index, image in enumerate(images) if image is not None]
+    batch = np.stack([images[index] for index in ok])
+    members = [registry.load(registry.resolve(name, models_dir)) for name in ensemble_names]
+    probabilities = {"default": inference.predict(model, batch)}
+    tta = inference.predict(model, shifted_copies(batch).reshape(-1, 28, 28)).reshape(len(batch), 5, 10)
+    probabilities["default+shifts(5)"] = tta.mean(axis=1)
+    member_probabilities = [inference.predict(member, batch) for member in members]
+    for size in range(2, len(members) + 1):
+        name = "ensemble(" + "+".join(ensemble_names[:size]) + ")"
+        probabilities[name] = np.mean(member_probabilities[:size], axis=0)
+    one = batch[:1]
+    latency = {
+        "default": _p50_ms(lambda: inference.predict(model, one)),
+        "default+shifts(5)": _p50_ms(lambda: inference.predict(model, shifted_copies(one).reshape(-1, 28, 28))),
+    }
+    for size in range(2, len(members) + 1):
+        name = "ensemble(" + "+".join(ensemble_names[:size]) + ")"
+        latency[name] = _p50_ms(lambda size=size: [inference.predict(member, one) for member in members[:size]])
+    results = {}
+    for name, values in probabilities.items():
+        answers = dict(zip(ok, values.argmax(axis=1)))
+        scored = [{"kind": kind, "correct": int(answers.get(index) == label)}
+                  for index, (kind, label) in enumerate(zip(kinds, labels))]
+        results[name] = {"overall": _accuracy(sum(r["correct"] for r in scored), len(scored)),
+                         "per_kind": _group(scored, "kind", KIND_ORDER), "model_call_p50_ms": latency[name]}
+    return results
 
 
 if __name__ == "__main__":

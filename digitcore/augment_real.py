@@ -9,7 +9,7 @@ only while training (they pass images through unchanged otherwise), each applied
 of the digits (`probability`). They are Keras preprocessing layers, so they run inside the model's
 training graph like training.augmentation_layers' others.
 
-    layers = real_input_layers(probability=0.5, seed=0)   # a keras.Sequential of all of them
+    layers = real_input_layers(0.5, seed=0)   # a keras.Sequential of all of them, each on half the digits
 
 Keras (with its TensorFlow backend, as in training.py) is imported when a layer is built, never at
 import of this module.
