@@ -133,7 +133,11 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"models averaged by --variants (default: {','.join(ENSEMBLE)}, the best three by MNIST accuracy)")
     args = parser.parse_args(argv)
 
-    entries = load_set(args.dir)
+    try:
+        entries = load_set(args.dir)
+    except FileNotFoundError as error:
+        print(json.dumps({"set": str(args.dir), "error": str(error)}))
+        return 2
     import digitcore
 
     digitcore.import_tensorflow_quietly()
