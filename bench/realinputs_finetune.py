@@ -6,7 +6,8 @@ learning rate, prints its MNIST test accuracy, and saves it OUTSIDE the models f
 `python -m digitcore bench realdigits --model <out>` can score it. Nothing here reads the real
 handwriting set: it is never trained on. Prints one JSON object.
 
-    python -m digitcore bench realinputs-finetune [--epochs 3] [--probability 0.5] [--out /tmp/real_inputs.keras]
+    python -m digitcore bench realinputs-finetune [--epochs 3] [--probability 0.5] [--flagged-ones 0.3]
+        [--out /tmp/real_inputs.keras]
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--models-dir", type=Path, help="models folder")
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--probability", type=float, default=0.5, help="share of digits given each change")
+    parser.add_argument("--flagged-ones", type=float, default=0.0, help="share of the training ones given a flag")
     parser.add_argument("--learning-rate", type=float, default=2e-4)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--seed", type=int, default=0)
@@ -55,14 +57,15 @@ def main(argv: list[str] | None = None) -> int:
     fit_model.compile(keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(args.learning_rate, steps)),
                       "sparse_categorical_crossentropy", metrics=["accuracy"])
     started = time.perf_counter()
-    fit_model.fit((mnist.x_train / 255.0).astype(np.float32)[..., None], mnist.y_train,
+    x_train = augment_real.flag_ones(mnist.x_train, mnist.y_train, args.flagged_ones, args.seed)
+    fit_model.fit((x_train / 255.0).astype(np.float32)[..., None], mnist.y_train,
                   epochs=args.epochs, batch_size=args.batch_size, verbose=0)
     seconds = time.perf_counter() - started
     after = float((evaluation.predict_probabilities(model, mnist.x_test).argmax(1) == mnist.y_test).mean())
     args.out.parent.mkdir(parents=True, exist_ok=True)
     model.save(args.out)
     print(json.dumps({"start": str(source), "saved": str(args.out), "epochs": args.epochs,
-                      "probability": args.probability, "fit_seconds": round(seconds, 1),
+                      "probability": args.probability, "flagged_ones": args.flagged_ones, "fit_seconds": round(seconds, 1),
                       "mnist_test_before": before, "mnist_test_after": after}, indent=1))
     return 0
 

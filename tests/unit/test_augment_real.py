@@ -113,3 +113,23 @@ def test_importing_the_module_does_not_load_keras():
     project = Path(augment_real.__file__).resolve().parents[1]
     output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=project).stdout
     assert output.split() == ["False", "False"]
+
+
+def test_flag_ones_adds_a_flag_up_and_left_of_the_stem_of_chosen_ones_only(mnist):
+    images, labels = mnist.x_test[:400], mnist.y_test[:400]
+    flagged = augment_real.flag_ones(images, labels, 1.0, seed=0)
+    changed = np.flatnonzero((flagged != images).any(axis=(1, 2)))
+    ones = np.flatnonzero(labels == 1)
+    assert set(changed) <= set(ones) and len(changed) >= 0.9 * len(ones)  # only ones, nearly all of them
+    for index in changed[:20]:
+        added = (flagged[index].astype(int) - images[index]) > 64
+        top_rows = np.flatnonzero(images[index].max(axis=1) > 64)
+        stem_top = np.flatnonzero(images[index][top_rows[0]] > 64).mean()
+        rows, cols = np.nonzero(added)
+        assert cols.min() < stem_top - 1  # the flag reaches out to the left of the stem's top ...
+        assert rows.max() < top_rows[0] + 0.6 * (top_rows[-1] - top_rows[0])  # ... in the upper part
+    assert np.all(flagged >= images)  # ink is only added
+    half = augment_real.flag_ones(images, labels, 0.5, seed=0)
+    assert abs((half != images).any(axis=(1, 2)).sum() - 0.5 * len(ones)) <= 1
+    with pytest.raises(ValueError):
+        augment_real.flag_ones(images, labels, 1.5)
