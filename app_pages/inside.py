@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from digitcore import explain, inference, plots
+from digitcore import explain, inference, not_a_digit, plots
 from app_pages import common
 
 FROM_TRY_IT, FROM_MNIST = "The digit from Try it", "An MNIST test digit"
@@ -78,6 +78,10 @@ def render() -> None:
         prediction = inference.classify(model, image)
         st.image(np.round(np.kron(image, np.ones((5, 5))) * 255).astype(np.uint8), width=140,
                  caption=f"{described}; {entry.name} reads {prediction.digit} ({100 * prediction.confidence:.1f} %)")
+        with common.friendly_errors("checking whether this is a digit"):
+            if not_a_digit.check(image).not_a_digit:
+                st.caption("This does not look like a single digit, so what the layers show is the model "
+                           "forcing it into one of 0-9.")
     with right:
         st.markdown(f"**Layers of {entry.name}**")
         layers = pd.DataFrame(common.layers_of(str(entry.path), entry.path.stat().st_mtime_ns))

@@ -10,7 +10,7 @@ from typing import Iterable, Iterator
 
 import numpy as np
 
-from digitcore import preprocess
+from digitcore import not_a_digit, preprocess
 
 UNSURE_THRESHOLD = 0.6  # below this top probability the answer is shown as a guess
 BATCH_SIZE = 256  # large inputs go through in slices of this many images
@@ -91,7 +91,10 @@ def classify(model, image: np.ndarray) -> Prediction:
 
 
 def predict_files(model, paths: Iterable[str | Path], kind: str = "auto") -> Iterator[dict]:
-    """One dict per file, in order: {"file", "digit", "confidence", "probabilities"} or {"file", "error"}.
+    """One dict per file, in order: {"file", "digit", "confidence", "probabilities", "not_a_digit",
+    "not_a_digit_score"} or {"file", "error"}. "not_a_digit" is true when the input is probably not one
+    digit (a letter, a symbol, a scribble, several digits: see not_a_digit.py), null if that check is
+    not installed.
 
     A file that cannot be read, is not an image, or shows no digit gets an error dict; the rest run.
     """
@@ -107,8 +110,15 @@ def predict_files(model, paths: Iterable[str | Path], kind: str = "auto") -> Ite
             yield {"file": name, "error": f"Cannot read the file: {error.strerror or error}."}
             continue
         result = classify(model, prepared.image)
-        yield {"file": name, "digit": result.digit, "confidence": round(result.confidence, 6),
-               "probabilities": [round(p, 6) for p in result.probabilities]}
+        answer = {"file": name, "digit": result.digit, "confidence": round(result.confidence, 6),
+                  "probabilities": [round(p, 6) for p in result.probabilities]}
+        try:
+            verdict = not_a_digit.check(prepared.image)
+            # the digit is still given: a caller decides what a doubtful answer is worth
+            answer.update(not_a_digit=verdict.not_a_digit, not_a_digit_score=round(verdict.score, 6))
+        except not_a_digit.GuardUnavailable:
+            answer.update(not_a_digit=None)  # unknown, never a silent "it is a digit"
+        yield answer
 
 
 def _read_capped(path: Path) -> bytes:

@@ -67,7 +67,9 @@ def test_predict_over_good_and_bad_files(tmp_path, models_dir, mnist):
             assert set(answer) == {"file", "error"}, f"{name}: {answer}"
             assert len(answer["error"]) > 20
         else:
-            assert set(answer) == {"file", "digit", "confidence", "probabilities"}, f"{name}: {answer}"
+            assert set(answer) == {"file", "digit", "confidence", "probabilities", "not_a_digit",
+                                   "not_a_digit_score"}, f"{name}: {answer}"
+            assert answer["not_a_digit"] is False, f"{name}: a real digit was called not a digit"
             assert answer["digit"] == expected, f"{name}: read {answer['digit']}, expected {expected}"
             assert len(answer["probabilities"]) == 10 and abs(sum(answer["probabilities"]) - 1) < 1e-3
             assert answer["confidence"] == max(answer["probabilities"])
