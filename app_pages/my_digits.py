@@ -91,10 +91,8 @@ def _taken_names() -> set[str]:
 
 
 def _free_name(parent: str) -> str:
-    # TODO(registry): use the registry's free-name function once it lands (one rule for Train and here)
-    taken = _taken_names()
-    candidates = [f"{parent}-mine"] + [f"{parent}-mine{number}" for number in range(2, 1000)]
-    return next(name for name in candidates if name not in taken)
+    # the registry's one naming rule (parent_mine, parent_mine_2, ...), as Train and the CLI use
+    return registry.free_name(f"{parent}_mine", registry.models_dir())
 
 
 def _stop() -> None:

@@ -9,7 +9,7 @@ by content in common.py.
 import numpy as np
 import streamlit as st
 
-from digitcore import inference, plots, preprocess
+from digitcore import inference, not_a_digit, plots, preprocess
 from app_pages import common
 from app_pages.drawing_pad import Drawing, drawing_pad
 
@@ -66,6 +66,19 @@ def steps_strip(prepared: preprocess.Preprocessed) -> None:
     st.image([image for image, _ in images], caption=[title for _, title in images], width=100, clamp=True)
 
 
+def _not_a_digit(image) -> str | None:
+    """The guard's sentence when the input does not look like one digit (a letter, a scribble, "12"), else None.
+
+    The guard is a help, not a gate: without its file the page still reads digits, and says nothing.
+    """
+    try:
+        verdict = not_a_digit.check(image)
+    except not_a_digit.GuardUnavailable as error:
+        common.log.warning("not-a-digit guard unavailable: %s", error)
+        return None
+    return verdict.message if verdict.not_a_digit else None
+
+
 def prediction_panel(entry, model, prepared: preprocess.Preprocessed, read_from: str) -> inference.Prediction:
     prediction = inference.classify(model, prepared.image)
     left, right = st.columns([1, 2])
@@ -76,6 +89,9 @@ def prediction_panel(entry, model, prepared: preprocess.Preprocessed, read_from:
         second = prediction.top3[1]
         left.warning(f"Unsure: below {100 * inference.UNSURE_THRESHOLD:.0f} % confidence. Best guess "
                      f"{prediction.digit}, then {second[0]} ({100 * second[1]:.0f} %).")
+    doubt = _not_a_digit(prepared.image)
+    if doubt is not None:
+        left.warning(doubt, icon=":material/help:")
     right.plotly_chart(plots.probability_bars(prediction.probabilities, prediction.digit),
                        key="probabilities", config=common.STATIC_CHART)
     method = left.radio("Saliency", ["occlusion", "gradient"], horizontal=True, key="saliency_method",

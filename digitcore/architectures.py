@@ -29,11 +29,16 @@ class Augmentation:
     zoom: float = 0.0  # fraction, symmetric
     thickness: float = 0.0  # probability of thickening or thinning the strokes by one pixel
     barred_sevens: float = 0.0  # fraction of the training sevens given a bar across the stem
+    # Share of the digits given each of augment_real's changes (elastic wobble, slant and width, stroke
+    # weight, broken strokes, blur, paper grain): what real people's digits look like after preprocessing.
+    real_inputs: float = 0.0
+    flagged_ones: float = 0.0  # fraction of the training ones given the flag many people draw on a 1
 
     @property
     def enabled(self) -> bool:
-        """Whether any in-graph random layer is needed (barred sevens are drawn before fitting)."""
-        return any((self.rotation_degrees, self.shift, self.zoom, self.thickness))
+        """Whether any in-graph random layer is needed (barred sevens and flagged ones are drawn
+        on the digits before fitting)."""
+        return any((self.rotation_degrees, self.shift, self.zoom, self.thickness, self.real_inputs))
 
 
 @dataclass(frozen=True)
@@ -81,7 +86,8 @@ class Recipe:
             raise ValueError(f"The warm-up fraction must be in [0, 1), not {self.warmup_fraction}.")
         if self.epochs > MAX_EPOCHS:
             raise ValueError(f"Epochs must be at most {MAX_EPOCHS}, not {self.epochs}.")
-        limits = {"rotation_degrees": 180.0, "shift": 1.0, "zoom": 1.0, "thickness": 1.0, "barred_sevens": 1.0}
+        limits = {"rotation_degrees": 180.0, "shift": 1.0, "zoom": 1.0, "thickness": 1.0, "barred_sevens": 1.0,
+                  "real_inputs": 1.0, "flagged_ones": 1.0}
         for name, highest in limits.items():
             value = getattr(self.augmentation, name)
             if not 0.0 <= value <= highest:

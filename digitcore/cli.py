@@ -60,7 +60,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     augmentation = base.augmentation
     if args.no_augment:
         augmentation = architectures.Augmentation()
-    changes = {field: getattr(args, field) for field in ("rotation_degrees", "shift", "zoom", "thickness", "barred_sevens")
+    changes = {field: getattr(args, field) for field in ("rotation_degrees", "shift", "zoom", "thickness", "barred_sevens",
+                                                    "real_inputs", "flagged_ones")
                if getattr(args, field) is not None}
     augmentation = dataclasses.replace(augmentation, **changes)
     recipe = base.with_overrides(
@@ -248,6 +249,10 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--thickness", type=float, help="augmentation: probability of a stroke-width change")
     train.add_argument("--barred-sevens", dest="barred_sevens", type=float,
                        help="fraction of the training sevens given a bar across the stem (0..1)")
+    train.add_argument("--real-inputs", dest="real_inputs", type=float,
+                       help="share of the digits given real-handwriting changes (wobble, slant, pen, blur, grain; 0..1)")
+    train.add_argument("--flagged-ones", dest="flagged_ones", type=float,
+                       help="fraction of the training ones given the flag many people draw on a 1 (0..1)")
     train.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     train.add_argument("--limit", type=int, help="train on a random subset of this many digits")
     train.add_argument("--name", help="model name in models/ (default: the preset name, or with a number "

@@ -98,8 +98,12 @@ def to_mnist(image: Image.Image | np.ndarray, kind: str = "auto") -> Preprocesse
         )
     had_transparency = alpha is not None and float(alpha.min()) < 0.99
     colour = flatten_alpha(colour, alpha, empty_message=(
-        "The canvas is empty (fully transparent). Draw a digit first."))
+        "The canvas is empty (fully transparent). Draw a digit first." if kind == "canvas" else
+        "No digit found: the picture is fully transparent. Draw or photograph one digit."))
     colour = _shrink(colour, WORK_SIDE)
+    # A blank picture is "an empty canvas" only to someone who drew on the canvas; an upload read as a
+    # drawing (flat background) is a photo or file to its owner.
+    blank = "the canvas is empty or one uniform colour" if kind == "canvas" else "the picture is blank or one uniform colour"
     if kind == "auto":
         kind = _decide_kind(colour, had_transparency)
     steps: list[Step] = []
@@ -114,7 +118,7 @@ def to_mnist(image: Image.Image | np.ndarray, kind: str = "auto") -> Preprocesse
         ink = _mnist_ink(colour, gray, steps)
         return Preprocessed(image=ink, steps=steps, kind=kind)
     if kind == "canvas":
-        ink, mask = _canvas_ink(colour, gray, steps)
+        ink, mask = _canvas_ink(colour, gray, steps, blank)
     else:
         ink, mask = _photo_ink(gray, steps)
     card = _card_inside(mask)
@@ -127,7 +131,7 @@ def to_mnist(image: Image.Image | np.ndarray, kind: str = "auto") -> Preprocesse
         inner_steps = [Step("card", "The digit is on a card or sheet: read inside it", _to_step_image(inner_gray))]
         try:
             if kind == "canvas":
-                inner = _canvas_ink(inner_colour, inner_gray, inner_steps)
+                inner = _canvas_ink(inner_colour, inner_gray, inner_steps, blank)
             else:
                 inner = _photo_ink(inner_gray, inner_steps)
         except NoDigitFound:
@@ -312,12 +316,14 @@ def _looks_like_mnist(ink: np.ndarray) -> bool:
     return 17 <= extent <= 23 and max(abs(centre[0] - MNIST_CENTRE), abs(centre[1] - MNIST_CENTRE)) <= 3.0
 
 
-def _canvas_ink(colour: np.ndarray, gray: np.ndarray, steps: list[Step]) -> tuple[np.ndarray, np.ndarray]:
-    """Ink as the colour distance from the flat background: any stroke and background colours work."""
+def _canvas_ink(colour: np.ndarray, gray: np.ndarray, steps: list[Step],
+                blank: str = "the canvas is empty or one uniform colour") -> tuple[np.ndarray, np.ndarray]:
+    """Ink as the colour distance from the flat background: any stroke and background colours work.
+    `blank` says what a picture with no ink is, in the person's words."""
     background = np.median(border(colour), axis=0)  # (c,)
     ink = np.sqrt(np.mean((colour - background) ** 2, axis=-1))
     strength = float(ink.max())
-    _blank_check(strength, np.inf, "the canvas is empty or one uniform colour")
+    _blank_check(strength, np.inf, blank)
     ink = ink / strength
     inverted = float(luminance(background[None, None, :])[0, 0]) > float(gray[ink > 0.5].mean())
     steps.append(Step("polarity", "White ink on black" + (" (inverted)" if inverted else ""),

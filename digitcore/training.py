@@ -13,7 +13,7 @@ from typing import Callable
 
 import numpy as np
 
-from digitcore import architectures, data, probes
+from digitcore import architectures, augment_real, data, probes
 from digitcore.architectures import Augmentation, Preset, Recipe
 
 log = logging.getLogger(__name__)
@@ -122,6 +122,8 @@ def augmentation_layers(augmentation: Augmentation, seed: int):
         steps.append(layers.RandomZoom(augmentation.zoom, fill_mode="constant", seed=seed + 1))
     if augmentation.shift:
         steps.append(layers.RandomTranslation(augmentation.shift, augmentation.shift, fill_mode="constant", seed=seed + 2))
+    if augmentation.real_inputs:
+        steps.append(augment_real.real_input_layers(augmentation.real_inputs, seed=seed + 3))
     return keras.Sequential(steps, name="augmentation")
 
 
@@ -321,6 +323,8 @@ def train(
     x_fit_uint8 = x_train[train_idx]
     if recipe.augmentation.barred_sevens:
         x_fit_uint8 = probes.bar_sevens(x_fit_uint8, y_train[train_idx], recipe.augmentation.barred_sevens, seed)
+    if recipe.augmentation.flagged_ones:
+        x_fit_uint8 = augment_real.flag_ones(x_fit_uint8, y_train[train_idx], recipe.augmentation.flagged_ones, seed)
     x_fit, y_fit = data.to_float(x_fit_uint8), y_train[train_idx].astype("int32")
     del x_fit_uint8
     validation = (data.to_float(x_train[val_idx]), y_train[val_idx].astype("int32")) if len(val_idx) else None

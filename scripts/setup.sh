@@ -34,11 +34,14 @@ if [ ! -f "$stamp" ]; then
   touch "$stamp"
 fi
 
-if [ "$with_tests" = 1 ] && [ ! -x /usr/bin/chromium ]; then
-  echo "setup: installing Debian's chromium for the browser tests"
+# chromium for the browser tests; the Liberation and DejaVu fonts draw the letters and symbols the
+# not-a-digit guard's tests show it (tests/unit/test_not_a_digit.py)
+if [ "$with_tests" = 1 ] && { [ ! -x /usr/bin/chromium ] || [ ! -d /usr/share/fonts/truetype/liberation ] \
+    || [ ! -d /usr/share/fonts/truetype/dejavu ]; }; then
+  echo "setup: installing Debian's chromium and fonts for the tests"
   sudo_cmd=(); [ "$(id -u)" = 0 ] || sudo_cmd=(sudo)
   "${sudo_cmd[@]}" apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq chromium >/dev/null
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq chromium fonts-liberation fonts-dejavu-core >/dev/null
 fi
 
 .venv/bin/python -m digitcore fetch-data >/dev/null

@@ -89,3 +89,32 @@ def test_the_steps_strip_shows_the_model_input_once(open_page, upload):
     captions = [caption for image in app.image for caption in image.captions]
     assert [caption for caption in captions if "model input" in caption.lower()] == [captions[-1]]
     assert len({caption.lower().replace("×", "x") for caption in captions}) == len(captions)
+
+
+def test_a_blank_photo_says_no_digit_was_found_in_the_picture(open_page):
+    app = open_page("try_it")
+    app.radio(key="try_source").set_value("Upload a photo").run()
+    blank = io.BytesIO()
+    Image.new("RGB", (400, 300), (250, 250, 250)).save(blank, format="JPEG", quality=90)
+    app.get("file_uploader")[0].set_value(("blank.jpg", blank.getvalue(), "image/jpeg")).run()
+    assert not app.exception
+    assert [element.value for element in app.info if "No digit found" in element.value] == [
+        "No digit found: the picture is blank or one uniform colour. "
+        "Draw or photograph one digit, dark on light or light on dark."]
+    assert not any(metric.label == "Prediction" for metric in app.metric)
+
+
+LETTER_A = [[(60, 250), (140, 30), (220, 250)], [(95, 160), (185, 160)]]
+HASH_SIGN = [[(90, 40), (80, 240)], [(180, 40), (170, 240)], [(40, 100), (240, 100)], [(40, 180), (240, 180)]]
+
+
+@pytest.mark.parametrize("strokes, doubted", [(LETTER_A, True), (HASH_SIGN, True), (SEVEN, False), (FOUR, False)])
+def test_a_drawing_that_is_not_a_digit_is_called_doubtful(open_page, strokes, doubted):
+    # The model must answer 0-9 for anything; the page says when the input is not one digit at all,
+    # and still shows the model's answer (the guard is a help, not a gate).
+    app = open_page("try_it")
+    app.session_state[PAD_KEY] = canvas_value(strokes)
+    app.run()
+    assert not app.exception and _prediction(app) in "0123456789"
+    warnings = [element.value for element in app.warning if "does not look like a single digit" in element.value]
+    assert len(warnings) == (1 if doubted else 0)

@@ -409,3 +409,15 @@ def test_transparent_png_drawings_keep_their_ink(seven, stroke):
     data = encode(Image.fromarray(as_rgba(ink, stroke=stroke)), "PNG")
     decoded = preprocess.decode(data)
     assert np.abs(preprocess.to_mnist(decoded).image - preprocess.to_mnist(ink).image).mean() < 0.02
+
+
+@pytest.mark.parametrize("colour", [(255, 255, 255), (128, 128, 128)])
+def test_a_blank_upload_is_a_blank_picture_not_an_empty_canvas(colour):
+    # An upload with a flat background is read like a drawing; its owner photographed or saved a
+    # picture, so "the canvas is empty" would send them to a canvas they never touched.
+    blank = encode(Image.new("RGB", (400, 300), colour), "JPEG", quality=90)
+    with pytest.raises(NoDigitFound) as raised:
+        preprocess.to_mnist(preprocess.decode(blank))
+    assert str(raised.value).startswith("No digit found: the picture is blank or one uniform colour.")
+    with pytest.raises(NoDigitFound, match="the canvas is empty"):
+        preprocess.to_mnist(preprocess.decode(blank), kind="canvas")
