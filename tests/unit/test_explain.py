@@ -93,6 +93,27 @@ def test_occlusion_ignores_patches_with_no_ink(models):
     assert np.all(importance[:4] == 0.0) and np.all(importance[-4:] == 0.0)
 
 
+def test_occlusion_of_the_inked_patches_only_equals_occluding_every_patch(models, digit):
+    # The map skips the model call for patches that hold no ink; it must be the map of all patches.
+    from digitcore import inference
+
+    model, patch, stride = models["keras_basic"], 4, 2
+    chosen = int(np.argmax(inference.predict(model, digit[None])[0]))
+    corners = [(row, col) for row in range(0, 25, stride) for col in range(0, 25, stride)]
+    copies = np.repeat(digit[None].astype(np.float32), len(corners), axis=0)
+    for index, (row, col) in enumerate(corners):
+        copies[index, row:row + patch, col:col + patch] = 0.0
+    drops = inference.predict(model, digit[None])[0, chosen] - inference.predict(model, copies)[:, chosen]
+    total, covered = np.zeros((28, 28)), np.zeros((28, 28))
+    for drop, (row, col) in zip(drops, corners):
+        total[row:row + patch, col:col + patch] += drop
+        covered[row:row + patch, col:col + patch] += 1
+    every_patch = np.clip(total / covered, 0, None)
+    every_patch = every_patch / every_patch.max()
+    fast = explain.occlusion_saliency(model, digit, digit=chosen, patch=patch, stride=stride)
+    assert np.abs(fast - every_patch).max() < 1e-4
+
+
 @pytest.mark.parametrize(
     "call, message",
     [
