@@ -142,9 +142,9 @@ def load_model(entry: registry.ModelEntry):
 
 
 def _label(entry: registry.ModelEntry) -> str:
-    accuracy = entry.card.get("test_accuracy")
+    accuracy = entry.card.test_accuracy if entry.card else None
     text = entry.name + (f" · {100 * accuracy:.2f} %" if accuracy is not None else "")
-    return text + (" · default" if entry.card.get("default") else "")
+    return text + (" · default" if entry.card and entry.card.default else "")
 
 
 def _remember_model() -> None:
@@ -161,7 +161,8 @@ def model_picker() -> registry.ModelEntry | None:
     unusable = [entry for entry in listed if entry.problem is not None]
     chosen = st.session_state.get(MODEL_KEY)
     if chosen not in entries:
-        default = next((name for name, entry in entries.items() if entry.card.get("default")), next(iter(entries)))
+        default = next((name for name, entry in entries.items() if entry.card and entry.card.default),
+                       next(iter(entries)))
         st.session_state[MODEL_KEY] = default
         broken = next((entry for entry in unusable if entry.name == chosen), None)
         if broken is not None:  # the visitor's model went bad on disk while the app ran

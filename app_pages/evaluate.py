@@ -21,18 +21,17 @@ def comparison_rows(entries: list[registry.ModelEntry]) -> list[dict]:
     rows = []
     for entry in entries:
         card = entry.card
-        if entry.problem or card.get("test_accuracy") is None:
+        if entry.problem or card is None or card.test_accuracy is None:
             continue
-        training = card.get("training", {})
-        published = card.get("published_accuracy")
+        published = card.published_accuracy
         rows.append({
-            "model": entry.name, "default": bool(card.get("default")),
-            "architecture": card.get("title") or card.get("architecture", "?"),
-            "parameters": int(card.get("parameters", 0)), "size (MB)": round(card.get("file_bytes", 0) / 1e6, 2),
-            "accuracy": float(card["test_accuracy"]), "error rate (%)": round(100 * (1 - card["test_accuracy"]), 2),
+            "model": entry.name, "default": card.default,
+            "architecture": card.title or card.architecture or "?",
+            "parameters": card.parameters or 0, "size (MB)": round((card.file_bytes or 0) / 1e6, 2),
+            "accuracy": card.test_accuracy, "error rate (%)": round(100 * (1 - card.test_accuracy), 2),
             # text, so a model without one shows a dash, not "None"
             "published accuracy": "—" if published is None else f"{100 * published:.2f} %",
-            "epochs": training.get("epochs_completed"), "training time (s)": training.get("seconds"),
+            "epochs": card.training.epochs_completed, "training time (s)": card.training.seconds,
         })
     return sorted(rows, key=lambda row: -row["accuracy"])
 
@@ -172,7 +171,7 @@ def render() -> None:
     first, second, third = st.columns(3)
     first.metric("Test accuracy", f"{100 * summary['accuracy']:.2f} %")
     second.metric("Misclassified", f"{int(summary['n'] - np.trace(matrix)):,} of {summary['n']:,}")
-    third.metric("Parameters", f"{int(entry.card.get('parameters', 0)):,}")
+    third.metric("Parameters", f"{(entry.card.parameters if entry.card else None) or 0:,}")
     confusion_section(entry, y_true, probabilities, matrix)
     per_class_section(summary)
     probes_section(entry)

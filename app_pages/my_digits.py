@@ -78,7 +78,7 @@ def evaluate_section(entry: registry.ModelEntry, x: np.ndarray, y: np.ndarray) -
     summary = evaluation.summary(y, probabilities)
     first, second, third = st.columns(3)
     first.metric("Accuracy on your digits", f"{100 * summary['accuracy']:.1f} %", help=f"{len(y)} digit(s)")
-    mnist_accuracy = entry.card.get("test_accuracy")
+    mnist_accuracy = entry.card.test_accuracy if entry.card else None
     second.metric("MNIST test accuracy", "?" if mnist_accuracy is None else f"{100 * mnist_accuracy:.2f} %",
                   help="From the model card: the 10,000 MNIST test digits.")
     third.metric("Your digits", f"{len(y)}")

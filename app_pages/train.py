@@ -112,7 +112,7 @@ def _taken_names() -> set[str]:
 
 def show_estimate(preset_name: str, which: str, recipe, limit: int) -> None:
     """Before the click: how long this will take here and what test accuracy to expect."""
-    cards = [entry.card for entry in common.model_entries() if entry.problem is None]
+    cards = [entry.card for entry in common.model_entries() if entry.problem is None and entry.card is not None]
     preset = PRESETS[preset_name]
     augmented = recipe.augmentation.enabled
     pace = estimates.pace_from_cards(cards, preset_name, batch_size=recipe.batch_size, augmented=augmented) \

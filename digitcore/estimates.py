@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable
 
+from digitcore.cards import ModelCard
+
 # Measured on this 2-core machine (the default Train click, DigitNet fast on 60,000 digits): from
 # the click to the first batch a job spends about this long starting a process, importing
 # TensorFlow and reading MNIST; after its last batch, scoring the 10,000 test digits and saving.
@@ -33,24 +35,25 @@ class Estimate:
     same_setup: bool  # the pace was measured with the same batch size and augmentation
 
 
-def pace_from_cards(cards: Iterable[dict], architecture: str, *, batch_size: int, augmented: bool) -> Pace | None:
+def pace_from_cards(cards: Iterable[ModelCard], architecture: str, *, batch_size: int,
+                    augmented: bool) -> Pace | None:
     """The pace of the run most like this one (same batch size and augmentation first, then the
     newest) among finished training runs of `architecture`; None when this machine has none."""
     candidates = []
     for card in cards:
-        training = card.get("training") or {}
-        recipe = training.get("recipe") or {}
-        seconds, examples = training.get("seconds") or 0, training.get("train_examples") or 0
-        epochs = training.get("epochs_completed") or 0
-        if (card.get("architecture") != architecture or card.get("parent") or training.get("stopped")
+        training = card.training
+        recipe = training.recipe
+        seconds, examples = training.seconds or 0, training.train_examples or 0
+        epochs = training.epochs_completed or 0
+        if (card.architecture != architecture or card.parent or training.stopped
                 or seconds <= 0 or not examples or not epochs or "batch_size" not in recipe):
             continue
         was_augmented = any((recipe.get("augmentation") or {}).get(field) for field in
                             ("rotation_degrees", "shift", "zoom", "thickness"))
         pace = Pace(examples * epochs / seconds, int(recipe["batch_size"]), was_augmented,
-                    f"the run that trained {card.get('name', '?')}")
+                    f"the run that trained {card.name or '?'}")
         likeness = (pace.batch_size == batch_size) + (was_augmented == augmented)
-        candidates.append((likeness, str(card.get("created_at", "")), pace))
+        candidates.append((likeness, str(card.created_at or ""), pace))
     if not candidates:
         return None
     return max(candidates, key=lambda candidate: candidate[:2])[2]
@@ -101,27 +104,28 @@ class Expectation:
 SAME_RECIPE_FIELDS = ("epochs", "batch_size", "learning_rate", "schedule", "optimizer", "augmentation")
 
 
-def expected_accuracy(cards: Iterable[dict], preset, which: str, recipe, training_digits: int) -> Expectation | None:
+def expected_accuracy(cards: Iterable[ModelCard], preset, which: str, recipe,
+                      training_digits: int) -> Expectation | None:
     """The test accuracy to expect: the newest model here trained with these settings; else what
     the recipe was measured at; else the preset's own card (its full recipe, said so)."""
     wanted = recipe.to_dict()
-    cards = [card for card in cards if card.get("architecture") == preset.name and not card.get("parent")
-             and card.get("test_accuracy") is not None and not (card.get("training") or {}).get("stopped")]
-    same = [card for card in cards
-            if all((card["training"].get("recipe") or {}).get(field) == wanted[field] for field in SAME_RECIPE_FIELDS)
-            and (card["training"].get("limit") or 60000) == training_digits]
+    scored = [card for card in cards if card.architecture == preset.name and not card.parent
+              and card.test_accuracy is not None and not card.training.stopped]
+    same = [card for card in scored
+            if all(card.training.recipe.get(field) == wanted[field] for field in SAME_RECIPE_FIELDS)
+            and (card.training.limit or 60000) == training_digits]
     if same:
-        card = max(same, key=lambda card: str(card.get("created_at", "")))
-        return Expectation(card["test_accuracy"], f"{card.get('name')} was trained here with these settings")
+        card = max(same, key=lambda card: str(card.created_at or ""))
+        return Expectation(card.test_accuracy, f"{card.name} was trained here with these settings")
     listed = preset.recipes[which].to_dict()
     unchanged = all(wanted[field] == listed[field] for field in SAME_RECIPE_FIELDS)
     if which == "fast" and preset.fast_recipe_measured and unchanged and training_digits >= 60000:
         return Expectation(preset.fast_recipe_measured.test_accuracy,
                            f"measured on this machine: `{preset.fast_recipe_measured.command}`")
-    full = [card for card in cards if (card["training"].get("limit") or 60000) >= 60000
-            and (card["training"].get("recipe") or {}).get("epochs") == preset.recipe.epochs]
+    full = [card for card in scored if (card.training.limit or 60000) >= 60000
+            and card.training.recipe.get("epochs") == preset.recipe.epochs]
     if full:
-        card = max(full, key=lambda card: str(card.get("created_at", "")))
-        return Expectation(card["test_accuracy"], f"the card of {card.get('name')}, trained with the full recipe on "
+        card = max(full, key=lambda card: str(card.created_at or ""))
+        return Expectation(card.test_accuracy, f"the card of {card.name}, trained with the full recipe on "
                            f"all 60,000 digits; your settings differ, so yours may score otherwise")
     return None

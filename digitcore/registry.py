@@ -12,9 +12,12 @@ import re
 import tempfile
 import zipfile
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from digitcore import cards
+from digitcore.cards import ModelCard
 from digitcore.data import PROJECT_ROOT
 
 log = logging.getLogger(__name__)
@@ -45,9 +48,9 @@ def recover(directory: Path | None = None) -> None:
     directory = Path(directory) if directory is not None else models_dir()
     for pending in directory.glob(".tmp-*.card.json"):
         try:
-            card = json.loads(pending.read_text())
-            model_path = directory / card["file"]
-            if model_path.is_file() and sha256_of(model_path) == card["sha256"]:
+            card = ModelCard.from_json(pending.read_text())
+            model_path = directory / card.file
+            if card.file and model_path.is_file() and sha256_of(model_path) == card.sha256:
                 os.replace(pending, directory / f"{model_path.stem}.json")
             elif time.time() - pending.stat().st_mtime >= STALE_TEMPORARY_SECONDS:
                 pending.unlink()
@@ -161,8 +164,9 @@ def write_atomically(path: Path, text: str) -> None:
         raise
 
 
-def save(model, card: dict, name: str, directory: Path | None = None, *, overwrite: bool = True) -> Path:
-    """Save `model` as <name>.keras with its card <name>.json, atomically.
+def save(model, card: ModelCard | Mapping, name: str, directory: Path | None = None, *, overwrite: bool = True) -> Path:
+    """Save `model` as <name>.keras with its card <name>.json, atomically. `card` is a ModelCard
+    (or its JSON fields); its file facts (name, file, checksum, size, parameters) are filled here.
 
     The model goes to a temporary .keras file in the same folder, is reloaded to prove it loads,
     and only then renamed over any previous file; the card follows the same way. A crash, a full
@@ -172,6 +176,8 @@ def save(model, card: dict, name: str, directory: Path | None = None, *, overwri
     """
     directory = Path(directory) if directory is not None else models_dir()
     check_name(name)
+    if not isinstance(card, ModelCard):
+        card = ModelCard.from_dict(card)
     try:
         directory.mkdir(parents=True, exist_ok=True)
         remove_stale_temporaries(directory)
@@ -188,21 +194,17 @@ def save(model, card: dict, name: str, directory: Path | None = None, *, overwri
     try:
         _strip_for_inference(model).save(tmp)
         _load_keras_file(tmp)  # reload to validate before anything is replaced
-        card = {
-            **card,
-            "name": name,
-            "file": target.name,
-            "sha256": sha256_of(tmp),
-            "file_bytes": tmp.stat().st_size,
-            "parameters": int(model.count_params()),
-            "created_at": card.get("created_at") or dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-            "versions": card.get("versions") or library_versions(),
-        }
+        card = card.replace(
+            name=name, file=target.name, sha256=sha256_of(tmp), file_bytes=tmp.stat().st_size,
+            parameters=int(model.count_params()),
+            created_at=card.created_at or dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            versions=card.versions or library_versions(), card_format=cards.CARD_FORMAT,
+        )
         tmp.chmod(0o644)
         # The new card is written completely under a pending name before the model is renamed; a
         # crash between the two renames is rolled forward by recover() (the card's checksum names
         # the model file it belongs to).
-        write_atomically(pending, json.dumps(card, indent=2, sort_keys=True) + "\n")
+        write_atomically(pending, card.to_json())
         if overwrite:
             os.replace(tmp, target)
         else:
@@ -226,18 +228,15 @@ def save(model, card: dict, name: str, directory: Path | None = None, *, overwri
     return target
 
 
-def read_card(path: Path) -> dict:
-    """The card beside a .keras file ({} when there is none)."""
-    card_path = path.with_suffix(".json")
-    if not card_path.is_file():
-        return {}
+def read_card(path: Path) -> ModelCard | None:
+    """The card beside a .keras file (None when there is none)."""
     try:
-        card = json.loads(card_path.read_text())
-    except (OSError, ValueError) as error:
-        raise ModelFileError(f"The model card {card_path.name} is not valid JSON ({error}).") from None
-    if not isinstance(card, dict):
-        raise ModelFileError(f"The model card {card_path.name} is not a JSON object.")
-    return card
+        return cards.read(path)
+    except cards.InvalidCard as error:
+        raise ModelFileError(f"The model card {cards.card_path(path).name} is not usable: {error}.") from None
+    except OSError as error:
+        raise ModelFileError(f"The model card {cards.card_path(path).name} cannot be read "
+                             f"({error.strerror or type(error).__name__}).") from None
 
 
 def resolve(model: str | Path | None, directory: Path | None = None) -> Path:
@@ -259,7 +258,7 @@ def load(model: str | Path | None = None, directory: Path | None = None, *, veri
     if path.suffix != ".keras":
         raise ModelFileError(f"{path.name} is not a .keras model file.")
     card = read_card(path)
-    if verify and card.get("sha256") and sha256_of(path) != card["sha256"]:
+    if verify and card is not None and card.sha256 and sha256_of(path) != card.sha256:
         raise ModelFileError(
             f"{path.name} does not match the checksum in its card: the file was changed or damaged "
             "after it was saved. Retrain it or restore the original file."
@@ -298,7 +297,7 @@ def inspect_file(path: Path) -> None:
 class ModelEntry:
     name: str
     path: Path
-    card: dict
+    card: ModelCard | None  # None when it has none, or it cannot be read (`problem` says so)
     problem: str | None  # None when the model looks usable
 
 
@@ -312,18 +311,19 @@ def list_models(directory: Path | None = None, *, deep: bool = False) -> list[Mo
         if path.name.startswith(".tmp-"):
             continue
         problem = None
+        card: ModelCard | None = None
         try:
             card = read_card(path)
-            if not card:
+            if card is None:
                 problem = "it has no model card"
-            elif card.get("sha256") and sha256_of(path) != card["sha256"]:
+            elif card.sha256 and sha256_of(path) != card.sha256:
                 problem = "the file does not match the checksum in its card"
             else:
                 inspect_file(path)
                 if deep:
                     load(path, verify=False)
         except ModelFileError as error:
-            card, problem = {}, str(error)
+            card, problem = None, str(error)
         entries.append(ModelEntry(path.stem, path, card, problem))
     return entries
 
@@ -331,7 +331,7 @@ def list_models(directory: Path | None = None, *, deep: bool = False) -> list[Mo
 def default_model_path(directory: Path | None = None) -> Path:
     """The model whose card says "default": true."""
     directory = Path(directory) if directory is not None else models_dir()
-    defaults = [entry for entry in list_models(directory) if entry.card.get("default")]
+    defaults = [entry for entry in list_models(directory) if entry.card is not None and entry.card.default]
     for entry in defaults:
         if entry.problem is None:
             return entry.path
@@ -350,6 +350,5 @@ def set_default(name: str, directory: Path | None = None) -> None:
     if not (directory / f"{check_name(name)}.keras").is_file():
         raise ModelFileError(f"There is no model named {name} in {directory}.")
     for entry in list_models(directory):
-        if entry.card and bool(entry.card.get("default")) != (entry.name == name):
-            write_atomically(entry.path.with_suffix(".json"),
-                              json.dumps({**entry.card, "default": entry.name == name}, indent=2, sort_keys=True) + "\n")
+        if entry.card is not None and entry.card.default != (entry.name == name):
+            write_atomically(cards.card_path(entry.path), entry.card.replace(default=entry.name == name).to_json())

@@ -15,6 +15,8 @@ import numpy as np
 
 from digitcore import architectures, augment_real, data, probes
 from digitcore.architectures import Augmentation, Preset, Recipe
+from digitcore.cards import ModelCard, TrainingRecord
+from digitcore.events import EpochEnd, FinetuneScores
 
 log = logging.getLogger(__name__)
 
@@ -430,11 +432,11 @@ def train_and_save(
     scores = evaluation.summary(mnist.y_test, probabilities)
     kept = result.kept_epoch
     warning = generalisation_warning(scores["accuracy"], kept, result.config["validation_examples"])
-    card = {
-        "architecture": preset.name,
-        "title": preset.title,
-        "default": make_default,
-        "training": {
+    card = ModelCard(
+        architecture=preset.name,
+        title=preset.title,
+        default=make_default,
+        training=TrainingRecord.from_dict({
             **result.config,
             "limit": limit,
             "epochs_completed": len(result.completed_epochs),
@@ -444,16 +446,16 @@ def train_and_save(
             "seconds": round(result.seconds, 1),
             "batchnorm": "re-estimated on training digits" if batchnorm_layers(result.model) else None,
             "command": command,
-        },
-        "history": result.history,
-        "data_checksums": data_fingerprint(),
-        "test_accuracy": scores["accuracy"],
-        "test_examples": scores["n"],
-        "per_class_accuracy": scores["per_class_accuracy"],
-        "published_accuracy": preset.published_accuracy,
-        "published_params": preset.published_params,
-        "warning": warning,
-    }
+        }),
+        history=[EpochEnd.from_dict(event) for event in result.history],
+        data_checksums=data_fingerprint(),
+        test_accuracy=scores["accuracy"],
+        test_examples=scores["n"],
+        per_class_accuracy=scores["per_class_accuracy"],
+        published_accuracy=preset.published_accuracy,
+        published_params=preset.published_params,
+        warning=warning,
+    )
     path = registry.save(result.model, card, name, models_directory, overwrite=overwrite)
     if make_default:
         registry.set_default(name, models_directory)
@@ -574,28 +576,28 @@ def finetune(
             f"Fine-tuning cost {100 * drop:.2f} points of MNIST test accuracy ({100 * before['mnist_test_accuracy']:.2f} % "
             f"→ {100 * after['mnist_test_accuracy']:.2f} %), more than the {100 * MAX_MNIST_DROP:.1f} allowed, so "
             "nothing was saved. Try fewer epochs, or save more varied examples of your digits.")
-    card = {
-        "architecture": parent_card.get("architecture", "unknown"),
-        "title": f"{parent_card.get('title', parent_path.stem)}, fine-tuned on your digits",
-        "default": False,
-        "parent": parent_path.stem,
-        "parent_sha256": parent_card.get("sha256"),
-        "finetune": {"epochs": epochs, "learning_rate": learning_rate, "batch_size": batch_size,
-                     "own_digits": int(len(y_samples)), "own_examples": int(len(picks)),
-                     "replayed_mnist": int(len(replay)), "augmentation": dataclasses.asdict(FINETUNE_AUGMENTATION),
-                     "seed": seed, "seconds": round(seconds, 1)},
-        "before": before,
-        "after": after,
-        "history": history,
-        "data_checksums": data_fingerprint(),
-        "test_accuracy": after["mnist_test_accuracy"],
-        "test_examples": int(len(mnist.y_test)),
-        "per_class_accuracy": evaluation.summary(
+    card = ModelCard(
+        architecture=(parent_card.architecture if parent_card else None) or "unknown",
+        title=f"{(parent_card and parent_card.title) or parent_path.stem}, fine-tuned on your digits",
+        default=False,
+        parent=parent_path.stem,
+        parent_sha256=parent_card.sha256 if parent_card else None,
+        finetune={"epochs": epochs, "learning_rate": learning_rate, "batch_size": batch_size,
+                  "own_digits": int(len(y_samples)), "own_examples": int(len(picks)),
+                  "replayed_mnist": int(len(replay)), "augmentation": dataclasses.asdict(FINETUNE_AUGMENTATION),
+                  "seed": seed, "seconds": round(seconds, 1)},
+        before=FinetuneScores.from_dict(before),
+        after=FinetuneScores.from_dict(after),
+        history=[EpochEnd.from_dict(event) for event in history],
+        data_checksums=data_fingerprint(),
+        test_accuracy=after["mnist_test_accuracy"],
+        test_examples=int(len(mnist.y_test)),
+        per_class_accuracy=evaluation.summary(
             mnist.y_test, evaluation.predict_probabilities(model, mnist.x_test))["per_class_accuracy"],
-        "training": {"seconds": round(seconds, 1), "seed": seed, "epochs_completed": len(history),
-                     "recipe": {"epochs": epochs, "batch_size": batch_size, "optimizer": "adam",
-                                "learning_rate": learning_rate}},
-    }
+        training=TrainingRecord(seconds=round(seconds, 1), seed=seed, epochs_completed=len(history),
+                                recipe={"epochs": epochs, "batch_size": batch_size, "optimizer": "adam",
+                                        "learning_rate": learning_rate}),
+    )
     path = registry.save(model, card, name, models_directory, overwrite=False)
     return {"event": "done", "name": name, "model": str(path), "parent": parent_path.stem,
             "before": before, "after": after, "mnist_drop_points": round(100 * drop, 3),

@@ -4,6 +4,7 @@ import pytest
 
 from digitcore import estimates
 from digitcore.architectures import get_preset
+from digitcore.cards import ModelCard
 
 
 def _card(name, architecture="digitnet", *, seconds=100.0, examples=60000, epochs=1, batch_size=256,
@@ -11,9 +12,10 @@ def _card(name, architecture="digitnet", *, seconds=100.0, examples=60000, epoch
     recipe = {**get_preset("digitnet").fast_recipe.to_dict(), "epochs": epochs, "batch_size": batch_size}
     if augmentation is not None:
         recipe["augmentation"] = augmentation
-    return {"name": name, "architecture": architecture, "test_accuracy": accuracy, "created_at": created_at,
-            "training": {"seconds": seconds, "train_examples": examples, "epochs_completed": epochs,
-                         "limit": limit, "recipe": recipe}, **extra}
+    return ModelCard.from_dict({"name": name, "architecture": architecture, "test_accuracy": accuracy,
+                                "created_at": created_at, **extra,
+                                "training": {"seconds": seconds, "train_examples": examples, "epochs_completed": epochs,
+                                             "limit": limit, "recipe": recipe}})
 
 
 AUGMENTED = {"rotation_degrees": 10.0, "shift": 0.1, "zoom": 0.1, "thickness": 0.3, "barred_sevens": 0.0}
