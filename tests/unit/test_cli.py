@@ -64,6 +64,9 @@ def test_train_then_evaluate_a_tiny_model(tmp_path, mnist):
                                   "--name", "tiny_mine", "--models-dir", tmp_path)
     assert code == 0, (lines, stderr)
     assert [line["event"] for line in lines] == ["epoch", "done"] and lines[-1]["parent"] == "tiny"
+    # The child keeps what its parent learned (fine-tuning may cost at most 0.2 points of it) and
+    # reads the sevens it was given.
+    assert lines[-1]["after"]["mnist_test_accuracy"] >= LEARNED - 0.002 and lines[-1]["after"]["own_accuracy"] >= 7 / 8
     card = json.loads((tmp_path / "tiny_mine.json").read_text())
     assert card["parent"] == "tiny" and card["after"] == lines[-1]["after"]
 
