@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 
 import handwriting  # noqa: E402  (bench/handwriting.py: MNIST digits redrawn with a round brush, as on the pad)
-from digitcore import data, non_digits, not_a_digit, preprocess  # noqa: E402
+from digitcore import augment_real, data, non_digits, not_a_digit, preprocess  # noqa: E402
 
 TRAIN_DIGITS = slice(0, 50_000)  # MNIST training digits the guard learns from
 HELD_OUT_DIGITS = slice(50_000, 60_000)  # ... and the ones that set its threshold
@@ -121,6 +121,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--epochs", type=int, default=24)
     parser.add_argument("--seed", type=int, default=20261123)
     parser.add_argument("--data-cache", type=Path, help="keep the generated examples in this .npz and reuse them")
+    parser.add_argument("--real-inputs", type=float, default=0.5,
+                        help="share of the examples given augment_real's changes while fitting (0 = none)")
+    parser.add_argument("--output-dir", type=Path, default=not_a_digit.ASSETS,
+                        help="where the guard and its card are written (default: digitcore/assets)")
     args = parser.parse_args(argv)
 
     import keras
@@ -143,12 +147,17 @@ def main(argv: list[str] | None = None) -> int:
           flush=True)
 
     model = build_guard()
+    # Real people's digits after preprocessing wobble, slant, break and are thinner or thicker than
+    # MNIST's (augment_real); a guard that never saw such digits calls them "not a digit". The changes
+    # wrap the guard for fitting only (letters and scribbles changed so are still not digits).
+    fit_model = (keras.Sequential([augment_real.real_input_layers(args.real_inputs, seed=args.seed), model])
+                 if args.real_inputs else model)
     steps = args.epochs * int(np.ceil(len(y_train) / 128))
     schedule = keras.optimizers.schedules.CosineDecay(2e-3, decay_steps=steps, alpha=0.02)
-    model.compile(optimizer=keras.optimizers.Adam(schedule), loss="binary_crossentropy", metrics=["accuracy"])
+    fit_model.compile(optimizer=keras.optimizers.Adam(schedule), loss="binary_crossentropy", metrics=["accuracy"])
     fit_started = time.perf_counter()
-    model.fit(x_train[..., None], y_train, batch_size=128, epochs=args.epochs, verbose=2,
-              validation_data=(x_held[..., None], y_held))
+    fit_model.fit(x_train[..., None], y_train, batch_size=128, epochs=args.epochs, verbose=2,
+                  validation_data=(x_held[..., None], y_held))
     fit_seconds = time.perf_counter() - fit_started
 
     scores = model.predict(x_held[..., None], batch_size=512, verbose=0).reshape(-1)
@@ -160,14 +169,14 @@ def main(argv: list[str] | None = None) -> int:
                 "flagged_by_kind": {kind: round(float((scores[kinds_held == index] >= threshold).mean()), 4)
                                     for index, kind in enumerate(KINDS)}}
 
-    not_a_digit.ASSETS.mkdir(parents=True, exist_ok=True)
+    args.output_dir.mkdir(parents=True, exist_ok=True)
     shipped = build_guard()  # uncompiled: the file holds the weights without the optimizer's state
     shipped.set_weights(model.get_weights())
-    shipped.save(not_a_digit.GUARD_PATH)
+    shipped.save(args.output_dir / not_a_digit.GUARD_PATH.name)
     card = {
         "threshold": round(threshold, 6), "held_out": held_out, "parameters": int(model.count_params()),
         "recipe": {"epochs": args.epochs, "batch_size": 128, "optimizer": "adam, cosine decay from 2e-3", "seed": args.seed,
-                   "scale": args.scale, "training_fonts": list(TRAINING_FONTS),
+                   "scale": args.scale, "training_fonts": list(TRAINING_FONTS), "real_inputs": args.real_inputs,
                    "false_alarm_quantile": FALSE_ALARM_QUANTILE,
                    "digits": "MNIST train 0-49,999 as they are, redrawn and brush-traced; digits typed in the training fonts",
                    "non_digits": "letters minus O o I l, symbols, scribbles, rows of 2-3 MNIST train digits"},
@@ -176,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
         "machine": platform.machine(), "created_at": datetime.datetime.now(datetime.timezone.utc).isoformat(),
         "keras": keras.__version__,
     }
-    not_a_digit.CARD_PATH.write_text(json.dumps(card, indent=2) + "\n")
+    (args.output_dir / not_a_digit.CARD_PATH.name).write_text(json.dumps(card, indent=2) + "\n")
     print(json.dumps(card))
     return 0
 
