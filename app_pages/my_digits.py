@@ -6,6 +6,8 @@ import pandas as pd
 import streamlit as st
 
 from digitcore import evaluation, jobs, plots, registry, samples
+from digitcore.events import FinetuneDone, NothingSaved
+from digitcore.jobs import JobKind, JobState
 from app_pages import common
 
 GALLERY_COLUMNS = 6
@@ -107,23 +109,23 @@ def show_finetune(snapshot: jobs.JobSnapshot) -> None:
         st.progress(snapshot.overall_progress, text=f"Epoch {epoch} of {snapshot.epochs} · "
                                                     f"{100 * snapshot.overall_progress:.0f} %")
         st.button("Stop", on_click=_stop, key="own_stop", icon=":material/stop:",
-                  disabled=snapshot.state == "stopping")
-    result = snapshot.result or {}
-    if snapshot.state == "failed":
+                  disabled=snapshot.state == JobState.STOPPING)
+    result = snapshot.result
+    if snapshot.state == JobState.FAILED:
         st.error(snapshot.error or "Fine-tuning failed.")
-    elif snapshot.state == "interrupted":
+    elif snapshot.state == JobState.INTERRUPTED:
         st.warning(snapshot.error)
-    elif result.get("model"):
-        before, after = result["before"], result["after"]
+    elif isinstance(result, FinetuneDone):
+        before, after = result.before, result.after
         st.dataframe(pd.DataFrame([
-            {"": "MNIST test accuracy", "before": before["mnist_test_accuracy"], "after": after["mnist_test_accuracy"]},
-            {"": "accuracy on your digits", "before": before["own_accuracy"], "after": after["own_accuracy"]},
+            {"": "MNIST test accuracy", "before": before.mnist_test_accuracy, "after": after.mnist_test_accuracy},
+            {"": "accuracy on your digits", "before": before.own_accuracy, "after": after.own_accuracy},
         ]), hide_index=True, key="own_before_after",
             column_config={column: st.column_config.NumberColumn(format="%.4f") for column in ("before", "after")})
-        st.success(f"Saved **{result['name']}**, now in the model picker. MNIST accuracy changed by "
-                   f"{-result['mnist_drop_points']:+.2f} points (at most 0.2 points may be lost).")
-    elif snapshot.state == "stopped":
-        st.warning(result.get("message", "Stopped; nothing was saved."))
+        st.success(f"Saved **{result.name}**, now in the model picker. MNIST accuracy changed by "
+                   f"{-result.mnist_drop_points:+.2f} points (at most 0.2 points may be lost).")
+    elif snapshot.state == JobState.STOPPED:
+        st.warning(result.message if isinstance(result, NothingSaved) else "Stopped; nothing was saved.")
 
 
 def live_finetune(was_running: bool) -> None:
@@ -131,7 +133,7 @@ def live_finetune(was_running: bool) -> None:
     if (snapshot is not None and snapshot.running) != was_running:
         st.rerun()  # a job started or ended: refresh the button and the model picker
     with common.friendly_errors("showing the fine-tuning progress"):
-        if snapshot is not None and snapshot.kind == "finetune":
+        if snapshot is not None and snapshot.kind == JobKind.FINETUNE:
             show_finetune(snapshot)
 
 
@@ -148,7 +150,7 @@ def finetune_section(entry: registry.ModelEntry, x: np.ndarray, y: np.ndarray) -
         # first visit, or the name was just used by a save (ours or another visitor's): a fresh free one
         st.session_state[name_key] = _free_name(entry.name)
     name = right.text_input("Save as", key=name_key)
-    if running and snapshot.kind == "train":
+    if running and snapshot.kind == JobKind.TRAIN:
         st.info(f"'{snapshot.name}' is training on this server; one job runs at a time.")
     if st.button("Fine-tune", type="primary", icon=":material/tune:", disabled=running, key="own_finetune"):
         try:

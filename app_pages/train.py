@@ -5,6 +5,8 @@ import streamlit as st
 
 from digitcore import estimates, jobs, plots, registry
 from digitcore.architectures import MAX_EPOCHS, PRESETS, TRAINING_DIGITS, Augmentation
+from digitcore.events import FinetuneDone, NothingSaved, TrainDone
+from digitcore.jobs import JobKind, JobState
 from app_pages import common
 
 POLL_SECONDS = 1.0  # while a job runs
@@ -158,64 +160,65 @@ def _percent(value) -> str:
 def show_job(snapshot: jobs.JobSnapshot) -> None:
     """Progress, curves and the outcome of one job (any visitor's)."""
     state = STATE_TEXT.get(snapshot.state, snapshot.state)
-    if snapshot.kind == "finetune":
+    if snapshot.kind == JobKind.FINETUNE:
         st.markdown(f"**{snapshot.name}** (fine-tune of {snapshot.preset} on your digits) · {state} · "
                     f"{snapshot.elapsed:.0f} s")
     else:
         st.markdown(f"**{snapshot.name}** ({PRESETS[snapshot.preset].title}) · {state} · "
                     f"{snapshot.elapsed:.0f} s · {snapshot.limit or TRAINING_DIGITS:,} digits")
-    # Only finished epochs: a stop's partial epoch is not part of the saved model (records of older
-    # servers may still hold one, marked "stopped").
-    history = [event for event in snapshot.history if not event.get("stopped")]
+    # Only finished epochs (the snapshot leaves out a partial epoch an older server's record held).
+    history = snapshot.history
     if snapshot.running:
-        batch = snapshot.batch or {}
+        batch = snapshot.batch
         epoch = min(len(history) + 1, snapshot.epochs)
-        step_text = f", step {batch['step']} of {batch['steps']}" if batch.get("epoch") == epoch else ""
+        step_text = f", step {batch.step} of {batch.steps}" if batch and batch.epoch == epoch else ""
         st.progress(snapshot.epoch_progress, text=f"Epoch {epoch} of {snapshot.epochs}{step_text}")
         eta = snapshot.eta_seconds
         left = f" · {estimates.duration_text(eta)} left" if eta is not None else ""
         st.progress(snapshot.overall_progress, text=f"Whole run: {100 * snapshot.overall_progress:.0f} %{left}")
-        st.button("Stop", on_click=_stop, key="train_stop", icon=":material/stop:", disabled=snapshot.state == "stopping")
-    result = snapshot.result or {}
-    if result.get("kept_epoch") and snapshot.kind == "train":
+        st.button("Stop", on_click=_stop, key="train_stop", icon=":material/stop:",
+                  disabled=snapshot.state == JobState.STOPPING)
+    result = snapshot.result
+    if isinstance(result, TrainDone) and result.kept_epoch:
         # The saved model's epoch (the best by validation, or the last finished one).
-        history = [event for event in history if event["epoch"] <= result["kept_epoch"]] \
-            if snapshot.state == "stopped" else history
-        shown = next((event for event in history if event["epoch"] == result["kept_epoch"]), None)
+        kept_epoch = result.kept_epoch
+        history = [event for event in history if event.epoch <= kept_epoch] \
+            if snapshot.state == JobState.STOPPED else history
+        shown = next((event for event in history if event.epoch == kept_epoch), None)
     else:
         shown = history[-1] if history else None
     if shown:
         columns = st.columns(2) * 2
-        columns[0].metric("Training loss", f"{shown['loss']:.4f}")
-        columns[1].metric("Training accuracy", _percent(shown["accuracy"]))
-        if shown.get("val_accuracy") is not None:
-            columns[2].metric("Validation loss", f"{shown['val_loss']:.4f}")
-            columns[3].metric("Validation accuracy", _percent(shown["val_accuracy"]))
+        columns[0].metric("Training loss", f"{shown.loss:.4f}")
+        columns[1].metric("Training accuracy", _percent(shown.accuracy))
+        if shown.val_accuracy is not None:
+            columns[2].metric("Validation loss", f"{shown.val_loss:.4f}")
+            columns[3].metric("Validation accuracy", _percent(shown.val_accuracy))
         st.plotly_chart(plots.training_curves(history), key=f"curves_{snapshot.id}")
     elif snapshot.running:
         st.caption("The curves appear when the first epoch ends.")
-    if snapshot.state == "failed":
+    if snapshot.state == JobState.FAILED:
         st.error(snapshot.error or "Training failed.")
-    elif snapshot.state == "interrupted":
+    elif snapshot.state == JobState.INTERRUPTED:
         st.warning(snapshot.error)
-    elif result.get("model") and snapshot.kind == "finetune":
-        st.success(f"Saved **{result['name']}**: {100 * result['after']['mnist_test_accuracy']:.2f} % on the MNIST "
-                   f"test digits, {100 * result['after']['own_accuracy']:.1f} % on your digits. Details on My digits.")
-    elif result.get("model"):
-        stopped = " (stopped early; the finished epochs were kept)" if snapshot.state == "stopped" else ""
-        kept = result.get("kept_epoch")
+    elif isinstance(result, FinetuneDone):
+        st.success(f"Saved **{result.name}**: {100 * result.after.mnist_test_accuracy:.2f} % on the MNIST "
+                   f"test digits, {100 * result.after.own_accuracy:.1f} % on your digits. Details on My digits.")
+    elif isinstance(result, TrainDone):
+        stopped = " (stopped early; the finished epochs were kept)" if snapshot.state == JobState.STOPPED else ""
+        kept = result.kept_epoch
         best = (f" (its weights are those of epoch {kept}, the best by validation)"
-                if kept and kept != result["epochs_completed"] else "")
-        scores = f"**{_percent(result['test_accuracy'])}** on the 10,000 test digits"
-        if "train_accuracy" in result:  # results of older servers carry the test accuracy only
-            scores = (f"training {_percent(result['train_accuracy'])}, validation "
-                      f"{_percent(result['validation_accuracy'])}, test {scores}")
-        st.success(f"Saved **{result['name']}**{stopped}: {scores} after {result['epochs_completed']} epoch(s)"
-                   f"{best}, {result['seconds']:.0f} s of training. It is in the model picker now.")
-        if result.get("warning"):
-            st.warning(result["warning"], icon=":material/warning:")
-    elif snapshot.state == "stopped":
-        st.warning(result.get("message", "Stopped; nothing was saved."))
+                if kept and kept != result.epochs_completed else "")
+        scores = f"**{_percent(result.test_accuracy)}** on the 10,000 test digits"
+        if result.train_accuracy is not None:  # results of older servers carry the test accuracy only
+            scores = (f"training {_percent(result.train_accuracy)}, validation "
+                      f"{_percent(result.validation_accuracy)}, test {scores}")
+        st.success(f"Saved **{result.name}**{stopped}: {scores} after {result.epochs_completed} epoch(s)"
+                   f"{best}, {result.seconds:.0f} s of training. It is in the model picker now.")
+        if result.warning:
+            st.warning(result.warning, icon=":material/warning:")
+    elif snapshot.state == JobState.STOPPED:
+        st.warning(result.message if isinstance(result, NothingSaved) else "Stopped; nothing was saved.")
 
 
 def live_job(was_running: bool) -> None:

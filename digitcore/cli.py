@@ -8,6 +8,8 @@ import json
 import logging
 import sys
 
+from digitcore.events import BatchProgress, EpochEnd, TrainDone, TrainingEvent
+
 
 def _print_json(obj: dict) -> None:
     print(json.dumps(obj), flush=True)
@@ -34,16 +36,16 @@ class ProgressBar:
         self.stream = stream
         self.enabled = stream.isatty()
 
-    def __call__(self, event: dict) -> None:
+    def __call__(self, event: TrainingEvent) -> None:
         if not self.enabled:
             return
-        if event["event"] == "batch":
+        if isinstance(event, BatchProgress):
             width = 30
-            filled = int(width * event["step"] / event["steps"])
-            self.stream.write(f"\repoch {event['epoch']} [{'#' * filled}{'.' * (width - filled)}] "
-                              f"{event['step']}/{event['steps']} loss {event['loss']:.4f} acc {event['accuracy']:.4f}")
+            filled = int(width * event.step / event.steps)
+            self.stream.write(f"\repoch {event.epoch} [{'#' * filled}{'.' * (width - filled)}] "
+                              f"{event.step}/{event.steps} loss {event.loss:.4f} acc {event.accuracy:.4f}")
             self.stream.flush()
-        elif event["event"] == "epoch":
+        elif isinstance(event, EpochEnd):
             self.stream.write("\r\033[K")
             self.stream.flush()
 
@@ -79,10 +81,10 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGINT, on_interrupt)
 
-    def listener(event: dict) -> None:
+    def listener(event: TrainingEvent) -> None:
         bar(event)
-        if event["event"] == "epoch":
-            _print_json(event)
+        if isinstance(event, EpochEnd):
+            _print_json(event.to_dict())
 
     command = "python -m digitcore " + " ".join(shlex.quote(a) for a in (args.argv or []))
     try:
@@ -96,10 +98,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     except (ValueError, training.TrainingDiverged, registry.ModelSaveError, data.DataUnavailable) as error:
         _print_json({"event": "error", "error": str(error)})
         return 1
-    _print_json(final)
-    if final.get("warning"):
-        print(f"Warning: {final['warning']}", file=sys.stderr)
-    return 0 if final["event"] == "done" else 1
+    _print_json(final.to_dict())
+    if isinstance(final, TrainDone) and final.warning:
+        print(f"Warning: {final.warning}", file=sys.stderr)
+    return 0 if isinstance(final, TrainDone) else 1
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
@@ -173,13 +175,18 @@ def cmd_finetune(args: argparse.Namespace) -> int:
     try:
         final = training.finetune(args.model, x, y, epochs=args.epochs, learning_rate=args.learning_rate,
                                   seed=args.seed, name=args.name, models_directory=args.models_dir,
-                                  listener=lambda event: event["event"] == "epoch" and _print_json(event))
+                                  listener=_print_epochs)
     except (ValueError, training.TrainingDiverged, training.FinetuneRejected, registry.ModelSaveError,
             data.DataUnavailable) as error:
         _print_json({"event": "error", "error": str(error)})
         return 1
-    _print_json(final)
+    _print_json(final.to_dict())
     return 0
+
+
+def _print_epochs(event: TrainingEvent) -> None:
+    if isinstance(event, EpochEnd):
+        _print_json(event.to_dict())
 
 
 def cmd_bench(args: argparse.Namespace) -> int:

@@ -3,9 +3,9 @@ readable from any session."""
 
 from __future__ import annotations
 
-import copy
 import ctypes
 import dataclasses
+import enum
 import itertools
 import json
 import logging
@@ -17,17 +17,39 @@ import threading
 import time
 import traceback
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from digitcore import registry
+from digitcore.events import (BatchProgress, EpochEnd, FinetuneDone, NothingSaved, Outcome, TrainBegin, TrainDone,
+                              outcome_from_dict)
+from digitcore.records import plain
 
 if TYPE_CHECKING:  # architectures and training import keras: loaded only when a job starts
     from digitcore.architectures import Recipe
 
 log = logging.getLogger(__name__)
 
-RUNNING_STATES = ("starting", "running", "stopping")
-FINAL_STATES = ("done", "stopped", "failed", "interrupted")  # interrupted: its server died while it ran
+
+
+class JobState(enum.StrEnum):
+    """Where a job is; a str, so records and older callers may compare it with plain text."""
+
+    STARTING = "starting"
+    RUNNING = "running"
+    STOPPING = "stopping"
+    DONE = "done"
+    STOPPED = "stopped"
+    FAILED = "failed"
+    INTERRUPTED = "interrupted"  # its server died while it ran
+
+
+class JobKind(enum.StrEnum):
+    TRAIN = "train"
+    FINETUNE = "finetune"
+
+
+RUNNING_STATES = (JobState.STARTING, JobState.RUNNING, JobState.STOPPING)
+FINAL_STATES = (JobState.DONE, JobState.STOPPED, JobState.FAILED, JobState.INTERRUPTED)
 RECORD_FOLDER = ".jobs"  # inside the models folder: the last job's record, for the next server start
 INTERRUPTED_MESSAGE = ("The server stopped while this job was running, so it did not finish; "
                        "nothing of it was saved. Start it again when you like.")
@@ -46,18 +68,40 @@ class JobSnapshot:
     id: int
     preset: str  # for a fine-tune job: the parent model's name
     name: str
-    state: str  # "starting" | "running" | "stopping" | "done" | "stopped" | "failed" | "interrupted"
+    state: JobState
     epochs: int  # planned
     limit: int | None
     recipe: dict
-    history: list[dict]  # one "epoch" event per finished (or stopped) epoch
-    batch: dict | None  # the latest "batch" event: progress inside the current epoch
-    result: dict | None  # the final event of train_and_save
+    history: list[EpochEnd]  # one per finished epoch
+    batch: BatchProgress | None  # the latest progress inside the current epoch
+    result: Outcome | None  # what train_and_save or finetune returned
     error: str | None  # a sentence for people when state == "failed"
     started_at: float  # time.time()
     finished_at: float | None
-    kind: str = "train"  # "train" | "finetune"
+    kind: JobKind = JobKind.TRAIN
     fit_started_at: float | None = None  # time.time() of the first batch's start (train_begin)
+
+    def __post_init__(self) -> None:
+        """Accept the JSON form too (a job record, or a caller that built one by hand): states and
+        kinds as text, events and results as dicts. A stopped epoch in an older server's record
+        was partial, not an epoch of the saved model, so it is left out."""
+        kind = JobKind(self.kind)
+        coerced = {
+            "state": JobState(self.state),
+            "kind": kind,
+            "history": [event if isinstance(event, EpochEnd) else EpochEnd.from_dict(event)
+                        for event in self.history if isinstance(event, EpochEnd) or not event.get("stopped")],
+            "batch": self.batch if self.batch is None or isinstance(self.batch, BatchProgress)
+            else BatchProgress.from_dict(self.batch),
+            "result": self.result if self.result is None or isinstance(self.result, (TrainDone, FinetuneDone, NothingSaved))
+            else outcome_from_dict(self.result, finetune=kind == JobKind.FINETUNE),
+        }
+        for name, value in coerced.items():
+            object.__setattr__(self, name, value)  # frozen: set once, here
+
+    def to_record(self) -> dict[str, Any]:
+        """The JSON form (the job record a later server reads)."""
+        return {field.name: plain(getattr(self, field.name)) for field in dataclasses.fields(self)}
 
     @property
     def running(self) -> bool:
@@ -70,16 +114,16 @@ class JobSnapshot:
     @property
     def epoch_progress(self) -> float:
         """How far through the current epoch, 0..1 (0 between epochs)."""
-        if self.state == "done":
+        if self.state == JobState.DONE:
             return 1.0
-        if not self.batch or self.batch["epoch"] <= len(self.history):
+        if not self.batch or self.batch.epoch <= len(self.history):
             return 0.0  # no batch yet, or the latest batch belongs to an epoch that has ended
-        return min(1.0, self.batch["step"] / max(1, self.batch["steps"]))
+        return min(1.0, self.batch.step / max(1, self.batch.steps))
 
     @property
     def overall_progress(self) -> float:
         """How far through the whole run, 0..1."""
-        if self.state == "done":
+        if self.state == JobState.DONE:
             return 1.0
         return min(1.0, (len(self.history) + self.epoch_progress) / max(1, self.epochs))
 
@@ -100,13 +144,13 @@ class _Job:
     name: str
     recipe: Recipe | None  # None for a fine-tune job
     limit: int | None
-    stop: object  # a multiprocessing Event shared with the training process
-    kind: str = "train"
+    stop: Any  # a multiprocessing Event shared with the training process
+    kind: JobKind = JobKind.TRAIN
     epochs: int = 0  # planned; the recipe's for a training job
-    state: str = "starting"
-    history: list[dict] = dataclasses.field(default_factory=list)
-    batch: dict | None = None
-    result: dict | None = None
+    state: JobState = JobState.STARTING
+    history: list[EpochEnd] = dataclasses.field(default_factory=list)
+    batch: BatchProgress | None = None
+    result: Outcome | None = None
     error: str | None = None
     started_at: float = dataclasses.field(default_factory=time.time)
     finished_at: float | None = None
@@ -176,19 +220,34 @@ DATA_MISSING_MESSAGE = ("Training needs the MNIST digits, and they are not avail
                         "`python -m digitcore fetch-data` there, then start the job again; details are in the server log.")
 
 
-def _report(events, work: Callable[[], dict]) -> None:
+@dataclasses.dataclass(frozen=True)
+class _Finished:
+    """The job process's last message when its work returned."""
+
+    result: Outcome
+
+
+@dataclasses.dataclass(frozen=True)
+class _Failed:
+    """The job process's last message when its work raised."""
+
+    message: str | None  # a sentence for visitors; None: an internal error
+    details: str | None = None  # the traceback, for the server log
+
+
+def _report(events, work: Callable[[], Outcome]) -> None:
     """Run `work` in a job process and send its final message: the result, or why it failed in a
     sentence a visitor can act on (no paths, no traceback: those go to the server log)."""
     from digitcore import data, training
 
     try:
-        events.put({"event": "_final", "result": work()})
+        events.put(_Finished(work()))
     except (training.TrainingDiverged, training.FinetuneRejected, registry.ModelSaveError) as error:
-        events.put({"event": "_failed", "message": str(error)})
+        events.put(_Failed(str(error)))
     except data.DataUnavailable:
-        events.put({"event": "_failed", "message": DATA_MISSING_MESSAGE, "details": traceback.format_exc()})
+        events.put(_Failed(DATA_MISSING_MESSAGE, traceback.format_exc()))
     except Exception:
-        events.put({"event": "_failed", "message": None, "details": traceback.format_exc()})
+        events.put(_Failed(None, traceback.format_exc()))
 
 
 def _train_in_child(preset: str, recipe, seed: int, limit: int | None, name: str, models_directory: str,
@@ -283,7 +342,7 @@ class JobManager:
         registry.check_name(name)
         if (self.models_directory / f"{name}.keras").exists():
             raise ValueError(f"A model named '{name}' already exists. Choose another name.")
-        job = _Job(next(self._ids), parent_path.stem, name, None, None, stop=self._context.Event(), kind="finetune",
+        job = _Job(next(self._ids), parent_path.stem, name, None, None, stop=self._context.Event(), kind=JobKind.FINETUNE,
                    epochs=int(epochs))
         return self._launch(job, _finetune_in_child,
                             (str(parent_path), x_samples, y_samples, int(epochs), int(user_examples), name,
@@ -294,7 +353,7 @@ class JobManager:
         with self._lock:
             if self._current is not None and self._current.state in RUNNING_STATES:
                 running = self._current
-                doing = "is training" if running.kind == "train" else "is being fine-tuned"
+                doing = "is training" if running.kind == JobKind.TRAIN else "is being fine-tuned"
                 raise JobBusy(f"'{running.name}' ({running.preset}) {doing} right now; "
                               "one training job runs at a time. Watch it here or wait for it to finish.")
             events = self._context.Queue()
@@ -323,7 +382,7 @@ class JobManager:
     def _write_record(self, job: _Job) -> None:
         """Write the job's state for a later server (call with the lock held). Best effort: a
         read-only or full models folder must not stop a job (saving its model reports that)."""
-        record = {**self._snapshot_fields(job), "batch": None, "server": self._identity}
+        record = {**self._snapshot(job).to_record(), "batch": None, "server": self._identity}
         path = self._record_path
         try:
             path.parent.mkdir(exist_ok=True)
@@ -340,7 +399,7 @@ class JobManager:
             snapshot = JobSnapshot(**record)
         except FileNotFoundError:
             return None
-        except (OSError, ValueError, TypeError, KeyError) as error:
+        except (OSError, ValueError, TypeError, KeyError, AttributeError) as error:
             log.warning("Ignoring the unreadable job record %s: %s", self._record_path, error)
             return None
         if server == self._identity or (server and _process_identity(int(server.split(":")[0])) == server):
@@ -348,7 +407,7 @@ class JobManager:
         if snapshot.state in RUNNING_STATES:
             # A server killed right after the save's final rename leaves the model complete and in place.
             saved = (self.models_directory / f"{snapshot.name}.keras").exists()
-            snapshot = dataclasses.replace(snapshot, state="interrupted", batch=None,
+            snapshot = dataclasses.replace(snapshot, state=JobState.INTERRUPTED, batch=None,
                                            error=INTERRUPTED_SAVED_MESSAGE if saved else INTERRUPTED_MESSAGE,
                                            finished_at=self._record_path.stat().st_mtime)
         return snapshot
@@ -360,7 +419,7 @@ class JobManager:
             if job is None or job.state not in RUNNING_STATES:
                 return False
             job.stop.set()
-            job.state = "stopping"
+            job.state = JobState.STOPPING
             return True
 
     def snapshot(self) -> JobSnapshot | None:
@@ -382,27 +441,24 @@ class JobManager:
         return self.snapshot()
 
     @staticmethod
-    def _snapshot_fields(job: _Job) -> dict:
-        return dict(
+    def _snapshot(job: _Job) -> JobSnapshot:
+        """A copy of the job's state (call with the lock held); the events in it are immutable."""
+        return JobSnapshot(
             id=job.id, preset=job.preset, name=job.name, state=job.state, epochs=job.epochs,
-            limit=job.limit, recipe=job.recipe.to_dict() if job.recipe else {}, history=copy.deepcopy(job.history),
-            batch=dict(job.batch) if job.batch else None, result=copy.deepcopy(job.result),
-            error=job.error, started_at=job.started_at, finished_at=job.finished_at, kind=job.kind,
-            fit_started_at=job.fit_started_at,
+            limit=job.limit, recipe=job.recipe.to_dict() if job.recipe else {}, history=list(job.history),
+            batch=job.batch, result=job.result, error=job.error, started_at=job.started_at,
+            finished_at=job.finished_at, kind=job.kind, fit_started_at=job.fit_started_at,
         )
 
-    def _snapshot(self, job: _Job) -> JobSnapshot:
-        return JobSnapshot(**self._snapshot_fields(job))
-
-    def _apply(self, job: _Job, event: dict) -> None:
+    def _apply(self, job: _Job, event: object) -> None:
         with self._lock:
-            if event["event"] == "train_begin" and job.state == "starting":
-                job.state = "running"
+            if isinstance(event, TrainBegin) and job.state == JobState.STARTING:
+                job.state = JobState.RUNNING
                 job.fit_started_at = time.time()
-            elif event["event"] == "batch":
-                job.batch = dict(event)
-            elif event["event"] == "epoch":
-                job.history.append(dict(event))
+            elif isinstance(event, BatchProgress):
+                job.batch = event
+            elif isinstance(event, EpochEnd):
+                job.history.append(event)
                 self._write_record(job)
 
     def _monitor(self, job: _Job, process, events, started: threading.Event,
@@ -427,23 +483,23 @@ class JobManager:
                           job.name, job.preset, process.exitcode)
                 error = "The training process ended unexpectedly; the details are in the server log."
                 break
-            if event["event"] == "_final":
-                result = event["result"]
+            if isinstance(event, _Finished):
+                result = event.result
                 break
-            if event["event"] == "_failed":
-                if event.get("details"):
-                    log.error("Training job %s (%s) failed:\n%s", job.name, job.preset, event["details"])
-                error = event["message"] or ("Training failed because of an internal error; "
-                                             "the details are in the server log.")
+            if isinstance(event, _Failed):
+                if event.details:
+                    log.error("Training job %s (%s) failed:\n%s", job.name, job.preset, event.details)
+                error = event.message or ("Training failed because of an internal error; "
+                                          "the details are in the server log.")
                 break
             self._apply(job, event)
         process.join(timeout=30)
         if error is not None:
-            state = "failed"
-        elif result["event"] == "done" and not result.get("stopped"):
-            state = "done"
+            state = JobState.FAILED
+        elif isinstance(result, FinetuneDone) or (isinstance(result, TrainDone) and not result.stopped):
+            state = JobState.DONE
         else:
-            state = "stopped"  # before the first epoch ended (nothing saved) or later (finished epochs saved)
+            state = JobState.STOPPED  # before the first epoch ended (nothing saved) or later (finished epochs saved)
         with self._lock:
             job.result, job.state, job.error, job.finished_at = result, state, error, time.time()
             self._write_record(job)

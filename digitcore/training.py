@@ -9,18 +9,17 @@ import platform
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 
 from digitcore import architectures, augment_real, data, probes
 from digitcore.architectures import Augmentation, Preset, Recipe
 from digitcore.cards import ModelCard, TrainingRecord
-from digitcore.events import EpochEnd, FinetuneScores
+from digitcore.events import (BatchProgress, EpochEnd, EpochStopped, FinetuneDone, FinetuneOutcome, FinetuneScores,
+                              Listener, NothingSaved, TrainBegin, TrainDone, TrainOutcome, TrainingEvent)
 
 log = logging.getLogger(__name__)
 
-Listener = Callable[[dict], None]
 PROGRESS_INTERVAL_SECONDS = 0.25  # batch progress events are sent at most this often
 
 
@@ -35,16 +34,16 @@ class TrainingDiverged(RuntimeError):
 @dataclass
 class TrainingResult:
     model: object  # keras.Model holding the best weights (by validation accuracy when there is a split)
-    history: list[dict]  # one epoch-end event per finished epoch (a stop's partial epoch is not one)
+    history: list[EpochEnd]  # one per finished epoch (a stop's partial epoch is not one)
     stopped: bool  # True when a stop was requested before the last epoch finished
     seconds: float  # wall time of fit
     best_epoch: int | None
     steps_done: int = 0  # optimizer steps taken in all
     config: dict = field(default_factory=dict)
-    kept_epoch: dict | None = None  # the epoch event whose weights `model` holds (None: no epoch finished)
+    kept_epoch: EpochEnd | None = None  # the epoch whose weights `model` holds (None: no epoch finished)
 
     @property
-    def completed_epochs(self) -> list[dict]:
+    def completed_epochs(self) -> list[EpochEnd]:
         """Epoch events of epochs that ran to their end (a stop's partial epoch sends none)."""
         return self.history
 
@@ -237,7 +236,7 @@ def _events_callback(listener: Listener, stop: StopSignal, epochs: int, steps_pe
         def on_train_begin(self, logs=None):
             self.diverged = False
             self.last_progress = 0.0
-            listener({"event": "train_begin", "epochs": epochs, "steps_per_epoch": steps_per_epoch})
+            listener(TrainBegin(epochs=epochs, steps_per_epoch=steps_per_epoch))
 
         def on_epoch_begin(self, epoch, logs=None):
             self.epoch = epoch
@@ -254,8 +253,8 @@ def _events_callback(listener: Listener, stop: StopSignal, epochs: int, steps_pe
             now = time.perf_counter()
             if now - self.last_progress >= PROGRESS_INTERVAL_SECONDS:
                 self.last_progress = now
-                listener({"event": "batch", "epoch": self.epoch + 1, "step": batch + 1,
-                          "steps": steps_per_epoch, "loss": loss, "accuracy": float(logs.get("accuracy", 0.0))})
+                listener(BatchProgress(epoch=self.epoch + 1, step=batch + 1, steps=steps_per_epoch, loss=loss,
+                                       accuracy=float((logs or {}).get("accuracy", 0.0))))
 
         def on_epoch_end(self, epoch, logs=None):
             logs = logs or {}
@@ -265,26 +264,25 @@ def _events_callback(listener: Listener, stop: StopSignal, epochs: int, steps_pe
                 return
             if stop.is_set():
                 # A stop mid-epoch leaves this epoch partial: it is not an epoch of the saved model.
-                listener({"event": "stopped", "epoch": epoch + 1, "epochs": epochs})
+                listener(EpochStopped(epoch=epoch + 1, epochs=epochs))
                 return
-            event = {
-                "event": "epoch", "epoch": epoch + 1, "epochs": epochs,
-                "loss": float(logs["loss"]), "accuracy": float(logs["accuracy"]),
-                "val_loss": None, "val_accuracy": None,
-                "learning_rate": float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)),
-                "seconds": 0.0,
-            }
             target = model if model is not None else self.model
             calibrated = False
+            val_loss = val_accuracy = None
             if validation is not None and len(validation[1]):
                 if calibration is not None and batchnorm_layers(target):
                     recalibrate_batchnorm(target, calibration)
                     calibrated = True
-                event["val_loss"], event["val_accuracy"] = score(target, *validation)
-            event["seconds"] = round(time.perf_counter() - self.epoch_start, 3)
-            better = event["val_accuracy"] is not None and (kept.get("score") is None or event["val_accuracy"] > kept["score"])
-            if event["val_accuracy"] is None or better:
-                kept.update(score=event["val_accuracy"], epoch=epoch + 1, weights=target.get_weights(),
+                val_loss, val_accuracy = score(target, *validation)
+            event = EpochEnd(
+                epoch=epoch + 1, epochs=epochs, loss=float(logs["loss"]), accuracy=float(logs["accuracy"]),
+                val_loss=val_loss, val_accuracy=val_accuracy,
+                learning_rate=float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)),
+                seconds=round(time.perf_counter() - self.epoch_start, 3),
+            )
+            better = val_accuracy is not None and (kept.get("score") is None or val_accuracy > kept["score"])
+            if val_accuracy is None or better:
+                kept.update(score=val_accuracy, epoch=epoch + 1, weights=target.get_weights(),
                             calibrated=calibrated, event=event)
             listener(event)
 
@@ -344,10 +342,10 @@ def train(
             steps_per_execution=min(16, steps_per_epoch),
         )
     kept: dict = {}
-    history: list[dict] = []
+    history: list[EpochEnd] = []
 
-    def collect(event: dict) -> None:
-        if event["event"] == "epoch":
+    def collect(event: TrainingEvent) -> None:
+        if isinstance(event, EpochEnd):
             history.append(event)
         listener(event)
 
@@ -403,14 +401,13 @@ def train_and_save(
     models_directory=None,
     mnist: data.Mnist | None = None,
     overwrite: bool = False,
-) -> dict:
+) -> TrainOutcome:
     """Load MNIST, train, evaluate on the 10,000 test digits, save the model with its card.
     A model of the same name is replaced only with `overwrite` (else registry.ModelExists).
 
-    Returns the final event: {"event": "done", "model", "name", "test_accuracy", "train_accuracy",
-    "validation_accuracy", "warning", ...} (warning: a sentence when the test accuracy is far below
-    the curves, else None). A run stopped before its first epoch ended saves nothing and returns
-    {"event": "stopped", ...}. Without a `recipe`, the preset's is sized for the chosen digits.
+    Returns TrainDone (its warning: a sentence when the test accuracy is far below the curves, else
+    None). A run stopped before its first epoch ended saves nothing and returns NothingSaved.
+    Without a `recipe`, the preset's is sized for the chosen digits.
     """
     from digitcore import evaluation, registry
 
@@ -425,12 +422,11 @@ def train_and_save(
         x_train, y_train = x_train[subset], y_train[subset]
 
     result = train(preset, x_train, y_train, recipe=recipe, seed=seed, listener=listener, stop=stop)
-    if not result.completed_epochs:
-        return {"event": "stopped", "name": name, "saved": False,
-                "message": "Stopped before the first epoch finished; nothing was saved."}
+    kept = result.kept_epoch
+    if kept is None:
+        return NothingSaved(name=name)
     probabilities = evaluation.predict_probabilities(result.model, mnist.x_test)
     scores = evaluation.summary(mnist.y_test, probabilities)
-    kept = result.kept_epoch
     warning = generalisation_warning(scores["accuracy"], kept, result.config["validation_examples"])
     card = ModelCard(
         architecture=preset.name,
@@ -441,13 +437,13 @@ def train_and_save(
             "limit": limit,
             "epochs_completed": len(result.completed_epochs),
             "best_epoch": result.best_epoch,
-            "kept_epoch": kept["epoch"],
+            "kept_epoch": kept.epoch,
             "stopped": result.stopped,
             "seconds": round(result.seconds, 1),
             "batchnorm": "re-estimated on training digits" if batchnorm_layers(result.model) else None,
             "command": command,
         }),
-        history=[EpochEnd.from_dict(event) for event in result.history],
+        history=result.history,
         data_checksums=data_fingerprint(),
         test_accuracy=scores["accuracy"],
         test_examples=scores["n"],
@@ -459,28 +455,27 @@ def train_and_save(
     path = registry.save(result.model, card, name, models_directory, overwrite=overwrite)
     if make_default:
         registry.set_default(name, models_directory)
-    return {"event": "done", "name": name, "model": str(path), "test_accuracy": scores["accuracy"],
-            "train_accuracy": kept["accuracy"], "validation_accuracy": kept["val_accuracy"],
-            "kept_epoch": kept["epoch"], "epochs_completed": len(result.completed_epochs),
-            "stopped": result.stopped, "seconds": round(result.seconds, 1),
-            "parameters": int(result.model.count_params()), "warning": warning}
+    return TrainDone(name=name, model=str(path), test_accuracy=scores["accuracy"], train_accuracy=kept.accuracy,
+                     validation_accuracy=kept.val_accuracy, kept_epoch=kept.epoch,
+                     epochs_completed=len(result.completed_epochs), stopped=result.stopped,
+                     seconds=round(result.seconds, 1), parameters=int(result.model.count_params()), warning=warning)
 
 
 FAR_BELOW = 0.05  # a test accuracy this far under the curves' last value is not a normal result
 
 
-def generalisation_warning(test_accuracy: float, kept_epoch: dict, validation_examples: int) -> str | None:
+def generalisation_warning(test_accuracy: float, kept_epoch: EpochEnd, validation_examples: int) -> str | None:
     """A sentence when the test accuracy is far below what the kept epoch's curves showed (its
     validation accuracy, or its training accuracy when nothing was held out); else None.
 
     "Far" is FAR_BELOW, widened to three standard errors of a small validation set, so a handful
     of held-out digits cannot raise a false alarm.
     """
-    if kept_epoch.get("val_accuracy") is not None and validation_examples:
-        reference, what = kept_epoch["val_accuracy"], "final validation accuracy"
+    if kept_epoch.val_accuracy is not None and validation_examples:
+        reference, what = kept_epoch.val_accuracy, "final validation accuracy"
         margin = max(FAR_BELOW, 3 * math.sqrt(reference * (1 - reference) / validation_examples))
     else:
-        reference, what, margin = kept_epoch["accuracy"], "final training accuracy", FAR_BELOW
+        reference, what, margin = kept_epoch.accuracy, "final training accuracy", FAR_BELOW
     if test_accuracy >= reference - margin:
         return None
     return (f"Its test accuracy ({100 * test_accuracy:.2f} %) is far below its {what} "
@@ -509,7 +504,7 @@ def finetune(
     stop: StopSignal | None = None,
     models_directory=None,
     mnist: data.Mnist | None = None,
-) -> dict:
+) -> FinetuneOutcome:
     """Fine-tune a saved model on the user's digits (uint8 (n, 28, 28), labels), heavily augmented
     to `user_examples` training examples and mixed with `replay_ratio` times as many replayed MNIST
     training digits so MNIST accuracy is kept. Reports accuracy before and after on the MNIST test
@@ -535,10 +530,10 @@ def finetune(
     set_seed(seed)
     rng = np.random.default_rng(seed)
 
-    def scores() -> dict:
+    def scores() -> FinetuneScores:
         mnist_accuracy = evaluation.accuracy(mnist.y_test, evaluation.predict_probabilities(model, mnist.x_test).argmax(1))
         own = evaluation.accuracy(np.asarray(y_samples), evaluation.predict_probabilities(model, x_samples).argmax(1))
-        return {"mnist_test_accuracy": mnist_accuracy, "own_accuracy": own, "own_examples": int(len(y_samples))}
+        return FinetuneScores(mnist_test_accuracy=mnist_accuracy, own_accuracy=own, own_examples=int(len(y_samples)))
 
     before = scores()
     # (user_examples, 28, 28, 1): every own digit repeated, each copy changed at random
@@ -553,10 +548,10 @@ def finetune(
     steps_per_epoch = math.ceil(len(x_fit) / batch_size)
     model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="sparse_categorical_crossentropy",
                   metrics=["accuracy"])
-    history: list[dict] = []
+    history: list[EpochEnd] = []
 
-    def collect(event: dict) -> None:
-        if event["event"] == "epoch":
+    def collect(event: TrainingEvent) -> None:
+        if isinstance(event, EpochEnd):
             history.append(event)
         listener(event)
 
@@ -567,14 +562,13 @@ def finetune(
     if callback.diverged:
         raise TrainingDiverged("The loss became NaN or infinite while fine-tuning; nothing was saved.")
     if not history:
-        return {"event": "stopped", "name": name, "saved": False,
-                "message": "Stopped before the first epoch finished; nothing was saved."}
+        return NothingSaved(name=name)
     after = scores()
-    drop = before["mnist_test_accuracy"] - after["mnist_test_accuracy"]
+    drop = before.mnist_test_accuracy - after.mnist_test_accuracy
     if drop > MAX_MNIST_DROP:
         raise FinetuneRejected(
-            f"Fine-tuning cost {100 * drop:.2f} points of MNIST test accuracy ({100 * before['mnist_test_accuracy']:.2f} % "
-            f"→ {100 * after['mnist_test_accuracy']:.2f} %), more than the {100 * MAX_MNIST_DROP:.1f} allowed, so "
+            f"Fine-tuning cost {100 * drop:.2f} points of MNIST test accuracy ({100 * before.mnist_test_accuracy:.2f} % "
+            f"→ {100 * after.mnist_test_accuracy:.2f} %), more than the {100 * MAX_MNIST_DROP:.1f} allowed, so "
             "nothing was saved. Try fewer epochs, or save more varied examples of your digits.")
     card = ModelCard(
         architecture=(parent_card.architecture if parent_card else None) or "unknown",
@@ -586,11 +580,11 @@ def finetune(
                   "own_digits": int(len(y_samples)), "own_examples": int(len(picks)),
                   "replayed_mnist": int(len(replay)), "augmentation": dataclasses.asdict(FINETUNE_AUGMENTATION),
                   "seed": seed, "seconds": round(seconds, 1)},
-        before=FinetuneScores.from_dict(before),
-        after=FinetuneScores.from_dict(after),
-        history=[EpochEnd.from_dict(event) for event in history],
+        before=before,
+        after=after,
+        history=history,
         data_checksums=data_fingerprint(),
-        test_accuracy=after["mnist_test_accuracy"],
+        test_accuracy=after.mnist_test_accuracy,
         test_examples=int(len(mnist.y_test)),
         per_class_accuracy=evaluation.summary(
             mnist.y_test, evaluation.predict_probabilities(model, mnist.x_test))["per_class_accuracy"],
@@ -599,6 +593,6 @@ def finetune(
                                         "learning_rate": learning_rate}),
     )
     path = registry.save(model, card, name, models_directory, overwrite=False)
-    return {"event": "done", "name": name, "model": str(path), "parent": parent_path.stem,
-            "before": before, "after": after, "mnist_drop_points": round(100 * drop, 3),
-            "within_bound": drop <= MAX_MNIST_DROP, "seconds": round(seconds, 1)}
+    return FinetuneDone(name=name, model=str(path), parent=parent_path.stem, before=before, after=after,
+                        mnist_drop_points=round(100 * drop, 3), within_bound=drop <= MAX_MNIST_DROP,
+                        seconds=round(seconds, 1))

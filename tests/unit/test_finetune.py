@@ -58,11 +58,12 @@ def test_finetuning_on_a_few_barred_sevens_helps_and_keeps_mnist(tiny_model_dir,
     before = _barred_accuracy(registry.load("tiny", tiny_model_dir), mnist)
     result = training.finetune("tiny", own_x, own_y, epochs=2, user_examples=600, models_directory=tiny_model_dir,
                                mnist=mnist)
-    after = _barred_accuracy(registry.load(result["name"], tiny_model_dir), mnist)
+    after = _barred_accuracy(registry.load(result.name, tiny_model_dir), mnist)
     assert after > before + 0.02
-    assert result["within_bound"] and result["after"]["mnist_test_accuracy"] >= result["before"]["mnist_test_accuracy"] - 0.002
-    card = json.loads((tiny_model_dir / f"{result['name']}.json").read_text())
-    assert card["parent"] == "tiny" and card["before"] == result["before"] and card["after"] == result["after"]
+    assert result.within_bound and result.after.mnist_test_accuracy >= result.before.mnist_test_accuracy - 0.002
+    card = json.loads((tiny_model_dir / f"{result.name}.json").read_text())
+    assert card["parent"] == "tiny" and card["before"] == result.before.to_dict()
+    assert card["after"] == result.after.to_dict()
 
 
 def test_finetuning_needs_digits(tiny_model_dir, mnist):

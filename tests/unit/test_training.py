@@ -5,6 +5,7 @@ import pytest
 
 from digitcore import architectures, training
 from digitcore.architectures import Augmentation, get_preset
+from digitcore.events import BatchProgress, EpochEnd, TrainBegin
 
 EPOCH_FIELDS = {"loss", "accuracy", "val_loss", "val_accuracy", "learning_rate", "seconds"}
 
@@ -60,16 +61,17 @@ def test_events_arrive_in_order_with_their_fields(mnist):
     preset = get_preset("digitnet")
     recipe = preset.recipe.with_overrides(epochs=2, batch_size=32, validation_split=0.25)
     result = training.train(preset, *_tiny(mnist), recipe=recipe, seed=1, listener=events.append)
-    kinds = [event["event"] for event in events]
-    assert kinds[0] == "train_begin" and kinds.count("epoch") == 2
-    assert "batch" in kinds and kinds.index("batch") < kinds.index("epoch")
-    epochs = [event for event in events if event["event"] == "epoch"]
-    assert [event["epoch"] for event in epochs] == [1, 2]
+    kinds = [type(event) for event in events]
+    assert kinds[0] is TrainBegin and kinds.count(EpochEnd) == 2
+    assert BatchProgress in kinds and kinds.index(BatchProgress) < kinds.index(EpochEnd)
+    epochs = [event for event in events if isinstance(event, EpochEnd)]
+    assert [event.epoch for event in epochs] == [1, 2]
     for event in epochs:
-        assert EPOCH_FIELDS <= set(event) and all(event[key] is not None for key in EPOCH_FIELDS)
-        assert 0.0 <= event["val_accuracy"] <= 1.0 and event["learning_rate"] > 0
-    batches = [event for event in events if event["event"] == "batch"]
-    assert all(1 <= event["step"] <= event["steps"] for event in batches)
+        assert all(getattr(event, key) is not None for key in EPOCH_FIELDS)
+        assert 0.0 <= event.val_accuracy <= 1.0 and event.learning_rate > 0
+        assert event.to_dict()["event"] == "epoch"  # the JSON form the CLI prints and cards keep
+    batches = [event for event in events if isinstance(event, BatchProgress)]
+    assert all(1 <= event.step <= event.steps for event in batches)
     assert result.history == epochs and not result.stopped
 
 
@@ -77,7 +79,7 @@ def test_stop_ends_training_between_batches_mid_epoch(mnist):
     stop = training.StopSignal()
 
     def listener(event):
-        if event["event"] == "batch":
+        if isinstance(event, BatchProgress):
             stop.set()
 
     preset = get_preset("larger_cnn")
@@ -94,8 +96,8 @@ def test_the_same_seed_gives_the_same_metrics(mnist):
     runs = [training.train(preset, *_tiny(mnist), recipe=recipe, seed=5).history for _ in range(2)]
     other = training.train(preset, *_tiny(mnist), recipe=recipe, seed=6).history
     keys = ("loss", "accuracy", "val_loss", "val_accuracy")
-    assert [run[0][k] for k in keys for run in runs[:1]] == [runs[1][0][k] for k in keys]
-    assert other[0]["loss"] != runs[0][0]["loss"]
+    assert [getattr(run[0], k) for k in keys for run in runs[:1]] == [getattr(runs[1][0], k) for k in keys]
+    assert other[0].loss != runs[0][0].loss
 
 
 def test_a_nan_loss_stops_with_a_message_and_saves_nothing(mnist, tmp_path):
@@ -157,7 +159,7 @@ def test_a_short_digitnet_run_scores_on_new_digits_what_its_curves_say(mnist):
     ],
 )
 def test_a_test_accuracy_far_below_the_curves_gets_a_sentence(test_accuracy, kept_epoch, validation_examples, warns):
-    warning = training.generalisation_warning(test_accuracy, kept_epoch, validation_examples)
+    warning = training.generalisation_warning(test_accuracy, EpochEnd.from_dict(kept_epoch), validation_examples)
     assert (warning is not None) == warns
     if warns:
         assert warning.startswith(f"Its test accuracy ({100 * test_accuracy:.2f} %) is far below its final")
