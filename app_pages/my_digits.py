@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from digitcore import evaluation, jobs, plots, registry, samples
+from digitcore import evaluation, job_requests, jobs, limits, plots, registry, samples
 from digitcore.events import FinetuneDone, NothingSaved
 from digitcore.jobs import JobKind, JobState
 from app_pages import common
@@ -54,7 +54,8 @@ def exchange(store: samples.SampleStore) -> None:
     with right:
         # a new uploader after each import: the imported zip does not linger, ready to be added again
         round_number = st.session_state.setdefault("own_import_round", 0)
-        upload = st.file_uploader("A zip exported from this app", type=["zip"], key=f"own_import_file_{round_number}")
+        upload = st.file_uploader("A zip exported from this app", type=["zip"], key=f"own_import_file_{round_number}",
+                                  max_upload_size=limits.MAX_UPLOAD_MB)
         if upload is not None and st.button("Import", icon=":material/upload:", key="own_import"):
             try:
                 report = store.import_report(upload.getvalue())
@@ -93,8 +94,8 @@ def _taken_names() -> set[str]:
 
 
 def _free_name(parent: str) -> str:
-    # the registry's one naming rule (parent_mine, parent_mine_2, ...), as Train and the CLI use
-    return registry.free_name(f"{parent}_mine", registry.models_dir())
+    # the one naming rule for fine-tuned models (parent_mine, parent_mine_2, ...), as the CLI uses
+    return job_requests.finetuned_name(parent, registry.models_dir())
 
 
 def _stop() -> None:
@@ -144,7 +145,8 @@ def finetune_section(entry: registry.ModelEntry, x: np.ndarray, y: np.ndarray) -
     snapshot = common.job_manager().snapshot()
     running = snapshot is not None and snapshot.running
     left, right = st.columns(2)
-    epochs = left.number_input("Epochs", min_value=1, max_value=20, value=4, key="own_epochs")
+    epochs = left.number_input("Epochs", min_value=limits.FINETUNE_MIN_EPOCHS, max_value=limits.FINETUNE_MAX_EPOCHS,
+                               value=limits.FINETUNE_DEFAULT_EPOCHS, key="own_epochs")
     name_key = f"own_name_{entry.name}"
     if name_key not in st.session_state or st.session_state[name_key].strip() in _taken_names():
         # first visit, or the name was just used by a save (ours or another visitor's): a fresh free one

@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from digitcore import estimates, jobs, plots, registry
+from digitcore import estimates, jobs, limits, plots, registry
 from digitcore.architectures import MAX_EPOCHS, PRESETS, TRAINING_DIGITS, Augmentation
 from digitcore.events import FinetuneDone, NothingSaved, TrainDone
 from digitcore.jobs import JobKind, JobState
@@ -12,7 +12,6 @@ from app_pages import common
 POLL_SECONDS = 1.0  # while a job runs
 IDLE_POLL_SECONDS = 5.0  # otherwise, to notice a job another visitor starts
 BATCH_SIZES = [16, 32, 64, 128, 200, 256, 512]
-MIN_TRAINING_DIGITS = 100
 STATE_TEXT = {"starting": "starting", "running": "training", "stopping": "stopping after this batch",
               "done": "finished", "stopped": "stopped", "failed": "failed",
               "interrupted": "interrupted (the server stopped)"}
@@ -75,7 +74,7 @@ def recipe_panel(preset_name: str, which: str):
     learning_rate = first.number_input("Learning rate", min_value=1e-5, max_value=1.0, value=recipe.learning_rate,
                                        step=1e-4, format="%.5f", key=f"rate_{key}")
     watched = recipe.watched()
-    limit = second.number_input(f"Training digits (subset of {TRAINING_DIGITS:,})", min_value=MIN_TRAINING_DIGITS,
+    limit = second.number_input(f"Training digits (subset of {TRAINING_DIGITS:,})", min_value=limits.MIN_TRAINING_DIGITS,
                                 max_value=TRAINING_DIGITS, value=TRAINING_DIGITS, step=100, key=f"limit_{key}",
                                 on_change=_forget_epochs if recipe.tuned_for_digits else None, args=(key,),
                                 help=f"{100 * watched.validation_split:.0f} % of them are held out for the "

@@ -10,11 +10,11 @@ from typing import Callable
 import keras
 from keras import layers
 
+from digitcore.limits import MAX_EPOCHS, TRAINING_DIGITS  # noqa: F401 (also read from here by pages and the CLI)
+
 INPUT_SHAPE = (28, 28, 1)  # grayscale MNIST digit, float32 in [0, 1], white ink on black
 NUM_CLASSES = 10
 SCHEDULES = ("constant", "exponential", "one_cycle")
-TRAINING_DIGITS = 60000  # the whole MNIST training set
-MAX_EPOCHS = 100  # the most any recipe, override or subset scaling may ask for
 # The Train page holds out at least this share of the chosen digits, so every preset draws a
 # validation curve beside its training curve (the CLI keeps each recipe's own split).
 WATCHED_VALIDATION_SPLIT = 0.05

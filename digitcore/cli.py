@@ -9,6 +9,7 @@ import logging
 import sys
 
 from digitcore.events import BatchProgress, EpochEnd, TrainDone, TrainingEvent
+from digitcore.limits import FINETUNE_DEFAULT_EPOCHS, FINETUNE_MAX_EPOCHS, FINETUNE_MIN_EPOCHS
 
 
 def _print_json(obj: dict) -> None:
@@ -55,6 +56,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     import shlex
 
     from digitcore import architectures, data, registry, training
+    from digitcore.job_requests import TrainRequest
 
     preset = architectures.get_preset(args.arch)
     # A recipe tuned for a number of digits seen gets more epochs on a subset; --epochs still wins.
@@ -90,6 +92,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     try:
         # Without --name: the preset's name, replaced only with --overwrite, else its first free variant.
         name = args.name or (preset.name if args.overwrite else registry.free_name(preset.name, args.models_dir))
+        TrainRequest(preset.name, name, recipe, args.limit, args.seed).validated()  # the app's limits too
         final = training.train_and_save(
             preset, recipe=recipe, seed=args.seed, limit=args.limit, name=name,
             make_default=args.default, command=command, listener=listener, stop=stop,
@@ -318,10 +321,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_model_arguments(finetune, what="parent model")
     finetune.add_argument("--db", type=_path, default=None, help="samples database")
-    finetune.add_argument("--epochs", type=int, default=4)
+    finetune.add_argument("--epochs", type=int, default=FINETUNE_DEFAULT_EPOCHS,
+                          help=f"{FINETUNE_MIN_EPOCHS} to {FINETUNE_MAX_EPOCHS} (default {FINETUNE_DEFAULT_EPOCHS})")
     finetune.add_argument("--learning-rate", type=float, default=3e-4)
     finetune.add_argument("--seed", type=int, default=0)
-    finetune.add_argument("--name", help="name of the new model (default: <parent>_ft, or the first free <parent>_ft_N)")
+    finetune.add_argument("--name", help="name of the new model (default: <parent>_mine, or the first free "
+                          "<parent>_mine_N)")
     finetune.set_defaults(handler=cmd_finetune)
 
     bench = commands.add_parser(

@@ -12,9 +12,10 @@ import warnings
 import numpy as np
 from PIL import Image, ImageOps
 
+from digitcore import limits
 from digitcore.imageops import luminance
 
-MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # 10 MB: a phone photo is 2-6 MB
+MAX_UPLOAD_BYTES = limits.MAX_UPLOAD_BYTES  # a phone photo is 2-6 MB
 MAX_PIXELS = 40_000_000  # about 7300x5500; checked from the header, before any decoding
 MIN_SIDE = 8  # pixels: smaller images cannot hold a readable digit
 ACCEPTED_FORMATS: tuple[str, ...] = ("PNG", "JPEG", "GIF", "BMP", "WEBP")

@@ -19,9 +19,10 @@ import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from digitcore import registry
+from digitcore import limits, registry
 from digitcore.events import (BatchProgress, EpochEnd, FinetuneDone, NothingSaved, Outcome, TrainBegin, TrainDone,
                               outcome_from_dict)
+from digitcore.job_requests import FinetuneRequest, TrainRequest
 from digitcore.records import plain
 
 if TYPE_CHECKING:  # architectures and training import keras: loaded only when a job starts
@@ -313,40 +314,26 @@ class JobManager:
         Raises JobBusy when a job is already running, ValueError for a bad preset, recipe, subset
         size or name (including a name already taken: a visitor must never overwrite a model).
         """
-        from digitcore.architectures import TRAINING_DIGITS, get_preset
-
-        chosen = get_preset(preset)
-        recipe = recipe or chosen.recipe.sized_for(limit or TRAINING_DIGITS)
-        recipe.validate()
-        registry.check_name(name)
-        if limit is not None and not 2 <= limit <= 60000:
-            raise ValueError(f"The training subset must hold between 2 and 60,000 digits, not {limit}.")
-        if (self.models_directory / f"{name}.keras").exists():
-            raise ValueError(f"A model named '{name}' already exists. Choose another name.")
-        job = _Job(next(self._ids), chosen.name, name, recipe, limit, stop=self._context.Event(), epochs=recipe.epochs)
+        request = TrainRequest(preset, name, recipe, limit, seed).validated(self.models_directory)
+        assert request.recipe is not None  # validated() always sets one
+        job = _Job(next(self._ids), request.preset, request.name, request.recipe, request.limit,
+                   stop=self._context.Event(), epochs=request.recipe.epochs)
         return self._launch(job, _train_in_child,
-                            (chosen.name, recipe, seed, limit, name, str(self.models_directory)))
+                            (request.preset, request.recipe, request.seed, request.limit, request.name,
+                             str(self.models_directory)))
 
-    def start_finetune(self, parent: Path | str, x_samples, y_samples, *, name: str, epochs: int = 4,
-                       user_examples: int = 3000) -> JobSnapshot:
+    def start_finetune(self, parent: Path | str, x_samples, y_samples, *, name: str,
+                       epochs: int = limits.FINETUNE_DEFAULT_EPOCHS, user_examples: int = 3000) -> JobSnapshot:
         """Fine-tune the saved model `parent` on the user's digits (uint8 (n, 28, 28), labels) in the
         background, saving it as `name`. Shares the one-job-at-a-time rule with training: raises
         JobBusy when any job runs, ValueError for no digits, bad epochs, a bad or taken name."""
-        parent_path = registry.resolve(parent, self.models_directory)
-        if not parent_path.exists():
-            raise ValueError(f"There is no model '{parent_path.stem}' to fine-tune.")
-        if len(x_samples) == 0 or len(x_samples) != len(y_samples):
-            raise ValueError("Fine-tuning needs at least one of your own labelled digits.")
-        if not 1 <= epochs <= 50:
-            raise ValueError(f"Epochs must be between 1 and 50, not {epochs}.")
-        registry.check_name(name)
-        if (self.models_directory / f"{name}.keras").exists():
-            raise ValueError(f"A model named '{name}' already exists. Choose another name.")
-        job = _Job(next(self._ids), parent_path.stem, name, None, None, stop=self._context.Event(), kind=JobKind.FINETUNE,
-                   epochs=int(epochs))
+        request = FinetuneRequest(str(parent), x_samples, y_samples, name, epochs,
+                                  user_examples).validated(self.models_directory)
+        job = _Job(next(self._ids), Path(request.parent).stem, request.name, None, None, stop=self._context.Event(),
+                   kind=JobKind.FINETUNE, epochs=request.epochs)
         return self._launch(job, _finetune_in_child,
-                            (str(parent_path), x_samples, y_samples, int(epochs), int(user_examples), name,
-                             str(self.models_directory)))
+                            (request.parent, request.x_samples, request.y_samples, request.epochs,
+                             request.user_examples, request.name, str(self.models_directory)))
 
     def _launch(self, job: _Job, target: Callable, args: tuple) -> JobSnapshot:
         """Start `target(*args, events, stop)` in a child process unless a job already runs."""

@@ -16,6 +16,7 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 from PIL import Image
 
+from digitcore import limits
 from digitcore.data import PROJECT_ROOT
 
 SCHEMA_VERSION = 1
@@ -23,7 +24,7 @@ SOURCES = ("canvas", "photo", "import")
 ORIGINAL_MAX_SIDE = 560  # originals are kept small: enough to show, not a photo archive
 ORIGINAL_MAX_BYTES = 512 * 1024
 # Import limits: a class's pooled samples fit easily; a zip bomb does not.
-IMPORT_MAX_ZIP_BYTES = 50 * 1024 * 1024
+IMPORT_MAX_ZIP_BYTES = limits.MAX_UPLOAD_BYTES  # the one upload cap (limits.py); thousands of digits fit
 IMPORT_MAX_ENTRIES = 20_000
 IMPORT_MAX_TOTAL_BYTES = 200 * 1024 * 1024
 IMPORT_MAX_ENTRY_BYTES = 2 * 1024 * 1024

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from digitcore import architectures, augment_real, data, probes
+from digitcore import architectures, augment_real, data, job_requests, limits, probes
 from digitcore.architectures import Augmentation, Preset, Recipe
 from digitcore.cards import ModelCard, TrainingRecord
 from digitcore.events import (BatchProgress, EpochEnd, EpochStopped, FinetuneDone, FinetuneOutcome, FinetuneScores,
@@ -415,9 +415,8 @@ def train_and_save(
     name = registry.check_name(name or preset.name)
     mnist = mnist or data.load_mnist()
     x_train, y_train = mnist.x_train, mnist.y_train
+    limits.check_training_digits(limit)
     if limit is not None:
-        if limit < 2:
-            raise ValueError(f"The training subset needs at least 2 digits, not {limit}.")
         subset = np.sort(np.random.default_rng(seed).permutation(len(x_train))[:limit])
         x_train, y_train = x_train[subset], y_train[subset]
 
@@ -493,7 +492,7 @@ def finetune(
     x_samples: np.ndarray | None = None,
     y_samples: np.ndarray | None = None,
     *,
-    epochs: int = 4,
+    epochs: int = limits.FINETUNE_DEFAULT_EPOCHS,
     learning_rate: float = 3e-4,
     batch_size: int = 64,
     user_examples: int = 3000,
@@ -518,15 +517,14 @@ def finetune(
         raise ValueError("Fine-tuning needs at least one of your own labelled digits.")
     if len(x_samples) != len(y_samples):
         raise ValueError(f"{len(x_samples)} digits but {len(y_samples)} labels.")
-    if epochs < 1:
-        raise ValueError(f"Epochs must be at least 1, not {epochs}.")
+    limits.check_finetune_epochs(epochs)
     listener = listener or (lambda event: None)
     stop = stop or StopSignal()
     parent_path = registry.resolve(parent, models_directory)
     parent_card = registry.read_card(parent_path)
     model = registry.load(parent_path)
     mnist = mnist or data.load_mnist()
-    name = registry.check_name(name or registry.free_name(f"{parent_path.stem}_ft", models_directory))
+    name = registry.check_name(name or job_requests.finetuned_name(parent_path.stem, models_directory))
     set_seed(seed)
     rng = np.random.default_rng(seed)
 

@@ -1,0 +1,83 @@
+"""What a visitor or a user asks for: one request type per job kind, validated once against limits.py.
+
+The job manager, the CLI and the pages build these; `validated()` is the one place a request's values
+are checked. A free name is only a proposal: registry.save(overwrite=False) is what refuses,
+atomically, a name another save took in between.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from digitcore import limits, registry
+
+if TYPE_CHECKING:  # architectures imports keras: loaded only when a request is validated
+    from digitcore.architectures import Recipe
+
+FINETUNED_SUFFIX = "_mine"  # a fine-tuned model is named <parent>_mine, then <parent>_mine_2, ...
+
+
+def finetuned_name(parent: str, directory: Path | None = None) -> str:
+    """The first free name for a model fine-tuned from `parent` (the one rule for app and CLI)."""
+    return registry.free_name(f"{parent}{FINETUNED_SUFFIX}", directory)
+
+
+def _refuse_taken(name: str, directory: Path) -> None:
+    """An early, friendly refusal; the save's exclusive create is what guarantees it."""
+    if (directory / f"{name}.keras").exists():
+        raise ValueError(f"A model named '{name}' already exists. Choose another name.")
+
+
+@dataclass(frozen=True)
+class TrainRequest:
+    """Train `preset` with `recipe` (None: the preset's, sized for the digits) on `limit` digits."""
+
+    preset: str
+    name: str
+    recipe: Recipe | None = None
+    limit: int | None = None  # None: all limits.TRAINING_DIGITS
+    seed: int = 0
+
+    def validated(self, models_directory: Path | None = None) -> TrainRequest:
+        """This request with the preset's canonical name and a concrete recipe, or ValueError with a
+        sentence: an unknown preset, a bad recipe, subset size or name, or (with `models_directory`)
+        a name already taken there."""
+        from digitcore.architectures import get_preset
+
+        chosen = get_preset(self.preset)
+        recipe = self.recipe or chosen.recipe.sized_for(self.limit or limits.TRAINING_DIGITS)
+        recipe.validate()
+        registry.check_name(self.name)
+        limits.check_training_digits(self.limit)
+        if models_directory is not None:
+            _refuse_taken(self.name, models_directory)
+        return dataclasses.replace(self, preset=chosen.name, recipe=recipe)
+
+
+@dataclass(frozen=True)
+class FinetuneRequest:
+    """Fine-tune the saved model `parent` on the visitor's digits (uint8 (n, 28, 28), labels (n,))."""
+
+    parent: str  # a name in the models folder or a path to a .keras file
+    x_samples: Any
+    y_samples: Any
+    name: str
+    epochs: int = limits.FINETUNE_DEFAULT_EPOCHS
+    user_examples: int = 3000
+
+    def validated(self, models_directory: Path) -> FinetuneRequest:
+        """This request with the parent as a resolved path, or ValueError with a sentence: no such
+        parent, no digits, epochs outside the limits, a bad or taken name."""
+        parent_path = registry.resolve(self.parent, models_directory)
+        if not parent_path.exists():
+            raise ValueError(f"There is no model '{parent_path.stem}' to fine-tune.")
+        if len(self.x_samples) == 0 or len(self.x_samples) != len(self.y_samples):
+            raise ValueError("Fine-tuning needs at least one of your own labelled digits.")
+        limits.check_finetune_epochs(self.epochs)
+        registry.check_name(self.name)
+        _refuse_taken(self.name, models_directory)
+        return dataclasses.replace(self, parent=str(parent_path), epochs=int(self.epochs),
+                                   user_examples=int(self.user_examples))
