@@ -116,7 +116,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     except registry.ModelFileError as error:
         _print_json({"model": str(args.model), "error": str(error)})
         return 1
-    mnist = data.load_mnist()
+    try:
+        mnist = data.load_mnist()
+    except data.DataUnavailable as error:  # the model is fine; the test digits are missing
+        _print_json({"model": str(path), "error": str(error)})
+        return 1
     scores = evaluation.summary(mnist.y_test, evaluation.predict_probabilities(model, mnist.x_test))
     result = {"model": str(path), "accuracy": scores["accuracy"], "n": scores["n"],
               "per_class_accuracy": scores["per_class_accuracy"]}
