@@ -1,11 +1,15 @@
 """The Train page as a newcomer meets it: a fast default recipe with an estimate, the full recipe a
-click away, notes as prose, readable numbers, a fresh name after each save, and a finished job
-shown with its training, validation and test accuracy (and a warning when they disagree)."""
+click away, notes as prose, readable numbers, a fresh name after each save, a finished job shown
+with its training, validation and test accuracy (and a warning when they disagree), and a running
+job: its progress bars and curves, Stop, and a second visitor kept from starting another."""
 
+import base64
 import json
+import re
 import shutil
 import time
 
+import numpy as np
 import pytest
 import streamlit as st
 
@@ -121,3 +125,132 @@ def test_after_stop_the_tiles_show_the_saved_models_epoch_not_the_unfinished_one
     assert metrics["Validation accuracy"] == "96.55 %" and metrics["Training accuracy"] == "95.00 %"
     assert "stopped early" in " ".join(str(element.value) for element in app.success)
     assert not app.warning
+
+
+# --- a job running: progress, curves, Stop, and the one-job rule for a second visitor ----------------
+
+JOB_WAIT_SECONDS = 300  # a ceiling for a tiny job, never an assertion about speed
+EPOCH_BAR = re.compile(r"^Epoch (\d+) of (\d+), step (\d+) of (\d+)$")
+
+
+def _button(app, label: str):
+    """The button with this label, or None (located by what a visitor reads, not by its key)."""
+    return next((button for button in app.button if button.label == label), None)
+
+
+def _epoch_bar(app):
+    """(progress element, (epoch, epochs, step, steps)) of the epoch bar when it shows a step, else None."""
+    for bar in app.get("progress"):
+        match = EPOCH_BAR.match(bar.text)
+        if match:
+            return bar, tuple(int(number) for number in match.groups())
+    return None
+
+
+def _poll(app, condition, what: str) -> None:
+    """Rerun the page (as its polling fragment does in a browser) until `condition(app)` holds."""
+    deadline = time.monotonic() + JOB_WAIT_SECONDS
+    while True:
+        app.run()
+        assert not app.exception, app.exception[0].message
+        if condition(app):
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"The page never showed {what}; it shows: {_texts(app)[:3000]}")
+        time.sleep(0.3)
+
+
+def _numbers(values) -> list[float]:
+    """A Plotly trace's x or y as numbers (plain lists, or the typed arrays newer Plotly writes)."""
+    if isinstance(values, dict):
+        return np.frombuffer(base64.b64decode(values["bdata"]), dtype=np.dtype(values["dtype"])).tolist()
+    return [float(value) for value in values]
+
+
+def _accuracy_curves(app) -> dict[str, tuple[list[float], list[float]]]:
+    """{"training"|"validation": (epochs, accuracies)} from the accuracy panel of the training curves."""
+    for chart in app.get("plotly_chart"):
+        spec = json.loads(chart.proto.spec)
+        traces = [trace for trace in spec["data"] if trace.get("xaxis") == "x2" and trace.get("name")]
+        if traces:
+            return {trace["name"]: (_numbers(trace["x"]), _numbers(trace["y"])) for trace in traces}
+    return {}
+
+
+def _metric(app, label: str) -> str:
+    return next(metric.value for metric in app.metric if metric.label == label)
+
+
+def _set_up_larger_cnn(app, *, name: str, epochs: int, limit: int) -> None:
+    app.selectbox(key="train_preset").set_value("larger_cnn").run()
+    app.number_input(key="limit_larger_cnn").set_value(limit).run()
+    app.number_input(key="epochs_larger_cnn").set_value(epochs).run()
+    app.text_input(key="name_larger_cnn").set_value(name).run()
+    assert not app.exception and not app.warning, _texts(app)
+
+
+def _stop_if_running(app) -> None:
+    """Cleanup for a failed test: a job left running would hold the one-job rule for the next test."""
+    stop = _button(app, "Stop")
+    if stop is not None and not stop.disabled:
+        stop.click().run()
+
+
+@pytest.mark.slow
+def test_a_running_job_shows_its_progress_and_curves_and_stop_keeps_the_finished_epochs(train_page, models_dir):
+    app = train_page()
+    _set_up_larger_cnn(app, name="stopped_in_apptest", epochs=20, limit=6000)
+    _button(app, "Train").click().run()
+    try:
+        # Inside a later epoch: the bars show its step, the curves the epochs that have ended.
+        _poll(app, lambda app: (_epoch_bar(app) or (None, (0,)))[1][0] >= 2, "a step of epoch 2 or later")
+        bar, (epoch, epochs, step, steps) = _epoch_bar(app)
+        assert epochs == 20 and 1 <= step <= steps
+        assert bar.value == int(100 * step / steps)  # st.progress keeps whole percents
+        whole = (epoch - 1 + step / steps) / epochs
+        (overall,) = [other for other in app.get("progress") if other.text.startswith("Whole run:")]
+        assert overall.value == int(100 * whole) and overall.text.startswith(f"Whole run: {100 * whole:.0f} %")
+        curves = _accuracy_curves(app)
+        finished = [float(number) for number in range(1, epoch)]
+        assert curves["training"][0] == finished == curves["validation"][0]
+        # The tiles show the last finished epoch, the curves' last points.
+        assert _metric(app, "Validation accuracy") == f"{100 * curves['validation'][1][-1]:.2f} %"
+        assert _metric(app, "Training accuracy") == f"{100 * curves['training'][1][-1]:.2f} %"
+
+        _button(app, "Stop").click().run()
+        _poll(app, lambda app: _button(app, "Stop") is None, "the job ended after Stop")
+    finally:
+        _stop_if_running(app)
+    assert "Saved **stopped_in_apptest** (stopped early; the finished epochs were kept)" in _texts(app)
+    card = json.loads((models_dir / "stopped_in_apptest.json").read_text())
+    assert card["training"]["stopped"] is True and epoch - 1 <= card["training"]["epochs_completed"] < 20
+    kept = card["training"]["kept_epoch"]
+    curves = _accuracy_curves(app)  # now the saved model's epochs, up to the one whose weights it holds
+    assert curves["validation"][0] == [float(number) for number in range(1, kept + 1)]
+    assert curves["validation"][1] == pytest.approx([event["val_accuracy"] for event in card["history"][:kept]])
+
+
+@pytest.mark.slow
+def test_a_second_visitor_is_refused_while_a_job_runs(train_page, models_dir):
+    first, second = train_page(), train_page()  # two visitors of one server, both pages drawn before any job
+    _set_up_larger_cnn(first, name="first_visitors", epochs=20, limit=6000)
+    _set_up_larger_cnn(second, name="second_visitors", epochs=1, limit=300)
+    _button(first, "Train").click().run()
+    try:
+        _button(second, "Train").click().run()  # clicked on a page drawn before the first job started
+        assert not second.exception
+        # Refused: Streamlit drops a click on a button the rerun draws disabled; had the click got
+        # through, the job manager's one-job rule would have answered with this sentence.
+        assert {warning.value for warning in second.warning} <= {
+            "'first_visitors' (larger_cnn) is training right now; one training job runs at a time. "
+            "Watch it here or wait for it to finish."}
+        # The second visitor sees the first one's job, and no way to start another.
+        assert ("'first_visitors' is training on this server; one job runs at a time. Its progress is on the "
+                "right, live for every visitor.") in [info.value for info in second.info]
+        assert _button(second, "Train").disabled
+        assert re.search(r"\*\*first_visitors\*\* \(Larger CNN \(9 layers\)\) · (starting|training) · ", _texts(second))
+        _button(first, "Stop").click().run()
+        _poll(first, lambda app: _button(app, "Stop") is None, "the first job ended after Stop")
+    finally:
+        _stop_if_running(first)
+    assert not (models_dir / "second_visitors.keras").exists()
