@@ -12,7 +12,7 @@ from typing import Callable
 import numpy as np
 import streamlit as st
 
-from digitcore import data, jobs, preprocess, registry
+from digitcore import data, errors, jobs, preprocess, registry
 
 log = logging.getLogger("digit_studio")
 if not log.handlers:
@@ -55,17 +55,15 @@ def friendly_errors(doing: str):
     """
     try:
         yield
-    except data.DataUnavailable as error:
-        log.error("MNIST is unavailable: %s", error)
-        st.error("The MNIST digits are not available on this server. Run `python -m digitcore fetch-data` "
-                 "(or `./run.sh`), then reload this page.")
-    except registry.ModelFileError as error:
-        log.error("Model file problem while %s: %s", doing, error)
-        st.error(f"This model cannot be used: {error}")
-    except Exception:
-        log.exception("Unexpected error while %s", doing)
-        st.error(f"Sorry, something went wrong while {doing}. The details are in the server log; "
-                 "try another choice or reload the page.")
+    except Exception as error:
+        sentence = errors.sentence_for(error, errors.Audience.PAGE)
+        if sentence is None:
+            log.exception("Unexpected error while %s", doing)
+            st.error(f"Sorry, something went wrong while {doing}. The details are in the server log; "
+                     "try another choice or reload the page.")
+        else:  # a failure people can act on: its sentence, and only its message in the log
+            log.error("%s while %s: %s", type(error).__name__, doing, error)
+            st.error(sentence)
 
 
 def run_page(render: Callable[[], None], doing: str) -> None:

@@ -8,12 +8,19 @@ import json
 import logging
 import sys
 
+from digitcore import errors
 from digitcore.events import BatchProgress, EpochEnd, TrainDone, TrainingEvent
 from digitcore.limits import FINETUNE_DEFAULT_EPOCHS, FINETUNE_MAX_EPOCHS, FINETUNE_MIN_EPOCHS
 
 
 def _print_json(obj: dict) -> None:
     print(json.dumps(obj), flush=True)
+
+
+def _sentence(error: Exception) -> str:
+    """What the user is told: the policy's sentence (errors.sentence_for), or for a refused request's
+    ValueError (and an OSError reading a file), the error's own sentence."""
+    return errors.sentence_for(error, errors.Audience.CLI) or str(error)
 
 
 def cmd_fetch_data(args: argparse.Namespace) -> int:
@@ -24,7 +31,7 @@ def cmd_fetch_data(args: argparse.Namespace) -> int:
         info = data.ensure_mnist(directory)
         mnist = data.read_cache(data.Path(info["dir"]))
     except data.DataUnavailable as error:
-        print(str(error), file=sys.stderr)
+        print(_sentence(error), file=sys.stderr)
         return 1
     _print_json({"dir": info["dir"], "source": info["source"], "train": len(mnist.y_train), "test": len(mnist.y_test)})
     return 0
@@ -55,7 +62,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     import signal
     import shlex
 
-    from digitcore import architectures, data, registry, training
+    from digitcore import architectures, registry, training
     from digitcore.job_requests import TrainRequest
 
     preset = architectures.get_preset(args.arch)
@@ -98,8 +105,8 @@ def cmd_train(args: argparse.Namespace) -> int:
             make_default=args.default, command=command, listener=listener, stop=stop,
             models_directory=args.models_dir, overwrite=args.overwrite,
         )
-    except (ValueError, training.TrainingDiverged, registry.ModelSaveError, data.DataUnavailable) as error:
-        _print_json({"event": "error", "error": str(error)})
+    except (ValueError, *errors.EXPLAINED) as error:
+        _print_json({"event": "error", "error": _sentence(error)})
         return 1
     _print_json(final.to_dict())
     if isinstance(final, TrainDone) and final.warning:
@@ -114,12 +121,12 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         path = registry.resolve(args.model, args.models_dir)
         model = registry.load(path)
     except registry.ModelFileError as error:
-        _print_json({"model": str(args.model), "error": str(error)})
+        _print_json({"model": str(args.model), "error": _sentence(error)})
         return 1
     try:
         mnist = data.load_mnist()
     except data.DataUnavailable as error:  # the model is fine; the test digits are missing
-        _print_json({"model": str(path), "error": str(error)})
+        _print_json({"model": str(path), "error": _sentence(error)})
         return 1
     scores = evaluation.summary(mnist.y_test, evaluation.predict_probabilities(model, mnist.x_test))
     result = {"model": str(path), "accuracy": scores["accuracy"], "n": scores["n"],
@@ -140,9 +147,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
     try:
         model = registry.load(args.model, args.models_dir)
     except registry.ModelFileError as error:  # no file can give a digit: each still gets its line
-        print(str(error), file=sys.stderr)
+        print(_sentence(error), file=sys.stderr)
         for file in args.files:
-            _print_json({"file": str(file), "error": str(error)})
+            _print_json({"file": str(file), "error": _sentence(error)})
         return 1
     all_good = True
     for result in inference.predict_files(model, args.files, kind=args.kind):
@@ -169,23 +176,27 @@ def cmd_samples(args: argparse.Namespace) -> int:
     try:
         added = store.import_zip(args.file.read_bytes())
     except (OSError, samples.SampleImportError) as error:
-        _print_json({"file": str(args.file), "error": str(error)})
+        _print_json({"file": str(args.file), "error": _sentence(error)})
         return 1
     _print_json({"file": str(args.file), "imported": added, "samples": store.count()})
     return 0
 
 
 def cmd_finetune(args: argparse.Namespace) -> int:
-    from digitcore import data, registry, samples, training
+    from digitcore import registry, samples, training
+    from digitcore.job_requests import FinetuneRequest
 
     x, y = samples.SampleStore(args.db).arrays()
     try:
-        final = training.finetune(args.model, x, y, epochs=args.epochs, learning_rate=args.learning_rate,
-                                  seed=args.seed, name=args.name, models_directory=args.models_dir,
+        # The request the app's job gets too, validated the same way (digits, epochs, parent, name).
+        request = FinetuneRequest(args.model, x, y, args.name, args.epochs, learning_rate=args.learning_rate,
+                                  seed=args.seed).validated(args.models_dir or registry.models_dir())
+        final = training.finetune(request.parent, request.x_samples, request.y_samples, epochs=request.epochs,
+                                  learning_rate=request.learning_rate, user_examples=request.user_examples,
+                                  seed=request.seed, name=request.name, models_directory=args.models_dir,
                                   listener=_print_epochs)
-    except (ValueError, training.TrainingDiverged, training.FinetuneRejected, registry.ModelSaveError,
-            data.DataUnavailable) as error:
-        _print_json({"event": "error", "error": str(error)})
+    except (ValueError, *errors.EXPLAINED) as error:
+        _print_json({"event": "error", "error": _sentence(error)})
         return 1
     _print_json(final.to_dict())
     return 0

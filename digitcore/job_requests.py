@@ -61,23 +61,27 @@ class TrainRequest:
 class FinetuneRequest:
     """Fine-tune the saved model `parent` on the visitor's digits (uint8 (n, 28, 28), labels (n,))."""
 
-    parent: str  # a name in the models folder or a path to a .keras file
+    parent: str | None  # a name in the models folder, a path to a .keras file, or None: the default model
     x_samples: Any
     y_samples: Any
-    name: str
+    name: str | None  # None: the first free <parent>_mine name
     epochs: int = limits.FINETUNE_DEFAULT_EPOCHS
     user_examples: int = 3000
+    learning_rate: float = 3e-4
+    seed: int = 0
 
     def validated(self, models_directory: Path) -> FinetuneRequest:
-        """This request with the parent as a resolved path, or ValueError with a sentence: no such
-        parent, no digits, epochs outside the limits, a bad or taken name."""
-        parent_path = registry.resolve(self.parent, models_directory)
-        if not parent_path.exists():
-            raise ValueError(f"There is no model '{parent_path.stem}' to fine-tune.")
+        """This request with the parent as a resolved path and a name, or ValueError with a sentence: no
+        digits, epochs outside the limits, no such parent (registry.ModelFileError), a bad or taken name.
+        The digits and epochs are checked first: they need no models folder."""
         if len(self.x_samples) == 0 or len(self.x_samples) != len(self.y_samples):
             raise ValueError("Fine-tuning needs at least one of your own labelled digits.")
         limits.check_finetune_epochs(self.epochs)
-        registry.check_name(self.name)
-        _refuse_taken(self.name, models_directory)
-        return dataclasses.replace(self, parent=str(parent_path), epochs=int(self.epochs),
+        parent_path = registry.resolve(self.parent, models_directory)
+        if not parent_path.exists():
+            raise ValueError(f"There is no model '{parent_path.stem}' to fine-tune.")
+        name = self.name if self.name is not None else finetuned_name(parent_path.stem, models_directory)
+        registry.check_name(name)
+        _refuse_taken(name, models_directory)
+        return dataclasses.replace(self, parent=str(parent_path), name=name, epochs=int(self.epochs),
                                    user_examples=int(self.user_examples))

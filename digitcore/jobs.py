@@ -19,7 +19,8 @@ import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from digitcore import limits, registry
+from digitcore import errors, limits, registry
+from digitcore.errors import JobBusy  # noqa: F401 (raised here; pages and tests name it jobs.JobBusy)
 from digitcore.events import (BatchProgress, EpochEnd, FinetuneDone, NothingSaved, Outcome, TrainBegin, TrainDone,
                               outcome_from_dict)
 from digitcore.job_requests import FinetuneRequest, TrainRequest
@@ -56,10 +57,6 @@ INTERRUPTED_MESSAGE = ("The server stopped while this job was running, so it did
                        "nothing of it was saved. Start it again when you like.")
 INTERRUPTED_SAVED_MESSAGE = ("The server stopped while this job was finishing; its model had been saved and is "
                              "in the model picker.")
-
-
-class JobBusy(RuntimeError):
-    """A training job is already running on this server; str(error) says which."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -217,8 +214,7 @@ def _process_identity(pid: int) -> str | None:
         return f"{pid}:?"
 
 
-DATA_MISSING_MESSAGE = ("Training needs the MNIST digits, and they are not available on the server. Run "
-                        "`python -m digitcore fetch-data` there, then start the job again; details are in the server log.")
+DATA_MISSING_MESSAGE = errors.DATA_MISSING_IN_JOB  # the older name
 
 
 @dataclasses.dataclass(frozen=True)
@@ -238,17 +234,13 @@ class _Failed:
 
 def _report(events, work: Callable[[], Outcome]) -> None:
     """Run `work` in a job process and send its final message: the result, or why it failed in a
-    sentence a visitor can act on (no paths, no traceback: those go to the server log)."""
-    from digitcore import data, training
-
+    sentence a visitor can act on (errors.sentence_for; the traceback goes to the server log unless
+    the error's own message says it all)."""
     try:
         events.put(_Finished(work()))
-    except (training.TrainingDiverged, training.FinetuneRejected, registry.ModelSaveError) as error:
-        events.put(_Failed(str(error)))
-    except data.DataUnavailable:
-        events.put(_Failed(DATA_MISSING_MESSAGE, traceback.format_exc()))
-    except Exception:
-        events.put(_Failed(None, traceback.format_exc()))
+    except Exception as error:
+        details = None if isinstance(error, errors.SELF_EXPLAINED) else traceback.format_exc()
+        events.put(_Failed(errors.sentence_for(error, errors.Audience.JOB), details))
 
 
 def _train_in_child(preset: str, recipe, seed: int, limit: int | None, name: str, models_directory: str,

@@ -15,20 +15,13 @@ import numpy as np
 from digitcore import architectures, augment_real, data, job_requests, limits, probes
 from digitcore.architectures import Augmentation, Preset, Recipe
 from digitcore.cards import ModelCard, TrainingRecord
+from digitcore.errors import FinetuneRejected, TrainingDiverged  # noqa: F401 (raised here; callers name them training.X)
 from digitcore.events import (BatchProgress, EpochEnd, EpochStopped, FinetuneDone, FinetuneOutcome, FinetuneScores,
                               Listener, NothingSaved, TrainBegin, TrainDone, TrainOutcome, TrainingEvent)
 
 log = logging.getLogger(__name__)
 
 PROGRESS_INTERVAL_SECONDS = 0.25  # batch progress events are sent at most this often
-
-
-class FinetuneRejected(RuntimeError):
-    """Fine-tuning cost more MNIST accuracy than allowed; nothing was saved. str() says how much."""
-
-
-class TrainingDiverged(RuntimeError):
-    """The loss became NaN or infinite; nothing was saved."""
 
 
 @dataclass
