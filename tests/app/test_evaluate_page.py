@@ -1,12 +1,15 @@
-"""Evaluate in AppTest: the picked cell follows the model, tables show whole numbers, the gallery says
-when it is limited, and a missing published accuracy is a dash."""
+"""Evaluate in AppTest: the picked cell follows the model, another cell's gallery shows its digits, the
+row-normalised view, the probe examples, tables show whole numbers, the gallery says when it is
+limited, and a missing published accuracy is a dash."""
 
+import base64
+import json
 import re
 
 import numpy as np
 import pytest
 
-from digitcore import evaluation, registry
+from digitcore import evaluation, probes, registry
 
 
 def _texts(app) -> str:
@@ -83,3 +86,75 @@ def test_the_parameter_metric_has_thousands_separators(open_page, model):
     app.sidebar.selectbox(key="model_picker").set_value(model).run()
     metrics = {metric.label: metric.value for metric in app.metric}
     assert re.fullmatch(r"\d{1,3}(,\d{3})+", metrics["Parameters"])
+
+
+def _gallery_indices(app) -> list[int]:
+    """The test indices the mistake gallery shows, from its tile titles ("#1234<br>97 %")."""
+    for chart in app.get("plotly_chart"):
+        titles = [annotation["text"] for annotation in json.loads(chart.proto.spec)["layout"].get("annotations", [])]
+        if titles and all(title.startswith("#") for title in titles):
+            return [int(title[1:].split("<br>")[0]) for title in titles]
+    return []
+
+
+def test_picking_another_cell_shows_the_digits_the_model_read_as_that_class(open_page, models_dir, mnist):
+    app = open_page("evaluate")
+    first_cell, first_gallery = app.selectbox(key="eval_cell").value, _gallery_indices(app)
+    app.selectbox(key="eval_cell").select_index(1).run()  # the second most frequent confusion
+    true_digit, predicted_digit = app.selectbox(key="eval_cell").value
+    assert not app.exception and (true_digit, predicted_digit) != first_cell
+    count = int(re.search(r"· ([\d,]+) digit\(s\)$", _shown_cell(app)).group(1).replace(",", ""))
+    shown = _gallery_indices(app)
+    assert len(shown) == min(count, 40) and shown != first_gallery
+    assert shown == _frame(app, "test index")["test index"].tolist()[:len(shown)]  # the table's first rows
+    # Each tile is a test digit labelled true_digit that the model reads as predicted_digit.
+    assert set(mnist.y_test[shown]) == {true_digit}
+    model = registry.load(models_dir / "small_cnn.keras")
+    assert set(evaluation.predict_probabilities(model, mnist.x_test[shown]).argmax(1)) == {predicted_digit}
+
+
+def _confusion_counts(app) -> np.ndarray:
+    """The confusion matrix's numbers (its heatmap's customdata) as shown."""
+    for chart in app.get("plotly_chart"):
+        for trace in json.loads(chart.proto.spec)["data"]:
+            if trace.get("type") == "heatmap" and "customdata" in trace:
+                return _array(trace["customdata"])
+    raise AssertionError("no confusion matrix on the page")
+
+
+def _array(values) -> np.ndarray:
+    """A Plotly array: a nested list, or the typed array newer Plotly writes for numpy data."""
+    if isinstance(values, dict):
+        flat = np.frombuffer(base64.b64decode(values["bdata"]), dtype=np.dtype(values["dtype"]))
+        return flat.reshape([int(size) for size in str(values.get("shape", len(flat))).split(",")])
+    return np.asarray(values, dtype=float)
+
+
+def test_the_row_normalised_view_shows_each_true_digit_as_shares(open_page, mnist):
+    app = open_page("evaluate")
+    counts = _confusion_counts(app)
+    assert counts.sum() == 10000 and counts.sum(axis=1).tolist() == np.bincount(mnist.y_test, minlength=10).tolist()
+    app.radio(key="eval_view").set_value("row-normalised").run()
+    assert not app.exception
+    shares = _confusion_counts(app)
+    np.testing.assert_allclose(shares.sum(axis=1), 1.0, atol=1e-6)
+    np.testing.assert_allclose(shares, counts / counts.sum(axis=1, keepdims=True), atol=1e-6)
+
+
+def _probe_tiles(app) -> np.ndarray:
+    """The pixels of the probe examples' image grid (the chart under "Examples of")."""
+    charts = [chart for chart in app.get("plotly_chart") if chart.proto.id and "probe_images" in chart.proto.id]
+    (chart,) = charts
+    return _array(json.loads(chart.proto.spec)["data"][0]["z"])
+
+
+def test_the_probe_examples_follow_the_chosen_probe(open_page):
+    app = open_page("evaluate")
+    app.selectbox(key="probe_examples").set_value("barred_sevens").run()
+    barred = _probe_tiles(app)
+    app.selectbox(key="probe_examples").set_value("thick").run()
+    assert not app.exception
+    thick = _probe_tiles(app)
+    assert barred.shape != thick.shape or not np.array_equal(barred, thick, equal_nan=True)  # gaps are NaN
+    box = app.selectbox(key="probe_examples")
+    assert box.options[box.index] == probes.PROBES["thick"][0]  # shown by its title
