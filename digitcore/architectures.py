@@ -329,7 +329,8 @@ PRESETS: dict[str, Preset] = {
                    validation_split=0.0, augmentation=DIGITNET_REAL_AUGMENTATION),
             None, None,
             "Our own: cheap full-resolution stem, BatchNorm at 14x14 and 7x7, one-cycle Adam, "
-            "augmentation with rotation, shift, zoom and stroke thickness.",
+            "augmentation with rotation, shift, zoom and stroke thickness, and (default recipe) digits changed to look "
+            "like real people's after preprocessing and ones with a flag (digitcore/augment_real.py).",
             # One pass over the 60,000 digits (more epochs on a subset), large batches, a short warm-up.
             fast_recipe=Recipe(epochs=1, batch_size=256, learning_rate=8e-3, schedule="one_cycle",
                                warmup_fraction=0.1, validation_split=0.0, tuned_for_digits=TRAINING_DIGITS),
