@@ -224,6 +224,8 @@ def test_a_running_job_shows_its_progress_and_curves_and_stop_keeps_the_finished
     assert "Saved **stopped_in_apptest** (stopped early; the finished epochs were kept)" in _texts(app)
     card = json.loads((models_dir / "stopped_in_apptest.json").read_text())
     assert card["training"]["stopped"] is True and epoch - 1 <= card["training"]["epochs_completed"] < 20
+    # It learned: one epoch of 4,800 digits at batch 200 gives larger_cnn 78 % (two: 89 %); guessing, 10 %.
+    assert card["test_accuracy"] >= 0.5
     kept = card["training"]["kept_epoch"]
     curves = _accuracy_curves(app)  # now the saved model's epochs, up to the one whose weights it holds
     assert curves["validation"][0] == [float(number) for number in range(1, kept + 1)]
