@@ -5,15 +5,13 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from digitcore import evaluation, job_requests, jobs, limits, plots, registry, samples
-from digitcore.events import FinetuneDone, NothingSaved
-from digitcore.jobs import JobKind, JobState
-from app_pages import common
+from digitcore import errors, evaluation, job_requests, jobs, limits, plots, registry, samples
+from digitcore.events import FinetuneDone, Outcome
+from digitcore.jobs import JobKind
+from app_pages import common, job_panel
 
 GALLERY_COLUMNS = 6
 GALLERY_MAX = 60  # the most recent ones; the export holds them all
-POLL_SECONDS = 1.0
-IDLE_POLL_SECONDS = 5.0
 
 
 def _delete(sample_id: int) -> None:
@@ -98,44 +96,30 @@ def _free_name(parent: str) -> str:
     return job_requests.finetuned_name(parent, registry.models_dir())
 
 
-def _stop() -> None:
-    common.job_manager().stop()
-
-
 def show_finetune(snapshot: jobs.JobSnapshot) -> None:
     """Progress of the fine-tune job, then its before and after on MNIST and on your digits."""
     st.markdown(f"**{snapshot.name}** (from {snapshot.preset}) · {snapshot.state} · {snapshot.elapsed:.0f} s")
-    if snapshot.running:
-        epoch = min(len(snapshot.history) + 1, snapshot.epochs)
-        st.progress(snapshot.overall_progress, text=f"Epoch {epoch} of {snapshot.epochs} · "
-                                                    f"{100 * snapshot.overall_progress:.0f} %")
-        st.button("Stop", on_click=_stop, key="own_stop", icon=":material/stop:",
-                  disabled=snapshot.state == JobState.STOPPING)
-    result = snapshot.result
-    if snapshot.state == JobState.FAILED:
-        st.error(snapshot.error or "Fine-tuning failed.")
-    elif snapshot.state == JobState.INTERRUPTED:
-        st.warning(snapshot.error)
-    elif isinstance(result, FinetuneDone):
-        before, after = result.before, result.after
-        st.dataframe(pd.DataFrame([
-            {"": "MNIST test accuracy", "before": before.mnist_test_accuracy, "after": after.mnist_test_accuracy},
-            {"": "accuracy on your digits", "before": before.own_accuracy, "after": after.own_accuracy},
-        ]), hide_index=True, key="own_before_after",
-            column_config={column: st.column_config.NumberColumn(format="%.4f") for column in ("before", "after")})
-        st.success(f"Saved **{result.name}**, now in the model picker. MNIST accuracy changed by "
-                   f"{-result.mnist_drop_points:+.2f} points (at most 0.2 points may be lost).")
-    elif snapshot.state == JobState.STOPPED:
-        st.warning(result.message if isinstance(result, NothingSaved) else "Stopped; nothing was saved.")
+    job_panel.show_progress(snapshot, stop_key="own_stop", detailed=False)
+    job_panel.show_ending(snapshot, failed="Fine-tuning failed.", saved=_show_saved)
 
 
-def live_finetune(was_running: bool) -> None:
-    snapshot = common.job_manager().snapshot()
-    if (snapshot is not None and snapshot.running) != was_running:
-        st.rerun()  # a job started or ended: refresh the button and the model picker
-    with common.friendly_errors("showing the fine-tuning progress"):
-        if snapshot is not None and snapshot.kind == JobKind.FINETUNE:
-            show_finetune(snapshot)
+def _show_saved(result: Outcome) -> None:
+    if not isinstance(result, FinetuneDone):
+        return
+    before, after = result.before, result.after
+    st.dataframe(pd.DataFrame([
+        {"": "MNIST test accuracy", "before": before.mnist_test_accuracy, "after": after.mnist_test_accuracy},
+        {"": "accuracy on your digits", "before": before.own_accuracy, "after": after.own_accuracy},
+    ]), hide_index=True, key="own_before_after",
+        column_config={column: st.column_config.NumberColumn(format="%.4f") for column in ("before", "after")})
+    st.success(f"Saved **{result.name}**, now in the model picker. MNIST accuracy changed by "
+               f"{-result.mnist_drop_points:+.2f} points (at most 0.2 points may be lost).")
+
+
+def show_live(snapshot: jobs.JobSnapshot | None) -> None:
+    """The live panel's content: a fine-tune job only (a training job is the Train page's)."""
+    if snapshot is not None and snapshot.kind == JobKind.FINETUNE:
+        show_finetune(snapshot)
 
 
 def finetune_section(entry: registry.ModelEntry, x: np.ndarray, y: np.ndarray) -> None:
@@ -159,11 +143,11 @@ def finetune_section(entry: registry.ModelEntry, x: np.ndarray, y: np.ndarray) -
             common.job_manager().start_finetune(entry.path, x, y, name=name.strip(), epochs=int(epochs))
             st.session_state["own_finetune_message"] = None
             st.rerun()
-        except (ValueError, jobs.JobBusy) as error:
-            st.session_state["own_finetune_message"] = str(error)
+        except (ValueError, jobs.JobBusy) as error:  # a request's refusal, a ValueError, is a sentence too
+            st.session_state["own_finetune_message"] = errors.sentence_for(error) or str(error)
     if st.session_state.get("own_finetune_message"):
         st.warning(st.session_state["own_finetune_message"])
-    st.fragment(run_every=POLL_SECONDS if running else IDLE_POLL_SECONDS)(live_finetune)(running)
+    job_panel.live_panel(show_live, running=running, doing="showing the fine-tuning progress")
 
 
 def render() -> None:

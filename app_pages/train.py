@@ -3,14 +3,12 @@
 import pandas as pd
 import streamlit as st
 
-from digitcore import estimates, jobs, limits, plots, registry
+from digitcore import errors, estimates, jobs, limits, plots, registry
 from digitcore.architectures import MAX_EPOCHS, PRESETS, TRAINING_DIGITS, Augmentation
-from digitcore.events import FinetuneDone, NothingSaved, TrainDone
+from digitcore.events import FinetuneDone, Outcome, TrainDone
 from digitcore.jobs import JobKind, JobState
-from app_pages import common
+from app_pages import common, job_panel
 
-POLL_SECONDS = 1.0  # while a job runs
-IDLE_POLL_SECONDS = 5.0  # otherwise, to notice a job another visitor starts
 BATCH_SIZES = [16, 32, 64, 128, 200, 256, 512]
 STATE_TEXT = {"starting": "starting", "running": "training", "stopping": "stopping after this batch",
               "done": "finished", "stopped": "stopped", "failed": "failed",
@@ -143,13 +141,9 @@ def _start(preset_name: str, recipe, limit: int, name: str) -> bool:
                                    limit=None if limit >= TRAINING_DIGITS else limit)
         st.session_state["train_message"] = None
         return True
-    except (ValueError, jobs.JobBusy) as error:
-        st.session_state["train_message"] = str(error)
+    except (ValueError, jobs.JobBusy) as error:  # a request's refusal, a ValueError, is a sentence too
+        st.session_state["train_message"] = errors.sentence_for(error) or str(error)
         return False
-
-
-def _stop() -> None:
-    common.job_manager().stop()
 
 
 def _percent(value) -> str:
@@ -167,16 +161,7 @@ def show_job(snapshot: jobs.JobSnapshot) -> None:
                     f"{snapshot.elapsed:.0f} s · {snapshot.limit or TRAINING_DIGITS:,} digits")
     # Only finished epochs (the snapshot leaves out a partial epoch an older server's record held).
     history = snapshot.history
-    if snapshot.running:
-        batch = snapshot.batch
-        epoch = min(len(history) + 1, snapshot.epochs)
-        step_text = f", step {batch.step} of {batch.steps}" if batch and batch.epoch == epoch else ""
-        st.progress(snapshot.epoch_progress, text=f"Epoch {epoch} of {snapshot.epochs}{step_text}")
-        eta = snapshot.eta_seconds
-        left = f" · {estimates.duration_text(eta)} left" if eta is not None else ""
-        st.progress(snapshot.overall_progress, text=f"Whole run: {100 * snapshot.overall_progress:.0f} %{left}")
-        st.button("Stop", on_click=_stop, key="train_stop", icon=":material/stop:",
-                  disabled=snapshot.state == JobState.STOPPING)
+    job_panel.show_progress(snapshot, stop_key="train_stop", detailed=True)
     result = snapshot.result
     if isinstance(result, TrainDone) and result.kept_epoch:
         # The saved model's epoch (the best by validation, or the last finished one).
@@ -196,11 +181,12 @@ def show_job(snapshot: jobs.JobSnapshot) -> None:
         st.plotly_chart(plots.training_curves(history), key=f"curves_{snapshot.id}")
     elif snapshot.running:
         st.caption("The curves appear when the first epoch ends.")
-    if snapshot.state == JobState.FAILED:
-        st.error(snapshot.error or "Training failed.")
-    elif snapshot.state == JobState.INTERRUPTED:
-        st.warning(snapshot.error)
-    elif isinstance(result, FinetuneDone):
+    job_panel.show_ending(snapshot, failed="Training failed.",
+                          saved=lambda outcome: _show_saved(snapshot, outcome))
+
+
+def _show_saved(snapshot: jobs.JobSnapshot, result: Outcome) -> None:
+    if isinstance(result, FinetuneDone):
         st.success(f"Saved **{result.name}**: {100 * result.after.mnist_test_accuracy:.2f} % on the MNIST "
                    f"test digits, {100 * result.after.own_accuracy:.1f} % on your digits. Details on My digits.")
     elif isinstance(result, TrainDone):
@@ -216,20 +202,13 @@ def show_job(snapshot: jobs.JobSnapshot) -> None:
                    f"{best}, {result.seconds:.0f} s of training. It is in the model picker now.")
         if result.warning:
             st.warning(result.warning, icon=":material/warning:")
-    elif snapshot.state == JobState.STOPPED:
-        st.warning(result.message if isinstance(result, NothingSaved) else "Stopped; nothing was saved.")
 
 
-def live_job(was_running: bool) -> None:
-    """Polled every second while a job runs (else every few seconds); a full rerun when a job starts
-    or ends refreshes the Train button and the model picker."""
-    snapshot = common.job_manager().snapshot()
-    if (snapshot is not None and snapshot.running) != was_running:
-        st.rerun()  # a job started (perhaps by another visitor) or ended: redraw the whole page
+def show_live(snapshot: jobs.JobSnapshot | None) -> None:
+    """The live panel's content: the current or last job, any visitor's."""
     if snapshot is None:
         st.caption("No training job has run here yet.")
-        return
-    with common.friendly_errors("showing the training progress"):  # fragment reruns skip the page's guard
+    else:
         show_job(snapshot)
 
 
@@ -262,7 +241,7 @@ def render() -> None:
             st.warning(st.session_state["train_message"])
     with live:
         st.subheader("Live progress")
-        st.fragment(run_every=POLL_SECONDS if running else IDLE_POLL_SECONDS)(live_job)(running)
+        job_panel.live_panel(show_live, running=running, doing="showing the training progress")
     st.caption("Training runs in the background: switching pages or closing the tab does not stop it.")
 
 
