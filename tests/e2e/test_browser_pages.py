@@ -1,6 +1,7 @@
 """Evaluate, My digits and Inside the CNN in a real Chromium, as a new visitor uses them: the picked
-confusion cell follows the model, a click on the matrix opens that cell, importing a zip twice adds
-nothing twice, the channel slider reaches the last channel, and on a phone no chart title is covered."""
+confusion cell follows the model, a click on the matrix opens that cell, My digits opens with saved
+digits (the page tour's sixth page), importing a zip twice adds nothing twice, the channel slider
+reaches the last channel, and on a phone no chart title is covered."""
 
 import re
 
@@ -165,6 +166,31 @@ def test_the_channel_slider_reaches_the_last_channel(page: Page, app_url, thirty
     expect(slider).to_have_value("30")
     expect(page.get_by_text("All 30 channels shown (0–29)")).to_have_count(2)  # the convolution and its pooling
     assert_no_error(page)
+
+
+def test_my_digits_opens_with_saved_digits_their_scores_and_fine_tuning(page: Page, app_url, samples_db, mnist):
+    """The page tour's My digits stop: a visitor with saved digits sees them, the model's score on them
+    and the fine-tuning controls, with no error."""
+    store = samples.SampleStore(samples_db)
+    for index in range(3):  # three test digits saved as if drawn, with their true labels
+        store.add(mnist.x_test[index], int(mnist.y_test[index]), source="canvas", predicted=int(mnist.y_test[index]),
+                  confidence=0.9, model="small_cnn")
+    count = store.count()  # other browser tests of this session may have saved some too
+    page.set_viewport_size({"width": 1400, "height": 3000})
+    open_app_page(page, app_url, "my_digits")
+    expect(page.get_by_text(re.compile(rf"^{count} example\(s\): "))).to_be_visible()
+    expect(page.get_by_role("button", name=re.compile("Delete$"))).to_have_count(min(count, 60))  # one per tile
+    expect(page.get_by_role("heading", name="Evaluate on my digits")).to_be_visible()
+    expect(page.get_by_test_id("stMetric").filter(has_text=re.compile("^Your digits")).get_by_test_id("stMetricValue")
+           ).to_have_text(str(count))
+    expect(page.get_by_test_id("stMetric").filter(has_text="Accuracy on your digits").get_by_test_id("stMetricValue")
+           ).to_have_text(re.compile(r"^\d{1,3}\.\d %$"))
+    expect(page.get_by_role("heading", name="Fine-tune on my digits")).to_be_visible()
+    expect(page.get_by_role("button", name=re.compile("Fine-tune$"))).to_be_enabled()
+    settle(page)
+    assert_no_error(page)
+    wait_for_charts(page)
+    page.screenshot(path=ARTEFACTS / "page-my_digits.png", full_page=True)
 
 
 def _overlaps(first: dict, second: dict) -> bool:
