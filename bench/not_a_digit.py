@@ -111,12 +111,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mnist-test", type=int, default=2000, help="MNIST test digits checked")
     parser.add_argument("--model", help="model name in models/ or a path (default: the default model)")
     parser.add_argument("--realdigits", type=Path, default=DEFAULT_REALDIGITS)
+    parser.add_argument("--guard", type=Path, help="folder holding a candidate guard and its card "
+                        "(as scripts/train_not_a_digit.py --output-dir writes them; default: the shipped one)")
     args = parser.parse_args(argv)
+    if args.guard is not None:
+        not_a_digit.GUARD_PATH = args.guard / not_a_digit.GUARD_PATH.name
+        not_a_digit.CARD_PATH = args.guard / not_a_digit.CARD_PATH.name
 
     started = time.perf_counter()
     model = registry.load(registry.resolve(args.model))  # None: the default model
     mnist = data.load_mnist()
-    result: dict = {"threshold": not_a_digit.threshold(), "guard": str(not_a_digit.GUARD_PATH.relative_to(PROJECT_ROOT)),
+    result: dict = {"threshold": not_a_digit.threshold(), "guard": str(not_a_digit.GUARD_PATH),
                     "fonts": [path.name for path in non_digits.font_files(*BENCH_FONTS)] + ["Pillow built-in"],
                     "seed": SEED}
     with tempfile.TemporaryDirectory() as folder:
