@@ -1,6 +1,7 @@
 """Background training jobs: one at a time, live snapshots, stop, failures, checked inputs."""
 
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -11,7 +12,7 @@ import numpy as np
 import pytest
 
 from digitcore import jobs, registry
-from digitcore.architectures import get_preset
+from digitcore.architectures import PRESETS, get_preset
 
 WAIT_SECONDS = 120  # a generous ceiling for waits, never an assertion about speed
 
@@ -21,6 +22,15 @@ def _tiny_recipe(epochs: int = 1):
 
 
 LEARNED = 0.80  # 2 epochs of 2,000 digits at batch 32 give larger_cnn 88-91 % (seeds 0-2); guessing gives 10 %
+
+
+UNUSABLE_NAME = ("'../escape' is not a usable model name: use up to 64 letters, digits, '-', '_' or '.', starting "
+                 "with a letter or digit, without an extension.")
+
+
+def _sentence(text: str) -> str:
+    """A pytest.raises match for exactly this sentence."""
+    return f"^{re.escape(text)}$"
 
 
 def _wait_for(condition, manager: jobs.JobManager) -> jobs.JobSnapshot:
@@ -57,7 +67,8 @@ def test_a_tiny_job_runs_in_the_background_and_saves_its_model(tmp_path):
 def test_a_second_job_is_refused_while_one_runs_and_both_see_the_same_state(tmp_path):
     manager = jobs.JobManager(tmp_path)
     first = manager.start("larger_cnn", name="first", recipe=_tiny_recipe(), limit=300)
-    with pytest.raises(jobs.JobBusy, match="'first' \\(larger_cnn\\) is training right now"):
+    with pytest.raises(jobs.JobBusy, match=_sentence("'first' (larger_cnn) is training right now; one training job runs "
+                                                     "at a time. Watch it here or wait for it to finish.")):
         manager.start("larger_cnn", name="second", recipe=_tiny_recipe(), limit=300)
     assert manager.snapshot().id == first.id  # what every other visitor reads
     assert manager.wait(WAIT_SECONDS).state == "done"
@@ -106,24 +117,24 @@ def test_a_job_that_cannot_save_ends_failed_with_a_clear_sentence(tmp_path):
     manager.start("larger_cnn", name="broken", recipe=_tiny_recipe(), limit=300)
     final = manager.wait(WAIT_SECONDS)
     assert final.state == "failed"
-    assert final.error.startswith("Could not save the model broken into the models folder")
+    assert final.error == "Could not save the model broken into the models folder: File exists. Nothing was changed."
     assert str(tmp_path) not in final.error and "Traceback" not in final.error  # no path, no trace for visitors
 
 
 @pytest.mark.parametrize(
     "preset, name, limit, message",
     [
-        ("lenet", "fine", 300, "Unknown architecture"),  # not a preset
-        ("larger_cnn", "../escape", 300, "not a usable model name"),  # path tricks in the name
-        ("larger_cnn", "fine", 1, "between 2 and 60,000"),  # too few digits to train on
-        ("larger_cnn", "fine", 60001, "between 2 and 60,000"),  # more digits than MNIST has
-        ("larger_cnn", "taken", 300, "already exists"),  # never overwrite a saved model
+        ("lenet", "fine", 300, f"Unknown architecture 'lenet'; choose one of {', '.join(PRESETS)}."),  # not a preset
+        ("larger_cnn", "../escape", 300, UNUSABLE_NAME),  # path tricks in the name
+        ("larger_cnn", "fine", 1, "The training subset must hold between 2 and 60,000 digits, not 1."),  # too few
+        ("larger_cnn", "fine", 60001, "The training subset must hold between 2 and 60,000 digits, not 60001."),  # too many
+        ("larger_cnn", "taken", 300, "A model named 'taken' already exists. Choose another name."),  # never overwrite
     ],
 )
 def test_bad_requests_are_refused_with_a_sentence(tmp_path, preset, name, limit, message):
     (tmp_path / "taken.keras").write_bytes(b"")
     manager = jobs.JobManager(tmp_path)
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(ValueError, match=_sentence(message)):
         manager.start(preset, name=name, recipe=_tiny_recipe(), limit=limit)
     assert manager.snapshot() is None
 
@@ -175,7 +186,8 @@ def test_a_finetune_job_shares_the_one_job_rule_and_saves_a_child_model(tmp_path
     x, y = mnist.x_test[:20], mnist.y_test[:20]
     started = manager.start_finetune(parent_model, x, y, name="child", epochs=1, user_examples=200)
     assert started.kind == "finetune" and started.preset == "parent" and started.epochs == 1
-    with pytest.raises(jobs.JobBusy, match="'child' \\(parent\\) is being fine-tuned right now"):
+    with pytest.raises(jobs.JobBusy, match=_sentence("'child' (parent) is being fine-tuned right now; one training job "
+                                                     "runs at a time. Watch it here or wait for it to finish.")):
         manager.start("larger_cnn", name="second", recipe=_tiny_recipe(), limit=300)
     final = manager.wait(WAIT_SECONDS)
     assert final.state == "done" and final.error is None and len(final.history) == 1
@@ -192,18 +204,18 @@ def test_a_finetune_job_shares_the_one_job_rule_and_saves_a_child_model(tmp_path
 @pytest.mark.parametrize(
     "parent, count, epochs, name, message",
     [
-        ("missing", 5, 1, "fine", "no model 'missing'"),  # a parent that is not there
-        ("parent", 0, 1, "fine", "at least one"),  # no digits of your own
-        ("parent", 5, 0, "fine", "between 1 and 50"),  # no epoch at all
-        ("parent", 5, 1, "../escape", "not a usable model name"),  # path tricks in the name
-        ("parent", 5, 1, "parent", "already exists"),  # never overwrite a saved model, the parent included
+        ("missing", 5, 1, "fine", "There is no model 'missing' to fine-tune."),  # a parent that is not there
+        ("parent", 0, 1, "fine", "Fine-tuning needs at least one of your own labelled digits."),  # no digits of your own
+        ("parent", 5, 0, "fine", "Epochs must be between 1 and 50, not 0."),  # no epoch at all
+        ("parent", 5, 1, "../escape", UNUSABLE_NAME),  # path tricks in the name
+        ("parent", 5, 1, "parent", "A model named 'parent' already exists. Choose another name."),  # the parent too
     ],
 )
 def test_bad_finetune_requests_are_refused_with_a_sentence(tmp_path, parent, count, epochs, name, message):
     (tmp_path / "parent.keras").write_bytes(b"")  # only its existence is checked before the job starts
     manager = jobs.JobManager(tmp_path)
     x, y = np.zeros((count, 28, 28), np.uint8), np.zeros(count, np.uint8)
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(ValueError, match=_sentence(message)):
         manager.start_finetune(parent, x, y, name=name, epochs=epochs)
     assert manager.snapshot() is None
 
@@ -252,7 +264,9 @@ def test_a_killed_server_leaves_no_training_process_and_the_next_shows_the_job_i
         server.kill()
     snapshot = jobs.JobManager(tmp_path).snapshot()
     assert snapshot.name == "orphan" and snapshot.state == "interrupted" and not snapshot.running
-    assert len(snapshot.history) >= 1 and "did not finish" in snapshot.error
+    assert len(snapshot.history) >= 1 and snapshot.error == ("The server stopped while this job was running, so it did "
+                                                             "not finish; nothing of it was saved. Start it again when "
+                                                             "you like.")
     assert not (tmp_path / "orphan.keras").exists()
 
 
