@@ -79,14 +79,16 @@ def test_a_drawn_seven_saved_with_a_corrected_label_lands_in_the_store(open_page
     app = open_page("try_it")
     app.session_state[PAD_KEY] = canvas_value(SEVEN)
     app.run()
-    predicted = int(next(metric.value for metric in app.metric if metric.label == "Prediction"))
+    predicted = int(_metric(app, "Prediction"))
+    confidence = _metric(app, "Confidence")
     corrected = (predicted + 1) % 10  # pretend the model was wrong
     app.selectbox(key="teach_label").set_value(corrected).run()
     app.button(key="teach_save").click().run()
     assert not app.exception
     (saved,) = store.list(with_originals=True)
     assert (saved.label, saved.source, saved.predicted, saved.model) == (corrected, "canvas", predicted, "small_cnn")
-    assert 0.0 < saved.confidence <= 1.0 and saved.input.max() > 200  # white ink of the preprocessed digit
+    assert f"{100 * saved.confidence:.1f} %" == confidence  # what the page showed for its prediction
+    assert saved.input.max() > 200  # white ink of the preprocessed digit
     assert saved.original_png.startswith(b"\x89PNG")
     assert f"Saved as a **{corrected}**" in _texts(app)
     assert app.selectbox(key="teach_label").value is None  # ready for the next digit
