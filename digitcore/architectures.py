@@ -1,170 +1,42 @@
-"""Named model presets: each published reference MNIST CNN with its recipe, and our own digitnet."""
+"""Named model presets: each published reference MNIST CNN with its recipe, and our own digitnet.
+
+The networks are built with Keras, imported only when one is built: the preset list, its recipes and
+their names (recipes.py) are read by the CLI's --help and the pages without loading TensorFlow.
+"""
 
 from __future__ import annotations
 
 import dataclasses
-import inspect
-from dataclasses import dataclass, field
-from typing import Callable
-
-import keras
-from keras import layers
+from typing import TYPE_CHECKING
 
 from digitcore.limits import MAX_EPOCHS, TRAINING_DIGITS  # noqa: F401 (also read from here by pages and the CLI)
+from digitcore.recipes import (  # noqa: F401 (re-exported: read from here by training, the pages, the CLI, tests)
+    OPTIMIZERS,
+    SCHEDULES,
+    WATCHED_VALIDATION_SPLIT,
+    Augmentation,
+    Measurement,
+    Preset,
+    Recipe,
+)
+
+if TYPE_CHECKING:
+    import keras
 
 INPUT_SHAPE = (28, 28, 1)  # grayscale MNIST digit, float32 in [0, 1], white ink on black
 NUM_CLASSES = 10
-SCHEDULES = ("constant", "exponential", "one_cycle")
-# The Train page holds out at least this share of the chosen digits, so every preset draws a
-# validation curve beside its training curve (the CLI keeps each recipe's own split).
-WATCHED_VALIDATION_SPLIT = 0.05
-
-
-@dataclass(frozen=True)
-class Augmentation:
-    """Random changes applied to training digits only (never saved with the model)."""
-
-    rotation_degrees: float = 0.0
-    shift: float = 0.0  # fraction of the image size
-    zoom: float = 0.0  # fraction, symmetric
-    thickness: float = 0.0  # probability of thickening or thinning the strokes by one pixel
-    barred_sevens: float = 0.0  # fraction of the training sevens given a bar across the stem
-    # Share of the digits given each of augment_real's changes (elastic wobble, slant and width, stroke
-    # weight, broken strokes, blur, paper grain): what real people's digits look like after preprocessing.
-    real_inputs: float = 0.0
-    flagged_ones: float = 0.0  # fraction of the training ones given the flag many people draw on a 1
-
-    @property
-    def enabled(self) -> bool:
-        """Whether any in-graph random layer is needed (barred sevens and flagged ones are drawn
-        on the digits before fitting)."""
-        return any((self.rotation_degrees, self.shift, self.zoom, self.thickness, self.real_inputs))
-
-
-@dataclass(frozen=True)
-class Recipe:
-    """How a preset is trained. Every field can be overridden from the CLI or the app."""
-
-    epochs: int
-    batch_size: int
-    optimizer: str = "adam"
-    learning_rate: float = 1e-3
-    schedule: str = "constant"  # one of SCHEDULES
-    decay: float = 0.95  # per-epoch factor for the "exponential" schedule
-    warmup_fraction: float = 0.25  # share of all steps the "one_cycle" schedule spends warming up
-    validation_split: float = 0.1
-    augmentation: Augmentation = field(default_factory=Augmentation)
-    # Set on a recipe defined by how many digits it shows the network (the fast recipe: one pass
-    # over 60,000) rather than by epochs: on a subset, sized_for() raises the epochs so the network
-    # still sees about this many digits (one epoch of 6,000 digits is 24 steps, too few to learn).
-    tuned_for_digits: int | None = None
-
-    def with_overrides(self, **overrides) -> "Recipe":
-        """A copy with the given fields replaced; None values are ignored."""
-        overrides = {key: value for key, value in overrides.items() if value is not None}
-        unknown = set(overrides) - {f.name for f in dataclasses.fields(self)}
-        if unknown:
-            raise ValueError(f"Unknown recipe fields: {', '.join(sorted(unknown))}.")
-        recipe = dataclasses.replace(self, **overrides)
-        recipe.validate()
-        return recipe
-
-    def validate(self) -> None:
-        if self.epochs < 1:
-            raise ValueError(f"Epochs must be at least 1, not {self.epochs}.")
-        if self.batch_size < 1:
-            raise ValueError(f"The batch size must be at least 1, not {self.batch_size}.")
-        if self.learning_rate <= 0:
-            raise ValueError(f"The learning rate must be positive, not {self.learning_rate}.")
-        if self.schedule not in SCHEDULES:
-            raise ValueError(f"Unknown schedule '{self.schedule}'; choose one of {', '.join(SCHEDULES)}.")
-        if self.optimizer not in ("adam", "sgd", "rmsprop", "adadelta"):
-            raise ValueError(f"Unknown optimizer '{self.optimizer}'.")
-        if not 0.0 <= self.validation_split < 1.0:
-            raise ValueError(f"The validation split must be in [0, 1), not {self.validation_split}.")
-        if not 0.0 <= self.warmup_fraction < 1.0:
-            raise ValueError(f"The warm-up fraction must be in [0, 1), not {self.warmup_fraction}.")
-        if self.epochs > MAX_EPOCHS:
-            raise ValueError(f"Epochs must be at most {MAX_EPOCHS}, not {self.epochs}.")
-        limits = {"rotation_degrees": 180.0, "shift": 1.0, "zoom": 1.0, "thickness": 1.0, "barred_sevens": 1.0,
-                  "real_inputs": 1.0, "flagged_ones": 1.0}
-        for name, highest in limits.items():
-            value = getattr(self.augmentation, name)
-            if not 0.0 <= value <= highest:
-                raise ValueError(f"Augmentation {name.replace('_', ' ')} must be between 0 and {highest:g}, not {value}.")
-
-    def sized_for(self, training_digits: int) -> "Recipe":
-        """This recipe for `training_digits` chosen digits: a recipe tuned for a number of digits
-        seen gets as many more epochs as the subset is smaller (at most MAX_EPOCHS); others are
-        returned unchanged, since their epochs are what the visitor or the publication chose."""
-        if self.tuned_for_digits is None or training_digits >= self.tuned_for_digits:
-            return self
-        epochs = round(self.epochs * self.tuned_for_digits / max(1, training_digits))
-        return dataclasses.replace(self, epochs=min(MAX_EPOCHS, max(self.epochs, epochs)))
-
-    def watched(self) -> "Recipe":
-        """A copy holding out at least WATCHED_VALIDATION_SPLIT of the digits for validation."""
-        return dataclasses.replace(self, validation_split=max(self.validation_split, WATCHED_VALIDATION_SPLIT))
-
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, values: dict) -> "Recipe":
-        values = dict(values)
-        values.pop("batchnorm_momentum", None)  # cards written before BatchNorm was re-estimated
-        values["augmentation"] = Augmentation(**values.get("augmentation", {}))
-        return cls(**values)
-
-
-@dataclass(frozen=True)
-class Measurement:
-    """What a recipe did on this machine: the Train page's expectation before any run of its own."""
-
-    test_accuracy: float
-    digits_per_second: float  # training digits fitted per second, epoch-end validation included
-    command: str
-
-
-@dataclass(frozen=True)
-class Preset:
-    name: str
-    title: str
-    build: Callable[[], keras.Model]
-    recipe: Recipe
-    published_accuracy: float | None  # test accuracy the source reported, 0..1
-    published_params: int | None
-    notes: str  # where it comes from and what had to be guessed
-    fast_recipe: Recipe | None = None  # a short recipe for quick results, where the preset has one
-    fast_recipe_measured: Measurement | None = None  # the fast recipe on all 60,000 digits here
-    # Further named recipes between fast and default (e.g. "fast995"), quickest first.
-    more_recipes: dict[str, Recipe] = field(default_factory=dict)
-
-    @property
-    def description(self) -> str:
-        """The notes as prose: paragraphs of single lines (docstring indents would read as code)."""
-        paragraphs = inspect.cleandoc(self.notes).split("\n\n")
-        return "\n\n".join(" ".join(paragraph.split()) for paragraph in paragraphs)
-
-    @property
-    def recipes(self) -> dict[str, Recipe]:
-        """The preset's recipes by name, the quickest first."""
-        return {**({"fast": self.fast_recipe} if self.fast_recipe else {}), **self.more_recipes,
-                "default": self.recipe}
-
-    def recipe_named(self, which: str = "default") -> Recipe:
-        try:
-            return self.recipes[which]
-        except KeyError:
-            raise ValueError(f"The preset {self.name} has no '{which}' recipe; it has "
-                             f"{', '.join(self.recipes)}.") from None
 
 
 def _inputs() -> keras.KerasTensor:
+    import keras
+
     return keras.Input(shape=INPUT_SHAPE, name="digit")
 
 
 def _model(inputs, hidden, name: str) -> keras.Model:
+    import keras
+    from keras import layers
+
     outputs = layers.Dense(NUM_CLASSES, activation="softmax", name="probabilities")(hidden)
     return keras.Model(inputs, outputs, name=name)
 
@@ -176,6 +48,8 @@ def build_bn_cnn() -> keras.Model:
     layers; that reaches 45,786 parameters, 18 more than the published 45,768 (no combination of
     common filter counts without the second pool comes closer).
     """
+    from keras import layers
+
     inputs = _inputs()
     x = layers.Conv2D(32, 3, activation="relu")(inputs)  # (26, 26, 32)
     x = layers.MaxPooling2D()(x)  # (13, 13, 32)
@@ -193,6 +67,8 @@ def build_keras_basic() -> keras.Model:
 
     Guessed: 3x3 kernels, valid padding, ReLU.
     """
+    from keras import layers
+
     inputs = _inputs()
     x = layers.Conv2D(32, 3, activation="relu")(inputs)  # (26, 26, 32)
     x = layers.MaxPooling2D()(x)  # (13, 13, 32)
@@ -209,6 +85,8 @@ def build_keras_mnist_cnn() -> keras.Model:
     The classic Keras example layout. Guessed: 3x3 kernels, ReLU, Dense 128, dropout 0.25 then
     0.5 (1,199,882 params).
     """
+    from keras import layers
+
     inputs = _inputs()
     x = layers.Conv2D(32, 3, activation="relu")(inputs)  # (26, 26, 32)
     x = layers.Conv2D(64, 3, activation="relu")(x)  # (24, 24, 64)
@@ -227,6 +105,8 @@ def build_conv_relu_pool() -> keras.Model:
     -> ReLU -> Dense 10, same padding (454,922 params); the Dense 1024 of the classic TensorFlow
     tutorial would cost 3.3M parameters and 13 MB on disk for no published gain.
     """
+    from keras import layers
+
     inputs = _inputs()
     x = layers.Conv2D(32, 5, padding="same")(inputs)  # (28, 28, 32)
     x = layers.ReLU()(x)
@@ -243,6 +123,8 @@ def build_conv_relu_pool() -> keras.Model:
 def build_dense_baseline() -> keras.Model:
     """Dense network: Flatten -> Dense 784 ReLU -> Dense 10, 623,290 parameters like the published layout
     (whose source reports no accuracy)."""
+    from keras import layers
+
     inputs = _inputs()
     x = layers.Flatten()(inputs)
     x = layers.Dense(784, activation="relu")(x)
@@ -254,6 +136,8 @@ def build_simple_cnn() -> keras.Model:
 
     Reaches the published parameter count exactly (592,074); dropout rate guessed.
     """
+    from keras import layers
+
     inputs = _inputs()
     x = layers.Conv2D(32, 5, activation="relu")(inputs)  # (24, 24, 32)
     x = layers.MaxPooling2D()(x)  # (12, 12, 32)
@@ -269,6 +153,8 @@ def build_larger_cnn() -> keras.Model:
 
     Reaches the published parameter count exactly (59,933); dropout rate guessed.
     """
+    from keras import layers
+
     inputs = _inputs()
     x = layers.Conv2D(30, 5, activation="relu")(inputs)  # (24, 24, 30)
     x = layers.MaxPooling2D()(x)  # (12, 12, 30)
@@ -282,6 +168,8 @@ def build_larger_cnn() -> keras.Model:
 
 
 def _conv_bn_relu(x, filters: int, kernel_size: int, *, padding: str = "same"):
+    from keras import layers
+
     x = layers.Conv2D(filters, kernel_size, padding=padding, use_bias=False)(x)
     x = layers.BatchNormalization()(x)
     return layers.ReLU()(x)
@@ -294,6 +182,8 @@ def build_digitnet() -> keras.Model:
     where a convolution costs a quarter and a sixteenth as much. BatchNorm after each pooling
     (cheap there) lets the one-cycle schedule use a high learning rate; the dense head is small.
     """
+    from keras import layers
+
     inputs = _inputs()
     x = layers.Conv2D(32, 5, padding="same", activation="relu")(inputs)  # (28, 28, 32)
     x = layers.MaxPooling2D()(x)  # (14, 14, 32)

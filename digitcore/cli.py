@@ -17,7 +17,12 @@ def _print_json(obj: dict) -> None:
     print(json.dumps(obj), flush=True)
 
 
-def _sentence(error: Exception) -> str:
+# What a command that runs a request catches: its refusal (a ValueError with a sentence) and every
+# failure errors.sentence_for has a sentence for.
+REFUSALS: tuple[type[BaseException], ...] = (ValueError, *errors.EXPLAINED)
+
+
+def _sentence(error: BaseException) -> str:
     """What the user is told: the policy's sentence (errors.sentence_for), or for a refused request's
     ValueError (and an OSError reading a file), the error's own sentence."""
     return errors.sentence_for(error, errors.Audience.CLI) or str(error)
@@ -59,8 +64,8 @@ class ProgressBar:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    import signal
     import shlex
+    import signal
 
     from digitcore import architectures, registry, training
     from digitcore.job_requests import TrainRequest
@@ -105,7 +110,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             make_default=args.default, command=command, listener=listener, stop=stop,
             models_directory=args.models_dir, overwrite=args.overwrite,
         )
-    except (ValueError, *errors.EXPLAINED) as error:
+    except REFUSALS as error:
         _print_json({"event": "error", "error": _sentence(error)})
         return 1
     _print_json(final.to_dict())
@@ -195,7 +200,7 @@ def cmd_finetune(args: argparse.Namespace) -> int:
                                   learning_rate=request.learning_rate, user_examples=request.user_examples,
                                   seed=request.seed, name=request.name, models_directory=args.models_dir,
                                   listener=_print_epochs)
-    except (ValueError, *errors.EXPLAINED) as error:
+    except REFUSALS as error:
         _print_json({"event": "error", "error": _sentence(error)})
         return 1
     _print_json(final.to_dict())
@@ -247,7 +252,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="cache folder (default: $DIGITCORE_DATA_DIR or data/mnist)")
     fetch.set_defaults(handler=cmd_fetch_data)
 
-    from digitcore.architectures import PRESETS, RECIPE_NAMES, SCHEDULES
+    from digitcore.architectures import OPTIMIZERS, PRESETS, RECIPE_NAMES, SCHEDULES
 
     train = commands.add_parser(
         "train", help="train a preset and save it into models/",
@@ -264,7 +269,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--batch-size", type=int, help="override the recipe's batch size")
     train.add_argument("--learning-rate", type=float, help="override the recipe's (peak) learning rate")
     train.add_argument("--schedule", choices=SCHEDULES, help="override the learning-rate schedule")
-    train.add_argument("--optimizer", choices=("adam", "sgd", "rmsprop", "adadelta"), help="override the optimizer")
+    train.add_argument("--optimizer", choices=OPTIMIZERS, help="override the optimizer")
     train.add_argument("--validation-split", type=float, help="fraction of training digits held out (0 = none)")
     train.add_argument("--no-augment", action="store_true", help="turn augmentation off (before the options below)")
     train.add_argument("--rotation-degrees", dest="rotation_degrees", type=float,
@@ -354,11 +359,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Commands that never build or load a network: TensorFlow (seconds and hundreds of MB) is not imported.
+KERAS_FREE_COMMANDS = frozenset({"samples"})
+
+
 def main(argv: list[str] | None = None) -> int:
     import digitcore
 
-    digitcore.import_tensorflow_quietly()
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(argv)  # --help and usage errors exit here, before any TensorFlow
+    if args.command not in KERAS_FREE_COMMANDS:
+        digitcore.import_tensorflow_quietly()  # first, so its start-up chatter is hidden
     args.argv = list(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, stream=sys.stderr,
                         format="%(levelname)s %(name)s: %(message)s")

@@ -8,14 +8,17 @@ NUM_CLASSES = 10
 
 
 def predict_probabilities(model, images: np.ndarray, batch_size: int = 1000) -> np.ndarray:
-    """Probabilities (n, 10) for uint8 (n, 28, 28) or float (n, 28, 28, 1) digits, batch by batch
-    so the whole set is never held as float at once."""
+    """Probabilities (n, 10) for uint8 (n, 28, 28) or float (n, 28, 28, 1) digits, through the one
+    prediction path (inference.predict), `batch_size` digits at a time so the whole set is never
+    held as float at once."""
+    from digitcore import inference
+
     outputs = []
     for start in range(0, len(images), batch_size):
         batch = images[start:start + batch_size]
         if batch.dtype == np.uint8:
             batch = (batch.astype(np.float32) / 255.0)[..., np.newaxis]
-        outputs.append(np.asarray(model.predict_on_batch(batch)))
+        outputs.append(inference.predict(model, batch))
     return np.concatenate(outputs) if outputs else np.zeros((0, NUM_CLASSES), np.float32)
 
 

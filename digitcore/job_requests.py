@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from digitcore import limits, registry
 
-if TYPE_CHECKING:  # architectures imports keras: loaded only when a request is validated
-    from digitcore.architectures import Recipe
+if TYPE_CHECKING:
+    from digitcore.recipes import Recipe
 
 FINETUNED_SUFFIX = "_mine"  # a fine-tuned model is named <parent>_mine, then <parent>_mine_2, ...
 

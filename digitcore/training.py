@@ -9,6 +9,7 @@ import platform
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -16,8 +17,20 @@ from digitcore import architectures, augment_real, data, job_requests, limits, p
 from digitcore.architectures import Augmentation, Preset, Recipe
 from digitcore.cards import ModelCard, TrainingRecord
 from digitcore.errors import FinetuneRejected, TrainingDiverged  # noqa: F401 (raised here; callers name them training.X)
-from digitcore.events import (BatchProgress, EpochEnd, EpochStopped, FinetuneDone, FinetuneOutcome, FinetuneScores,
-                              Listener, NothingSaved, TrainBegin, TrainDone, TrainOutcome, TrainingEvent)
+from digitcore.events import (
+    BatchProgress,
+    EpochEnd,
+    EpochStopped,
+    FinetuneDone,
+    FinetuneOutcome,
+    FinetuneScores,
+    Listener,
+    NothingSaved,
+    TrainBegin,
+    TrainDone,
+    TrainingEvent,
+    TrainOutcome,
+)
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +39,7 @@ PROGRESS_INTERVAL_SECONDS = 0.25  # batch progress events are sent at most this 
 
 @dataclass
 class TrainingResult:
-    model: object  # keras.Model holding the best weights (by validation accuracy when there is a split)
+    model: Any  # keras.Model holding the best weights (by validation accuracy when there is a split)
     history: list[EpochEnd]  # one per finished epoch (a stop's partial epoch is not one)
     stopped: bool  # True when a stop was requested before the last epoch finished
     seconds: float  # wall time of fit
@@ -39,6 +52,14 @@ class TrainingResult:
     def completed_epochs(self) -> list[EpochEnd]:
         """Epoch events of epochs that ran to their end (a stop's partial epoch sends none)."""
         return self.history
+
+
+class Stoppable(Protocol):
+    """What training polls between batches: a StopSignal, or the job process's flag over its event."""
+
+    def set(self) -> None: ...
+
+    def is_set(self) -> bool: ...
 
 
 class StopSignal:
@@ -182,7 +203,8 @@ def recalibrate_batchnorm(model, digits: np.ndarray, batch_size: int = 500) -> i
     layers_set = 0
     for layer in batchnorm_layers(model):
         inputs_of_layer = keras.Model(model.input, layer.input)  # earlier layers already recalibrated
-        total = total_of_squares = 0.0
+        total: Any = 0.0  # float, then (channels,) sums
+        total_of_squares: Any = 0.0
         count = 0
         for start in range(0, len(digits), batch_size):
             activations = np.asarray(inputs_of_layer(digits[start:start + batch_size], training=False), np.float64)
@@ -215,7 +237,7 @@ def score(model, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     return float(-np.log(picked).mean()), evaluation.accuracy(y, probabilities.argmax(1))
 
 
-def _events_callback(listener: Listener, stop: StopSignal, epochs: int, steps_per_epoch: int, kept: dict,
+def _events_callback(listener: Listener, stop: Stoppable, epochs: int, steps_per_epoch: int, kept: dict,
                      *, model=None, validation: tuple | None = None, calibration: np.ndarray | None = None):
     """`model` is the network being saved (without augmentation). With `validation` (x, y), each
     finished epoch re-estimates BatchNorm on `calibration` and scores the validation digits, so the
@@ -282,6 +304,37 @@ def _events_callback(listener: Listener, stop: StopSignal, epochs: int, steps_pe
     return EventCallback()
 
 
+@dataclass
+class _FitRun:
+    """What one fit with the events callback did."""
+
+    history: list[EpochEnd]  # the finished epochs (a stop's partial epoch is not one)
+    diverged: bool  # the loss became NaN or infinite: fitting stopped there
+    started: float  # time.perf_counter() just before fitting
+
+
+def _fit_with_events(fit_model, x: np.ndarray, y: np.ndarray, *, batch_size: int, epochs: int, listener: Listener,
+                     stop: Stoppable, kept: dict, model=None, validation: tuple | None = None,
+                     calibration: np.ndarray | None = None, callbacks: list | None = None) -> _FitRun:
+    """The fit loop of train and finetune: `fit_model.fit` over (x, y), shuffled each epoch, every event
+    to `listener` and the finished epochs collected; `kept`, `model`, `validation` and `calibration`
+    as in _events_callback. Extra keras `callbacks` run after the events callback."""
+    steps_per_epoch = math.ceil(len(x) / batch_size)
+    history: list[EpochEnd] = []
+
+    def collect(event: TrainingEvent) -> None:
+        if isinstance(event, EpochEnd):
+            history.append(event)
+        listener(event)
+
+    callback = _events_callback(collect, stop, epochs, steps_per_epoch, kept, model=model,
+                                validation=validation, calibration=calibration)
+    started = time.perf_counter()
+    fit_model.fit(x, y, batch_size=batch_size, epochs=epochs, shuffle=True, verbose=0,
+                  callbacks=[callback, *(callbacks or [])])
+    return _FitRun(history, callback.diverged, started)
+
+
 def train(
     preset: Preset,
     x_train: np.ndarray,
@@ -290,7 +343,7 @@ def train(
     recipe: Recipe | None = None,
     seed: int = 0,
     listener: Listener | None = None,
-    stop: StopSignal | None = None,
+    stop: Stoppable | None = None,
     callbacks: list | None = None,
 ) -> TrainingResult:
     """Train `preset` on uint8 digits (n, 28, 28) with labels (n,).
@@ -335,25 +388,14 @@ def train(
             steps_per_execution=min(16, steps_per_epoch),
         )
     kept: dict = {}
-    history: list[EpochEnd] = []
-
-    def collect(event: TrainingEvent) -> None:
-        if isinstance(event, EpochEnd):
-            history.append(event)
-        listener(event)
-
     calibration = calibration_digits(x_fit)
     # Validation runs in the callback, not in fit: keras would score the digits before BatchNorm's
     # statistics are re-estimated, showing a curve the saved model does not match.
-    callback = _events_callback(collect, stop, recipe.epochs, steps_per_epoch, kept, model=model,
-                                validation=validation, calibration=calibration)
-
-    started = time.perf_counter()
-    fit_model.fit(
-        x_fit, y_fit, batch_size=recipe.batch_size, epochs=recipe.epochs,
-        shuffle=True, verbose=0, callbacks=[callback, *(callbacks or [])],
-    )
-    if callback.diverged:
+    run = _fit_with_events(fit_model, x_fit, y_fit, batch_size=recipe.batch_size, epochs=recipe.epochs,
+                           listener=listener, stop=stop, kept=kept, model=model, validation=validation,
+                           calibration=calibration, callbacks=callbacks)
+    history = run.history
+    if run.diverged:
         raise TrainingDiverged(
             "The loss became NaN or infinite, so training stopped and nothing was saved. "
             "Try a smaller learning rate."
@@ -363,7 +405,7 @@ def train(
         model.set_weights(kept["weights"])
         if not kept["calibrated"]:
             recalibrate_batchnorm(model, calibration)
-    seconds = time.perf_counter() - started
+    seconds = time.perf_counter() - run.started
     config = {
         "architecture": preset.name, "seed": seed, "recipe": recipe.to_dict(),
         "train_examples": int(len(x_fit)), "validation_examples": int(len(val_idx)),
@@ -390,7 +432,7 @@ def train_and_save(
     make_default: bool = False,
     command: str | None = None,
     listener: Listener | None = None,
-    stop: StopSignal | None = None,
+    stop: Stoppable | None = None,
     models_directory=None,
     mnist: data.Mnist | None = None,
     overwrite: bool = False,
@@ -493,7 +535,7 @@ def finetune(
     seed: int = 0,
     name: str | None = None,
     listener: Listener | None = None,
-    stop: StopSignal | None = None,
+    stop: Stoppable | None = None,
     models_directory=None,
     mnist: data.Mnist | None = None,
 ) -> FinetuneOutcome:
@@ -536,21 +578,13 @@ def finetune(
     replay = rng.choice(len(mnist.x_train), size=int(replay_ratio * len(picks)), replace=False)
     x_fit = np.concatenate([x_own, data.to_float(mnist.x_train[replay])])
     y_fit = np.concatenate([y_own, mnist.y_train[replay].astype("int32")])
-    steps_per_epoch = math.ceil(len(x_fit) / batch_size)
     model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="sparse_categorical_crossentropy",
                   metrics=["accuracy"])
-    history: list[EpochEnd] = []
-
-    def collect(event: TrainingEvent) -> None:
-        if isinstance(event, EpochEnd):
-            history.append(event)
-        listener(event)
-
-    callback = _events_callback(collect, stop, epochs, steps_per_epoch, {})
-    started = time.perf_counter()
-    model.fit(x_fit, y_fit, batch_size=batch_size, epochs=epochs, shuffle=True, verbose=0, callbacks=[callback])
-    seconds = time.perf_counter() - started
-    if callback.diverged:
+    run = _fit_with_events(model, x_fit, y_fit, batch_size=batch_size, epochs=epochs, listener=listener, stop=stop,
+                           kept={})
+    seconds = time.perf_counter() - run.started
+    history = run.history
+    if run.diverged:
         raise TrainingDiverged("The loss became NaN or infinite while fine-tuning; nothing was saved.")
     if not history:
         return NothingSaved(name=name)
