@@ -9,9 +9,9 @@ by content in common.py.
 import numpy as np
 import streamlit as st
 
-from digitcore import inference, not_a_digit, plots, preprocess
 from app_pages import common
-from app_pages.drawing_pad import Drawing, drawing_pad
+from app_pages.drawing_pad import drawing_pad
+from digitcore import inference, not_a_digit, plots, preprocess
 
 DRAW, UPLOAD = "Draw", "Upload a photo"
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "gif", "bmp", "webp"]

@@ -8,7 +8,6 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-
 PAD_KEY = "drawing_pad"  # the Try it drawing pad's widget key
 
 

@@ -11,7 +11,13 @@ from PIL import Image
 
 from digitcore import preprocess
 from digitcore.preprocess import (
-    FileTooLarge, ImageTooLarge, ImageTooSmall, NoDigitFound, NotAnImage, TruncatedImage, UnsupportedFormat,
+    FileTooLarge,
+    ImageTooLarge,
+    ImageTooSmall,
+    NoDigitFound,
+    NotAnImage,
+    TruncatedImage,
+    UnsupportedFormat,
 )
 
 SEVEN = 0  # index of a clear 7 in the MNIST test set
