@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from digitcore import evaluation, plots, registry
 from app_pages import common
+from digitcore import evaluation, plots, registry
 
 MAX_MISTAKES_SHOWN = 40  # images in the gallery; the table lists every mistake of the cell
 GALLERY_COLUMNS = 8  # narrow enough for a two-line title per tile on a phone

@@ -4,9 +4,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from digitcore import data, plots
 from app_pages import common
-
+from digitcore import data, plots
 
 MAX_SEED = 10**6
 

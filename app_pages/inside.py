@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from digitcore import explain, inference, not_a_digit, plots
 from app_pages import common
+from digitcore import explain, inference, not_a_digit, plots
 
 FROM_TRY_IT, FROM_MNIST = "The digit from Try it", "An MNIST test digit"
 MAX_CHANNELS = 64  # feature maps drawn per layer at most (a browser slows down beyond that)

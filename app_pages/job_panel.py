@@ -3,7 +3,7 @@ job ended. Each page says what its own job looks like once saved; not registered
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import streamlit as st
 

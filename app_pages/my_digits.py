@@ -5,10 +5,10 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from app_pages import common, job_panel
 from digitcore import errors, evaluation, job_requests, jobs, limits, plots, registry, samples
 from digitcore.events import FinetuneDone, Outcome
 from digitcore.jobs import JobKind
-from app_pages import common, job_panel
 
 GALLERY_COLUMNS = 6
 GALLERY_MAX = 60  # the most recent ones; the export holds them all

@@ -3,11 +3,11 @@
 import pandas as pd
 import streamlit as st
 
+from app_pages import common, job_panel
 from digitcore import errors, estimates, jobs, limits, plots, registry
 from digitcore.architectures import MAX_EPOCHS, PRESETS, TRAINING_DIGITS, Augmentation
 from digitcore.events import FinetuneDone, Outcome, TrainDone
 from digitcore.jobs import JobKind, JobState
-from app_pages import common, job_panel
 
 BATCH_SIZES = [16, 32, 64, 128, 200, 256, 512]
 STATE_TEXT = {"starting": "starting", "running": "training", "stopping": "stopping after this batch",

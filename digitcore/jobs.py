@@ -14,19 +14,19 @@ import multiprocessing
 import os
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from digitcore import errors, job_process, job_record, limits, registry
 from digitcore.errors import JobBusy  # noqa: F401 (raised here; pages and tests name it jobs.JobBusy)
 from digitcore.events import BatchProgress, EpochEnd, FinetuneDone, Outcome, TrainBegin, TrainDone
-from digitcore.job_record import (  # noqa: F401 (the older names, read from here)
-    INTERRUPTED_MESSAGE, INTERRUPTED_SAVED_MESSAGE, RECORD_FOLDER)
+from digitcore.job_record import INTERRUPTED_MESSAGE, INTERRUPTED_SAVED_MESSAGE, RECORD_FOLDER  # noqa: F401 (the older names, read from here)
 from digitcore.job_requests import FinetuneRequest, TrainRequest
 from digitcore.job_state import FINAL_STATES, RUNNING_STATES, JobKind, JobSnapshot, JobState  # noqa: F401
 
-if TYPE_CHECKING:  # architectures and training import keras: loaded only when a job starts
-    from digitcore.architectures import Recipe
+if TYPE_CHECKING:
+    from digitcore.recipes import Recipe
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +103,7 @@ class JobManager:
         JobBusy when any job runs, ValueError for no digits, bad epochs, a bad or taken name."""
         request = FinetuneRequest(str(parent), x_samples, y_samples, name, epochs,
                                   user_examples).validated(self.models_directory)
+        assert request.parent is not None and request.name is not None  # validated() always sets both
         job = _Job(next(self._ids), Path(request.parent).stem, request.name, None, None, stop=self._context.Event(),
                    kind=JobKind.FINETUNE, epochs=request.epochs)
         return self._launch(job, job_process.finetune_in_child,
@@ -195,8 +196,8 @@ class JobManager:
         """Start the child, then follow its events until its final message, or notice that it died."""
         try:
             process.start()
-        except BaseException as error:  # reported to _launch, which raises it to the caller
-            failures.append(error)
+        except BaseException as failure:  # reported to _launch, which raises it to the caller
+            failures.append(failure)
             return
         finally:
             started.set()

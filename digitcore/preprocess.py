@@ -13,12 +13,33 @@ import numpy as np
 from PIL import Image, ImageFilter
 
 from digitcore.decode import (  # noqa: F401  (re-exported: the app, the CLI and tests import them from here)
-    ACCEPTED_FORMATS, MAX_PIXELS, MAX_UPLOAD_BYTES, MIN_SIDE, WORK_SIDE, FileTooLarge, ImageError, ImageTooLarge,
-    ImageTooSmall, NoDigitFound, NotAnImage, TruncatedImage, UnsupportedFormat, flatten_alpha, decode,
+    ACCEPTED_FORMATS,
+    MAX_PIXELS,
+    MAX_UPLOAD_BYTES,
+    MIN_SIDE,
+    WORK_SIDE,
+    FileTooLarge,
+    ImageError,
+    ImageTooLarge,
+    ImageTooSmall,
+    NoDigitFound,
+    NotAnImage,
+    TruncatedImage,
+    UnsupportedFormat,
+    decode,
+    flatten_alpha,
     image_to_array,
 )
 from digitcore.imageops import (  # noqa: F401
-    border, box_blur, label_components, long_runs, luminance, max_filter, resize, stroke_width, trim,
+    border,
+    box_blur,
+    label_components,
+    long_runs,
+    luminance,
+    max_filter,
+    resize,
+    stroke_width,
+    trim,
     vertical_run_lengths,
 )
 
@@ -407,7 +428,7 @@ def _remove_ruled_lines(ink: np.ndarray, marks: np.ndarray) -> tuple[np.ndarray,
         return ink, np.zeros_like(marks)  # nothing but lines: nothing is known to be a ruling
     rest = labels == int(np.argmax(sizes))  # ... its main body, not the crumbs where lines cross or fray
     removed = np.zeros_like(marks)
-    for (candidates, labels, groups), transpose in ((horizontal, False), (vertical, True)):
+    for (_candidates, labels, groups), transpose in ((horizontal, False), (vertical, True)):
         if not groups:
             continue
         these_marks, these_rest = (marks.T, rest.T) if transpose else (marks, rest)

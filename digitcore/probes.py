@@ -3,7 +3,7 @@ thick and thin strokes, off-centre, rotated, small), and the barred-seven transf
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 from PIL import Image, ImageFilter

@@ -10,8 +10,8 @@ import os
 import platform
 import re
 import tempfile
-import zipfile
 import time
+import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -197,7 +197,7 @@ def save(model, card: ModelCard | Mapping, name: str, directory: Path | None = N
         card = card.replace(
             name=name, file=target.name, sha256=sha256_of(tmp), file_bytes=tmp.stat().st_size,
             parameters=int(model.count_params()),
-            created_at=card.created_at or dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            created_at=card.created_at or dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             versions=card.versions or library_versions(), card_format=cards.CARD_FORMAT,
         )
         tmp.chmod(0o644)

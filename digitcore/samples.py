@@ -153,7 +153,7 @@ class SampleStore:
         if source not in SOURCES:
             raise ValueError(f"Unknown source {source!r}; use one of {', '.join(SOURCES)}.")
         original_png = original if isinstance(original, bytes) else _original_png(original)
-        created_at = created_at or dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+        created_at = created_at or dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         return (int(label), source, created_at, _as_input_bytes(image), original_png,
                 None if predicted is None else int(predicted),
                 None if confidence is None else float(confidence), model)
@@ -170,7 +170,7 @@ class SampleStore:
 
     def list(self, label: int | None = None, *, with_originals: bool = False) -> list[Sample]:
         columns = "id, label, source, created_at, input, predicted, confidence, model" + (", original" if with_originals else "")
-        query, params = f"SELECT {columns} FROM samples", ()
+        query, params = f"SELECT {columns} FROM samples", tuple[int, ...]()
         if label is not None:
             query, params = query + " WHERE label = ?", (int(label),)
         with self._connect() as connection:
