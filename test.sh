@@ -3,7 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 scripts/setup.sh --test
-# Lint and types first (settings in pyproject.toml): a failure here stops before the slow tests.
+# Lint, formatting and types first (settings in pyproject.toml): a failure here stops before the slow tests.
 .venv/bin/ruff check . || { echo "test.sh: ruff found problems (above); fix them, or run '.venv/bin/ruff check --fix .' for the mechanical ones." >&2; exit 1; }
+.venv/bin/ruff format --check . || { echo "test.sh: files are not formatted as ruff formats them; run '.venv/bin/ruff format .'." >&2; exit 1; }
 .venv/bin/mypy digitcore || { echo "test.sh: mypy found type errors in digitcore (above)." >&2; exit 1; }
 exec .venv/bin/python -m pytest "$@"

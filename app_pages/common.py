@@ -22,7 +22,6 @@ if not log.handlers:
     log.setLevel(logging.INFO)
 
 
-
 def _keep_keras_state_between_runs() -> None:
     """Stop Streamlit from calling keras.backend.clear_session() after every script run.
 
@@ -59,8 +58,10 @@ def friendly_errors(doing: str):
         sentence = errors.sentence_for(error, errors.Audience.PAGE)
         if sentence is None:
             log.exception("Unexpected error while %s", doing)
-            st.error(f"Sorry, something went wrong while {doing}. The details are in the server log; "
-                     "try another choice or reload the page.")
+            st.error(
+                f"Sorry, something went wrong while {doing}. The details are in the server log; "
+                "try another choice or reload the page."
+            )
         else:  # a failure people can act on: its sentence, and only its message in the log
             log.error("%s while %s: %s", type(error).__name__, doing, error)
             st.error(sentence)
@@ -101,9 +102,12 @@ def _fingerprint(directory: Path) -> tuple:
     """Names, sizes and times of the files in models/: a new or retrained model changes it."""
     if not directory.is_dir():
         return ()
-    return tuple((path.name, stat.st_size, stat.st_mtime_ns)
-                 for path in sorted(directory.glob("*.*")) if not path.name.startswith(".tmp-")
-                 for stat in [path.stat()])
+    return tuple(
+        (path.name, stat.st_size, stat.st_mtime_ns)
+        for path in sorted(directory.glob("*.*"))
+        if not path.name.startswith(".tmp-")
+        for stat in [path.stat()]
+    )
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -159,17 +163,26 @@ def model_picker() -> registry.ModelEntry | None:
     unusable = [entry for entry in listed if entry.problem is not None]
     chosen = st.session_state.get(MODEL_KEY)
     if chosen not in entries:
-        default = next((name for name, entry in entries.items() if entry.card and entry.card.default),
-                       next(iter(entries)))
+        default = next(
+            (name for name, entry in entries.items() if entry.card and entry.card.default), next(iter(entries))
+        )
         st.session_state[MODEL_KEY] = default
         broken = next((entry for entry in unusable if entry.name == chosen), None)
         if broken is not None:  # the visitor's model went bad on disk while the app ran
-            st.sidebar.warning(f"The model **{chosen}** you chose cannot be used any more ({broken.problem}); "
-                               f"using **{default}** instead.")
+            st.sidebar.warning(
+                f"The model **{chosen}** you chose cannot be used any more ({broken.problem}); "
+                f"using **{default}** instead."
+            )
     names = list(entries)
-    st.sidebar.selectbox("Model", names, index=names.index(st.session_state[MODEL_KEY]), key="model_picker",
-                         format_func=lambda name: _label(entries[name]), on_change=_remember_model,
-                         help="Used by Evaluate, Try it and Inside the CNN.")
+    st.sidebar.selectbox(
+        "Model",
+        names,
+        index=names.index(st.session_state[MODEL_KEY]),
+        key="model_picker",
+        format_func=lambda name: _label(entries[name]),
+        on_change=_remember_model,
+        help="Used by Evaluate, Try it and Inside the CNN.",
+    )
     if unusable:
         with st.sidebar.expander(f"Unusable model files ({len(unusable)})", icon=":material/warning:"):
             for entry in unusable:

@@ -61,7 +61,7 @@ def parse(message) -> Drawing | None:
         if not isinstance(png, str) or not png.startswith(PNG_PREFIX) or len(png) > MAX_PNG_BYTES * 4 // 3 + 64:
             return None
         try:
-            image = base64.b64decode(png[len(PNG_PREFIX):], validate=True)
+            image = base64.b64decode(png[len(PNG_PREFIX) :], validate=True)
         except (binascii.Error, ValueError):
             return None
     return Drawing(sequence, tuple(tuple(int(v) for v in stroke) for stroke in strokes), image)
@@ -74,9 +74,15 @@ def drawing_pad(*, key: str, kept: Drawing | None) -> Drawing | None:
     switch or Draw/Upload) shows it again, and it is what is read until the visitor draws.
     """
     mounted = key in st.session_state and parse(st.session_state[key].get("drawing")) is not None
-    data = {"side": SIDE, "strokeWidth": PEN_WIDTH, "minWidth": PEN_WIDTHS[0], "maxWidth": PEN_WIDTHS[1],
-            "restore": None if mounted or kept is None or kept.empty else kept.to_state()}
-    result = _component(key=key, data=data, default={"drawing": None}, on_drawing_change=lambda: None,
-                        width="content", height="content")
+    data = {
+        "side": SIDE,
+        "strokeWidth": PEN_WIDTH,
+        "minWidth": PEN_WIDTHS[0],
+        "maxWidth": PEN_WIDTHS[1],
+        "restore": None if mounted or kept is None or kept.empty else kept.to_state(),
+    }
+    result = _component(
+        key=key, data=data, default={"drawing": None}, on_drawing_change=lambda: None, width="content", height="content"
+    )
     drawing = parse(result.get("drawing"))
     return kept if drawing is None else drawing

@@ -24,15 +24,21 @@ def comparison_rows(entries: list[registry.ModelEntry]) -> list[dict]:
         if entry.problem or card is None or card.test_accuracy is None:
             continue
         published = card.published_accuracy
-        rows.append({
-            "model": entry.name, "default": card.default,
-            "architecture": card.title or card.architecture or "?",
-            "parameters": card.parameters or 0, "size (MB)": round((card.file_bytes or 0) / 1e6, 2),
-            "accuracy": card.test_accuracy, "error rate (%)": round(100 * (1 - card.test_accuracy), 2),
-            # text, so a model without one shows a dash, not "None"
-            "published accuracy": "—" if published is None else f"{100 * published:.2f} %",
-            "epochs": card.training.epochs_completed, "training time (s)": card.training.seconds,
-        })
+        rows.append(
+            {
+                "model": entry.name,
+                "default": card.default,
+                "architecture": card.title or card.architecture or "?",
+                "parameters": card.parameters or 0,
+                "size (MB)": round((card.file_bytes or 0) / 1e6, 2),
+                "accuracy": card.test_accuracy,
+                "error rate (%)": round(100 * (1 - card.test_accuracy), 2),
+                # text, so a model without one shows a dash, not "None"
+                "published accuracy": "—" if published is None else f"{100 * published:.2f} %",
+                "epochs": card.training.epochs_completed,
+                "training time (s)": card.training.seconds,
+            }
+        )
     return sorted(rows, key=lambda row: -row["accuracy"])
 
 
@@ -62,8 +68,9 @@ def _choose_cell(version: str, cells: list[tuple[int, int]]) -> None:
         st.session_state["eval_cell_model"] = version
 
 
-def confusion_section(entry: registry.ModelEntry, y_true: np.ndarray, probabilities: np.ndarray,
-                      matrix: np.ndarray) -> None:
+def confusion_section(
+    entry: registry.ModelEntry, y_true: np.ndarray, probabilities: np.ndarray, matrix: np.ndarray
+) -> None:
     st.subheader("Confusion matrix")
     version = _model_version(entry)
     cells = [(int(true), int(predicted)) for true, predicted in zip(*np.nonzero(matrix)) if true != predicted]
@@ -75,58 +82,105 @@ def confusion_section(entry: registry.ModelEntry, y_true: np.ndarray, probabilit
         _choose_cell(version, cells)
     selected = st.session_state.get(CELL_KEY) if cells else None
     left, right = st.columns([3, 2], gap="large")
-    left.plotly_chart(plots.confusion_matrix(shown, normalised=normalised, selected=selected, clickable=bool(cells)),
-                      key="confusion", on_select=functools.partial(_cell_clicked, version, cells) if cells else "ignore",
-                      selection_mode="points")
+    left.plotly_chart(
+        plots.confusion_matrix(shown, normalised=normalised, selected=selected, clickable=bool(cells)),
+        key="confusion",
+        on_select=functools.partial(_cell_clicked, version, cells) if cells else "ignore",
+        selection_mode="points",
+    )
     with right:
         if not cells:
             st.success("No test digit is misclassified.")
             return
         st.caption("Click a cell of the matrix, or pick one here, to see its mistakes.")
         true_digit, predicted_digit = st.selectbox(
-            "Pick a cell to see its mistakes", cells, key=CELL_KEY, on_change=_remember_cell, args=(version,),
-            format_func=lambda cell: f"true {cell[0]} → predicted {cell[1]} · {matrix[cell]:,} digit(s)")
+            "Pick a cell to see its mistakes",
+            cells,
+            key=CELL_KEY,
+            on_change=_remember_cell,
+            args=(version,),
+            format_func=lambda cell: f"true {cell[0]} → predicted {cell[1]} · {matrix[cell]:,} digit(s)",
+        )
         found = evaluation.mistakes(y_true, probabilities, true_digit, predicted_digit)
-        st.caption(f"{len(found):,} test digit(s) labelled {true_digit} that the model reads as {predicted_digit}, "
-                   "most confident first.")
-        table = pd.DataFrame([{"test index": row["index"], f"p({predicted_digit})": row["confidence"],
-                               f"p({true_digit})": float(probabilities[row["index"], true_digit])}
-                              for row in found])
+        st.caption(
+            f"{len(found):,} test digit(s) labelled {true_digit} that the model reads as {predicted_digit}, "
+            "most confident first."
+        )
+        table = pd.DataFrame(
+            [
+                {
+                    "test index": row["index"],
+                    f"p({predicted_digit})": row["confidence"],
+                    f"p({true_digit})": float(probabilities[row["index"], true_digit]),
+                }
+                for row in found
+            ]
+        )
         # three significant digits: a small p(true) shows as 0.0000123, never as a bare 0
-        st.dataframe(table, hide_index=True, key="eval_mistakes", width="stretch",
-                     column_config={column: st.column_config.NumberColumn(column, format="%.3g")
-                                    for column in table.columns[1:]})
+        st.dataframe(
+            table,
+            hide_index=True,
+            key="eval_mistakes",
+            width="stretch",
+            column_config={
+                column: st.column_config.NumberColumn(column, format="%.3g") for column in table.columns[1:]
+            },
+        )
     shown_mistakes = found[:MAX_MISTAKES_SHOWN]
     if len(found) > len(shown_mistakes):
-        st.caption(f"The {len(shown_mistakes)} most confident of these {len(found):,} mistakes; the table lists "
-                   "them all.")
+        st.caption(
+            f"The {len(shown_mistakes)} most confident of these {len(found):,} mistakes; the table lists them all."
+        )
     images = common.mnist().x_test[[row["index"] for row in shown_mistakes]]
-    st.plotly_chart(plots.image_grid(images, titles=[f"#{row['index']}<br>{100 * row['confidence']:.0f} %"
-                                                     for row in shown_mistakes], columns=GALLERY_COLUMNS),
-                    key="mistake_images")
+    st.plotly_chart(
+        plots.image_grid(
+            images,
+            titles=[f"#{row['index']}<br>{100 * row['confidence']:.0f} %" for row in shown_mistakes],
+            columns=GALLERY_COLUMNS,
+        ),
+        key="mistake_images",
+    )
 
 
 def per_class_section(summary: dict) -> None:
     st.subheader("Per-class precision, recall and F1")
     left, right = st.columns([3, 2], gap="large")
     left.plotly_chart(plots.per_class_metrics(summary["per_class"]), key="per_class_chart")
-    right.dataframe(pd.DataFrame(summary["per_class"]), hide_index=True, key="per_class_table",
-                    column_config={name: st.column_config.NumberColumn(name, format="%.4f")
-                                   for name in ("precision", "recall", "f1")})
+    right.dataframe(
+        pd.DataFrame(summary["per_class"]),
+        hide_index=True,
+        key="per_class_table",
+        column_config={
+            name: st.column_config.NumberColumn(name, format="%.4f") for name in ("precision", "recall", "f1")
+        },
+    )
 
 
 def probes_section(entry: registry.ModelEntry) -> None:
     st.subheader("Robustness probes")
-    st.caption(f"The first {common.PROBE_LIMIT:,} MNIST test digits changed the way people's digits differ "
-               "(only the sevens for the barred-seven probe), and this model's accuracy on each.")
+    st.caption(
+        f"The first {common.PROBE_LIMIT:,} MNIST test digits changed the way people's digits differ "
+        "(only the sevens for the barred-seven probe), and this model's accuracy on each."
+    )
     rows = common.probe_results(str(entry.path), entry.path.stat().st_mtime_ns)
-    table = pd.DataFrame([{"probe": row["title"], "accuracy": f"{100 * row['accuracy']:.1f} %",
-                           "n": f"{int(row['n']):,}"} for row in rows])
+    table = pd.DataFrame(
+        [
+            {"probe": row["title"], "accuracy": f"{100 * row['accuracy']:.1f} %", "n": f"{int(row['n']):,}"}
+            for row in rows
+        ]
+    )
     left, right = st.columns([1, 1], gap="large")
-    left.dataframe(table, hide_index=True, key="probe_table", width="stretch",
-                   column_config={"probe": st.column_config.TextColumn("probe", width="medium"),
-                                  "accuracy": st.column_config.TextColumn("accuracy", width="small"),
-                                  "n": st.column_config.TextColumn("n", width="small")})
+    left.dataframe(
+        table,
+        hide_index=True,
+        key="probe_table",
+        width="stretch",
+        column_config={
+            "probe": st.column_config.TextColumn("probe", width="medium"),
+            "accuracy": st.column_config.TextColumn("accuracy", width="small"),
+            "n": st.column_config.TextColumn("n", width="small"),
+        },
+    )
     with right:
         titles = {row["probe"]: row["title"] for row in rows if row["probe"] != "original"}
         chosen = st.selectbox("Examples of", list(titles), format_func=titles.get, key="probe_examples")
@@ -141,20 +195,28 @@ def comparison_section() -> None:
         return
     # parameters as text with separators: the browser's "localized" number format shows none in some locales
     table = pd.DataFrame([{**row, "parameters": f"{row['parameters']:,}"} for row in rows])
-    st.dataframe(table, hide_index=True, key="comparison", width="stretch",
-                 # short headers, so every column fits the page
-                 column_config={"model": st.column_config.TextColumn("model", pinned=True),
-                                "default": st.column_config.CheckboxColumn("default", width="small"),
-                                "accuracy": st.column_config.NumberColumn("accuracy", format="%.4f", width="small"),
-                                "error rate (%)": st.column_config.NumberColumn("error %", width="small"),
-                                "published accuracy": st.column_config.TextColumn("published", width="small"),
-                                "size (MB)": st.column_config.NumberColumn("MB", format="%.2f", width="small"),
-                                "epochs": st.column_config.NumberColumn("epochs", width="small"),
-                                "training time (s)": st.column_config.NumberColumn("time (s)", format="%.0f",
-                                                                                   width="small")})
+    st.dataframe(
+        table,
+        hide_index=True,
+        key="comparison",
+        width="stretch",
+        # short headers, so every column fits the page
+        column_config={
+            "model": st.column_config.TextColumn("model", pinned=True),
+            "default": st.column_config.CheckboxColumn("default", width="small"),
+            "accuracy": st.column_config.NumberColumn("accuracy", format="%.4f", width="small"),
+            "error rate (%)": st.column_config.NumberColumn("error %", width="small"),
+            "published accuracy": st.column_config.TextColumn("published", width="small"),
+            "size (MB)": st.column_config.NumberColumn("MB", format="%.2f", width="small"),
+            "epochs": st.column_config.NumberColumn("epochs", width="small"),
+            "training time (s)": st.column_config.NumberColumn("time (s)", format="%.0f", width="small"),
+        },
+    )
     st.plotly_chart(plots.model_comparison(rows), key="comparison_chart")
-    st.caption("Accuracy is measured on the 10,000 MNIST test digits when a model is saved; published "
-               "accuracies are what the reference projects reported for their own runs.")
+    st.caption(
+        "Accuracy is measured on the 10,000 MNIST test digits when a model is saved; published "
+        "accuracies are what the reference projects reported for their own runs."
+    )
 
 
 def render() -> None:

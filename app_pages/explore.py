@@ -15,8 +15,7 @@ def _reshuffle() -> None:
     seed = int(st.session_state.get("explore_seed", 0))
     if seed >= MAX_SEED:
         st.session_state["explore_seed"] = 0
-        st.session_state["explore_message"] = (f"Seed {MAX_SEED:,} is the highest; Reshuffle started again "
-                                               "from seed 0.")
+        st.session_state["explore_message"] = f"Seed {MAX_SEED:,} is the highest; Reshuffle started again from seed 0."
     else:
         st.session_state["explore_seed"] = seed + 1
 
@@ -41,31 +40,37 @@ def sample_grid(digits: data.Mnist) -> None:
 
 def how_a_computer_sees(digits: data.Mnist) -> None:
     st.subheader("How the computer sees a digit")
-    st.write("An image is a grid of numbers. MNIST stores each of the 28×28 pixels as one byte, "
-             "0 (black background) to 255 (white ink); the network reads the same grid divided by "
-             "255. Hover over a pixel to read its value.")
-    index = st.number_input("Training digit number", min_value=0, max_value=len(digits.x_train) - 1,
-                            value=0, step=1, key="explore_index")
+    st.write(
+        "An image is a grid of numbers. MNIST stores each of the 28×28 pixels as one byte, "
+        "0 (black background) to 255 (white ink); the network reads the same grid divided by "
+        "255. Hover over a pixel to read its value."
+    )
+    index = st.number_input(
+        "Training digit number", min_value=0, max_value=len(digits.x_train) - 1, value=0, step=1, key="explore_index"
+    )
     image = digits.x_train[int(index)]
     st.caption(f"Digit {int(index)} is labelled **{int(digits.y_train[int(index)])}**.")
     raw, normalised = st.columns(2)
     raw.plotly_chart(plots.pixel_heatmap(image, normalised=False), key="raw_pixels")
-    normalised.plotly_chart(plots.pixel_heatmap(image.astype(np.float32) / 255.0, normalised=True),
-                            key="normalised_pixels")
+    normalised.plotly_chart(
+        plots.pixel_heatmap(image.astype(np.float32) / 255.0, normalised=True), key="normalised_pixels"
+    )
 
 
 def balance_and_means(statistics: dict) -> None:
     st.subheader("Class balance")
     left, right = st.columns([3, 2])
     left.plotly_chart(plots.class_balance(statistics["train_counts"], statistics["test_counts"]), key="balance")
-    table = pd.DataFrame({"digit": range(10), "train": statistics["train_counts"],
-                          "test": statistics["test_counts"]})
+    table = pd.DataFrame({"digit": range(10), "train": statistics["train_counts"], "test": statistics["test_counts"]})
     right.dataframe(table, hide_index=True, key="class_counts")
     st.subheader("The mean digit of each class")
-    st.caption("Every training digit of a class averaged pixel by pixel: the blur shows how much "
-               "handwriting varies.")
-    st.plotly_chart(plots.image_grid(statistics["mean_images"], titles=plots.DIGITS, columns=10,
-                                     value_label="mean pixel", tile_height=110), key="mean_digits")
+    st.caption("Every training digit of a class averaged pixel by pixel: the blur shows how much handwriting varies.")
+    st.plotly_chart(
+        plots.image_grid(
+            statistics["mean_images"], titles=plots.DIGITS, columns=10, value_label="mean pixel", tile_height=110
+        ),
+        key="mean_digits",
+    )
     st.subheader("Pixel intensities")
     log_scale = st.toggle("Logarithmic count axis", value=True, key="explore_log")
     st.plotly_chart(plots.pixel_histogram(statistics["histogram"], log_scale=log_scale), key="histogram")
@@ -77,10 +82,15 @@ def facts(digits: data.Mnist, statistics: dict) -> None:
     train.metric("Training digits", f"{len(digits.y_train):,}")
     test.metric("Test digits", f"{len(digits.y_test):,}")
     size.metric("Image size", "28 × 28", help="One byte per pixel: 0 is black background, 255 white ink.")
-    st.write(f"Source of the cached files: `{statistics['source']}`. Each of the four files is "
-             "verified by its MD5 checksum after every fetch:")
-    st.dataframe(pd.DataFrame([{"file": name, "md5": md5} for name, md5 in data.checksums().items()]),
-                 hide_index=True, key="checksums")
+    st.write(
+        f"Source of the cached files: `{statistics['source']}`. Each of the four files is "
+        "verified by its MD5 checksum after every fetch:"
+    )
+    st.dataframe(
+        pd.DataFrame([{"file": name, "md5": md5} for name, md5 in data.checksums().items()]),
+        hide_index=True,
+        key="checksums",
+    )
 
 
 def render() -> None:

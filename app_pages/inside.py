@@ -15,15 +15,22 @@ def choose_digit() -> tuple[np.ndarray, str]:
     """The digit to look at, (28, 28) float32 in [0, 1], and a sentence saying where it came from."""
     current = st.session_state.get(common.DIGIT_KEY)
     options = [FROM_TRY_IT, FROM_MNIST] if current is not None else [FROM_MNIST]
-    source = st.radio("Digit", options, horizontal=True, key="inside_source",
-                      help="Draw or upload a digit on the Try it page to look at your own.")
+    source = st.radio(
+        "Digit",
+        options,
+        horizontal=True,
+        key="inside_source",
+        help="Draw or upload a digit on the Try it page to look at your own.",
+    )
     if source == FROM_TRY_IT and current is not None:
         return current["image"], f"the digit {current['source']} on Try it"
     digits = common.mnist()
-    index = st.number_input("Test digit number", min_value=0, max_value=len(digits.x_test) - 1, value=0, step=1,
-                            key="inside_index")
+    index = st.number_input(
+        "Test digit number", min_value=0, max_value=len(digits.x_test) - 1, value=0, step=1, key="inside_index"
+    )
     return digits.x_test[int(index)].astype(np.float32) / 255.0, (
-        f"MNIST test digit {int(index)}, labelled {int(digits.y_test[int(index)])}")
+        f"MNIST test digit {int(index)}, labelled {int(digits.y_test[int(index)])}"
+    )
 
 
 def filters_section(model) -> None:
@@ -33,12 +40,23 @@ def filters_section(model) -> None:
     except ValueError as error:
         st.info(str(error))
         return
-    st.caption(f"{len(filters)} kernels of {filters.shape[1]}×{filters.shape[2]} weights. Each slides over "
-               "the digit; red weights reward ink under them, blue ones penalise it: edge and stroke detectors.")
+    st.caption(
+        f"{len(filters)} kernels of {filters.shape[1]}×{filters.shape[2]} weights. Each slides over "
+        "the digit; red weights reward ink under them, blue ones penalise it: edge and stroke detectors."
+    )
     limit = float(np.abs(filters).max()) or 1.0
-    st.plotly_chart(plots.image_grid(filters / limit, titles=[str(i) for i in range(len(filters))],
-                                     columns=min(16, len(filters)), colorscale="RdBu_r", zmid=0.0,
-                                     value_label="weight (scaled)", tile_height=60), key="filters")
+    st.plotly_chart(
+        plots.image_grid(
+            filters / limit,
+            titles=[str(i) for i in range(len(filters))],
+            columns=min(16, len(filters)),
+            colorscale="RdBu_r",
+            zmid=0.0,
+            value_label="weight (scaled)",
+            tile_height=60,
+        ),
+        key="filters",
+    )
 
 
 def feature_maps_section(model, image: np.ndarray) -> None:
@@ -50,19 +68,42 @@ def feature_maps_section(model, image: np.ndarray) -> None:
     most = max(layer.maps.shape[-1] for layer in maps)
     # step 1 up to the largest layer's own count: a step of 4 never reached channels 28-29 of 30
     limit = min(MAX_CHANNELS, most)
-    shown = st.slider("Channels shown per layer", min_value=1, max_value=limit, value=min(16, limit), step=1,
-                      key="inside_channels") if limit > 1 else limit
-    st.caption("Bright means the channel responded strongly there. Pooling halves the size and keeps "
-               "the strongest response of each 2×2 block; deeper layers respond to larger parts of the digit.")
+    shown = (
+        st.slider(
+            "Channels shown per layer",
+            min_value=1,
+            max_value=limit,
+            value=min(16, limit),
+            step=1,
+            key="inside_channels",
+        )
+        if limit > 1
+        else limit
+    )
+    st.caption(
+        "Bright means the channel responded strongly there. Pooling halves the size and keeps "
+        "the strongest response of each 2×2 block; deeper layers respond to larger parts of the digit."
+    )
     for number, layer in enumerate(maps):
         height, width, channels = layer.maps.shape
         count = min(shown, channels)
         st.markdown(f"**{number + 1}. {layer.layer}** · {layer.kind} · {height}×{width} × {channels} channels")
-        st.caption(f"Channels 0–{count - 1} of {channels} shown" if count < channels
-                   else f"All {channels} channels shown (0–{channels - 1})")
+        st.caption(
+            f"Channels 0–{count - 1} of {channels} shown"
+            if count < channels
+            else f"All {channels} channels shown (0–{channels - 1})"
+        )
         stack = np.transpose(layer.maps[:, :, :count], (2, 0, 1))  # (channels, height, width)
-        st.plotly_chart(plots.image_grid(stack, columns=16, colorscale="Viridis", value_label="activation",
-                                         tile_height=max(40, min(80, 4 * height))), key=f"maps_{layer.layer}")
+        st.plotly_chart(
+            plots.image_grid(
+                stack,
+                columns=16,
+                colorscale="Viridis",
+                value_label="activation",
+                tile_height=max(40, min(80, 4 * height)),
+            ),
+            key=f"maps_{layer.layer}",
+        )
 
 
 def render() -> None:
@@ -76,18 +117,28 @@ def render() -> None:
     with left:
         image, described = choose_digit()
         prediction = inference.classify(model, image)
-        st.image(np.round(np.kron(image, np.ones((5, 5))) * 255).astype(np.uint8), width=140,
-                 caption=f"{described}; {entry.name} reads {prediction.digit} ({100 * prediction.confidence:.1f} %)")
+        st.image(
+            np.round(np.kron(image, np.ones((5, 5))) * 255).astype(np.uint8),
+            width=140,
+            caption=f"{described}; {entry.name} reads {prediction.digit} ({100 * prediction.confidence:.1f} %)",
+        )
         with common.friendly_errors("checking whether this is a digit"):
             if not_a_digit.check(image).not_a_digit:
-                st.caption("This does not look like a single digit, so what the layers show is the model "
-                           "forcing it into one of 0-9.")
+                st.caption(
+                    "This does not look like a single digit, so what the layers show is the model "
+                    "forcing it into one of 0-9."
+                )
     with right:
         st.markdown(f"**Layers of {entry.name}**")
         layers = pd.DataFrame(common.layers_of(str(entry.path), entry.path.stat().st_mtime_ns))
         layers["parameters"] = [f"{count:,}" for count in layers["parameters"]]  # separators in every locale
-        st.dataframe(layers, hide_index=True, key="inside_layers", width="stretch",
-                     column_config={"parameters": st.column_config.TextColumn("parameters", width="small")})
+        st.dataframe(
+            layers,
+            hide_index=True,
+            key="inside_layers",
+            width="stretch",
+            column_config={"parameters": st.column_config.TextColumn("parameters", width="small")},
+        )
     filters_section(model)
     feature_maps_section(model, image)
 

@@ -36,10 +36,13 @@ def show_progress(snapshot: jobs.JobSnapshot, *, stop_key: str, detailed: bool) 
         left = f" · {estimates.duration_text(eta)} left" if eta is not None else ""
         st.progress(snapshot.overall_progress, text=f"Whole run: {100 * snapshot.overall_progress:.0f} %{left}")
     else:
-        st.progress(snapshot.overall_progress, text=f"Epoch {epoch} of {snapshot.epochs} · "
-                                                    f"{100 * snapshot.overall_progress:.0f} %")
-    st.button("Stop", on_click=_stop, key=stop_key, icon=":material/stop:",
-              disabled=snapshot.state == JobState.STOPPING)
+        st.progress(
+            snapshot.overall_progress,
+            text=f"Epoch {epoch} of {snapshot.epochs} · {100 * snapshot.overall_progress:.0f} %",
+        )
+    st.button(
+        "Stop", on_click=_stop, key=stop_key, icon=":material/stop:", disabled=snapshot.state == JobState.STOPPING
+    )
 
 
 def show_ending(snapshot: jobs.JobSnapshot, *, failed: str, saved: Callable[[Outcome], None]) -> None:

@@ -20,16 +20,20 @@ def _delete(sample_id: int) -> None:
 
 
 def _caption(sample: samples.Sample) -> str:
-    reading = ("not predicted" if sample.predicted is None
-               else f"read as {sample.predicted} ({100 * (sample.confidence or 0):.0f} %)")
+    reading = (
+        "not predicted"
+        if sample.predicted is None
+        else f"read as {sample.predicted} ({100 * (sample.confidence or 0):.0f} %)"
+    )
     return f"**{sample.label}** · {sample.source} · {reading} · {sample.created_at[:16].replace('T', ' ')}"
 
 
 def gallery(saved: list[samples.Sample]) -> None:
     st.subheader("Your examples")
     labels = ["all"] + sorted({sample.label for sample in saved})
-    shown_label = st.selectbox("Show", labels, key="own_filter", format_func=lambda label: f"digit {label}"
-                               if label != "all" else "all digits")
+    shown_label = st.selectbox(
+        "Show", labels, key="own_filter", format_func=lambda label: f"digit {label}" if label != "all" else "all digits"
+    )
     shown = [sample for sample in saved if shown_label == "all" or sample.label == shown_label][::-1][:GALLERY_MAX]
     if len(shown) == GALLERY_MAX:
         st.caption(f"The {GALLERY_MAX} most recent are shown; the export holds them all.")
@@ -38,22 +42,33 @@ def gallery(saved: list[samples.Sample]) -> None:
         with columns[index % GALLERY_COLUMNS]:
             st.image(sample.input, width=84)
             st.caption(_caption(sample))
-            st.button("Delete", key=f"delete_{sample.id}", on_click=_delete, args=(sample.id,),
-                      icon=":material/delete:")
+            st.button(
+                "Delete", key=f"delete_{sample.id}", on_click=_delete, args=(sample.id,), icon=":material/delete:"
+            )
 
 
 def exchange(store: samples.SampleStore) -> None:
     st.subheader("Export and import")
     left, right = st.columns(2, gap="large")
-    left.download_button("Export as zip", data=store.export_zip(), file_name="my_digits.zip",
-                         mime="application/zip", icon=":material/download:", key="own_export",
-                         disabled=store.count() == 0,
-                         help="A zip of PNG files plus samples.csv, to keep or to pool with a class.")
+    left.download_button(
+        "Export as zip",
+        data=store.export_zip(),
+        file_name="my_digits.zip",
+        mime="application/zip",
+        icon=":material/download:",
+        key="own_export",
+        disabled=store.count() == 0,
+        help="A zip of PNG files plus samples.csv, to keep or to pool with a class.",
+    )
     with right:
         # a new uploader after each import: the imported zip does not linger, ready to be added again
         round_number = st.session_state.setdefault("own_import_round", 0)
-        upload = st.file_uploader("A zip exported from this app", type=["zip"], key=f"own_import_file_{round_number}",
-                                  max_upload_size=limits.MAX_UPLOAD_MB)
+        upload = st.file_uploader(
+            "A zip exported from this app",
+            type=["zip"],
+            key=f"own_import_file_{round_number}",
+            max_upload_size=limits.MAX_UPLOAD_MB,
+        )
         if upload is not None and st.button("Import", icon=":material/upload:", key="own_import"):
             try:
                 report = store.import_report(upload.getvalue())
@@ -67,9 +82,11 @@ def exchange(store: samples.SampleStore) -> None:
 
 def _import_message(report: samples.ImportReport) -> str:
     if report.added == 0:
-        return (f"Nothing new: all {report.duplicates} example(s) in this zip are already in your digits, "
-                "so none was added again.")
-    skipped = (f" {report.duplicates} already in your digits were skipped." if report.duplicates else "")
+        return (
+            f"Nothing new: all {report.duplicates} example(s) in this zip are already in your digits, "
+            "so none was added again."
+        )
+    skipped = f" {report.duplicates} already in your digits were skipped." if report.duplicates else ""
     return f"Imported {report.added} example(s).{skipped}"
 
 
@@ -80,11 +97,15 @@ def evaluate_section(entry: registry.ModelEntry, x: np.ndarray, y: np.ndarray) -
     first, second, third = st.columns(3)
     first.metric("Accuracy on your digits", f"{100 * summary['accuracy']:.1f} %", help=f"{len(y)} digit(s)")
     mnist_accuracy = entry.card.test_accuracy if entry.card else None
-    second.metric("MNIST test accuracy", "?" if mnist_accuracy is None else f"{100 * mnist_accuracy:.2f} %",
-                  help="From the model card: the 10,000 MNIST test digits.")
+    second.metric(
+        "MNIST test accuracy",
+        "?" if mnist_accuracy is None else f"{100 * mnist_accuracy:.2f} %",
+        help="From the model card: the 10,000 MNIST test digits.",
+    )
     third.metric("Your digits", f"{len(y)}")
-    st.plotly_chart(plots.confusion_matrix(np.asarray(summary["confusion_matrix"]), normalised=False),
-                    key="own_confusion")
+    st.plotly_chart(
+        plots.confusion_matrix(np.asarray(summary["confusion_matrix"]), normalised=False), key="own_confusion"
+    )
 
 
 def _taken_names() -> set[str]:
@@ -107,13 +128,21 @@ def _show_saved(result: Outcome) -> None:
     if not isinstance(result, FinetuneDone):
         return
     before, after = result.before, result.after
-    st.dataframe(pd.DataFrame([
-        {"": "MNIST test accuracy", "before": before.mnist_test_accuracy, "after": after.mnist_test_accuracy},
-        {"": "accuracy on your digits", "before": before.own_accuracy, "after": after.own_accuracy},
-    ]), hide_index=True, key="own_before_after",
-        column_config={column: st.column_config.NumberColumn(format="%.4f") for column in ("before", "after")})
-    st.success(f"Saved **{result.name}**, now in the model picker. MNIST accuracy changed by "
-               f"{-result.mnist_drop_points:+.2f} points (at most 0.2 points may be lost).")
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {"": "MNIST test accuracy", "before": before.mnist_test_accuracy, "after": after.mnist_test_accuracy},
+                {"": "accuracy on your digits", "before": before.own_accuracy, "after": after.own_accuracy},
+            ]
+        ),
+        hide_index=True,
+        key="own_before_after",
+        column_config={column: st.column_config.NumberColumn(format="%.4f") for column in ("before", "after")},
+    )
+    st.success(
+        f"Saved **{result.name}**, now in the model picker. MNIST accuracy changed by "
+        f"{-result.mnist_drop_points:+.2f} points (at most 0.2 points may be lost)."
+    )
 
 
 def show_live(snapshot: jobs.JobSnapshot | None) -> None:
@@ -124,13 +153,20 @@ def show_live(snapshot: jobs.JobSnapshot | None) -> None:
 
 def finetune_section(entry: registry.ModelEntry, x: np.ndarray, y: np.ndarray) -> None:
     st.subheader("Fine-tune on my digits")
-    st.caption(f"Starts from **{entry.name}** (the model picker's choice), trains a few epochs on your digits, "
-               "heavily augmented and mixed with replayed MNIST digits, and saves a new model.")
+    st.caption(
+        f"Starts from **{entry.name}** (the model picker's choice), trains a few epochs on your digits, "
+        "heavily augmented and mixed with replayed MNIST digits, and saves a new model."
+    )
     snapshot = common.job_manager().snapshot()
     running = snapshot is not None and snapshot.running
     left, right = st.columns(2)
-    epochs = left.number_input("Epochs", min_value=limits.FINETUNE_MIN_EPOCHS, max_value=limits.FINETUNE_MAX_EPOCHS,
-                               value=limits.FINETUNE_DEFAULT_EPOCHS, key="own_epochs")
+    epochs = left.number_input(
+        "Epochs",
+        min_value=limits.FINETUNE_MIN_EPOCHS,
+        max_value=limits.FINETUNE_MAX_EPOCHS,
+        value=limits.FINETUNE_DEFAULT_EPOCHS,
+        key="own_epochs",
+    )
     name_key = f"own_name_{entry.name}"
     if name_key not in st.session_state or st.session_state[name_key].strip() in _taken_names():
         # first visit, or the name was just used by a save (ours or another visitor's): a fresh free one
@@ -160,12 +196,15 @@ def render() -> None:
     saved = store.list()
     if saved:
         counts = np.bincount([sample.label for sample in saved], minlength=10)
-        st.caption(f"{len(saved)} example(s): " + ", ".join(f"{digit}: {count}" for digit, count in enumerate(counts)
-                                                           if count))
+        st.caption(
+            f"{len(saved)} example(s): " + ", ".join(f"{digit}: {count}" for digit, count in enumerate(counts) if count)
+        )
         gallery(saved)
     else:
-        st.info("No examples yet. On Try it, draw a digit, correct the label if the model is wrong, and "
-                "press Save as example; or import a zip below.")
+        st.info(
+            "No examples yet. On Try it, draw a digit, correct the label if the model is wrong, and "
+            "press Save as example; or import a zip below."
+        )
     exchange(store)
     if not saved or entry is None:
         return

@@ -10,9 +10,15 @@ from digitcore.events import FinetuneDone, Outcome, TrainDone
 from digitcore.jobs import JobKind, JobState
 
 BATCH_SIZES = [16, 32, 64, 128, 200, 256, 512]
-STATE_TEXT = {"starting": "starting", "running": "training", "stopping": "stopping after this batch",
-              "done": "finished", "stopped": "stopped", "failed": "failed",
-              "interrupted": "interrupted (the server stopped)"}
+STATE_TEXT = {
+    "starting": "starting",
+    "running": "training",
+    "stopping": "stopping after this batch",
+    "done": "finished",
+    "stopped": "stopped",
+    "failed": "failed",
+    "interrupted": "interrupted (the server stopped)",
+}
 RECIPE_TEXT = {"fast": "Fast", "fast995": "Fast to 99.5 %", "default": "Full"}
 # The widgets each recipe sets; their keys carry the preset so each preset keeps its own values.
 RECIPE_WIDGETS = ("epochs", "batch", "rate", "augment", "rot", "shift", "zoom", "thick", "barred")
@@ -35,12 +41,16 @@ def _forget_epochs(preset_name: str) -> None:
 
 
 def preset_panel() -> str:
-    preset_name = st.selectbox("Architecture", list(PRESETS), format_func=lambda name: PRESETS[name].title,
-                               key="train_preset")
+    preset_name = st.selectbox(
+        "Architecture", list(PRESETS), format_func=lambda name: PRESETS[name].title, key="train_preset"
+    )
     preset = PRESETS[preset_name]
     layers = common.preset_layers(preset_name)
-    published = (f"{100 * preset.published_accuracy:.2f} % published" if preset.published_accuracy is not None
-                 else "no published accuracy")
+    published = (
+        f"{100 * preset.published_accuracy:.2f} % published"
+        if preset.published_accuracy is not None
+        else "no published accuracy"
+    )
     st.markdown(f"**{sum(row['parameters'] for row in layers):,} parameters** · {published}")
     st.caption(preset.description)  # prose: a docstring's indented lines would render as clipped code
     with st.expander("Layers", expanded=False):
@@ -51,13 +61,19 @@ def preset_panel() -> str:
 
 
 def recipe_choice(preset_name: str) -> str:
-    """"fast" or "default": the quickest recipe first, the full one a click away."""
+    """ "fast" or "default": the quickest recipe first, the full one a click away."""
     preset = PRESETS[preset_name]
     if len(preset.recipes) == 1:
         return "default"
-    return st.radio("Recipe", list(preset.recipes), key=f"recipe_{preset_name}", horizontal=True,
-                    format_func=lambda which: f"{RECIPE_TEXT.get(which, which)}: {_recipe_summary(preset.recipes[which])}",
-                    on_change=_forget_recipe_widgets, args=(preset_name,))
+    return st.radio(
+        "Recipe",
+        list(preset.recipes),
+        key=f"recipe_{preset_name}",
+        horizontal=True,
+        format_func=lambda which: f"{RECIPE_TEXT.get(which, which)}: {_recipe_summary(preset.recipes[which])}",
+        on_change=_forget_recipe_widgets,
+        args=(preset_name,),
+    )
 
 
 def recipe_panel(preset_name: str, which: str):
@@ -69,25 +85,48 @@ def recipe_panel(preset_name: str, which: str):
     epochs = first.number_input("Epochs", min_value=1, max_value=MAX_EPOCHS, value=recipe.epochs, key=f"epochs_{key}")
     sizes = sorted(set(BATCH_SIZES) | {recipe.batch_size})
     batch_size = second.select_slider("Batch size", sizes, value=recipe.batch_size, key=f"batch_{key}")
-    learning_rate = first.number_input("Learning rate", min_value=1e-5, max_value=1.0, value=recipe.learning_rate,
-                                       step=1e-4, format="%.5f", key=f"rate_{key}")
+    learning_rate = first.number_input(
+        "Learning rate",
+        min_value=1e-5,
+        max_value=1.0,
+        value=recipe.learning_rate,
+        step=1e-4,
+        format="%.5f",
+        key=f"rate_{key}",
+    )
     watched = recipe.watched()
-    limit = second.number_input(f"Training digits (subset of {TRAINING_DIGITS:,})", min_value=limits.MIN_TRAINING_DIGITS,
-                                max_value=TRAINING_DIGITS, value=TRAINING_DIGITS, step=100, key=f"limit_{key}",
-                                on_change=_forget_epochs if recipe.tuned_for_digits else None, args=(key,),
-                                help=f"{100 * watched.validation_split:.0f} % of them are held out for the "
-                                     "validation curve.")
+    limit = second.number_input(
+        f"Training digits (subset of {TRAINING_DIGITS:,})",
+        min_value=limits.MIN_TRAINING_DIGITS,
+        max_value=TRAINING_DIGITS,
+        value=TRAINING_DIGITS,
+        step=100,
+        key=f"limit_{key}",
+        on_change=_forget_epochs if recipe.tuned_for_digits else None,
+        args=(key,),
+        help=f"{100 * watched.validation_split:.0f} % of them are held out for the validation curve.",
+    )
     name_key = f"name_{key}"
     if name_key not in st.session_state or st.session_state[name_key].strip() in _taken_names():
         # first drawn, or the name was saved meanwhile (by this visitor's job or another's): a fresh one
         st.session_state[name_key] = registry.free_name(f"my_{preset_name}", registry.models_dir())
     name = first.text_input("Save as", key=name_key, help="A new name: training never overwrites a saved model.")
-    augment = second.toggle("Augmentation", value=recipe.augmentation.enabled, key=f"augment_{key}",
-                           help="Random rotations, shifts, zooms and stroke-width changes of the training digits.")
-    barred_sevens = st.slider("Barred sevens (fraction of the training sevens)", 0.0, 1.0,
-                              recipe.augmentation.barred_sevens, step=0.05, key=f"barred_{key}",
-                              help="Draws a bar across the stem of this fraction of the training sevens, as "
-                                   "many people write them; MNIST has few such sevens.")
+    augment = second.toggle(
+        "Augmentation",
+        value=recipe.augmentation.enabled,
+        key=f"augment_{key}",
+        help="Random rotations, shifts, zooms and stroke-width changes of the training digits.",
+    )
+    barred_sevens = st.slider(
+        "Barred sevens (fraction of the training sevens)",
+        0.0,
+        1.0,
+        recipe.augmentation.barred_sevens,
+        step=0.05,
+        key=f"barred_{key}",
+        help="Draws a bar across the stem of this fraction of the training sevens, as "
+        "many people write them; MNIST has few such sevens.",
+    )
     augmentation = Augmentation(barred_sevens=barred_sevens)
     if augment:
         default = recipe.augmentation if recipe.augmentation.enabled else Augmentation(10.0, 0.1, 0.1, 0.3)
@@ -99,9 +138,17 @@ def recipe_panel(preset_name: str, which: str):
             thickness=columns[3].slider("Stroke width change", 0.0, 1.0, default.thickness, key=f"thick_{key}"),
             barred_sevens=barred_sevens,
         )
-    chosen = PRESETS[preset_name].recipes[which].with_overrides(
-        epochs=int(epochs), batch_size=int(batch_size), learning_rate=float(learning_rate), augmentation=augmentation,
-    ).watched()
+    chosen = (
+        PRESETS[preset_name]
+        .recipes[which]
+        .with_overrides(
+            epochs=int(epochs),
+            batch_size=int(batch_size),
+            learning_rate=float(learning_rate),
+            augmentation=augmentation,
+        )
+        .watched()
+    )
     return chosen, int(limit), name.strip()
 
 
@@ -114,20 +161,30 @@ def show_estimate(preset_name: str, which: str, recipe, limit: int) -> None:
     cards = [entry.card for entry in common.model_entries() if entry.problem is None and entry.card is not None]
     preset = PRESETS[preset_name]
     augmented = recipe.augmentation.enabled
-    pace = estimates.pace_from_cards(cards, preset_name, batch_size=recipe.batch_size, augmented=augmented) \
-        or estimates.recorded_pace(preset, which)
+    pace = estimates.pace_from_cards(
+        cards, preset_name, batch_size=recipe.batch_size, augmented=augmented
+    ) or estimates.recorded_pace(preset, which)
     lines = []
     if pace is None:
-        lines.append("**Time:** no run of this architecture has finished on this machine yet, so there is no "
-                     "estimate; the time left is shown once training starts.")
+        lines.append(
+            "**Time:** no run of this architecture has finished on this machine yet, so there is no "
+            "estimate; the time left is shown once training starts."
+        )
     else:
-        guess = estimates.estimate(pace, epochs=recipe.epochs, training_digits=limit,
-                                   validation_split=recipe.validation_split, batch_size=recipe.batch_size,
-                                   augmented=augmented)
+        guess = estimates.estimate(
+            pace,
+            epochs=recipe.epochs,
+            training_digits=limit,
+            validation_split=recipe.validation_split,
+            batch_size=recipe.batch_size,
+            augmented=augmented,
+        )
         loosely = "" if guess.same_setup else " (measured with other settings, so take it loosely)"
-        lines.append(f"**Estimated time: {estimates.duration_text(guess.seconds)}**, at the "
-                     f"{pace.digits_per_second:,.0f} training digits per second measured here by "
-                     f"{pace.measured_by}{loosely}.")
+        lines.append(
+            f"**Estimated time: {estimates.duration_text(guess.seconds)}**, at the "
+            f"{pace.digits_per_second:,.0f} training digits per second measured here by "
+            f"{pace.measured_by}{loosely}."
+        )
     expected = estimates.expected_accuracy(cards, preset, which, recipe, limit)
     if expected is not None:
         lines.append(f"**Expected test accuracy: about {100 * expected.accuracy:.1f} %** ({expected.source}).")
@@ -137,8 +194,9 @@ def show_estimate(preset_name: str, which: str, recipe, limit: int) -> None:
 def _start(preset_name: str, recipe, limit: int, name: str) -> bool:
     """Start the job, or keep a sentence saying why not; True when it started."""
     try:
-        common.job_manager().start(preset_name, name=name, recipe=recipe,
-                                   limit=None if limit >= TRAINING_DIGITS else limit)
+        common.job_manager().start(
+            preset_name, name=name, recipe=recipe, limit=None if limit >= TRAINING_DIGITS else limit
+        )
         st.session_state["train_message"] = None
         return True
     except (ValueError, jobs.JobBusy) as error:  # a request's refusal, a ValueError, is a sentence too
@@ -154,11 +212,14 @@ def show_job(snapshot: jobs.JobSnapshot) -> None:
     """Progress, curves and the outcome of one job (any visitor's)."""
     state = STATE_TEXT.get(snapshot.state, snapshot.state)
     if snapshot.kind == JobKind.FINETUNE:
-        st.markdown(f"**{snapshot.name}** (fine-tune of {snapshot.preset} on your digits) · {state} · "
-                    f"{snapshot.elapsed:.0f} s")
+        st.markdown(
+            f"**{snapshot.name}** (fine-tune of {snapshot.preset} on your digits) · {state} · {snapshot.elapsed:.0f} s"
+        )
     else:
-        st.markdown(f"**{snapshot.name}** ({PRESETS[snapshot.preset].title}) · {state} · "
-                    f"{snapshot.elapsed:.0f} s · {snapshot.limit or TRAINING_DIGITS:,} digits")
+        st.markdown(
+            f"**{snapshot.name}** ({PRESETS[snapshot.preset].title}) · {state} · "
+            f"{snapshot.elapsed:.0f} s · {snapshot.limit or TRAINING_DIGITS:,} digits"
+        )
     # Only finished epochs (the snapshot leaves out a partial epoch an older server's record held).
     history = snapshot.history
     job_panel.show_progress(snapshot, stop_key="train_stop", detailed=True)
@@ -166,8 +227,9 @@ def show_job(snapshot: jobs.JobSnapshot) -> None:
     if isinstance(result, TrainDone) and result.kept_epoch:
         # The saved model's epoch (the best by validation, or the last finished one).
         kept_epoch = result.kept_epoch
-        history = [event for event in history if event.epoch <= kept_epoch] \
-            if snapshot.state == JobState.STOPPED else history
+        history = (
+            [event for event in history if event.epoch <= kept_epoch] if snapshot.state == JobState.STOPPED else history
+        )
         shown = next((event for event in history if event.epoch == kept_epoch), None)
     else:
         shown = history[-1] if history else None
@@ -181,25 +243,33 @@ def show_job(snapshot: jobs.JobSnapshot) -> None:
         st.plotly_chart(plots.training_curves(history), key=f"curves_{snapshot.id}")
     elif snapshot.running:
         st.caption("The curves appear when the first epoch ends.")
-    job_panel.show_ending(snapshot, failed="Training failed.",
-                          saved=lambda outcome: _show_saved(snapshot, outcome))
+    job_panel.show_ending(snapshot, failed="Training failed.", saved=lambda outcome: _show_saved(snapshot, outcome))
 
 
 def _show_saved(snapshot: jobs.JobSnapshot, result: Outcome) -> None:
     if isinstance(result, FinetuneDone):
-        st.success(f"Saved **{result.name}**: {100 * result.after.mnist_test_accuracy:.2f} % on the MNIST "
-                   f"test digits, {100 * result.after.own_accuracy:.1f} % on your digits. Details on My digits.")
+        st.success(
+            f"Saved **{result.name}**: {100 * result.after.mnist_test_accuracy:.2f} % on the MNIST "
+            f"test digits, {100 * result.after.own_accuracy:.1f} % on your digits. Details on My digits."
+        )
     elif isinstance(result, TrainDone):
         stopped = " (stopped early; the finished epochs were kept)" if snapshot.state == JobState.STOPPED else ""
         kept = result.kept_epoch
-        best = (f" (its weights are those of epoch {kept}, the best by validation)"
-                if kept and kept != result.epochs_completed else "")
+        best = (
+            f" (its weights are those of epoch {kept}, the best by validation)"
+            if kept and kept != result.epochs_completed
+            else ""
+        )
         scores = f"**{_percent(result.test_accuracy)}** on the 10,000 test digits"
         if result.train_accuracy is not None:  # results of older servers carry the test accuracy only
-            scores = (f"training {_percent(result.train_accuracy)}, validation "
-                      f"{_percent(result.validation_accuracy)}, test {scores}")
-        st.success(f"Saved **{result.name}**{stopped}: {scores} after {result.epochs_completed} epoch(s)"
-                   f"{best}, {result.seconds:.0f} s of training. It is in the model picker now.")
+            scores = (
+                f"training {_percent(result.train_accuracy)}, validation "
+                f"{_percent(result.validation_accuracy)}, test {scores}"
+            )
+        st.success(
+            f"Saved **{result.name}**{stopped}: {scores} after {result.epochs_completed} epoch(s)"
+            f"{best}, {result.seconds:.0f} s of training. It is in the model picker now."
+        )
         if result.warning:
             st.warning(result.warning, icon=":material/warning:")
 
@@ -230,11 +300,14 @@ def render() -> None:
         if recipe is not None:
             show_estimate(preset_name, which, recipe, limit)
         if running:
-            st.info(f"'{snapshot.name}' is training on this server; one job runs at a time. "
-                    "Its progress is on the right, live for every visitor.")
+            st.info(
+                f"'{snapshot.name}' is training on this server; one job runs at a time. "
+                "Its progress is on the right, live for every visitor."
+            )
         # Handled inline, not in on_click: a callback's args would hold the values of the previous run.
-        if st.button("Train", type="primary", icon=":material/play_arrow:", disabled=running or recipe is None,
-                     key="train_start"):
+        if st.button(
+            "Train", type="primary", icon=":material/play_arrow:", disabled=running or recipe is None, key="train_start"
+        ):
             if _start(preset_name, recipe, limit, name):
                 st.rerun()  # redraw everything with the job running and the live panel polling
         if st.session_state.get("train_message"):

@@ -45,8 +45,13 @@ def drawn_image() -> tuple[bytes | None, str]:
 
 def uploaded_image() -> tuple[bytes | None, str]:
     """The uploaded photo's bytes (or the one kept from an earlier visit to this page) and its name."""
-    st.file_uploader("A photo or scan of one digit", type=UPLOAD_TYPES, key="upload", on_change=_remember_upload,
-                     help="Dark ink on light paper or light on dark; crop it around the digit.")
+    st.file_uploader(
+        "A photo or scan of one digit",
+        type=UPLOAD_TYPES,
+        key="upload",
+        on_change=_remember_upload,
+        help="Dark ink on light paper or light on dark; crop it around the digit.",
+    )
     kept = st.session_state.get(KEPT_UPLOAD)
     if kept is None:
         return None, ""
@@ -87,18 +92,31 @@ def prediction_panel(entry, model, prepared: preprocess.Preprocessed, read_from:
     left.caption(read_from)
     if prediction.unsure:
         second = prediction.top3[1]
-        left.warning(f"Unsure: below {100 * inference.UNSURE_THRESHOLD:.0f} % confidence. Best guess "
-                     f"{prediction.digit}, then {second[0]} ({100 * second[1]:.0f} %).")
+        left.warning(
+            f"Unsure: below {100 * inference.UNSURE_THRESHOLD:.0f} % confidence. Best guess "
+            f"{prediction.digit}, then {second[0]} ({100 * second[1]:.0f} %)."
+        )
     doubt = _not_a_digit(prepared.image)
     if doubt is not None:
         left.warning(doubt, icon=":material/help:")
-    right.plotly_chart(plots.probability_bars(prediction.probabilities, prediction.digit),
-                       key="probabilities", config=common.STATIC_CHART)
-    method = left.radio("Saliency", ["occlusion", "gradient"], horizontal=True, key="saliency_method",
-                        help="occlusion: how much hiding a 4×4 patch around a pixel lowers the score; "
-                             "gradient: how strongly a small change of the pixel moves the score.")
-    right.plotly_chart(common.saliency_figure(entry, prepared.image, method, prediction.digit),
-                       key="saliency", config=common.STATIC_CHART)
+    right.plotly_chart(
+        plots.probability_bars(prediction.probabilities, prediction.digit),
+        key="probabilities",
+        config=common.STATIC_CHART,
+    )
+    method = left.radio(
+        "Saliency",
+        ["occlusion", "gradient"],
+        horizontal=True,
+        key="saliency_method",
+        help="occlusion: how much hiding a 4×4 patch around a pixel lowers the score; "
+        "gradient: how strongly a small change of the pixel moves the score.",
+    )
+    right.plotly_chart(
+        common.saliency_figure(entry, prepared.image, method, prediction.digit),
+        key="saliency",
+        config=common.STATIC_CHART,
+    )
     return prediction
 
 
@@ -109,22 +127,31 @@ def _save_example() -> None:
         return
     correction = st.session_state.get("teach_label")
     label = digit["predicted"] if correction is None else int(correction)
-    sample_id = common.sample_store().add(digit["image"], label, source=digit["source"],
-                                          original=preprocess.decode(digit["original"]),
-                                          predicted=digit["predicted"], confidence=digit["confidence"],
-                                          model=digit["model"])
+    sample_id = common.sample_store().add(
+        digit["image"],
+        label,
+        source=digit["source"],
+        original=preprocess.decode(digit["original"]),
+        predicted=digit["predicted"],
+        confidence=digit["confidence"],
+        model=digit["model"],
+    )
     st.session_state["teach_label"] = None
-    st.session_state["teach_message"] = (f"Saved as a **{label}** (example #{sample_id}). "
-                                         "It is on the My digits page.")
+    st.session_state["teach_message"] = f"Saved as a **{label}** (example #{sample_id}). It is on the My digits page."
 
 
 def teach_panel(prediction: inference.Prediction) -> None:
     """Correct the label if the model is wrong, then keep the digit as one of your own examples."""
     st.markdown("**Teach it your handwriting**")
     left, right = st.columns([2, 1], vertical_alignment="bottom")
-    left.selectbox("Wrong — it is a …", list(range(10)), index=None, key="teach_label",
-                   placeholder=f"pick the right digit (left empty: a {prediction.digit})",
-                   help="Pick the right digit when the prediction is wrong; leave empty when it is right.")
+    left.selectbox(
+        "Wrong — it is a …",
+        list(range(10)),
+        index=None,
+        key="teach_label",
+        placeholder=f"pick the right digit (left empty: a {prediction.digit})",
+        help="Pick the right digit when the prediction is wrong; leave empty when it is right.",
+    )
     right.button("Save as example", on_click=_save_example, icon=":material/bookmark_add:", key="teach_save")
     message = st.session_state.pop("teach_message", None)
     if message:
@@ -153,17 +180,24 @@ def reading(entry, source: str) -> None:
             st.session_state.pop(common.DIGIT_KEY, None)
             right.warning(str(error))
             return
-        st.session_state[common.DIGIT_KEY] = {"image": prepared.image, "source": "drawn" if source == DRAW else "uploaded"}
+        st.session_state[common.DIGIT_KEY] = {
+            "image": prepared.image,
+            "source": "drawn" if source == DRAW else "uploaded",
+        }
         if entry is None:
             right.info("Train a model on the Train page to get a prediction.")
             return
         with right:  # the prediction first (right under the pad on a phone), then how the input became it
             prediction = prediction_panel(entry, common.load_model(entry), prepared, read_from)
             steps_strip(prepared)
-        st.session_state[TEACH_KEY] = {"image": prepared.image, "original": content,
-                                       "source": "canvas" if source == DRAW else "photo",
-                                       "predicted": prediction.digit, "confidence": prediction.confidence,
-                                       "model": entry.name}
+        st.session_state[TEACH_KEY] = {
+            "image": prepared.image,
+            "original": content,
+            "source": "canvas" if source == DRAW else "photo",
+            "predicted": prediction.digit,
+            "confidence": prediction.confidence,
+            "model": entry.name,
+        }
         teach_panel(prediction)
 
 
@@ -171,8 +205,14 @@ def render() -> None:
     st.title("Try it")
     entry = common.model_picker()
     sources = [DRAW, UPLOAD]
-    st.radio("Input", sources, horizontal=True, key="try_source", on_change=_remember_source,
-             index=sources.index(st.session_state.get(KEPT_SOURCE, DRAW)))
+    st.radio(
+        "Input",
+        sources,
+        horizontal=True,
+        key="try_source",
+        on_change=_remember_source,
+        index=sources.index(st.session_state.get(KEPT_SOURCE, DRAW)),
+    )
     reading(entry, st.session_state["try_source"])
 
 

@@ -42,8 +42,9 @@ SHOWN_AFTER = """(count) => {
 
 
 def settle(page) -> None:
-    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", state="attached",
-                           timeout=WAIT_MS)
+    page.wait_for_selector(
+        "[data-testid='stApp'][data-test-script-state='notRunning']", state="attached", timeout=WAIT_MS
+    )
 
 
 def stroke(page, box: dict, points: list[tuple[int, int]]) -> None:
@@ -55,8 +56,13 @@ def stroke(page, box: dict, points: list[tuple[int, int]]) -> None:
 
 
 def predicted_digit(page) -> str:
-    return page.locator("[data-testid='stMetric']").filter(has_text="Prediction").locator(
-        "[data-testid='stMetricValue']").inner_text().strip()
+    return (
+        page.locator("[data-testid='stMetric']")
+        .filter(has_text="Prediction")
+        .locator("[data-testid='stMetricValue']")
+        .inner_text()
+        .strip()
+    )
 
 
 def measure(url: str, server_pid: int, rounds: int, pause: float) -> dict:
@@ -86,7 +92,9 @@ def measure(url: str, server_pid: int, rounds: int, pause: float) -> dict:
                     before = cpu_seconds(server_pid)
                     stroke(page, box, [(x + offset, y + offset) for x, y in points])
                     try:
-                        latencies_ms.append(page.wait_for_function(SHOWN_AFTER, arg=count, timeout=WAIT_MS).json_value())
+                        latencies_ms.append(
+                            page.wait_for_function(SHOWN_AFTER, arg=count, timeout=WAIT_MS).json_value()
+                        )
                     except Exception:  # the reading of this stroke never came: it was lost
                         lost.append(f"{name}: stroke {count}")
                     if count < len(strokes):
@@ -97,11 +105,19 @@ def measure(url: str, server_pid: int, rounds: int, pause: float) -> dict:
                 if predicted_digit(page) != str(digit):
                     wrong.append(f"{name}: read {predicted_digit(page)}")
         browser.close()
-    return {"strokes": len(latencies_ms) + len(lost), "digits": digits, "strokes_lost": len(lost), "lost": lost,
-            "digits_read_wrong": wrong,
-            "mouse_up_to_prediction_ms": {"p50": percentile(latencies_ms, 0.5), "p95": percentile(latencies_ms, 0.95),
-                                          "max": round(max(latencies_ms), 1) if latencies_ms else None},
-            "server_cpu_ms_per_stroke": {"p50": percentile(cpu_ms, 0.5), "mean": round(sum(cpu_ms) / len(cpu_ms), 1)}}
+    return {
+        "strokes": len(latencies_ms) + len(lost),
+        "digits": digits,
+        "strokes_lost": len(lost),
+        "lost": lost,
+        "digits_read_wrong": wrong,
+        "mouse_up_to_prediction_ms": {
+            "p50": percentile(latencies_ms, 0.5),
+            "p95": percentile(latencies_ms, 0.95),
+            "max": round(max(latencies_ms), 1) if latencies_ms else None,
+        },
+        "server_cpu_ms_per_stroke": {"p50": percentile(cpu_ms, 0.5), "mean": round(sum(cpu_ms) / len(cpu_ms), 1)},
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -112,8 +128,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     with served_app(args.models) as (url, server):
         result = measure(url, server.pid, args.rounds, args.pause)
-    result.update({"benchmark": "browser_latency", "pause_seconds": args.pause,
-                   "targets": {"p50_ms": 300, "p95_ms": 600}, "machine": machine()})
+    result.update(
+        {
+            "benchmark": "browser_latency",
+            "pause_seconds": args.pause,
+            "targets": {"p50_ms": 300, "p95_ms": 600},
+            "machine": machine(),
+        }
+    )
     print(json.dumps(result, indent=2))
     return 0
 

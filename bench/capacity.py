@@ -54,8 +54,11 @@ def pad_message(strokes: list[list[tuple[int, int]]], sequence: int, width: int 
     png = None
     if strokes:
         png = "data:image/png;base64," + base64.b64encode(drawing_png(strokes, width=width)).decode("ascii")
-    drawing = {"sequence": sequence, "png": png,
-               "strokes": [[width] + [value for point in points for value in point] for points in strokes]}
+    drawing = {
+        "sequence": sequence,
+        "png": png,
+        "strokes": [[width] + [value for point in points for value in point] for points in strokes],
+    }
     return json.dumps({"drawing": drawing})
 
 
@@ -108,7 +111,10 @@ class Visitor:
                 self.page_hash = getattr(getattr(message, kind), "page_script_hash", "") or self.page_hash
             elif kind == "delta" and message.delta.WhichOneof("type") == "new_element":
                 element = message.delta.new_element
-                if element.WhichOneof("type") == "bidi_component" and "drawing_pad" in element.bidi_component.component_name:
+                if (
+                    element.WhichOneof("type") == "bidi_component"
+                    and "drawing_pad" in element.bidi_component.component_name
+                ):
                     self.pad_id, self.fragment_id = element.bidi_component.id, message.delta.fragment_id
             if done(raw, message):
                 return
@@ -116,8 +122,11 @@ class Visitor:
     async def send_drawing(self, strokes, sequence: int) -> float:
         """Send what the pad sends; seconds until the page shows the reading of exactly these strokes."""
         count = len(strokes)
-        expected = (f"Read from the whole drawing: {count} stroke{'s' if count != 1 else ''}.".encode()
-                    if count else b"Draw a digit on the canvas")
+        expected = (
+            f"Read from the whole drawing: {count} stroke{'s' if count != 1 else ''}.".encode()
+            if count
+            else b"Draw a digit on the canvas"
+        )
         started = time.perf_counter()
         await self._rerun(widget=(self.pad_id, pad_message(strokes, sequence)), fragment_id=self.fragment_id)
         await self._until(lambda raw, message: expected in raw)
@@ -164,7 +173,7 @@ async def one_visitor(url: str, stop_at: float, stroke_every: float, offset: flo
             try:
                 seconds = await visitor.send_drawing(strokes, sequence)
                 (results["round_trips"] if strokes else results["clears"]).append(seconds)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 results["lost"] += 1
             except Exception as error:
                 results["errors"].append(f"{type(error).__name__}: {error}")
@@ -176,8 +185,12 @@ async def one_visitor(url: str, stop_at: float, stroke_every: float, offset: flo
 async def crowd(url: str, visitors: int, seconds: float, stroke_every: float) -> dict:
     results = {"round_trips": [], "clears": [], "lost": 0, "errors": []}
     stop_at = time.perf_counter() + seconds
-    await asyncio.gather(*(one_visitor(url, stop_at, stroke_every, stroke_every * number / visitors, results)
-                           for number in range(visitors)))
+    await asyncio.gather(
+        *(
+            one_visitor(url, stop_at, stroke_every, stroke_every * number / visitors, results)
+            for number in range(visitors)
+        )
+    )
     return results
 
 
@@ -252,20 +265,38 @@ def main(argv: list[str] | None = None) -> int:
             results = asyncio.run(crowd(url, visitors, args.seconds, args.stroke_every))
             elapsed = time.perf_counter() - started
             trips = results["round_trips"]
-            crowds.append({
-                "visitors": visitors, "strokes": len(trips), "clears": len(results["clears"]),
-                "round_trip_s": {"p50": percentile(trips, 0.5), "p95": percentile(trips, 0.95),
-                                 "max": round(max(trips), 3) if trips else None},
-                "strokes_lost": results["lost"], "errors": len(results["errors"]), "error_examples": results["errors"][:3],
-                "server_cpu_share": round((cpu_seconds(server.pid) - before) / elapsed, 2),  # cores busy on average
-            })
+            crowds.append(
+                {
+                    "visitors": visitors,
+                    "strokes": len(trips),
+                    "clears": len(results["clears"]),
+                    "round_trip_s": {
+                        "p50": percentile(trips, 0.5),
+                        "p95": percentile(trips, 0.95),
+                        "max": round(max(trips), 3) if trips else None,
+                    },
+                    "strokes_lost": results["lost"],
+                    "errors": len(results["errors"]),
+                    "error_examples": results["errors"][:3],
+                    "server_cpu_share": round((cpu_seconds(server.pid) - before) / elapsed, 2),  # cores busy on average
+                }
+            )
         report["crowds"] = crowds
         report["server_peak_rss_mb"] = peak_rss_mb(server.pid)
-    held = [c["visitors"] for c in crowds if c["round_trip_s"]["p95"] is not None
-            and c["round_trip_s"]["p95"] < TARGET_P95_SECONDS and not c["errors"] and not c["strokes_lost"]]
+    held = [
+        c["visitors"]
+        for c in crowds
+        if c["round_trip_s"]["p95"] is not None
+        and c["round_trip_s"]["p95"] < TARGET_P95_SECONDS
+        and not c["errors"]
+        and not c["strokes_lost"]
+    ]
     report["largest_k_with_p95_under_1s"] = max(held) if held else 0
-    report["targets"] = {"server_cpu_ms_per_stroke": 60, "server_cpu_ms_per_upload": 150,
-                         "p95_s_at_20_visitors": TARGET_P95_SECONDS}
+    report["targets"] = {
+        "server_cpu_ms_per_stroke": 60,
+        "server_cpu_ms_per_upload": 150,
+        "p95_s_at_20_visitors": TARGET_P95_SECONDS,
+    }
     report["machine"] = machine()
     print(json.dumps(report, indent=2))
     return 0

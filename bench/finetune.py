@@ -49,8 +49,10 @@ def main(argv: list[str] | None = None) -> int:
     def scores(model) -> dict:
         test = inference.predict(model, data.to_float(mnist.x_test)).argmax(axis=1)
         probe = inference.predict(model, data.to_float(x_probe)).argmax(axis=1)
-        return {"mnist_test_accuracy": evaluation.accuracy(mnist.y_test, test),
-                "barred_sevens_accuracy": evaluation.accuracy(y_probe, probe)}
+        return {
+            "mnist_test_accuracy": evaluation.accuracy(mnist.y_test, test),
+            "barred_sevens_accuracy": evaluation.accuracy(y_probe, probe),
+        }
 
     before = scores(registry.load(parent))
     with tempfile.TemporaryDirectory() as folder:
@@ -58,17 +60,36 @@ def main(argv: list[str] | None = None) -> int:
         copy.write_bytes(parent.read_bytes())
         Path(folder, parent.with_suffix(".json").name).write_bytes(parent.with_suffix(".json").read_bytes())
         began = time.perf_counter()
-        result = training.finetune(copy, x_user, y_user, epochs=args.epochs, seed=args.seed, name="bench-ft",
-                                   models_directory=Path(folder), mnist=mnist)
+        result = training.finetune(
+            copy,
+            x_user,
+            y_user,
+            epochs=args.epochs,
+            seed=args.seed,
+            name="bench-ft",
+            models_directory=Path(folder),
+            mnist=mnist,
+        )
         seconds = time.perf_counter() - began
         after = scores(registry.load(Path(folder) / "bench-ft.keras"))
     drop = 100 * (before["mnist_test_accuracy"] - after["mnist_test_accuracy"])
-    print(json.dumps({
-        "benchmark": "finetune", "model": parent.stem, "user_samples": args.samples, "epochs": args.epochs,
-        "before": before, "after": after, "mnist_drop_points": round(drop, 3),
-        "within_0_2_points": drop <= 0.2, "finetune_seconds": round(seconds, 1),
-        "probe_sevens": int(len(y_probe)), "finetune_result_drop_points": result.get("mnist_drop_points"),
-    }))
+    print(
+        json.dumps(
+            {
+                "benchmark": "finetune",
+                "model": parent.stem,
+                "user_samples": args.samples,
+                "epochs": args.epochs,
+                "before": before,
+                "after": after,
+                "mnist_drop_points": round(drop, 3),
+                "within_0_2_points": drop <= 0.2,
+                "finetune_seconds": round(seconds, 1),
+                "probe_sevens": int(len(y_probe)),
+                "finetune_result_drop_points": result.get("mnist_drop_points"),
+            }
+        )
+    )
     return 0
 
 

@@ -30,7 +30,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from digitcore import preprocess  # noqa: E402
 
-
 # ---------------------------------------------------------------------------------------------
 # Pen paths from MNIST digits
 
@@ -143,7 +142,9 @@ def render_photo(digit: np.ndarray, rng: np.random.Generator) -> bytes:
     ink = ink * rng.uniform(0.75, 1.0)  # ballpoint pressure: the ink is not fully opaque
     # paper: warm white with fibres and blotches
     paper_tone = rng.uniform(0.78, 0.95) * np.array([1.0, rng.uniform(0.96, 1.0), rng.uniform(0.88, 1.0)])
-    texture = 0.025 * _smooth_noise(rng, (height, width), (32, 24)) + 0.015 * _smooth_noise(rng, (height, width), (160, 120))
+    texture = 0.025 * _smooth_noise(rng, (height, width), (32, 24)) + 0.015 * _smooth_noise(
+        rng, (height, width), (160, 120)
+    )
     paper = paper_tone[None, None, :] * (1 + texture[..., None])
     ink_colour = rng.choice([np.array([0.08, 0.08, 0.1]), np.array([0.1, 0.12, 0.35]), np.array([0.3, 0.3, 0.32])])
     ink_colour = ink_colour * rng.uniform(0.7, 1.3)
@@ -198,11 +199,14 @@ def evaluate(model, images: list, labels: np.ndarray, prepare) -> dict:
     probabilities = inference.predict(model, np.stack(inputs))
     predicted = probabilities.argmax(axis=1)
     sure = probabilities.max(axis=1) >= inference.UNSURE_THRESHOLD
-    return {"accuracy": round(float(np.mean(predicted == labels)), 4), "rejected": failures,
-            "unsure_rate": round(float(np.mean(~sure)), 4),
-            "accuracy_when_sure": round(float(np.mean(predicted[sure] == labels[sure])), 4) if sure.any() else None,
-            "accuracy_when_unsure": round(float(np.mean(predicted[~sure] == labels[~sure])), 4) if (~sure).any() else None,
-            "per_class_accuracy": [round(float(np.mean(predicted[labels == d] == d)), 3) for d in range(10)]}
+    return {
+        "accuracy": round(float(np.mean(predicted == labels)), 4),
+        "rejected": failures,
+        "unsure_rate": round(float(np.mean(~sure)), 4),
+        "accuracy_when_sure": round(float(np.mean(predicted[sure] == labels[sure])), 4) if sure.any() else None,
+        "accuracy_when_unsure": round(float(np.mean(predicted[~sure] == labels[~sure])), 4) if (~sure).any() else None,
+        "per_class_accuracy": [round(float(np.mean(predicted[labels == d] == d)), 3) for d in range(10)],
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -246,14 +250,25 @@ def main(argv: list[str] | None = None) -> int:
         "photos": evaluate(model, photos, labels, lambda jpeg: naive(preprocess.decode(jpeg))),
     }
     card = registry.read_card(model_path)
-    print(json.dumps({
-        "model": str(model_path), "model_test_accuracy": card.get("test_accuracy"),
-        "digits_per_kind": len(chosen), "source": "MNIST test set (never trained on), seed %d" % args.seed,
-        "pipeline": results, "naive_resize_baseline": baseline,
-        "targets": {"drawings": 0.92, "photos": 0.90},
-        "met": {"drawings": results["drawings"]["accuracy"] >= 0.92, "photos": results["photos"]["accuracy"] >= 0.90},
-        "render_seconds": round(render_seconds, 1), "pipeline_seconds": round(pipeline_seconds, 1),
-    }))
+    print(
+        json.dumps(
+            {
+                "model": str(model_path),
+                "model_test_accuracy": card.test_accuracy if card is not None else None,
+                "digits_per_kind": len(chosen),
+                "source": f"MNIST test set (never trained on), seed {args.seed}",
+                "pipeline": results,
+                "naive_resize_baseline": baseline,
+                "targets": {"drawings": 0.92, "photos": 0.90},
+                "met": {
+                    "drawings": results["drawings"]["accuracy"] >= 0.92,
+                    "photos": results["photos"]["accuracy"] >= 0.90,
+                },
+                "render_seconds": round(render_seconds, 1),
+                "pipeline_seconds": round(pipeline_seconds, 1),
+            }
+        )
+    )
     return 0
 
 

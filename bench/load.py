@@ -30,9 +30,17 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-renderer-backgrounding",
-                 "--disable-background-timer-throttling", "--disable-backgrounding-occluded-windows"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-renderer-backgrounding",
+    "--disable-background-timer-throttling",
+    "--disable-backgrounding-occluded-windows",
+]
 ONE = [[(140, 40), (140, 140), (140, 240)]]  # strokes in canvas pixels (280x280)
 SEVEN = [[(70, 60), (140, 60), (210, 60), (165, 150), (120, 240)]]
 WAIT_MS = 120_000  # a ceiling for any one wait: a visitor stuck longer than this counts as an error
@@ -72,12 +80,25 @@ def peak_rss_mb(pid: int) -> float | None:
 
 
 def machine() -> dict:
-    memory = next((line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines()
-                   if line.startswith("MemTotal:")), "0")
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
-    return {"cpus": os.cpu_count(), "cpu": cpu, "memory_gb": round(int(memory) / 2**20, 1),
-            "python": platform.python_version(), "platform": platform.platform()}
+    memory = next(
+        (line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal:")),
+        "0",
+    )
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    return {
+        "cpus": os.cpu_count(),
+        "cpu": cpu,
+        "memory_gb": round(int(memory) / 2**20, 1),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
 
 
 # --- one visitor --------------------------------------------------------------------------------
@@ -88,12 +109,15 @@ async def settle(page) -> None:
     from playwright.async_api import expect
 
     await expect(page.locator("[data-testid='stApp'][data-test-script-state='notRunning']")).to_be_attached(
-        timeout=WAIT_MS)
+        timeout=WAIT_MS
+    )
     await expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=WAIT_MS)
 
 
 async def errors_on(page) -> int:
-    return (await page.get_by_test_id("stException").count()) + (await page.get_by_test_id("stAlertContentError").count())
+    return (await page.get_by_test_id("stException").count()) + (
+        await page.get_by_test_id("stAlertContentError").count()
+    )
 
 
 async def draw(page, strokes) -> float:
@@ -172,7 +196,8 @@ async def trainer(browser, url: str, deadline_seconds: float, results: dict) -> 
         await page.get_by_role("button", name=re.compile("Train$")).click()
         results["started"] = True
         await expect(page.get_by_text(re.compile(rf"^Saved {JOB_NAME}: .* after 2 epoch"))).to_be_visible(
-            timeout=deadline_seconds * 1000)
+            timeout=deadline_seconds * 1000
+        )
         results.update(completed=True, seconds=round(time.monotonic() - began, 1))
         results["errors"] = await errors_on(page)
     except Exception as error:
@@ -194,13 +219,19 @@ async def drive(url: str, visitors: int, seconds: float, training_seconds: float
         job = asyncio.create_task(trainer(browser, url, training_seconds, training))
         visitors_began, wall_began = time.monotonic(), time.time()
         results: dict = {}
-        await asyncio.gather(*(visitor(browser, url, number, visitors_began + seconds, results)
-                               for number in range(visitors)))
+        await asyncio.gather(
+            *(visitor(browser, url, number, visitors_began + seconds, results) for number in range(visitors))
+        )
         visitors_seconds = time.monotonic() - visitors_began
         await job
         await browser.close()
-    return {"warm_up": warm_up, "training": training, "results": results, "visitors_seconds": visitors_seconds,
-            "wall_began": wall_began}
+    return {
+        "warm_up": warm_up,
+        "training": training,
+        "results": results,
+        "visitors_seconds": visitors_seconds,
+        "wall_began": wall_began,
+    }
 
 
 def main() -> None:
@@ -220,13 +251,32 @@ def main() -> None:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     log_path = work / "server.log"
-    command = [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true",
-               "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-               "--server.fileWatcherType", "none"]
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "streamlit_app.py",
+        "--server.headless",
+        "true",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.fileWatcherType",
+        "none",
+    ]
     load_before = os.getloadavg()
     with open(log_path, "w") as log:
-        server = subprocess.Popen(command, cwd=ROOT, env={**os.environ, "DIGITCORE_MODELS_DIR": str(models)},
-                                  stdout=log, stderr=subprocess.STDOUT)
+        server = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env={**os.environ, "DIGITCORE_MODELS_DIR": str(models)},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         try:
             deadline = time.monotonic() + 120
             while not healthy(url):
@@ -247,27 +297,41 @@ def main() -> None:
         shutil.rmtree(work, ignore_errors=True)  # a copy of every model: ~14 MB per run
     round_trips = [value for record in outcome["results"].values() for value in record["round_trips"]]
     records = outcome["results"].values()
-    print(json.dumps({
-        "visitors": arguments.visitors, "seconds": arguments.seconds,
-        "predictions": len(round_trips),
-        "predictions_per_second": round(len(round_trips) / outcome["visitors_seconds"], 2),
-        "round_trip_seconds": {"p50": percentile(round_trips, 0.5), "p95": percentile(round_trips, 0.95),
-                               "max": round(max(round_trips), 3) if round_trips else None},
-        "visitor_errors": sum(record["errors"] for record in records),
-        "visitors_stuck_or_failed": [f"{number}: {failure}" for number, record in outcome["results"].items()
-                                     for failure in record["failures"]],
-        "wrong_digits": sum(record["wrong"] for record in records),
-        "training": outcome["training"],
-        "training_saved_on_disk": saved_at is not None,
-        # when the job's model file landed, counted from the start of the visitors (the page may lag)
-        "training_saved_after_seconds": None if saved_at is None else round(saved_at - outcome["wall_began"], 1),
-        "warm_up": outcome["warm_up"],
-        "server_peak_rss_mb": server_peak,
-        "load_average_before": [round(value, 2) for value in load_before],
-        "load_average_after": [round(value, 2) for value in os.getloadavg()],
-        "machine": machine(),
-        "server_log": str(log_path) if arguments.keep else "(removed; --keep keeps it)",
-    }, indent=1))
+    print(
+        json.dumps(
+            {
+                "visitors": arguments.visitors,
+                "seconds": arguments.seconds,
+                "predictions": len(round_trips),
+                "predictions_per_second": round(len(round_trips) / outcome["visitors_seconds"], 2),
+                "round_trip_seconds": {
+                    "p50": percentile(round_trips, 0.5),
+                    "p95": percentile(round_trips, 0.95),
+                    "max": round(max(round_trips), 3) if round_trips else None,
+                },
+                "visitor_errors": sum(record["errors"] for record in records),
+                "visitors_stuck_or_failed": [
+                    f"{number}: {failure}"
+                    for number, record in outcome["results"].items()
+                    for failure in record["failures"]
+                ],
+                "wrong_digits": sum(record["wrong"] for record in records),
+                "training": outcome["training"],
+                "training_saved_on_disk": saved_at is not None,
+                # when the job's model file landed, counted from the start of the visitors (the page may lag)
+                "training_saved_after_seconds": None
+                if saved_at is None
+                else round(saved_at - outcome["wall_began"], 1),
+                "warm_up": outcome["warm_up"],
+                "server_peak_rss_mb": server_peak,
+                "load_average_before": [round(value, 2) for value in load_before],
+                "load_average_after": [round(value, 2) for value in os.getloadavg()],
+                "machine": machine(),
+                "server_log": str(log_path) if arguments.keep else "(removed; --keep keeps it)",
+            },
+            indent=1,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -76,12 +76,19 @@ def generate(folder: Path, per_kind: int, mnist: data.Mnist) -> dict[str, list[P
 
     kinds = {
         "letter": letter,
-        "symbol": lambda: (non_digits.glyph(BENCH_SYMBOLS[rng.integers(len(BENCH_SYMBOLS))],
-                                            fonts[rng.integers(len(fonts))], rng, BENCH_STYLE), ""),
+        "symbol": lambda: (
+            non_digits.glyph(
+                BENCH_SYMBOLS[rng.integers(len(BENCH_SYMBOLS))], fonts[rng.integers(len(fonts))], rng, BENCH_STYLE
+            ),
+            "",
+        ),
         "scribble": lambda: (non_digits.scribble(rng, brush=(3, 18), strokes=(1, 5), turns=(5, 20)), ""),
-        "several digits": lambda: (non_digits.digit_row(
-            [mnist.x_test[rng.integers(len(mnist.x_test))] for _ in range(rng.integers(2, 4))], rng,
-            gap=(0.0, 0.6)), ""),
+        "several digits": lambda: (
+            non_digits.digit_row(
+                [mnist.x_test[rng.integers(len(mnist.x_test))] for _ in range(rng.integers(2, 4))], rng, gap=(0.0, 0.6)
+            ),
+            "",
+        ),
     }
     files: dict[str, list[Path]] = {}
     for kind, make in kinds.items():
@@ -101,8 +108,12 @@ def rate(answers: list[dict]) -> dict:
     flagged = sum(1 for answer in answers if answer.get("not_a_digit"))
     refused = sum(1 for answer in answers if "error" in answer)
     total = len(answers)
-    return {"n": total, "flagged": round((flagged + refused) / total, 4) if total else None,
-            "flagged_by_guard": flagged, "refused_by_preprocessing": refused}
+    return {
+        "n": total,
+        "flagged": round((flagged + refused) / total, 4) if total else None,
+        "flagged_by_guard": flagged,
+        "refused_by_preprocessing": refused,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -111,8 +122,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mnist-test", type=int, default=2000, help="MNIST test digits checked")
     parser.add_argument("--model", help="model name in models/ or a path (default: the default model)")
     parser.add_argument("--realdigits", type=Path, default=DEFAULT_REALDIGITS)
-    parser.add_argument("--guard", type=Path, help="folder holding a candidate guard and its card "
-                        "(as scripts/train_not_a_digit.py --output-dir writes them; default: the shipped one)")
+    parser.add_argument(
+        "--guard",
+        type=Path,
+        help="folder holding a candidate guard and its card "
+        "(as scripts/train_not_a_digit.py --output-dir writes them; default: the shipped one)",
+    )
     args = parser.parse_args(argv)
     if args.guard is not None:
         not_a_digit.GUARD_PATH = args.guard / not_a_digit.GUARD_PATH.name
@@ -121,9 +136,12 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     model = registry.load(registry.resolve(args.model))  # None: the default model
     mnist = data.load_mnist()
-    result: dict = {"threshold": not_a_digit.threshold(), "guard": str(not_a_digit.GUARD_PATH),
-                    "fonts": [path.name for path in non_digits.font_files(*BENCH_FONTS)] + ["Pillow built-in"],
-                    "seed": SEED}
+    result: dict = {
+        "threshold": not_a_digit.threshold(),
+        "guard": str(not_a_digit.GUARD_PATH),
+        "fonts": [path.name for path in non_digits.font_files(*BENCH_FONTS)] + ["Pillow built-in"],
+        "seed": SEED,
+    }
     with tempfile.TemporaryDirectory() as folder:
         files = generate(Path(folder), args.per_kind, mnist)
         answers = {kind: run(model, paths) for kind, paths in files.items()}
@@ -135,23 +153,36 @@ def main(argv: list[str] | None = None) -> int:
     per_letter = {}
     for answer, letter in zip(answers["letter"], letter_names):
         per_letter.setdefault(letter, []).append(bool(answer.get("not_a_digit")) or "error" in answer)
-    result["non_digits"] = {**rate(everything), "by_kind": by_kind,
-                            "by_letter": {letter: round(float(np.mean(flags)), 2)
-                                          for letter, flags in sorted(per_letter.items())}}
+    result["non_digits"] = {
+        **rate(everything),
+        "by_kind": by_kind,
+        "by_letter": {letter: round(float(np.mean(flags)), 2) for letter, flags in sorted(per_letter.items())},
+    }
 
     real_files = sorted(path for path in args.realdigits.iterdir() if path.suffix.lower() in (".png", ".jpg", ".jpeg"))
     real = run(model, real_files)
     answered = [answer for answer in real if "error" not in answer]
     flagged_real = [answer for answer in answered if answer.get("not_a_digit")]
-    result["real_digits"] = {"n": len(real), "answered": len(answered), "flagged": len(flagged_real),
-                             "flagged_share": round(len(flagged_real) / len(answered), 4) if answered else None,
-                             "flagged_files": [Path(answer["file"]).name for answer in flagged_real]}
-    mnist_verdicts = not_a_digit.check_many(mnist.x_test[:args.mnist_test].astype(np.float32) / 255.0)
-    result["mnist_test_digits"] = {"n": len(mnist_verdicts),
-                                   "flagged_share": round(float(np.mean([v.not_a_digit for v in mnist_verdicts])), 4)}
-    result["targets"] = {"non_digits_flagged_at_least": TARGET_FLAGGED, "real_digits_flagged_at_most": TARGET_REAL_FLAGGED}
-    result["met"] = bool(result["non_digits"]["flagged"] >= TARGET_FLAGGED
-                         and (result["real_digits"]["flagged_share"] or 0) <= TARGET_REAL_FLAGGED)
+    result["real_digits"] = {
+        "n": len(real),
+        "answered": len(answered),
+        "flagged": len(flagged_real),
+        "flagged_share": round(len(flagged_real) / len(answered), 4) if answered else None,
+        "flagged_files": [Path(answer["file"]).name for answer in flagged_real],
+    }
+    mnist_verdicts = not_a_digit.check_many(mnist.x_test[: args.mnist_test].astype(np.float32) / 255.0)
+    result["mnist_test_digits"] = {
+        "n": len(mnist_verdicts),
+        "flagged_share": round(float(np.mean([v.not_a_digit for v in mnist_verdicts])), 4),
+    }
+    result["targets"] = {
+        "non_digits_flagged_at_least": TARGET_FLAGGED,
+        "real_digits_flagged_at_most": TARGET_REAL_FLAGGED,
+    }
+    result["met"] = bool(
+        result["non_digits"]["flagged"] >= TARGET_FLAGGED
+        and (result["real_digits"]["flagged_share"] or 0) <= TARGET_REAL_FLAGGED
+    )
     result["seconds"] = round(time.perf_counter() - started, 1)
     print(json.dumps(result))
     return 0

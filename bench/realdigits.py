@@ -62,7 +62,7 @@ def baseline_to_mnist(data: bytes) -> np.ndarray:
     rows, cols = np.nonzero(ink)
     if len(rows) == 0:
         raise preprocess.NoDigitFound("No pixel above mean + one standard deviation.")
-    crop = ink[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
+    crop = ink[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
     scale = 20.0 / max(crop.shape)
     width, height = max(1, round(crop.shape[1] * scale)), max(1, round(crop.shape[0] * scale))
     fitted = np.asarray(Image.fromarray(crop, mode="F").resize((width, height), Image.Resampling.LANCZOS))
@@ -73,7 +73,7 @@ def baseline_to_mnist(data: bytes) -> np.ndarray:
     top = int(np.clip(round(14 - row_mass), 0, 28 - height))
     left = int(np.clip(round(14 - col_mass), 0, 28 - width))
     digit = np.zeros((28, 28), dtype=np.float32)
-    digit[top:top + height, left:left + width] = fitted
+    digit[top : top + height, left : left + width] = fitted
     return digit
 
 
@@ -127,10 +127,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", help="model name or .keras path (default: the default model)")
     parser.add_argument("--models-dir", type=Path, help="models folder")
     parser.add_argument("--sheet", type=Path, default=DEFAULT_SHEET, help="contact sheet of the misses (PNG)")
-    parser.add_argument("--variants", action="store_true",
-                        help="also score test-time augmentation and ensembles of the shipped models, with model-call latency")
-    parser.add_argument("--ensemble", default=",".join(ENSEMBLE),
-                        help=f"models averaged by --variants (default: {','.join(ENSEMBLE)}, the best three by MNIST accuracy)")
+    parser.add_argument(
+        "--variants",
+        action="store_true",
+        help="also score test-time augmentation and ensembles of the shipped models, with model-call latency",
+    )
+    parser.add_argument(
+        "--ensemble",
+        default=",".join(ENSEMBLE),
+        help=f"models averaged by --variants (default: {','.join(ENSEMBLE)}, the best three by MNIST accuracy)",
+    )
     args = parser.parse_args(argv)
 
     try:
@@ -163,8 +169,15 @@ def main(argv: list[str] | None = None) -> int:
                 seen = preprocess.to_mnist(preprocess.decode(entry["file"].read_bytes()), kind="auto").image
             except preprocess.ImageError:
                 seen = None
-            misses.append(dict(entry, predicted=predicted, error=answer.get("error"), model_input=seen,
-                               confidence=answer.get("confidence")))
+            misses.append(
+                dict(
+                    entry,
+                    predicted=predicted,
+                    error=answer.get("error"),
+                    model_input=seen,
+                    confidence=answer.get("confidence"),
+                )
+            )
         try:
             baseline_inputs.append(baseline_to_mnist(entry["file"].read_bytes()))
             baseline_index.append(len(results) - 1)
@@ -180,8 +193,9 @@ def main(argv: list[str] | None = None) -> int:
     by_name = {entry["name"]: int(hit) for entry, hit in zip(entries, baseline_correct)}
     for miss in misses:
         miss["baseline_correct"] = bool(by_name[miss["name"]])
-    baseline_only = [entry["name"] for entry, result, hit in zip(entries, results, baseline_correct)
-                     if hit and not result["correct"]]
+    baseline_only = [
+        entry["name"] for entry, result, hit in zip(entries, results, baseline_correct) if hit and not result["correct"]
+    ]
     sheet = contact_sheet(misses, args.sheet)
     report = {
         "set": str(args.dir),
@@ -193,19 +207,32 @@ def main(argv: list[str] | None = None) -> int:
         "baseline_per_kind": _group(baseline_results, "kind", KIND_ORDER),
         "per_label": _group(results, "label"),
         "per_repo": _group(results, "repo"),
-        "confusion_matrix": {"rows": "true digit 0-9", "columns": "answer 0-9, then no answer",
-                             "counts": confusion.tolist()},
+        "confusion_matrix": {
+            "rows": "true digit 0-9",
+            "columns": "answer 0-9, then no answer",
+            "counts": confusion.tolist(),
+        },
         "no_answer": int(confusion[:, NO_ANSWER].sum()),
-        "misses": [{"file": m["name"], "kind": m["kind"], "label": m["label"], "predicted": m["predicted"],
-                    "confidence": m["confidence"], "error": m["error"], "baseline_correct": m["baseline_correct"]}
-                   for m in misses],
+        "misses": [
+            {
+                "file": m["name"],
+                "kind": m["kind"],
+                "label": m["label"],
+                "predicted": m["predicted"],
+                "confidence": m["confidence"],
+                "error": m["error"],
+                "baseline_correct": m["baseline_correct"],
+            }
+            for m in misses
+        ],
         "baseline_right_product_wrong": baseline_only,
         "contact_sheet": str(sheet) if sheet else None,
         "product_ms_per_image": round(1000 * product_seconds / max(1, len(results)), 1),
     }
     if args.variants:
-        report["variants"] = score_variants(entries, model, [name for name in args.ensemble.split(",") if name],
-                                            args.models_dir)
+        report["variants"] = score_variants(
+            entries, model, [name for name in args.ensemble.split(",") if name], args.models_dir
+        )
     print(json.dumps(report, indent=1))
     return 0
 
@@ -267,10 +294,15 @@ def score_variants(entries: list[dict], model, ensemble_names: list[str], models
     results = {}
     for name, values in probabilities.items():
         answers = dict(zip(ok, values.argmax(axis=1)))
-        scored = [{"kind": kind, "correct": int(answers.get(index) == label)}
-                  for index, (kind, label) in enumerate(zip(kinds, labels))]
-        results[name] = {"overall": _accuracy(sum(r["correct"] for r in scored), len(scored)),
-                         "per_kind": _group(scored, "kind", KIND_ORDER), "model_call_p50_ms": latency[name]}
+        scored = [
+            {"kind": kind, "correct": int(answers.get(index) == label)}
+            for index, (kind, label) in enumerate(zip(kinds, labels))
+        ]
+        results[name] = {
+            "overall": _accuracy(sum(r["correct"] for r in scored), len(scored)),
+            "per_kind": _group(scored, "kind", KIND_ORDER),
+            "model_call_p50_ms": latency[name],
+        }
     return results
 
 

@@ -54,19 +54,39 @@ def main(argv: list[str] | None = None) -> int:
     # the augmentation wraps the model only for fitting; the saved model is `model` itself
     fit_model = keras.Model(inputs, model(augment_real.real_input_layers(args.probability, seed=args.seed)(inputs)))
     steps = args.epochs * int(np.ceil(len(mnist.x_train) / args.batch_size))
-    fit_model.compile(keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(args.learning_rate, steps)),
-                      "sparse_categorical_crossentropy", metrics=["accuracy"])
+    fit_model.compile(
+        keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(args.learning_rate, steps)),
+        "sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
     started = time.perf_counter()
     x_train = augment_real.flag_ones(mnist.x_train, mnist.y_train, args.flagged_ones, args.seed)
-    fit_model.fit((x_train / 255.0).astype(np.float32)[..., None], mnist.y_train,
-                  epochs=args.epochs, batch_size=args.batch_size, verbose=0)
+    fit_model.fit(
+        (x_train / 255.0).astype(np.float32)[..., None],
+        mnist.y_train,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        verbose=0,
+    )
     seconds = time.perf_counter() - started
     after = float((evaluation.predict_probabilities(model, mnist.x_test).argmax(1) == mnist.y_test).mean())
     args.out.parent.mkdir(parents=True, exist_ok=True)
     model.save(args.out)
-    print(json.dumps({"start": str(source), "saved": str(args.out), "epochs": args.epochs,
-                      "probability": args.probability, "flagged_ones": args.flagged_ones, "fit_seconds": round(seconds, 1),
-                      "mnist_test_before": before, "mnist_test_after": after}, indent=1))
+    print(
+        json.dumps(
+            {
+                "start": str(source),
+                "saved": str(args.out),
+                "epochs": args.epochs,
+                "probability": args.probability,
+                "flagged_ones": args.flagged_ones,
+                "fit_seconds": round(seconds, 1),
+                "mnist_test_before": before,
+                "mnist_test_after": after,
+            },
+            indent=1,
+        )
+    )
     return 0
 
 

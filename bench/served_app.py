@@ -17,9 +17,17 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-renderer-backgrounding",
-                 "--disable-background-timer-throttling", "--disable-backgrounding-occluded-windows"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-renderer-backgrounding",
+    "--disable-background-timer-throttling",
+    "--disable-backgrounding-occluded-windows",
+]
 START_SECONDS = 120  # a ceiling for the health check
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -63,12 +71,25 @@ def percentile(values: list[float], fraction: float) -> float | None:
 
 
 def machine() -> dict:
-    memory = next((line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines()
-                   if line.startswith("MemTotal:")), "0")
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
-    return {"cpus": os.cpu_count(), "cpu": cpu, "memory_gb": round(int(memory) / 2**20, 1),
-            "python": platform.python_version(), "platform": platform.platform()}
+    memory = next(
+        (line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal:")),
+        "0",
+    )
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    return {
+        "cpus": os.cpu_count(),
+        "cpu": cpu,
+        "memory_gb": round(int(memory) / 2**20, 1),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
 
 
 @contextlib.contextmanager
@@ -77,11 +98,28 @@ def served_app(models: Path, *, keep: bool = False):
     work = Path(tempfile.mkdtemp(prefix="digit-bench-"))
     shutil.copytree(models, work / "models", ignore=shutil.ignore_patterns(".tmp-*", ".jobs"))
     port = free_port()
-    command = [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true",
-               "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-               "--server.fileWatcherType", "none"]
-    environment = {**os.environ, "DIGITCORE_MODELS_DIR": str(work / "models"),
-                   "DIGITCORE_SAMPLES_DB": str(work / "samples.sqlite3")}
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "streamlit_app.py",
+        "--server.headless",
+        "true",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.fileWatcherType",
+        "none",
+    ]
+    environment = {
+        **os.environ,
+        "DIGITCORE_MODELS_DIR": str(work / "models"),
+        "DIGITCORE_SAMPLES_DB": str(work / "samples.sqlite3"),
+    }
     log = open(work / "server.log", "w")
     server = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"

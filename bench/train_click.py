@@ -40,11 +40,21 @@ def main() -> None:
     which = next(iter(preset.recipes))  # the page's first (default) recipe
     recipe = preset.recipes[which].sized_for(TRAINING_DIGITS).watched()
     shipped = [entry.card for entry in registry.list_models() if entry.problem is None]
-    pace = (estimates.pace_from_cards(shipped, preset.name, batch_size=recipe.batch_size,
-                                      augmented=recipe.augmentation.enabled) or estimates.recorded_pace(preset, which))
-    estimate = None if pace is None else estimates.estimate(
-        pace, epochs=recipe.epochs, training_digits=TRAINING_DIGITS, validation_split=recipe.validation_split,
-        batch_size=recipe.batch_size, augmented=recipe.augmentation.enabled).seconds
+    pace = estimates.pace_from_cards(
+        shipped, preset.name, batch_size=recipe.batch_size, augmented=recipe.augmentation.enabled
+    ) or estimates.recorded_pace(preset, which)
+    estimate = (
+        None
+        if pace is None
+        else estimates.estimate(
+            pace,
+            epochs=recipe.epochs,
+            training_digits=TRAINING_DIGITS,
+            validation_split=recipe.validation_split,
+            batch_size=recipe.batch_size,
+            augmented=recipe.augmentation.enabled,
+        ).seconds
+    )
     load_before = os.getloadavg()
     manager = jobs.JobManager(folder)
     clicked = time.perf_counter()
@@ -52,16 +62,29 @@ def main() -> None:
     final = manager.wait(timeout=1800)
     seconds = time.perf_counter() - clicked
     result = final.result or {}
-    print(json.dumps({
-        "benchmark": "train_click", "preset": preset.name, "recipe_name": which, "recipe": recipe.to_dict(),
-        "state": final.state, "error": final.error,
-        "click_to_saved_seconds": round(seconds, 1), "fit_seconds": result.get("seconds"),
-        "estimate_before_click_seconds": None if estimate is None else round(estimate, 1),
-        "train_accuracy": result.get("train_accuracy"), "validation_accuracy": result.get("validation_accuracy"),
-        "test_accuracy": result.get("test_accuracy"), "warning": result.get("warning"),
-        "load_average_before": [round(value, 2) for value in load_before],
-        "load_average_after": [round(value, 2) for value in os.getloadavg()], "cpus": os.cpu_count(),
-    }, indent=2))
+    print(
+        json.dumps(
+            {
+                "benchmark": "train_click",
+                "preset": preset.name,
+                "recipe_name": which,
+                "recipe": recipe.to_dict(),
+                "state": final.state,
+                "error": final.error,
+                "click_to_saved_seconds": round(seconds, 1),
+                "fit_seconds": result.get("seconds"),
+                "estimate_before_click_seconds": None if estimate is None else round(estimate, 1),
+                "train_accuracy": result.get("train_accuracy"),
+                "validation_accuracy": result.get("validation_accuracy"),
+                "test_accuracy": result.get("test_accuracy"),
+                "warning": result.get("warning"),
+                "load_average_before": [round(value, 2) for value in load_before],
+                "load_average_after": [round(value, 2) for value in os.getloadavg()],
+                "cpus": os.cpu_count(),
+            },
+            indent=2,
+        )
+    )
     if not args.keep and args.models_dir is None:
         shutil.rmtree(folder, ignore_errors=True)
 

@@ -40,12 +40,18 @@ def train_reference(mnist: data.Mnist, seed: int) -> dict:
     preset = architectures.get_preset("keras_basic")
     result = training.train(preset, mnist.x_train, mnist.y_train, seed=seed)
     accuracy = evaluation.accuracy(mnist.y_test, evaluation.predict_probabilities(result.model, mnist.x_test).argmax(1))
-    return {"arch": preset.name, "recipe": preset.recipe.to_dict(), "fit_seconds": round(result.seconds, 2),
-            "test_accuracy": accuracy, "epochs": len(result.history)}
+    return {
+        "arch": preset.name,
+        "recipe": preset.recipe.to_dict(),
+        "fit_seconds": round(result.seconds, 2),
+        "test_accuracy": accuracy,
+        "epochs": len(result.history),
+    }
 
 
-def time_to_targets(mnist: data.Mnist, targets: dict[str, float], seed: int, check_every: int,
-                    recipe_name: str = "fast") -> dict:
+def time_to_targets(
+    mnist: data.Mnist, targets: dict[str, float], seed: int, check_every: int, recipe_name: str = "fast"
+) -> dict:
     """Train one of digitnet's recipes, scoring the test set every `check_every` optimizer steps,
     until every target is reached or the recipe ends."""
     preset = architectures.get_preset("digitnet")
@@ -75,8 +81,12 @@ def time_to_targets(mnist: data.Mnist, targets: dict[str, float], seed: int, che
             accuracy = float((probabilities.argmax(1) == mnist.y_test).mean())
             now = time.perf_counter()
             self.paused += now - pause
-            point = {"step": step, "train_seconds": round(train_seconds, 2),
-                     "wall_seconds": round(now - self.started, 2), "test_accuracy": accuracy}
+            point = {
+                "step": step,
+                "train_seconds": round(train_seconds, 2),
+                "wall_seconds": round(now - self.started, 2),
+                "test_accuracy": accuracy,
+            }
             curve.append(point)
             for name, target in targets.items():
                 if name not in reached and accuracy >= target:
@@ -86,15 +96,30 @@ def time_to_targets(mnist: data.Mnist, targets: dict[str, float], seed: int, che
 
     scorer = Scorer()
     result = training.train(preset, mnist.x_train, mnist.y_train, recipe=recipe, seed=seed, callbacks=[scorer])
-    final_accuracy = evaluation.accuracy(mnist.y_test, evaluation.predict_probabilities(result.model, mnist.x_test).argmax(1))
+    final_accuracy = evaluation.accuracy(
+        mnist.y_test, evaluation.predict_probabilities(result.model, mnist.x_test).argmax(1)
+    )
     # The saved model (best or last epoch, statistics re-estimated): its training time is the whole fit's.
-    end = {"step": result.steps_done, "train_seconds": round(result.seconds - scorer.paused, 2),
-           "wall_seconds": round(result.seconds, 2), "test_accuracy": final_accuracy, "at": "end"}
+    end = {
+        "step": result.steps_done,
+        "train_seconds": round(result.seconds - scorer.paused, 2),
+        "wall_seconds": round(result.seconds, 2),
+        "test_accuracy": final_accuracy,
+        "at": "end",
+    }
     for name, target in targets.items():
         if name not in reached and final_accuracy >= target:
             reached[name] = end
-    return {"arch": preset.name, "recipe_name": recipe_name, "recipe": recipe.to_dict(), "reached": reached, "curve": curve,
-            "final": end, "fit_seconds_with_scoring": round(result.seconds, 2), "steps": result.steps_done}
+    return {
+        "arch": preset.name,
+        "recipe_name": recipe_name,
+        "recipe": recipe.to_dict(),
+        "reached": reached,
+        "curve": curve,
+        "final": end,
+        "fit_seconds_with_scoring": round(result.seconds, 2),
+        "steps": result.steps_done,
+    }
 
 
 def main() -> None:
@@ -102,8 +127,11 @@ def main() -> None:
     parser.add_argument("--check-every", type=int, default=32, help="score the test set every N optimizer steps")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--quick", action="store_true", help="skip the default-recipe run for the 99.5 %% time")
-    parser.add_argument("--fast995", action="store_true",
-                        help="also train digitnet's fast995 recipe and report its time to 99.5 %% (about 2-3 minutes more)")
+    parser.add_argument(
+        "--fast995",
+        action="store_true",
+        help="also train digitnet's fast995 recipe and report its time to 99.5 %% (about 2-3 minutes more)",
+    )
     args = parser.parse_args()
     mnist = data.load_mnist()
     reference = train_reference(mnist, args.seed)
@@ -120,19 +148,29 @@ def main() -> None:
         full = time_to_targets(mnist, {"99.5": 0.995}, args.seed, 4 * args.check_every, recipe_name="default")
         full["curve"] = full["curve"][-5:]  # the whole curve is long; its end is what matters here
         t_995 = full["reached"].get("99.5", {}).get("train_seconds")
-    print(json.dumps({
-        "benchmark": "train_speed",
-        "machine": {"cpus": __import__("os").cpu_count(), "platform": platform.platform()},
-        "T_ref_seconds": t_ref, "A_ref": a_ref,
-        "digitnet_seconds_to_A_ref": t_a_ref,
-        "digitnet_seconds_to_99.5": t_995,
-        "digitnet_recipe_reaching_99.5": None if t_995 is None else ("fast" if full is None else "default"),
-        "ratio_to_A_ref": round(t_a_ref / t_ref, 3) if t_a_ref else None,
-        "target_ratio": 0.4,
-        "digitnet_fast995_seconds_to_99.5": t_995_fast995, "target_seconds_to_99.5": 120,
-        "load_average": [round(value, 2) for value in __import__("os").getloadavg()],
-        "reference": reference, "digitnet_fast": fast, "digitnet_fast995": fast995, "digitnet_default": full,
-    }, indent=2))
+    print(
+        json.dumps(
+            {
+                "benchmark": "train_speed",
+                "machine": {"cpus": __import__("os").cpu_count(), "platform": platform.platform()},
+                "T_ref_seconds": t_ref,
+                "A_ref": a_ref,
+                "digitnet_seconds_to_A_ref": t_a_ref,
+                "digitnet_seconds_to_99.5": t_995,
+                "digitnet_recipe_reaching_99.5": None if t_995 is None else ("fast" if full is None else "default"),
+                "ratio_to_A_ref": round(t_a_ref / t_ref, 3) if t_a_ref else None,
+                "target_ratio": 0.4,
+                "digitnet_fast995_seconds_to_99.5": t_995_fast995,
+                "target_seconds_to_99.5": 120,
+                "load_average": [round(value, 2) for value in __import__("os").getloadavg()],
+                "reference": reference,
+                "digitnet_fast": fast,
+                "digitnet_fast995": fast995,
+                "digitnet_default": full,
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -214,63 +214,117 @@ PRESETS: dict[str, Preset] = {
     preset.name: preset
     for preset in [
         Preset(
-            "digitnet", "DigitNet (ours)", build_digitnet,
-            Recipe(epochs=40, batch_size=128, learning_rate=3e-3, schedule="one_cycle",
-                   validation_split=0.0, augmentation=DIGITNET_REAL_AUGMENTATION),
-            None, None,
+            "digitnet",
+            "DigitNet (ours)",
+            build_digitnet,
+            Recipe(
+                epochs=40,
+                batch_size=128,
+                learning_rate=3e-3,
+                schedule="one_cycle",
+                validation_split=0.0,
+                augmentation=DIGITNET_REAL_AUGMENTATION,
+            ),
+            None,
+            None,
             "Our own: cheap full-resolution stem, BatchNorm at 14x14 and 7x7, one-cycle Adam, "
             "augmentation with rotation, shift, zoom and stroke thickness, and (default recipe) digits changed to look "
             "like real people's after preprocessing and ones with a flag (digitcore/augment_real.py).",
             # One pass over the 60,000 digits (more epochs on a subset), large batches, a short warm-up.
-            fast_recipe=Recipe(epochs=1, batch_size=256, learning_rate=8e-3, schedule="one_cycle",
-                               warmup_fraction=0.1, validation_split=0.0, tuned_for_digits=TRAINING_DIGITS),
+            fast_recipe=Recipe(
+                epochs=1,
+                batch_size=256,
+                learning_rate=8e-3,
+                schedule="one_cycle",
+                warmup_fraction=0.1,
+                validation_split=0.0,
+                tuned_for_digits=TRAINING_DIGITS,
+            ),
             # The page's default click (bench/train_click.py, the same as `train --arch digitnet --recipe
             # fast --validation-split 0.05`): 99.20 %; its pace from bench/train_speed.py --quick: one
             # epoch of 60,000 digits in 33.8 s of training, with three other engineers' jobs running.
             fast_recipe_measured=Measurement(
-                test_accuracy=0.992, digits_per_second=1780.0,
-                command="python -m digitcore train --arch digitnet --recipe fast --validation-split 0.05"),
+                test_accuracy=0.992,
+                digits_per_second=1780.0,
+                command="python -m digitcore train --arch digitnet --recipe fast --validation-split 0.05",
+            ),
             # 99.5 % from scratch in under 2 minutes of training: the default recipe's augmentation and
             # schedule over 3 epochs of small batches (99.56 %, seed 0; at batch 128 it ended at 99.44-99.51 %
             # and batch 64 cost no more time here). `bench/train_speed.py --quick --fast995`: 99.52 % after
             # 110.2 s of training, in the run whose reference took 120.9 s (machine shared, load about 5).
-            more_recipes={"fast995": Recipe(epochs=3, batch_size=64, learning_rate=3e-3, schedule="one_cycle",
-                                            validation_split=0.0, augmentation=DIGITNET_AUGMENTATION)},
+            more_recipes={
+                "fast995": Recipe(
+                    epochs=3,
+                    batch_size=64,
+                    learning_rate=3e-3,
+                    schedule="one_cycle",
+                    validation_split=0.0,
+                    augmentation=DIGITNET_AUGMENTATION,
+                )
+            },
         ),
         Preset(
-            "bn_cnn", "BatchNorm CNN", build_bn_cnn,
+            "bn_cnn",
+            "BatchNorm CNN",
+            build_bn_cnn,
             Recipe(epochs=10, batch_size=32, validation_split=0.1),
-            0.9892, 45768, build_bn_cnn.__doc__,
+            0.9892,
+            45768,
+            build_bn_cnn.__doc__,
         ),
         Preset(
-            "keras_basic", "Conv-Pool-Conv-Pool-Dense64", build_keras_basic,
+            "keras_basic",
+            "Conv-Pool-Conv-Pool-Dense64",
+            build_keras_basic,
             Recipe(epochs=5, batch_size=64, validation_split=0.2),
-            0.9892, 121930, build_keras_basic.__doc__,
+            0.9892,
+            121930,
+            build_keras_basic.__doc__,
         ),
         Preset(
-            "keras_mnist_cnn", "Conv-Conv-Pool-Dropout CNN", build_keras_mnist_cnn,
+            "keras_mnist_cnn",
+            "Conv-Conv-Pool-Dropout CNN",
+            build_keras_mnist_cnn,
             Recipe(epochs=12, batch_size=32, validation_split=0.1),
-            0.9886, None, build_keras_mnist_cnn.__doc__,
+            0.9886,
+            None,
+            build_keras_mnist_cnn.__doc__,
         ),
         Preset(
-            "conv_relu_pool", "Conv/ReLU/Pool/Dense CNN", build_conv_relu_pool,
+            "conv_relu_pool",
+            "Conv/ReLU/Pool/Dense CNN",
+            build_conv_relu_pool,
             Recipe(epochs=10, batch_size=64, validation_split=0.1),
-            0.9921, None, build_conv_relu_pool.__doc__,
+            0.9921,
+            None,
+            build_conv_relu_pool.__doc__,
         ),
         Preset(
-            "dense_baseline", "Dense network (2 layers)", build_dense_baseline,
+            "dense_baseline",
+            "Dense network (2 layers)",
+            build_dense_baseline,
             Recipe(epochs=10, batch_size=200, validation_split=0.1),
-            None, 623290, build_dense_baseline.__doc__,
+            None,
+            623290,
+            build_dense_baseline.__doc__,
         ),
         Preset(
-            "simple_cnn", "Simple CNN (6 layers)", build_simple_cnn,
+            "simple_cnn",
+            "Simple CNN (6 layers)",
+            build_simple_cnn,
             Recipe(epochs=10, batch_size=200, validation_split=0.1),
-            0.9878, 592074, build_simple_cnn.__doc__,
+            0.9878,
+            592074,
+            build_simple_cnn.__doc__,
         ),
         Preset(
-            "larger_cnn", "Larger CNN (9 layers)", build_larger_cnn,
+            "larger_cnn",
+            "Larger CNN (9 layers)",
+            build_larger_cnn,
             Recipe(epochs=10, batch_size=200, validation_split=0.1),
-            0.9904, 59933, build_larger_cnn.__doc__,
+            0.9904,
+            59933,
+            build_larger_cnn.__doc__,
         ),
     ]
 }

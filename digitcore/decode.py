@@ -124,31 +124,44 @@ def decode(data: bytes) -> Image.Image:
     if image.mode in ("L", "RGB"):
         return image
     colour, alpha = image_to_array(image)
-    flat = flatten_alpha(colour, alpha, empty_message=(
-        "The image is fully transparent: there is nothing to read. Draw or photograph a digit."))
+    flat = flatten_alpha(
+        colour,
+        alpha,
+        empty_message=("The image is fully transparent: there is nothing to read. Draw or photograph a digit."),
+    )
     pixels = np.round(flat * 255).astype(np.uint8)
     return Image.fromarray(pixels[..., 0] if pixels.shape[-1] == 1 else pixels)
 
 
 _OTHER_FORMATS = (
-    (0, b"II*\x00", "TIFF"), (0, b"MM\x00*", "TIFF"), (4, b"ftypheic", "HEIC"), (4, b"ftypheix", "HEIC"),
-    (4, b"ftypmif1", "HEIF"), (4, b"ftypavif", "AVIF"), (0, b"8BPS", "Photoshop"), (0, b"\x00\x00\x01\x00", "ICO"),
-    (0, b"%PDF", "PDF"), (0, b"\x00\x00\x00\x0cjP  ", "JPEG 2000"), (0, b"<svg", "SVG"),
+    (0, b"II*\x00", "TIFF"),
+    (0, b"MM\x00*", "TIFF"),
+    (4, b"ftypheic", "HEIC"),
+    (4, b"ftypheix", "HEIC"),
+    (4, b"ftypmif1", "HEIF"),
+    (4, b"ftypavif", "AVIF"),
+    (0, b"8BPS", "Photoshop"),
+    (0, b"\x00\x00\x01\x00", "ICO"),
+    (0, b"%PDF", "PDF"),
+    (0, b"\x00\x00\x00\x0cjP  ", "JPEG 2000"),
+    (0, b"<svg", "SVG"),
 )
 
 
 def _sniff_other_format(data: bytes) -> str | None:
     """The name of a known image format outside ACCEPTED_FORMATS, from its first bytes, or None."""
     for offset, magic, name in _OTHER_FORMATS:
-        if data[offset:offset + len(magic)] == magic:
+        if data[offset : offset + len(magic)] == magic:
             return name
     return None
 
 
 def _too_large_message(size: tuple[int, int] | None) -> str:
     described = f"{size[0]}x{size[1]} pixels" if size else "too many pixels"
-    return (f"The image has {described}; the limit is {MAX_PIXELS / 1e6:.0f} million. "
-            "Crop it around the digit or scale it down and retry.")
+    return (
+        f"The image has {described}; the limit is {MAX_PIXELS / 1e6:.0f} million. "
+        "Crop it around the digit or scale it down and retry."
+    )
 
 
 def image_to_array(image: Image.Image) -> tuple[np.ndarray, np.ndarray | None]:

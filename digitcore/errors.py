@@ -33,14 +33,20 @@ class Audience(enum.StrEnum):
 
 FETCH_DATA_COMMAND = "python -m digitcore fetch-data"
 # Missing MNIST: the fix is the same command; what to do after it depends on where it was noticed.
-DATA_MISSING_ON_PAGE = (f"The MNIST digits are not available on this server. Run `{FETCH_DATA_COMMAND}` "
-                        "(or `./run.sh`), then reload this page.")
-DATA_MISSING_IN_JOB = (f"Training needs the MNIST digits, and they are not available on the server. Run "
-                       f"`{FETCH_DATA_COMMAND}` there, then start the job again; details are in the server log.")
+DATA_MISSING_ON_PAGE = (
+    f"The MNIST digits are not available on this server. Run `{FETCH_DATA_COMMAND}` "
+    "(or `./run.sh`), then reload this page."
+)
+DATA_MISSING_IN_JOB = (
+    f"Training needs the MNIST digits, and they are not available on the server. Run "
+    f"`{FETCH_DATA_COMMAND}` there, then start the job again; details are in the server log."
+)
 
 # Typed failures whose own message is already a sentence a person can act on, for every audience.
 SELF_EXPLAINED: tuple[type[BaseException], ...] = (
-    TrainingDiverged, FinetuneRejected, JobBusy,
+    TrainingDiverged,
+    FinetuneRejected,
+    JobBusy,
     registry.ModelSaveError,  # ModelExists too
     decode.ImageError,  # every bad-image subclass: too large, not an image, blank, ...
     samples.SampleImportError,

@@ -35,8 +35,7 @@ class Estimate:
     same_setup: bool  # the pace was measured with the same batch size and augmentation
 
 
-def pace_from_cards(cards: Iterable[ModelCard], architecture: str, *, batch_size: int,
-                    augmented: bool) -> Pace | None:
+def pace_from_cards(cards: Iterable[ModelCard], architecture: str, *, batch_size: int, augmented: bool) -> Pace | None:
     """The pace of the run most like this one (same batch size and augmentation first, then the
     newest) among finished training runs of `architecture`; None when this machine has none."""
     candidates = []
@@ -45,13 +44,26 @@ def pace_from_cards(cards: Iterable[ModelCard], architecture: str, *, batch_size
         recipe = training.recipe
         seconds, examples = training.seconds or 0, training.train_examples or 0
         epochs = training.epochs_completed or 0
-        if (card.architecture != architecture or card.parent or training.stopped
-                or seconds <= 0 or not examples or not epochs or "batch_size" not in recipe):
+        if (
+            card.architecture != architecture
+            or card.parent
+            or training.stopped
+            or seconds <= 0
+            or not examples
+            or not epochs
+            or "batch_size" not in recipe
+        ):
             continue
-        was_augmented = any((recipe.get("augmentation") or {}).get(field) for field in
-                            ("rotation_degrees", "shift", "zoom", "thickness"))
-        pace = Pace(examples * epochs / seconds, int(recipe["batch_size"]), was_augmented,
-                    f"the run that trained {card.name or '?'}")
+        was_augmented = any(
+            (recipe.get("augmentation") or {}).get(field)
+            for field in ("rotation_degrees", "shift", "zoom", "thickness")
+        )
+        pace = Pace(
+            examples * epochs / seconds,
+            int(recipe["batch_size"]),
+            was_augmented,
+            f"the run that trained {card.name or '?'}",
+        )
         likeness = (pace.batch_size == batch_size) + (was_augmented == augmented)
         candidates.append((likeness, str(card.created_at or ""), pace))
     if not candidates:
@@ -59,8 +71,9 @@ def pace_from_cards(cards: Iterable[ModelCard], architecture: str, *, batch_size
     return max(candidates, key=lambda candidate: candidate[:2])[2]
 
 
-def estimate(pace: Pace, *, epochs: int, training_digits: int, validation_split: float, batch_size: int,
-             augmented: bool) -> Estimate:
+def estimate(
+    pace: Pace, *, epochs: int, training_digits: int, validation_split: float, batch_size: int, augmented: bool
+) -> Estimate:
     """Seconds from the click to the saved model for `epochs` over `training_digits` chosen digits."""
     fitted = round(training_digits * (1 - validation_split)) * epochs
     seconds = START_SECONDS + fitted / pace.digits_per_second + FINISH_SECONDS
@@ -91,8 +104,7 @@ def recorded_pace(preset, which: str) -> Pace | None:
     if measured is None:
         return None
     recipe = preset.recipes[which]
-    return Pace(measured.digits_per_second, recipe.batch_size, recipe.augmentation.enabled,
-                f"`{measured.command}`")
+    return Pace(measured.digits_per_second, recipe.batch_size, recipe.augmentation.enabled, f"`{measured.command}`")
 
 
 @dataclass(frozen=True)
@@ -104,28 +116,46 @@ class Expectation:
 SAME_RECIPE_FIELDS = ("epochs", "batch_size", "learning_rate", "schedule", "optimizer", "augmentation")
 
 
-def expected_accuracy(cards: Iterable[ModelCard], preset, which: str, recipe,
-                      training_digits: int) -> Expectation | None:
+def expected_accuracy(
+    cards: Iterable[ModelCard], preset, which: str, recipe, training_digits: int
+) -> Expectation | None:
     """The test accuracy to expect: the newest model here trained with these settings; else what
     the recipe was measured at; else the preset's own card (its full recipe, said so)."""
     wanted = recipe.to_dict()
-    scored = [card for card in cards if card.architecture == preset.name and not card.parent
-              and card.test_accuracy is not None and not card.training.stopped]  # (so "or 0.0" below never applies)
-    same = [card for card in scored
-            if all(card.training.recipe.get(field) == wanted[field] for field in SAME_RECIPE_FIELDS)
-            and (card.training.limit or 60000) == training_digits]
+    scored = [
+        card
+        for card in cards
+        if card.architecture == preset.name
+        and not card.parent
+        and card.test_accuracy is not None
+        and not card.training.stopped
+    ]  # (so "or 0.0" below never applies)
+    same = [
+        card
+        for card in scored
+        if all(card.training.recipe.get(field) == wanted[field] for field in SAME_RECIPE_FIELDS)
+        and (card.training.limit or 60000) == training_digits
+    ]
     if same:
         card = max(same, key=lambda card: str(card.created_at or ""))
         return Expectation(float(card.test_accuracy or 0.0), f"{card.name} was trained here with these settings")
     listed = preset.recipes[which].to_dict()
     unchanged = all(wanted[field] == listed[field] for field in SAME_RECIPE_FIELDS)
     if which == "fast" and preset.fast_recipe_measured and unchanged and training_digits >= 60000:
-        return Expectation(preset.fast_recipe_measured.test_accuracy,
-                           f"measured on this machine: `{preset.fast_recipe_measured.command}`")
-    full = [card for card in scored if (card.training.limit or 60000) >= 60000
-            and card.training.recipe.get("epochs") == preset.recipe.epochs]
+        return Expectation(
+            preset.fast_recipe_measured.test_accuracy,
+            f"measured on this machine: `{preset.fast_recipe_measured.command}`",
+        )
+    full = [
+        card
+        for card in scored
+        if (card.training.limit or 60000) >= 60000 and card.training.recipe.get("epochs") == preset.recipe.epochs
+    ]
     if full:
         card = max(full, key=lambda card: str(card.created_at or ""))
-        return Expectation(float(card.test_accuracy or 0.0), f"the card of {card.name}, trained with the full recipe on "
-                           f"all 60,000 digits; your settings differ, so yours may score otherwise")
+        return Expectation(
+            float(card.test_accuracy or 0.0),
+            f"the card of {card.name}, trained with the full recipe on "
+            f"all 60,000 digits; your settings differ, so yours may score otherwise",
+        )
     return None

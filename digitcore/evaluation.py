@@ -15,7 +15,7 @@ def predict_probabilities(model, images: np.ndarray, batch_size: int = 1000) -> 
 
     outputs = []
     for start in range(0, len(images), batch_size):
-        batch = images[start:start + batch_size]
+        batch = images[start : start + batch_size]
         if batch.dtype == np.uint8:
             batch = (batch.astype(np.float32) / 255.0)[..., np.newaxis]
         outputs.append(inference.predict(model, batch))
@@ -51,13 +51,21 @@ def per_class_metrics(matrix: np.ndarray) -> list[dict]:
         precision = true_positive / predicted if predicted else 0.0
         recall = true_positive / support if support else 0.0
         f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        rows.append({"digit": digit, "precision": float(precision), "recall": float(recall),
-                     "f1": float(f1), "support": int(support)})
+        rows.append(
+            {
+                "digit": digit,
+                "precision": float(precision),
+                "recall": float(recall),
+                "f1": float(f1),
+                "support": int(support),
+            }
+        )
     return rows
 
 
-def mistakes(y_true: np.ndarray, probabilities: np.ndarray, true_digit: int | None = None,
-             predicted_digit: int | None = None) -> list[dict]:
+def mistakes(
+    y_true: np.ndarray, probabilities: np.ndarray, true_digit: int | None = None, predicted_digit: int | None = None
+) -> list[dict]:
     """Misclassified examples, most confident first, optionally for one (true, predicted) pair."""
     y_pred = probabilities.argmax(axis=1)
     wrong = np.flatnonzero(y_pred != y_true)
@@ -67,8 +75,15 @@ def mistakes(y_true: np.ndarray, probabilities: np.ndarray, true_digit: int | No
         wrong = wrong[y_pred[wrong] == predicted_digit]
     confidence = probabilities[wrong, y_pred[wrong]]
     order = np.argsort(-confidence, kind="stable")
-    return [{"index": int(wrong[i]), "true": int(y_true[wrong[i]]), "predicted": int(y_pred[wrong[i]]),
-             "confidence": float(confidence[i])} for i in order]
+    return [
+        {
+            "index": int(wrong[i]),
+            "true": int(y_true[wrong[i]]),
+            "predicted": int(y_pred[wrong[i]]),
+            "confidence": float(confidence[i]),
+        }
+        for i in order
+    ]
 
 
 def summary(y_true: np.ndarray, probabilities: np.ndarray) -> dict:

@@ -48,8 +48,13 @@ class BatchProgress(KeyedRecord):
 
     @classmethod
     def from_dict(cls, values: Mapping) -> BatchProgress:
-        return cls(epoch=int(values["epoch"]), step=int(values["step"]), steps=int(values["steps"]),
-                   loss=_number(values.get("loss")), accuracy=_number(values.get("accuracy")))
+        return cls(
+            epoch=int(values["epoch"]),
+            step=int(values["step"]),
+            steps=int(values["steps"]),
+            loss=_number(values.get("loss")),
+            accuracy=_number(values.get("accuracy")),
+        )
 
 
 @dataclass(frozen=True)
@@ -73,11 +78,16 @@ class EpochEnd(KeyedRecord):
     def from_dict(cls, values: Mapping) -> EpochEnd:
         """From JSON of any version (older ones carry a "stopped" flag; partial records may lack
         numbers, which read as 0 epochs and NaN)."""
-        return cls(epoch=int(values.get("epoch", 0)), epochs=int(values.get("epochs", 0)),
-                   loss=_number(values.get("loss")), accuracy=_number(values.get("accuracy")),
-                   val_loss=None if values.get("val_loss") is None else float(values["val_loss"]),
-                   val_accuracy=None if values.get("val_accuracy") is None else float(values["val_accuracy"]),
-                   learning_rate=_number(values.get("learning_rate")), seconds=_number(values.get("seconds"), 0.0))
+        return cls(
+            epoch=int(values.get("epoch", 0)),
+            epochs=int(values.get("epochs", 0)),
+            loss=_number(values.get("loss")),
+            accuracy=_number(values.get("accuracy")),
+            val_loss=None if values.get("val_loss") is None else float(values["val_loss"]),
+            val_accuracy=None if values.get("val_accuracy") is None else float(values["val_accuracy"]),
+            learning_rate=_number(values.get("learning_rate")),
+            seconds=_number(values.get("seconds"), 0.0),
+        )
 
 
 @dataclass(frozen=True)
@@ -189,6 +199,7 @@ Outcome = TrainDone | FinetuneDone | NothingSaved
 def outcome_from_dict(values: Mapping, *, finetune: bool) -> Outcome:
     """An outcome from its JSON form (a job record); `finetune` tells the two "done" kinds apart."""
     if values.get("event") == "stopped" or not values.get("model"):
-        return NothingSaved(name=str(values.get("name", "")),
-                            message=str(values.get("message") or NothingSaved.message))
+        return NothingSaved(
+            name=str(values.get("name", "")), message=str(values.get("message") or NothingSaved.message)
+        )
     return FinetuneDone.from_dict(values) if finetune else TrainDone.from_dict(values)

@@ -11,8 +11,11 @@ import numpy as np
 from digitcore import inference
 
 FEATURE_MAP_LAYERS = {
-    "Conv2D": "convolution", "DepthwiseConv2D": "convolution", "SeparableConv2D": "convolution",
-    "MaxPooling2D": "pooling", "AveragePooling2D": "pooling",
+    "Conv2D": "convolution",
+    "DepthwiseConv2D": "convolution",
+    "SeparableConv2D": "convolution",
+    "MaxPooling2D": "pooling",
+    "AveragePooling2D": "pooling",
 }
 SALIENCY_METHODS = ("gradient", "occlusion")
 
@@ -53,8 +56,14 @@ def layer_summary(model) -> list[dict]:
             shape = _shape_text(layer.output.shape)
         except (AttributeError, ValueError):
             shape = ""
-        rows.append({"layer": layer.name, "type": type(layer).__name__, "output shape": shape,
-                     "parameters": int(layer.count_params())})
+        rows.append(
+            {
+                "layer": layer.name,
+                "type": type(layer).__name__,
+                "output shape": shape,
+                "parameters": int(layer.count_params()),
+            }
+        )
     return rows
 
 
@@ -97,8 +106,9 @@ def feature_maps(model, image: np.ndarray) -> list[FeatureMap]:
     outputs = extractor(batch, training=False)
     if not isinstance(outputs, (list, tuple)):
         outputs = [outputs]
-    return [FeatureMap(name, kind, np.asarray(output)[0].astype(np.float32))
-            for (name, kind), output in zip(names, outputs)]
+    return [
+        FeatureMap(name, kind, np.asarray(output)[0].astype(np.float32)) for (name, kind), output in zip(names, outputs)
+    ]
 
 
 def _normalise(values: np.ndarray) -> np.ndarray:
@@ -125,33 +135,35 @@ def gradient_saliency(model, image: np.ndarray, digit: int | None = None) -> np.
     return _normalise(np.abs(np.asarray(gradient)[0, :, :, 0]))
 
 
-def occlusion_saliency(model, image: np.ndarray, digit: int | None = None, *, patch: int = 4,
-                       stride: int = 2) -> np.ndarray:
+def occlusion_saliency(
+    model, image: np.ndarray, digit: int | None = None, *, patch: int = 4, stride: int = 2
+) -> np.ndarray:
     """How much hiding each patch lowers p(digit), averaged per pixel, scaled to [0, 1], (28, 28).
 
     The occluded copies go through the model in one batch (at most ((28 - patch) / stride + 1) squared).
     """
     if not 1 <= patch <= 28 or not 1 <= stride <= patch:
-        raise ValueError(f"The patch must be 1 to 28 pixels and the stride 1 to the patch size, "
-                         f"not patch={patch}, stride={stride}.")
+        raise ValueError(
+            f"The patch must be 1 to 28 pixels and the stride 1 to the patch size, not patch={patch}, stride={stride}."
+        )
     base = _as_image(image)
     reference = inference.predict(model, base)[0]
     chosen = int(np.argmax(reference)) if digit is None else int(digit)
     corners = [(row, col) for row in range(0, 28 - patch + 1, stride) for col in range(0, 28 - patch + 1, stride)]
     # Hiding a patch that is already black changes nothing, so its drop is exactly 0: only the patches
     # that hold ink go through the model (usually under half of them, which halves the cost).
-    inked = [(row, col) for row, col in corners if base[row:row + patch, col:col + patch].any()]
+    inked = [(row, col) for row, col in corners if base[row : row + patch, col : col + patch].any()]
     copies = np.repeat(base[None], max(1, len(inked)), axis=0)  # (patches with ink, 28, 28)
     for index, (row, col) in enumerate(inked):
-        copies[index, row:row + patch, col:col + patch] = 0.0  # black is MNIST's background
+        copies[index, row : row + patch, col : col + patch] = 0.0  # black is MNIST's background
     inked_drops = reference[chosen] - inference.predict(model, copies)[:, chosen]
     drop_at = dict(zip(inked, inked_drops))
     drops = [drop_at.get(corner, 0.0) for corner in corners]
     total = np.zeros((28, 28), dtype=np.float64)
     covered = np.zeros((28, 28), dtype=np.float64)
     for drop, (row, col) in zip(drops, corners):
-        total[row:row + patch, col:col + patch] += drop
-        covered[row:row + patch, col:col + patch] += 1
+        total[row : row + patch, col : col + patch] += drop
+        covered[row : row + patch, col : col + patch] += 1
     return _normalise(np.divide(total, covered, out=np.zeros_like(total), where=covered > 0))
 
 

@@ -16,7 +16,6 @@ def luminance(colour: np.ndarray) -> np.ndarray:
     return colour[..., 0] * 0.299 + colour[..., 1] * 0.587 + colour[..., 2] * 0.114
 
 
-
 def max_filter(image: np.ndarray, radius: int) -> np.ndarray:
     """Grey dilation with a (2r+1) square, separable."""
     out = image
@@ -88,20 +87,23 @@ def label_components(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     _, run_labels = np.unique(roots, return_inverse=True)
     run_labels = run_labels + 1
     for run in range(count):  # paint runs; cheap for the few hundred runs of a digit
-        labels[start_rows[run], starts[run]:ends[run]] = run_labels[run]
+        labels[start_rows[run], starts[run] : ends[run]] = run_labels[run]
     sizes = np.bincount(run_labels, weights=end_cols - start_cols, minlength=run_labels.max() + 1)
     return labels, sizes.astype(np.int64)
-
 
 
 def border(values: np.ndarray) -> np.ndarray:
     """The pixels of a frame 2% wide (at least one pixel) around the image, (n, ...)."""
     height, width = values.shape[:2]
     band = max(1, round(0.02 * min(height, width)))
-    return np.concatenate([
-        values[:band].reshape(-1, *values.shape[2:]), values[-band:].reshape(-1, *values.shape[2:]),
-        values[:, :band].reshape(-1, *values.shape[2:]), values[:, -band:].reshape(-1, *values.shape[2:]),
-    ])
+    return np.concatenate(
+        [
+            values[:band].reshape(-1, *values.shape[2:]),
+            values[-band:].reshape(-1, *values.shape[2:]),
+            values[:, :band].reshape(-1, *values.shape[2:]),
+            values[:, -band:].reshape(-1, *values.shape[2:]),
+        ]
+    )
 
 
 def stroke_width(mask: np.ndarray) -> float:
@@ -121,7 +123,7 @@ def trim(image: np.ndarray) -> np.ndarray:
     cols = np.nonzero(image.max(axis=0) > 0.05)[0]
     if len(rows) == 0:
         return image
-    return image[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    return image[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
 
 
 def long_runs(mask: np.ndarray, length: int) -> np.ndarray:

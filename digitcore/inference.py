@@ -56,9 +56,7 @@ def _as_batch(images: np.ndarray) -> np.ndarray:
     if array.ndim == 3 and array.shape[1:] == (28, 28):
         array = array[..., None]
     if array.ndim != 4 or array.shape[1:] != (28, 28, 1):
-        raise ValueError(
-            f"Expected 28x28 images shaped (28, 28), (n, 28, 28) or (n, 28, 28, 1); got {array.shape}."
-        )
+        raise ValueError(f"Expected 28x28 images shaped (28, 28), (n, 28, 28) or (n, 28, 28, 1); got {array.shape}.")
     return array
 
 
@@ -68,8 +66,7 @@ def predict(model, images: np.ndarray) -> np.ndarray:
     function = _fast_call(model)
     if len(batch) == 0:
         return np.zeros((0, 10), dtype=np.float32)
-    parts = [np.asarray(function(batch[start:start + BATCH_SIZE]))
-             for start in range(0, len(batch), BATCH_SIZE)]
+    parts = [np.asarray(function(batch[start : start + BATCH_SIZE])) for start in range(0, len(batch), BATCH_SIZE)]
     return np.concatenate(parts).astype(np.float32)
 
 
@@ -80,8 +77,11 @@ def to_prediction(probabilities: np.ndarray) -> Prediction:
     digit = int(order[0])
     confidence = float(probabilities[digit])
     return Prediction(
-        digit=digit, confidence=confidence, probabilities=[float(p) for p in probabilities],
-        unsure=confidence < UNSURE_THRESHOLD, top3=[(int(d), float(probabilities[d])) for d in order[:3]],
+        digit=digit,
+        confidence=confidence,
+        probabilities=[float(p) for p in probabilities],
+        unsure=confidence < UNSURE_THRESHOLD,
+        top3=[(int(d), float(probabilities[d])) for d in order[:3]],
     )
 
 
@@ -110,8 +110,12 @@ def predict_files(model, paths: Iterable[str | Path], kind: str = "auto") -> Ite
             yield {"file": name, "error": f"Cannot read the file: {error.strerror or error}."}
             continue
         result = classify(model, prepared.image)
-        answer = {"file": name, "digit": result.digit, "confidence": round(result.confidence, 6),
-                  "probabilities": [round(p, 6) for p in result.probabilities]}
+        answer = {
+            "file": name,
+            "digit": result.digit,
+            "confidence": round(result.confidence, 6),
+            "probabilities": [round(p, 6) for p in result.probabilities],
+        }
         try:
             verdict = not_a_digit.check(prepared.image)
             # the digit is still given: a caller decides what a doubtful answer is worth

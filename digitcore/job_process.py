@@ -45,6 +45,7 @@ def end_with_server(server_pid: int) -> None:
         if libc.prctl(1, int(signal.SIGKILL)) != 0:  # 1 = PR_SET_PDEATHSIG (Linux)
             raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
     except (OSError, AttributeError):  # not Linux: watch for the server's death instead
+
         def watch() -> None:
             while os.getppid() == server_pid:
                 time.sleep(0.5)
@@ -88,8 +89,9 @@ def report(events, work: Callable[[], Outcome]) -> None:
         events.put(Failed(errors.sentence_for(error, errors.Audience.JOB), details))
 
 
-def train_in_child(preset: str, recipe, seed: int, limit: int | None, name: str, models_directory: str,
-                    events, stop) -> None:
+def train_in_child(
+    preset: str, recipe, seed: int, limit: int | None, name: str, models_directory: str, events, stop
+) -> None:
     """The training process: run train_and_save and send every event, then one final message."""
     from digitcore import import_tensorflow_quietly
 
@@ -97,24 +99,45 @@ def train_in_child(preset: str, recipe, seed: int, limit: int | None, name: str,
     from digitcore import training
     from digitcore.architectures import get_preset
 
-    report(events, lambda: training.train_and_save(
-        get_preset(preset), recipe=recipe, seed=seed, limit=limit, name=name, command=f"app: train {preset}",
-        listener=events.put, stop=StopFlag(stop), models_directory=Path(models_directory),
-    ))
+    report(
+        events,
+        lambda: training.train_and_save(
+            get_preset(preset),
+            recipe=recipe,
+            seed=seed,
+            limit=limit,
+            name=name,
+            command=f"app: train {preset}",
+            listener=events.put,
+            stop=StopFlag(stop),
+            models_directory=Path(models_directory),
+        ),
+    )
 
 
-def finetune_in_child(parent: str, x_samples, y_samples, epochs: int, user_examples: int, name: str,
-                       models_directory: str, events, stop) -> None:
+def finetune_in_child(
+    parent: str, x_samples, y_samples, epochs: int, user_examples: int, name: str, models_directory: str, events, stop
+) -> None:
     """The fine-tuning process: run training.finetune and send every event, then one final message."""
     from digitcore import import_tensorflow_quietly
 
     import_tensorflow_quietly()
     from digitcore import training
 
-    report(events, lambda: training.finetune(
-        parent, x_samples, y_samples, epochs=epochs, user_examples=user_examples, name=name,
-        listener=events.put, stop=StopFlag(stop), models_directory=Path(models_directory),
-    ))
+    report(
+        events,
+        lambda: training.finetune(
+            parent,
+            x_samples,
+            y_samples,
+            epochs=epochs,
+            user_examples=user_examples,
+            name=name,
+            listener=events.put,
+            stop=StopFlag(stop),
+            models_directory=Path(models_directory),
+        ),
+    )
 
 
 def follow(process, events, label: str, on_event: Callable[[object], None]) -> tuple[Outcome | None, str | None]:

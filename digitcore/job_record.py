@@ -15,10 +15,13 @@ from digitcore.job_state import RUNNING_STATES, JobSnapshot, JobState
 log = logging.getLogger("digitcore.jobs")
 
 RECORD_FOLDER = ".jobs"  # inside the models folder: the last job's record, for the next server start
-INTERRUPTED_MESSAGE = ("The server stopped while this job was running, so it did not finish; "
-                       "nothing of it was saved. Start it again when you like.")
-INTERRUPTED_SAVED_MESSAGE = ("The server stopped while this job was finishing; its model had been saved and is "
-                             "in the model picker.")
+INTERRUPTED_MESSAGE = (
+    "The server stopped while this job was running, so it did not finish; "
+    "nothing of it was saved. Start it again when you like."
+)
+INTERRUPTED_SAVED_MESSAGE = (
+    "The server stopped while this job was finishing; its model had been saved and is in the model picker."
+)
 
 
 def process_identity(pid: int) -> str | None:
@@ -73,7 +76,11 @@ def read_previous(models_directory: Path, server: str | None) -> JobSnapshot | N
     if snapshot.state in RUNNING_STATES:
         # A server killed right after the save's final rename leaves the model complete and in place.
         saved = (models_directory / f"{snapshot.name}.keras").exists()
-        snapshot = dataclasses.replace(snapshot, state=JobState.INTERRUPTED, batch=None,
-                                       error=INTERRUPTED_SAVED_MESSAGE if saved else INTERRUPTED_MESSAGE,
-                                       finished_at=path.stat().st_mtime)
+        snapshot = dataclasses.replace(
+            snapshot,
+            state=JobState.INTERRUPTED,
+            batch=None,
+            error=INTERRUPTED_SAVED_MESSAGE if saved else INTERRUPTED_MESSAGE,
+            finished_at=path.stat().st_mtime,
+        )
     return snapshot

@@ -83,5 +83,6 @@ class FinetuneRequest:
         name = self.name if self.name is not None else finetuned_name(parent_path.stem, models_directory)
         registry.check_name(name)
         _refuse_taken(name, models_directory)
-        return dataclasses.replace(self, parent=str(parent_path), name=name, epochs=int(self.epochs),
-                                   user_examples=int(self.user_examples))
+        return dataclasses.replace(
+            self, parent=str(parent_path), name=name, epochs=int(self.epochs), user_examples=int(self.user_examples)
+        )

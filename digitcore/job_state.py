@@ -61,11 +61,16 @@ class JobSnapshot:
         coerced = {
             "state": JobState(self.state),
             "kind": kind,
-            "history": [event if isinstance(event, EpochEnd) else EpochEnd.from_dict(event)
-                        for event in self.history if isinstance(event, EpochEnd) or not event.get("stopped")],
-            "batch": self.batch if self.batch is None or isinstance(self.batch, BatchProgress)
+            "history": [
+                event if isinstance(event, EpochEnd) else EpochEnd.from_dict(event)
+                for event in self.history
+                if isinstance(event, EpochEnd) or not event.get("stopped")
+            ],
+            "batch": self.batch
+            if self.batch is None or isinstance(self.batch, BatchProgress)
             else BatchProgress.from_dict(self.batch),
-            "result": self.result if self.result is None or isinstance(self.result, (TrainDone, FinetuneDone, NothingSaved))
+            "result": self.result
+            if self.result is None or isinstance(self.result, (TrainDone, FinetuneDone, NothingSaved))
             else outcome_from_dict(self.result, finetune=kind == JobKind.FINETUNE),
         }
         for name, value in coerced.items():

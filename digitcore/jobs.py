@@ -81,8 +81,9 @@ class JobManager:
     def models_directory(self) -> Path:
         return self._models_directory or registry.models_dir()
 
-    def start(self, preset: str, *, name: str, recipe: Recipe | None = None, limit: int | None = None,
-              seed: int = 0) -> JobSnapshot:
+    def start(
+        self, preset: str, *, name: str, recipe: Recipe | None = None, limit: int | None = None, seed: int = 0
+    ) -> JobSnapshot:
         """Start training `preset` in the background, saving it as `name` in the models folder.
 
         Raises JobBusy when a job is already running, ValueError for a bad preset, recipe, subset
@@ -90,25 +91,61 @@ class JobManager:
         """
         request = TrainRequest(preset, name, recipe, limit, seed).validated(self.models_directory)
         assert request.recipe is not None  # validated() always sets one
-        job = _Job(next(self._ids), request.preset, request.name, request.recipe, request.limit,
-                   stop=self._context.Event(), epochs=request.recipe.epochs)
-        return self._launch(job, job_process.train_in_child,
-                            (request.preset, request.recipe, request.seed, request.limit, request.name,
-                             str(self.models_directory)))
+        job = _Job(
+            next(self._ids),
+            request.preset,
+            request.name,
+            request.recipe,
+            request.limit,
+            stop=self._context.Event(),
+            epochs=request.recipe.epochs,
+        )
+        return self._launch(
+            job,
+            job_process.train_in_child,
+            (request.preset, request.recipe, request.seed, request.limit, request.name, str(self.models_directory)),
+        )
 
-    def start_finetune(self, parent: Path | str, x_samples, y_samples, *, name: str,
-                       epochs: int = limits.FINETUNE_DEFAULT_EPOCHS, user_examples: int = 3000) -> JobSnapshot:
+    def start_finetune(
+        self,
+        parent: Path | str,
+        x_samples,
+        y_samples,
+        *,
+        name: str,
+        epochs: int = limits.FINETUNE_DEFAULT_EPOCHS,
+        user_examples: int = 3000,
+    ) -> JobSnapshot:
         """Fine-tune the saved model `parent` on the user's digits (uint8 (n, 28, 28), labels) in the
         background, saving it as `name`. Shares the one-job-at-a-time rule with training: raises
         JobBusy when any job runs, ValueError for no digits, bad epochs, a bad or taken name."""
-        request = FinetuneRequest(str(parent), x_samples, y_samples, name, epochs,
-                                  user_examples).validated(self.models_directory)
+        request = FinetuneRequest(str(parent), x_samples, y_samples, name, epochs, user_examples).validated(
+            self.models_directory
+        )
         assert request.parent is not None and request.name is not None  # validated() always sets both
-        job = _Job(next(self._ids), Path(request.parent).stem, request.name, None, None, stop=self._context.Event(),
-                   kind=JobKind.FINETUNE, epochs=request.epochs)
-        return self._launch(job, job_process.finetune_in_child,
-                            (request.parent, request.x_samples, request.y_samples, request.epochs,
-                             request.user_examples, request.name, str(self.models_directory)))
+        job = _Job(
+            next(self._ids),
+            Path(request.parent).stem,
+            request.name,
+            None,
+            None,
+            stop=self._context.Event(),
+            kind=JobKind.FINETUNE,
+            epochs=request.epochs,
+        )
+        return self._launch(
+            job,
+            job_process.finetune_in_child,
+            (
+                request.parent,
+                request.x_samples,
+                request.y_samples,
+                request.epochs,
+                request.user_examples,
+                request.name,
+                str(self.models_directory),
+            ),
+        )
 
     def _launch(self, job: _Job, target: Callable, args: tuple) -> JobSnapshot:
         """Start `target(*args, events, stop)` in a child process unless a job already runs."""
@@ -116,17 +153,27 @@ class JobManager:
             if self._current is not None and self._current.state in RUNNING_STATES:
                 running = self._current
                 doing = "is training" if running.kind == JobKind.TRAIN else "is being fine-tuned"
-                raise JobBusy(f"'{running.name}' ({running.preset}) {doing} right now; "
-                              "one training job runs at a time. Watch it here or wait for it to finish.")
+                raise JobBusy(
+                    f"'{running.name}' ({running.preset}) {doing} right now; "
+                    "one training job runs at a time. Watch it here or wait for it to finish."
+                )
             events = self._context.Queue()
-            process = self._context.Process(target=job_process.run_child, name=f"{job.kind}-{job.name}", daemon=True,
-                                            args=(os.getpid(), target, *args, events, job.stop))
+            process = self._context.Process(
+                target=job_process.run_child,
+                name=f"{job.kind}-{job.name}",
+                daemon=True,
+                args=(os.getpid(), target, *args, events, job.stop),
+            )
             # The monitor thread starts the process: the child's death signal is tied to the thread
             # that forked it, and the monitor lives as long as the job (a script thread does not).
             started = threading.Event()
             failures: list[BaseException] = []
-            job.monitor = threading.Thread(target=self._monitor, args=(job, process, events, started, failures),
-                                           name=f"monitor-{job.name}", daemon=True)
+            job.monitor = threading.Thread(
+                target=self._monitor,
+                args=(job, process, events, started, failures),
+                name=f"monitor-{job.name}",
+                daemon=True,
+            )
             job.monitor.start()
             started.wait()
             if failures:
@@ -174,10 +221,21 @@ class JobManager:
     def _snapshot(job: _Job) -> JobSnapshot:
         """A copy of the job's state (call with the lock held); the events in it are immutable."""
         return JobSnapshot(
-            id=job.id, preset=job.preset, name=job.name, state=job.state, epochs=job.epochs,
-            limit=job.limit, recipe=job.recipe.to_dict() if job.recipe else {}, history=list(job.history),
-            batch=job.batch, result=job.result, error=job.error, started_at=job.started_at,
-            finished_at=job.finished_at, kind=job.kind, fit_started_at=job.fit_started_at,
+            id=job.id,
+            preset=job.preset,
+            name=job.name,
+            state=job.state,
+            epochs=job.epochs,
+            limit=job.limit,
+            recipe=job.recipe.to_dict() if job.recipe else {},
+            history=list(job.history),
+            batch=job.batch,
+            result=job.result,
+            error=job.error,
+            started_at=job.started_at,
+            finished_at=job.finished_at,
+            kind=job.kind,
+            fit_started_at=job.fit_started_at,
         )
 
     def _apply(self, job: _Job, event: object) -> None:
@@ -191,8 +249,7 @@ class JobManager:
                 job.history.append(event)
                 self._write_record(job)
 
-    def _monitor(self, job: _Job, process, events, started: threading.Event,
-                 failures: list[BaseException]) -> None:
+    def _monitor(self, job: _Job, process, events, started: threading.Event, failures: list[BaseException]) -> None:
         """Start the child, then follow its events until its final message, or notice that it died."""
         try:
             process.start()
@@ -201,8 +258,9 @@ class JobManager:
             return
         finally:
             started.set()
-        result, error = job_process.follow(process, events, f"{job.name} ({job.preset})",
-                                           lambda event: self._apply(job, event))
+        result, error = job_process.follow(
+            process, events, f"{job.name} ({job.preset})", lambda event: self._apply(job, event)
+        )
         if error is not None:
             state = JobState.FAILED
         elif isinstance(result, FinetuneDone) or (isinstance(result, TrainDone) and not result.stopped):

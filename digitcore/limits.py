@@ -23,8 +23,9 @@ MAX_UPLOAD_BYTES = MAX_UPLOAD_MB * 2**20
 def check_training_digits(limit: int | None) -> None:
     """`limit` digits of the training set (None: all of them), or ValueError with a sentence."""
     if limit is not None and not MIN_TRAINING_DIGITS <= limit <= TRAINING_DIGITS:
-        raise ValueError(f"The training subset must hold between {MIN_TRAINING_DIGITS} and {TRAINING_DIGITS:,} "
-                         f"digits, not {limit}.")
+        raise ValueError(
+            f"The training subset must hold between {MIN_TRAINING_DIGITS} and {TRAINING_DIGITS:,} digits, not {limit}."
+        )
 
 
 def check_finetune_epochs(epochs: int) -> None:

@@ -47,8 +47,11 @@ def font_files(*name_prefixes: str) -> list[Path]:
     found = []
     for folder in FONT_FOLDERS:
         if folder.is_dir():
-            found += [path for path in folder.rglob("*") if path.suffix.lower() in (".ttf", ".otf")
-                      and path.name.startswith(name_prefixes)]
+            found += [
+                path
+                for path in folder.rglob("*")
+                if path.suffix.lower() in (".ttf", ".otf") and path.name.startswith(name_prefixes)
+            ]
     return sorted(found)
 
 
@@ -57,14 +60,18 @@ def _font(font: Path | None, size: int) -> ImageFont.FreeTypeFont:
     return ImageFont.load_default(size) if font is None else ImageFont.truetype(str(font), size)
 
 
-def _affine(drawing: Image.Image, rng: np.random.Generator, rotation: float, shear: float,
-            squash: tuple[float, float]) -> Image.Image:
+def _affine(
+    drawing: Image.Image, rng: np.random.Generator, rotation: float, shear: float, squash: tuple[float, float]
+) -> Image.Image:
     """Rotate, shear and stretch around the centre, as a hand tilts and leans its writing."""
     angle = np.deg2rad(rng.uniform(-rotation, rotation))
     lean = rng.uniform(-shear, shear)
     stretch = rng.uniform(*squash)
-    forward = (np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
-               @ np.array([[1.0, lean], [0.0, 1.0]]) @ np.diag([stretch, 1.0]))
+    forward = (
+        np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+        @ np.array([[1.0, lean], [0.0, 1.0]])
+        @ np.diag([stretch, 1.0])
+    )
     inverse = np.linalg.inv(forward)  # Image.transform maps output pixels back to input pixels
     centre = np.array(drawing.size, dtype=np.float64) / 2
     offset = centre - inverse @ centre
@@ -72,22 +79,29 @@ def _affine(drawing: Image.Image, rng: np.random.Generator, rotation: float, she
     return drawing.transform(drawing.size, Image.Transform.AFFINE, coefficients, Image.Resampling.BILINEAR)
 
 
-def glyph(text: str, font: Path | None, rng: np.random.Generator, style: StrokeStyle = StrokeStyle(),
-          side: int = SIDE) -> np.ndarray:
+def glyph(
+    text: str, font: Path | None, rng: np.random.Generator, style: StrokeStyle = StrokeStyle(), side: int = SIDE
+) -> np.ndarray:
     """`text` (a letter, a symbol) rendered in `font`, thickened or thinned, tilted and leaned."""
     size = int(rng.integers(*style.size))
     stroke = int(rng.integers(style.stroke[0], style.stroke[1] + 1))
     canvas = Image.new("L", (side * 2, side * 2), 0)  # room for the affine step, cropped below
-    ImageDraw.Draw(canvas).text((side, side), text, font=_font(font, size), fill=255, anchor="mm",
-                                stroke_width=max(stroke, 0), stroke_fill=255)
+    ImageDraw.Draw(canvas).text(
+        (side, side), text, font=_font(font, size), fill=255, anchor="mm", stroke_width=max(stroke, 0), stroke_fill=255
+    )
     if stroke < 0:  # thinner than the font: erode (MinFilter sizes are odd)
         canvas = canvas.filter(ImageFilter.MinFilter(2 * -stroke + 1))
     canvas = _affine(canvas, rng, style.rotation, style.shear, style.squash)
     return np.asarray(canvas.crop((side // 2, side // 2, side // 2 + side, side // 2 + side)))
 
 
-def scribble(rng: np.random.Generator, side: int = SIDE, brush: tuple[int, int] = (4, 14),
-             strokes: tuple[int, int] = (1, 4), turns: tuple[int, int] = (6, 16)) -> np.ndarray:
+def scribble(
+    rng: np.random.Generator,
+    side: int = SIDE,
+    brush: tuple[int, int] = (4, 14),
+    strokes: tuple[int, int] = (1, 4),
+    turns: tuple[int, int] = (6, 16),
+) -> np.ndarray:
     """Random pen movement: one to a few strokes, each a wandering line that turns many times."""
     canvas = Image.new("L", (side, side), 0)
     pen = ImageDraw.Draw(canvas)
@@ -102,7 +116,9 @@ def scribble(rng: np.random.Generator, side: int = SIDE, brush: tuple[int, int] 
             points = []
             for _ in range(count * 4):
                 heading += rng.normal(0, 0.6)
-                position = np.clip(position + 8 * np.array([np.cos(heading), np.sin(heading)]), 0.05 * side, 0.95 * side)
+                position = np.clip(
+                    position + 8 * np.array([np.cos(heading), np.sin(heading)]), 0.05 * side, 0.95 * side
+                )
                 points.append(position.copy())
             points = np.array(points)
         else:  # hatching: parallel or crossing straight lines
@@ -111,41 +127,52 @@ def scribble(rng: np.random.Generator, side: int = SIDE, brush: tuple[int, int] 
             normal = np.array([-direction[1], direction[0]])
             for offset in np.linspace(-0.3, 0.3, max(3, count // 3)) * side:
                 middle = side / 2 + normal * offset
-                pen.line([tuple(middle - direction * 0.35 * side), tuple(middle + direction * 0.35 * side)],
-                         fill=255, width=width)
+                pen.line(
+                    [tuple(middle - direction * 0.35 * side), tuple(middle + direction * 0.35 * side)],
+                    fill=255,
+                    width=width,
+                )
             continue
         pen.line([tuple(point) for point in points], fill=255, width=width, joint="curve")
     return np.asarray(canvas)
 
 
-def digit_row(digits: list[np.ndarray], rng: np.random.Generator, side: int = SIDE,
-              gap: tuple[float, float] = (-0.1, 0.4)) -> np.ndarray:
+def digit_row(
+    digits: list[np.ndarray], rng: np.random.Generator, side: int = SIDE, gap: tuple[float, float] = (-0.1, 0.4)
+) -> np.ndarray:
     """Several MNIST digits (28, 28) uint8 written side by side, as in "42", with random spacing."""
     if len(digits) < 2:
         raise ValueError("A row of digits needs at least two digits.")
     pieces = []
     for digit in digits:
         columns = np.flatnonzero(np.asarray(digit).max(axis=0) > 0)
-        pieces.append(np.asarray(digit)[:, columns.min():columns.max() + 1] if len(columns) else np.asarray(digit))
+        pieces.append(np.asarray(digit)[:, columns.min() : columns.max() + 1] if len(columns) else np.asarray(digit))
     widths = [piece.shape[1] for piece in pieces]
     gaps = [int(round(rng.uniform(*gap) * 20)) for _ in pieces[1:]]
     total = sum(widths) + sum(gaps)
     row = np.zeros((28, max(total, 28)), dtype=np.uint8)
     left = 0
     for index, piece in enumerate(pieces):
-        row[:, left:left + piece.shape[1]] = np.maximum(row[:, left:left + piece.shape[1]], piece)
+        row[:, left : left + piece.shape[1]] = np.maximum(row[:, left : left + piece.shape[1]], piece)
         left += piece.shape[1] + (gaps[index] if index < len(gaps) else 0)
     scale = side * 0.9 / row.shape[1]
     size = (int(row.shape[1] * scale), max(1, int(28 * scale)))
     canvas = np.zeros((side, side), dtype=np.uint8)
     scaled = np.asarray(Image.fromarray(row).resize(size, Image.Resampling.BILINEAR))
     top, start = (side - size[1]) // 2, (side - size[0]) // 2
-    canvas[top:top + size[1], start:start + size[0]] = scaled
+    canvas[top : top + size[1], start : start + size[0]] = scaled
     return canvas
 
 
-def redraw(digit: np.ndarray, rng: np.random.Generator, side: int = SIDE, *, thickness: tuple[int, int] = (-1, 3),
-           rotation: float = 10.0, shear: float = 0.25) -> np.ndarray:
+def redraw(
+    digit: np.ndarray,
+    rng: np.random.Generator,
+    side: int = SIDE,
+    *,
+    thickness: tuple[int, int] = (-1, 3),
+    rotation: float = 10.0,
+    shear: float = 0.25,
+) -> np.ndarray:
     """An MNIST digit (28, 28) as a drawing: enlarged, thickened or thinned, tilted; white on black."""
     size = int(rng.integers(int(0.55 * side), int(0.85 * side)))
     enlarged = Image.fromarray(np.asarray(digit, dtype=np.uint8)).resize((size, size), Image.Resampling.BICUBIC)

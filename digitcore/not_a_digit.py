@@ -45,8 +45,10 @@ class Verdict:
     @property
     def message(self) -> str:
         """A sentence for the visitor (only meaningful when not_a_digit)."""
-        return ("This does not look like a single digit (a letter, a symbol, a scribble or several digits?). "
-                "The model can only answer 0-9, so its answer below is probably meaningless.")
+        return (
+            "This does not look like a single digit (a letter, a symbol, a scribble or several digits?). "
+            "The model can only answer 0-9, so its answer below is probably meaningless."
+        )
 
 
 def _guard():
@@ -54,8 +56,9 @@ def _guard():
     with _lock:
         if "model" not in _loaded:
             if not GUARD_PATH.is_file() or not CARD_PATH.is_file():
-                raise GuardUnavailable("The not-a-digit guard is not installed: run "
-                                       "`python scripts/train_not_a_digit.py` to train it.")
+                raise GuardUnavailable(
+                    "The not-a-digit guard is not installed: run `python scripts/train_not_a_digit.py` to train it."
+                )
             import keras
 
             try:
@@ -91,5 +94,4 @@ def check(image: np.ndarray) -> Verdict:
 def check_many(images: np.ndarray) -> list[Verdict]:
     """Verdicts for (n, 28, 28) preprocessed images."""
     limit = threshold()
-    return [Verdict(not_a_digit=bool(score >= limit), score=float(score), threshold=limit)
-            for score in scores(images)]
+    return [Verdict(not_a_digit=bool(score >= limit), score=float(score), threshold=limit) for score in scores(images)]

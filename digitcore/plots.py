@@ -39,15 +39,15 @@ BOTTOM_LEGEND = dict(orientation="h", x=0.0, xanchor="left", y=-0.22, yanchor="t
 
 def _title(text: str) -> dict:
     """A title placed just above the plot area, under the toolbar band."""
-    return dict(text=text, y=1.0, yref="paper", yanchor="bottom", pad=dict(b=6), x=0.0, xref="paper",
-                xanchor="left")
+    return dict(text=text, y=1.0, yref="paper", yanchor="bottom", pad=dict(b=6), x=0.0, xref="paper", xanchor="left")
 
 
 def _square(figure: go.Figure, height: int) -> go.Figure:
     figure.update_layout(height=height, margin=MARGIN)
     figure.update_xaxes(showticklabels=False, showgrid=False, zeroline=False)
-    figure.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, autorange="reversed",
-                        scaleanchor="x", scaleratio=1)
+    figure.update_yaxes(
+        showticklabels=False, showgrid=False, zeroline=False, autorange="reversed", scaleanchor="x", scaleratio=1
+    )
     return figure
 
 
@@ -67,7 +67,7 @@ def mosaic(images: np.ndarray, columns: int, gap: int = 2, row_gap: int | None =
     for index, image in enumerate(images):
         row, col = divmod(index, columns)
         top, left = row * (height + row_gap), col * (width + gap)
-        tiled[top:top + height, left:left + width] = image
+        tiled[top : top + height, left : left + width] = image
     return tiled
 
 
@@ -81,9 +81,17 @@ def title_gap(titles: Sequence[str], columns: int, width: int, gap: int = 2) -> 
     return max(gap, int(np.ceil((lines * TILE_TITLE_LINE + TILE_TITLE_PAD) / pixels_per_unit)))
 
 
-def image_grid(images: np.ndarray, *, titles: Sequence[str] | None = None, columns: int = 10,
-               colorscale: str = INK, zmid: float | None = None, title: str = "",
-               value_label: str = "value", tile_height: int = 70) -> go.Figure:
+def image_grid(
+    images: np.ndarray,
+    *,
+    titles: Sequence[str] | None = None,
+    columns: int = 10,
+    colorscale: str = INK,
+    zmid: float | None = None,
+    title: str = "",
+    value_label: str = "value",
+    tile_height: int = 70,
+) -> go.Figure:
     """Many small images as one heatmap (fast even for a hundred tiles), titled above each tile
     (a title may hold several lines separated by "<br>")."""
     images = np.asarray(images, dtype=np.float32)
@@ -93,14 +101,24 @@ def image_grid(images: np.ndarray, *, titles: Sequence[str] | None = None, colum
     row_gap = title_gap(titles or [], columns, width, gap)
     tiled = mosaic(images, columns, gap=gap, row_gap=row_gap)
     rows = -(-count // columns)
-    heatmap = go.Heatmap(z=tiled, colorscale=colorscale, showscale=zmid is not None, zmid=zmid,
-                         hovertemplate=f"{value_label} %{{z:.3f}}<extra></extra>")
+    heatmap = go.Heatmap(
+        z=tiled,
+        colorscale=colorscale,
+        showscale=zmid is not None,
+        zmid=zmid,
+        hovertemplate=f"{value_label} %{{z:.3f}}<extra></extra>",
+    )
     figure = go.Figure(heatmap)
     for index, text in enumerate(titles or []):
         row, col = divmod(index, columns)
-        figure.add_annotation(x=col * (width + gap) + (width - 1) / 2, y=row * (height + row_gap) - 0.5,
-                              text=str(text), showarrow=False, yanchor="bottom",
-                              font=dict(size=TILE_TITLE_SIZE))
+        figure.add_annotation(
+            x=col * (width + gap) + (width - 1) / 2,
+            y=row * (height + row_gap) - 0.5,
+            text=str(text),
+            showarrow=False,
+            yanchor="bottom",
+            font=dict(size=TILE_TITLE_SIZE),
+        )
     figure.update_layout(title=_title(title), plot_bgcolor="white")
     # the height keeps each tile about tile_height tall on a wide screen, titles included
     return _square(figure, TOP_MARGIN + 20 + int(rows * tile_height * (height + row_gap) / (height + gap)))
@@ -108,8 +126,13 @@ def image_grid(images: np.ndarray, *, titles: Sequence[str] | None = None, colum
 
 def sample_grid(images: np.ndarray, labels: Sequence[int], columns: int = 12) -> go.Figure:
     """MNIST digits (n, 28, 28) uint8 with their labels above them."""
-    return image_grid(np.asarray(images, dtype=np.float32), titles=[str(int(label)) for label in labels],
-                      columns=columns, value_label="pixel", title="")
+    return image_grid(
+        np.asarray(images, dtype=np.float32),
+        titles=[str(int(label)) for label in labels],
+        columns=columns,
+        value_label="pixel",
+        title="",
+    )
 
 
 def pixel_heatmap(image: np.ndarray, *, normalised: bool) -> go.Figure:
@@ -127,9 +150,16 @@ def pixel_heatmap(image: np.ndarray, *, normalised: bool) -> go.Figure:
     else:
         text, title, hover = np.char.mod("%d", values.astype(int)), "Raw: one byte per pixel, 0 to 255", "%{z:.0f}"
         zmax = 255.0
-    heatmap = go.Heatmap(z=values, zmin=0.0, zmax=zmax, colorscale=INK, text=text, texttemplate="%{text}",
-                         # no font size: Plotly fits the text to the cells, so on a phone it shrinks instead of overlapping
-                         hovertemplate=f"row %{{y}}, column %{{x}}: {hover}<extra></extra>")
+    heatmap = go.Heatmap(
+        z=values,
+        zmin=0.0,
+        zmax=zmax,
+        colorscale=INK,
+        text=text,
+        texttemplate="%{text}",
+        # no font size: Plotly fits the text to the cells, so on a phone it shrinks instead of overlapping
+        hovertemplate=f"row %{{y}}, column %{{x}}: {hover}<extra></extra>",
+    )
     figure = go.Figure(heatmap)
     figure.update_layout(title=_title(title))
     return _square(figure, 560)
@@ -137,12 +167,21 @@ def pixel_heatmap(image: np.ndarray, *, normalised: bool) -> go.Figure:
 
 def class_balance(train_counts: Sequence[int], test_counts: Sequence[int]) -> go.Figure:
     """How many training and test digits of each class."""
-    figure = go.Figure([
-        go.Bar(name="train", x=DIGITS, y=list(train_counts), marker_color=TRAIN_COLOUR),
-        go.Bar(name="test", x=DIGITS, y=list(test_counts), marker_color=TEST_COLOUR),
-    ])
-    figure.update_layout(barmode="group", title=_title("Digits per class"), xaxis_title="digit", yaxis_title="count",
-                         height=350, margin=MARGIN, legend=BOTTOM_LEGEND)
+    figure = go.Figure(
+        [
+            go.Bar(name="train", x=DIGITS, y=list(train_counts), marker_color=TRAIN_COLOUR),
+            go.Bar(name="test", x=DIGITS, y=list(test_counts), marker_color=TEST_COLOUR),
+        ]
+    )
+    figure.update_layout(
+        barmode="group",
+        title=_title("Digits per class"),
+        xaxis_title="digit",
+        yaxis_title="count",
+        height=350,
+        margin=MARGIN,
+        legend=BOTTOM_LEGEND,
+    )
     figure.update_xaxes(type="category", tickmode="array", tickvals=DIGITS)  # all ten, not every other one
     return figure
 
@@ -152,12 +191,24 @@ def pixel_histogram(counts: Sequence[int], *, log_scale: bool = True) -> go.Figu
     counts = np.asarray(counts)
     if counts.shape != (256,):
         raise ValueError(f"Expected 256 counts (one per intensity), got shape {counts.shape}.")
-    figure = go.Figure(go.Bar(x=np.arange(256), y=counts, marker_color=TRAIN_COLOUR,
-                              hovertemplate="intensity %{x}: %{y:,} pixels<extra></extra>"))
-    figure.update_layout(title=_title("Pixel intensities (most pixels are black background)"), xaxis_title="intensity",
-                         yaxis_title="pixels", yaxis_type="log" if log_scale else "linear", bargap=0,
-                         yaxis_dtick=1 if log_scale else None,  # one tick per power of ten
-                         height=350, margin=MARGIN)
+    figure = go.Figure(
+        go.Bar(
+            x=np.arange(256),
+            y=counts,
+            marker_color=TRAIN_COLOUR,
+            hovertemplate="intensity %{x}: %{y:,} pixels<extra></extra>",
+        )
+    )
+    figure.update_layout(
+        title=_title("Pixel intensities (most pixels are black background)"),
+        xaxis_title="intensity",
+        yaxis_title="pixels",
+        yaxis_type="log" if log_scale else "linear",
+        bargap=0,
+        yaxis_dtick=1 if log_scale else None,  # one tick per power of ten
+        height=350,
+        margin=MARGIN,
+    )
     return figure
 
 
@@ -170,9 +221,19 @@ def training_curves(history: Sequence[dict]) -> go.Figure:
             values = [event.get(prefix + metric) for event in history]
             if not any(value is not None for value in values):
                 continue
-            figure.add_trace(go.Scatter(x=epochs, y=values, mode="lines+markers", name=label,
-                                        legendgroup=label, showlegend=column == 1,
-                                        line=dict(color=colour)), row=1, col=column)
+            figure.add_trace(
+                go.Scatter(
+                    x=epochs,
+                    y=values,
+                    mode="lines+markers",
+                    name=label,
+                    legendgroup=label,
+                    showlegend=column == 1,
+                    line=dict(color=colour),
+                ),
+                row=1,
+                col=column,
+            )
     figure.update_xaxes(title_text="epoch", dtick=1)
     figure.update_layout(height=340 + TOOLBAR_BAND, margin=MARGIN)
     return figure
@@ -181,8 +242,9 @@ def training_curves(history: Sequence[dict]) -> go.Figure:
 CELL_PICKER = "cell picker"  # the name of the confusion matrix's clickable layer
 
 
-def confusion_matrix(matrix: np.ndarray, *, normalised: bool, selected: tuple[int, int] | None = None,
-                     clickable: bool = False) -> go.Figure:
+def confusion_matrix(
+    matrix: np.ndarray, *, normalised: bool, selected: tuple[int, int] | None = None, clickable: bool = False
+) -> go.Figure:
     """Rows are the true digit, columns the prediction; counts, or each row as shares of 1.
 
     `selected` (true, predicted) is outlined. `clickable` adds an invisible marker on every cell: a
@@ -199,24 +261,53 @@ def confusion_matrix(matrix: np.ndarray, *, normalised: bool, selected: tuple[in
     hover = f"true %{{y}}, predicted %{{x}}: %{{customdata:{number_format}}}<extra></extra>"
     # A log-like colour for counts, else the diagonal (about 1,000) hides every mistake (1-10).
     colour = np.log10(matrix * (1000 if normalised else 1) + 1)
-    heatmap = go.Heatmap(z=colour, x=DIGITS, y=DIGITS, text=text, texttemplate="%{text}", colorscale="Blues",
-                         showscale=False, customdata=matrix, hovertemplate=hover,
-                         hoverinfo="skip" if clickable else None)
+    heatmap = go.Heatmap(
+        z=colour,
+        x=DIGITS,
+        y=DIGITS,
+        text=text,
+        texttemplate="%{text}",
+        colorscale="Blues",
+        showscale=False,
+        customdata=matrix,
+        hovertemplate=hover,
+        hoverinfo="skip" if clickable else None,
+    )
     figure = go.Figure(heatmap)
     if clickable:
         true_digits, predicted_digits = np.meshgrid(np.arange(10), np.arange(10), indexing="ij")
-        figure.add_trace(go.Scatter(
-            x=[DIGITS[p] for p in predicted_digits.ravel()], y=[DIGITS[t] for t in true_digits.ravel()],
-            mode="markers", name=CELL_PICKER, showlegend=False, customdata=matrix.ravel(), hovertemplate=hover,
-            marker=dict(symbol="square", size=30, color="rgba(0,0,0,0)"),
-            selected=dict(marker=dict(opacity=0)), unselected=dict(marker=dict(opacity=0))))
+        figure.add_trace(
+            go.Scatter(
+                x=[DIGITS[p] for p in predicted_digits.ravel()],
+                y=[DIGITS[t] for t in true_digits.ravel()],
+                mode="markers",
+                name=CELL_PICKER,
+                showlegend=False,
+                customdata=matrix.ravel(),
+                hovertemplate=hover,
+                marker=dict(symbol="square", size=30, color="rgba(0,0,0,0)"),
+                selected=dict(marker=dict(opacity=0)),
+                unselected=dict(marker=dict(opacity=0)),
+            )
+        )
         figure.update_layout(clickmode="event+select", dragmode=False)
     if selected is not None:
         true_digit, predicted_digit = selected
-        figure.add_shape(type="rect", x0=predicted_digit - 0.5, x1=predicted_digit + 0.5, y0=true_digit - 0.5,
-                         y1=true_digit + 0.5, line=dict(color="#d62728", width=3))
-    figure.update_layout(title=_title("Row-normalised (recall per class)" if normalised else "Counts"),
-                         xaxis_title="predicted", yaxis_title="true", height=480 + TOOLBAR_BAND, margin=MARGIN)
+        figure.add_shape(
+            type="rect",
+            x0=predicted_digit - 0.5,
+            x1=predicted_digit + 0.5,
+            y0=true_digit - 0.5,
+            y1=true_digit + 0.5,
+            line=dict(color="#d62728", width=3),
+        )
+    figure.update_layout(
+        title=_title("Row-normalised (recall per class)" if normalised else "Counts"),
+        xaxis_title="predicted",
+        yaxis_title="true",
+        height=480 + TOOLBAR_BAND,
+        margin=MARGIN,
+    )
     figure.update_yaxes(autorange="reversed", type="category", categoryorder="array", categoryarray=DIGITS)
     figure.update_xaxes(type="category", side="bottom", categoryorder="array", categoryarray=DIGITS)
     return figure
@@ -232,13 +323,22 @@ def picked_cell(points: Sequence[dict]) -> tuple[int, int] | None:
 
 def per_class_metrics(rows: Sequence[dict]) -> go.Figure:
     """Precision, recall and F1 per digit, zoomed to where they differ."""
-    figure = go.Figure([
-        go.Bar(name=metric, x=[str(row["digit"]) for row in rows], y=[row[metric] for row in rows])
-        for metric in ("precision", "recall", "f1")
-    ])
+    figure = go.Figure(
+        [
+            go.Bar(name=metric, x=[str(row["digit"]) for row in rows], y=[row[metric] for row in rows])
+            for metric in ("precision", "recall", "f1")
+        ]
+    )
     lowest = min([row[metric] for row in rows for metric in ("precision", "recall", "f1")] or [0.0])
-    figure.update_layout(barmode="group", title=_title("Per-class metrics"), xaxis_title="digit", height=350,
-                         yaxis_range=[max(0.0, lowest - 0.02), 1.0], margin=MARGIN, legend=BOTTOM_LEGEND)
+    figure.update_layout(
+        barmode="group",
+        title=_title("Per-class metrics"),
+        xaxis_title="digit",
+        height=350,
+        yaxis_range=[max(0.0, lowest - 0.02), 1.0],
+        margin=MARGIN,
+        legend=BOTTOM_LEGEND,
+    )
     figure.update_xaxes(type="category", tickmode="array", tickvals=DIGITS)  # all ten, not every other one
     return figure
 
@@ -254,13 +354,27 @@ def model_comparison(rows: Sequence[dict]) -> go.Figure:
     palette = pcolors.qualitative.Dark24
     for index, row in enumerate(rows):
         error = max(100 * (1 - row["accuracy"]), 0.01)  # a perfect model still has a place on a log axis
-        figure.add_trace(go.Scatter(
-            x=[row["parameters"]], y=[error], name=row["model"], mode="markers", text=[row["model"]],
-            marker=dict(size=11, color=palette[index % len(palette)], line=dict(width=1, color="white")),
-            hovertemplate="%{text}: %{x:,} parameters, %{y:.2f} % error<extra></extra>"))
-    figure.update_layout(title=_title("Test error against size"), xaxis_title="parameters (log)", xaxis_type="log",
-                         yaxis_title="test error (%, log)", yaxis_type="log", height=420, margin=MARGIN,
-                         legend=dict(title="model", font=dict(size=11)))
+        figure.add_trace(
+            go.Scatter(
+                x=[row["parameters"]],
+                y=[error],
+                name=row["model"],
+                mode="markers",
+                text=[row["model"]],
+                marker=dict(size=11, color=palette[index % len(palette)], line=dict(width=1, color="white")),
+                hovertemplate="%{text}: %{x:,} parameters, %{y:.2f} % error<extra></extra>",
+            )
+        )
+    figure.update_layout(
+        title=_title("Test error against size"),
+        xaxis_title="parameters (log)",
+        xaxis_type="log",
+        yaxis_title="test error (%, log)",
+        yaxis_type="log",
+        height=420,
+        margin=MARGIN,
+        legend=dict(title="model", font=dict(size=11)),
+    )
     return figure
 
 
@@ -271,10 +385,24 @@ def probability_bars(probabilities: Sequence[float], digit: int | None = None) -
         raise ValueError(f"Expected 10 probabilities, got shape {probabilities.shape}.")
     digit = int(np.argmax(probabilities)) if digit is None else digit
     colours = [TEST_COLOUR if index == digit else "#9aa5b1" for index in range(10)]
-    figure = go.Figure(go.Bar(x=DIGITS, y=probabilities, marker_color=colours, text=np.char.mod("%.1f%%", 100 * probabilities),
-                              textposition="outside", hovertemplate="%{x}: %{y:.4f}<extra></extra>"))
-    figure.update_layout(title=_title("Probability of each digit"), xaxis_title="digit", yaxis_range=[0, 1.12],
-                         xaxis_type="category", height=320 + TOOLBAR_BAND, margin=MARGIN)
+    figure = go.Figure(
+        go.Bar(
+            x=DIGITS,
+            y=probabilities,
+            marker_color=colours,
+            text=np.char.mod("%.1f%%", 100 * probabilities),
+            textposition="outside",
+            hovertemplate="%{x}: %{y:.4f}<extra></extra>",
+        )
+    )
+    figure.update_layout(
+        title=_title("Probability of each digit"),
+        xaxis_title="digit",
+        yaxis_range=[0, 1.12],
+        xaxis_type="category",
+        height=320 + TOOLBAR_BAND,
+        margin=MARGIN,
+    )
     return figure
 
 
@@ -283,12 +411,27 @@ def saliency_overlay(image: np.ndarray, saliency: np.ndarray) -> go.Figure:
     image, saliency = np.asarray(image, dtype=np.float32), np.asarray(saliency, dtype=np.float32)
     if image.shape != (28, 28) or saliency.shape != (28, 28):
         raise ValueError(f"Expected two 28x28 maps, got {image.shape} and {saliency.shape}.")
-    figure = go.Figure([
-        go.Heatmap(z=saliency, colorscale=HEAT, zmin=0, zmax=1, showscale=True,
-                   colorbar=dict(title="importance"),
-                   hovertemplate="row %{y}, column %{x}: importance %{z:.2f}<extra></extra>"),
-        go.Heatmap(z=image, colorscale=[[0.0, "rgba(127,219,255,0)"], [1.0, "rgba(127,219,255,0.45)"]],
-                   zmin=0, zmax=1, showscale=False, hoverinfo="skip", name="ink"),
-    ])
+    figure = go.Figure(
+        [
+            go.Heatmap(
+                z=saliency,
+                colorscale=HEAT,
+                zmin=0,
+                zmax=1,
+                showscale=True,
+                colorbar=dict(title="importance"),
+                hovertemplate="row %{y}, column %{x}: importance %{z:.2f}<extra></extra>",
+            ),
+            go.Heatmap(
+                z=image,
+                colorscale=[[0.0, "rgba(127,219,255,0)"], [1.0, "rgba(127,219,255,0.45)"]],
+                zmin=0,
+                zmax=1,
+                showscale=False,
+                hoverinfo="skip",
+                name="ink",
+            ),
+        ]
+    )
     figure.update_layout(title=_title("Which pixels mattered (blue tint: the ink)"))
     return _square(figure, 380 + TOOLBAR_BAND)

@@ -114,24 +114,35 @@ def to_mnist(image: Image.Image | np.ndarray, kind: str = "auto") -> Preprocesse
     colour, alpha = _input_arrays(image)
     height, width = colour.shape[:2]
     if min(height, width) < MIN_SIDE:
-        raise ImageTooSmall(
-            f"The image is only {width}x{height} pixels; a digit needs at least {MIN_SIDE}x{MIN_SIDE}."
-        )
+        raise ImageTooSmall(f"The image is only {width}x{height} pixels; a digit needs at least {MIN_SIDE}x{MIN_SIDE}.")
     had_transparency = alpha is not None and float(alpha.min()) < 0.99
-    colour = flatten_alpha(colour, alpha, empty_message=(
-        "The canvas is empty (fully transparent). Draw a digit first." if kind == "canvas" else
-        "No digit found: the picture is fully transparent. Draw or photograph one digit."))
+    colour = flatten_alpha(
+        colour,
+        alpha,
+        empty_message=(
+            "The canvas is empty (fully transparent). Draw a digit first."
+            if kind == "canvas"
+            else "No digit found: the picture is fully transparent. Draw or photograph one digit."
+        ),
+    )
     colour = _shrink(colour, WORK_SIDE)
     # A blank picture is "an empty canvas" only to someone who drew on the canvas; an upload read as a
     # drawing (flat background) is a photo or file to its owner.
-    blank = "the canvas is empty or one uniform colour" if kind == "canvas" else "the picture is blank or one uniform colour"
+    blank = (
+        "the canvas is empty or one uniform colour"
+        if kind == "canvas"
+        else "the picture is blank or one uniform colour"
+    )
     if kind == "auto":
         kind = _decide_kind(colour, had_transparency)
     steps: list[Step] = []
     if kind == "photo" and colour.shape[-1] == 3:
         gray = _colour_aware_gray(colour)
-        steps.append(Step("grayscale", "Grayscale (the channel where the ink is darkest against the paper)",
-                          _to_step_image(gray)))
+        steps.append(
+            Step(
+                "grayscale", "Grayscale (the channel where the ink is darkest against the paper)", _to_step_image(gray)
+            )
+        )
     else:
         gray = luminance(colour)
         steps.append(Step("grayscale", "Grayscale", _to_step_image(gray)))
@@ -170,8 +181,15 @@ def _shrink_canvas_rgba(image, kind: str):
     This is the fast path for drawing (a photo belongs in a Pillow image, not an RGBA array).
     Pillow resizes RGBA with premultiplied alpha, so the colour of transparent pixels cannot bleed in.
     """
-    if (not isinstance(image, np.ndarray) or image.dtype != np.uint8 or image.ndim != 3 or image.shape[-1] != 4
-            or kind not in ("auto", "canvas") or max(image.shape[:2]) <= CANVAS_SIDE or min(image.shape[:2]) < MIN_SIDE):
+    if (
+        not isinstance(image, np.ndarray)
+        or image.dtype != np.uint8
+        or image.ndim != 3
+        or image.shape[-1] != 4
+        or kind not in ("auto", "canvas")
+        or max(image.shape[:2]) <= CANVAS_SIDE
+        or min(image.shape[:2]) < MIN_SIDE
+    ):
         return image
     height, width = image.shape[:2]
     scale = CANVAS_SIDE / max(height, width)
@@ -192,9 +210,7 @@ def _input_arrays(image: Image.Image | np.ndarray) -> tuple[np.ndarray, np.ndarr
     if array.ndim == 3 and array.shape[-1] == 1:
         array = array[..., 0]
     if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[-1] not in (3, 4)):
-        raise ValueError(
-            f"Expected a 2-D grayscale, (h, w, 3) RGB or (h, w, 4) RGBA array, got shape {array.shape}."
-        )
+        raise ValueError(f"Expected a 2-D grayscale, (h, w, 3) RGB or (h, w, 4) RGBA array, got shape {array.shape}.")
     if array.dtype == np.uint8:
         values = array.astype(np.float32) / 255.0
     elif array.dtype == bool:
@@ -228,9 +244,8 @@ def _shrink(colour: np.ndarray, side: int) -> np.ndarray:
     return np.stack(channels, axis=-1)
 
 
-
 def _decide_kind(colour: np.ndarray, had_transparency: bool) -> str:
-    """"mnist" for tiny images, "canvas" for drawings (a flat background), "photo" otherwise."""
+    """ "mnist" for tiny images, "canvas" for drawings (a flat background), "photo" otherwise."""
     height, width = colour.shape[:2]
     if max(height, width) <= 40:
         return "mnist"
@@ -302,8 +317,13 @@ def _mnist_ink(colour: np.ndarray, gray: np.ndarray, steps: list[Step]) -> np.nd
     strength = float(ink.max())
     _blank_check(strength, strength / noise if noise > 0 else np.inf, "the image is one uniform colour")
     ink = ink / strength
-    steps.append(Step("polarity", "White ink on black" + (" (inverted)" if inverted else "")
-                      + (", paper grain removed" if noise > 0 else ""), _to_step_image(ink)))
+    steps.append(
+        Step(
+            "polarity",
+            "White ink on black" + (" (inverted)" if inverted else "") + (", paper grain removed" if noise > 0 else ""),
+            _to_step_image(ink),
+        )
+    )
     if ink.shape == (MNIST_SIDE, MNIST_SIDE) and _looks_like_mnist(ink):
         steps.append(Step("centre", "28x28 model input", _to_step_image(ink)))
         return ink.astype(np.float32)
@@ -337,8 +357,9 @@ def _looks_like_mnist(ink: np.ndarray) -> bool:
     return 17 <= extent <= 23 and max(abs(centre[0] - MNIST_CENTRE), abs(centre[1] - MNIST_CENTRE)) <= 3.0
 
 
-def _canvas_ink(colour: np.ndarray, gray: np.ndarray, steps: list[Step],
-                blank: str = "the canvas is empty or one uniform colour") -> tuple[np.ndarray, np.ndarray]:
+def _canvas_ink(
+    colour: np.ndarray, gray: np.ndarray, steps: list[Step], blank: str = "the canvas is empty or one uniform colour"
+) -> tuple[np.ndarray, np.ndarray]:
     """Ink as the colour distance from the flat background: any stroke and background colours work.
     `blank` says what a picture with no ink is, in the person's words."""
     background = np.median(border(colour), axis=0)  # (c,)
@@ -347,8 +368,7 @@ def _canvas_ink(colour: np.ndarray, gray: np.ndarray, steps: list[Step],
     _blank_check(strength, np.inf, blank)
     ink = ink / strength
     inverted = float(luminance(background[None, None, :])[0, 0]) > float(gray[ink > 0.5].mean())
-    steps.append(Step("polarity", "White ink on black" + (" (inverted)" if inverted else ""),
-                      _to_step_image(ink)))
+    steps.append(Step("polarity", "White ink on black" + (" (inverted)" if inverted else ""), _to_step_image(ink)))
     ink, ruled = _remove_ruled_lines(ink, ink > 0.3)  # a clean scan of notebook paper looks like a drawing
     if ruled.any():
         steps.append(Step("lines", "Ruled lines removed", _to_step_image(ink)))
@@ -391,8 +411,13 @@ def _photo_ink(gray: np.ndarray, steps: list[Step]) -> tuple[np.ndarray, np.ndar
     width = stroke_width(first_mask) if first_mask.any() else 3.0
     background = _morphological_background(gray, radius=max(3, round(1.5 * width)), dark_ink=inverted)
     ink, noise, _ = _relative_ink(gray, background, inverted)
-    steps.append(Step("polarity", "Lighting evened out, white ink on black" + (" (inverted)" if inverted else ""),
-                      _to_step_image(ink, normalise=True)))
+    steps.append(
+        Step(
+            "polarity",
+            "Lighting evened out, white ink on black" + (" (inverted)" if inverted else ""),
+            _to_step_image(ink, normalise=True),
+        )
+    )
     strength = _strength(ink)
     _blank_check(strength, _strength(ink / noise), "the photo shows no marks that stand out from the paper")
     ink, ruled = _remove_ruled_lines(ink, ink > np.maximum(3.0 * noise, 0.2 * strength))
@@ -402,7 +427,9 @@ def _photo_ink(gray: np.ndarray, steps: list[Step]) -> tuple[np.ndarray, np.ndar
     mask = _hysteresis(ink, noise, strength, drop_border=True)
     mask = _drop_specks(mask, ink)
     if mask.sum() < MIN_INK_PIXELS:
-        raise NoDigitFound("No digit found: the photo shows only specks. Photograph one digit, filling more of the frame.")
+        raise NoDigitFound(
+            "No digit found: the photo shows only specks. Photograph one digit, filling more of the frame."
+        )
     ink = np.where(max_filter(mask, 1), np.clip(ink / strength, 0.0, 1.0), 0.0)
     steps.append(Step("threshold", "Background removed, specks dropped", _to_step_image(ink)))
     return ink, mask
@@ -472,8 +499,11 @@ def _line_candidates(marks: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[li
             groups[-1].append(piece)
         else:
             groups.append([piece])
-    groups = [group for group in groups
-              if np.logical_or.reduce([piece[2] for piece in group]).sum() >= RULING_MIN_SPAN * width]
+    groups = [
+        group
+        for group in groups
+        if np.logical_or.reduce([piece[2] for piece in group]).sum() >= RULING_MIN_SPAN * width
+    ]
     candidates = np.isin(labels, [piece[4] for group in groups for piece in group])
     return candidates, labels, groups
 
@@ -493,7 +523,9 @@ def _rulings_past(rest: np.ndarray, labels: np.ndarray, groups: list[list]) -> t
     return lines, int(np.ceil(max(thicknesses))) if thicknesses else 0
 
 
-def _relative_ink(gray: np.ndarray, background: np.ndarray, inverted: bool | None) -> tuple[np.ndarray, np.ndarray, bool]:
+def _relative_ink(
+    gray: np.ndarray, background: np.ndarray, inverted: bool | None
+) -> tuple[np.ndarray, np.ndarray, bool]:
     """Ink map (white on black), local noise level map and polarity (None: decide) against a background."""
     relative = (gray - background) / np.maximum(background, 0.05)  # shading multiplies paper and ink alike
     relative = box_blur(relative, 1)  # soften grain and JPEG ringing
@@ -513,9 +545,9 @@ def _noise_map(deviation: np.ndarray, cell: int = 16) -> np.ndarray:
     """
     height, width = deviation.shape
     rows, cols = max(1, height // cell), max(1, width // cell)
-    cropped = deviation[:rows * cell, :cols * cell] if height >= cell and width >= cell else deviation
+    cropped = deviation[: rows * cell, : cols * cell] if height >= cell and width >= cell else deviation
     cell_h, cell_w = cropped.shape[0] // rows, cropped.shape[1] // cols
-    blocks = cropped[:rows * cell_h, :cols * cell_w].reshape(rows, cell_h, cols, cell_w).transpose(0, 2, 1, 3)
+    blocks = cropped[: rows * cell_h, : cols * cell_w].reshape(rows, cell_h, cols, cell_w).transpose(0, 2, 1, 3)
     blocks = blocks.reshape(rows, cols, -1)
     # deviation from each cell's own median: a cell inside a thick stroke is as quiet as paper
     centred = np.abs(blocks - np.median(blocks, axis=-1, keepdims=True))
@@ -590,15 +622,21 @@ def _drop_specks(mask: np.ndarray, ink: np.ndarray) -> np.ndarray:
         r, c = np.nonzero(labels == label)
         # a mark lying in the picture's outer frame (a pen stroke at the edge of the paper, a
         # speck on the scanner) belongs to the digit only if it nearly touches it
-        in_frame = (r.max() < frame_rows or r.min() >= height - frame_rows
-                    or c.max() < frame_cols or c.min() >= width - frame_cols)
+        in_frame = (
+            r.max() < frame_rows
+            or r.min() >= height - frame_rows
+            or c.max() < frame_cols
+            or c.min() >= width - frame_cols
+        )
         reach = EDGE_MARGIN * extent if in_frame else margin
-        if (r.max() >= top - reach and r.min() <= bottom + reach
-                and c.max() >= left - reach and c.min() <= right + reach):
+        if (
+            r.max() >= top - reach
+            and r.min() <= bottom + reach
+            and c.max() >= left - reach
+            and c.min() <= right + reach
+        ):
             keep[label] = True
     return keep[labels]
-
-
 
 
 def _fit_and_centre(ink: np.ndarray, mask: np.ndarray, steps: list[Step]) -> np.ndarray:
@@ -610,8 +648,8 @@ def _fit_and_centre(ink: np.ndarray, mask: np.ndarray, steps: list[Step]) -> np.
     box_view[[top, bottom - 1], left:right] = np.maximum(box_view[[top, bottom - 1], left:right], 0.5)
     steps.append(Step("ink_box", "Ink bounding box", _to_step_image(box_view)))
     pad = 2
-    crop = ink[max(0, top - pad):bottom + pad, max(0, left - pad):right + pad]
-    crop_mask = mask[max(0, top - pad):bottom + pad, max(0, left - pad):right + pad]
+    crop = ink[max(0, top - pad) : bottom + pad, max(0, left - pad) : right + pad]
+    crop_mask = mask[max(0, top - pad) : bottom + pad, max(0, left - pad) : right + pad]
     extent = max(bottom - top, right - left)
     width = stroke_width(crop_mask)
     if extent < DOT_RATIO * width or mask.sum() < MIN_INK_PIXELS:
@@ -630,14 +668,14 @@ def _fit_and_centre(ink: np.ndarray, mask: np.ndarray, steps: list[Step]) -> np.
         raise NoDigitFound("No digit found: the ink is too faint. Draw or write the digit darker.")
     fitted = np.clip(fitted / peak, 0.0, 1.0)
     boxed = np.zeros((MNIST_BOX, MNIST_BOX), dtype=np.float32)
-    boxed[(MNIST_BOX - size[1]) // 2:(MNIST_BOX - size[1]) // 2 + size[1],
-          (MNIST_BOX - size[0]) // 2:(MNIST_BOX - size[0]) // 2 + size[0]] = fitted
+    boxed[
+        (MNIST_BOX - size[1]) // 2 : (MNIST_BOX - size[1]) // 2 + size[1],
+        (MNIST_BOX - size[0]) // 2 : (MNIST_BOX - size[0]) // 2 + size[0],
+    ] = fitted
     steps.append(Step("fit", "Fitted into 20x20", _to_step_image(boxed)))
     digit = _place_by_mass(fitted)
     steps.append(Step("centre", "Centred by mass in 28x28", _to_step_image(digit)))
     return digit
-
-
 
 
 def _place_by_mass(fitted: np.ndarray) -> np.ndarray:
@@ -649,5 +687,5 @@ def _place_by_mass(fitted: np.ndarray) -> np.ndarray:
     top = int(np.clip(round(MNIST_CENTRE - row_mass), 0, MNIST_SIDE - height))
     left = int(np.clip(round(MNIST_CENTRE - col_mass), 0, MNIST_SIDE - width))
     digit = np.zeros((MNIST_SIDE, MNIST_SIDE), dtype=np.float32)
-    digit[top:top + height, left:left + width] = fitted
+    digit[top : top + height, left : left + width] = fitted
     return digit

@@ -25,7 +25,7 @@ def add_bar(image: np.ndarray) -> np.ndarray:
     centre = int(round(stem.mean())) if len(stem) else int(round(ink_cols.mean()))
     left, right = max(0, centre - width // 2), min(28, centre + (width + 1) // 2)
     barred = image.copy()
-    barred[row:row + 2, left:right] = 255
+    barred[row : row + 2, left:right] = 255
     barred[row + 2, left:right] = np.maximum(barred[row + 2, left:right], 96)  # anti-aliased lower edge
     return barred
 
@@ -61,15 +61,26 @@ def _thin(image: Image.Image, index: int) -> Image.Image:
 
 PROBES: dict[str, tuple[str, Callable[[np.ndarray], np.ndarray]]] = {
     "barred_sevens": ("Sevens with a bar across the stem", lambda x: np.stack([add_bar(i) for i in x])),
-    "thick": ("Very thick strokes", lambda x: _pil_map(x, lambda im, i: im.filter(ImageFilter.MaxFilter(3)).filter(ImageFilter.MaxFilter(3)))),
+    "thick": (
+        "Very thick strokes",
+        lambda x: _pil_map(x, lambda im, i: im.filter(ImageFilter.MaxFilter(3)).filter(ImageFilter.MaxFilter(3))),
+    ),
     "thin": ("Very thin strokes", lambda x: _pil_map(x, _thin)),
-    "off_centre": ("Off-centre by 5 pixels", lambda x: _pil_map(x, lambda im, i: _affine(im, dx=5 * (1 if i % 2 else -1), dy=5 * (1 if i % 4 < 2 else -1)))),
-    "rotated": ("Rotated by ±20°", lambda x: _pil_map(x, lambda im, i: im.rotate(20 if i % 2 else -20, resample=Image.Resampling.BILINEAR))),
+    "off_centre": (
+        "Off-centre by 5 pixels",
+        lambda x: _pil_map(x, lambda im, i: _affine(im, dx=5 * (1 if i % 2 else -1), dy=5 * (1 if i % 4 < 2 else -1))),
+    ),
+    "rotated": (
+        "Rotated by ±20°",
+        lambda x: _pil_map(x, lambda im, i: im.rotate(20 if i % 2 else -20, resample=Image.Resampling.BILINEAR)),
+    ),
     "small": ("Small (60 % size)", lambda x: _pil_map(x, lambda im, i: _affine(im, scale=0.6))),
 }
 
 
-def probe_set(name: str, images: np.ndarray, labels: np.ndarray, limit: int | None = 2000) -> tuple[np.ndarray, np.ndarray]:
+def probe_set(
+    name: str, images: np.ndarray, labels: np.ndarray, limit: int | None = 2000
+) -> tuple[np.ndarray, np.ndarray]:
     """The probe `name` built from MNIST test digits: (images uint8 (n, 28, 28), labels)."""
     if name not in PROBES:
         raise ValueError(f"Unknown probe '{name}'; choose one of {', '.join(PROBES)}.")
@@ -85,9 +96,16 @@ def run_probes(model, images: np.ndarray, labels: np.ndarray, limit: int | None 
     """The model's accuracy on every probe and on the unchanged digits."""
     from digitcore import evaluation
 
-    rows = [{"probe": "original", "title": "Unchanged MNIST test digits",
-             "accuracy": evaluation.accuracy(labels[:limit], evaluation.predict_probabilities(model, images[:limit]).argmax(1)),
-             "n": int(len(labels[:limit]))}]
+    rows = [
+        {
+            "probe": "original",
+            "title": "Unchanged MNIST test digits",
+            "accuracy": evaluation.accuracy(
+                labels[:limit], evaluation.predict_probabilities(model, images[:limit]).argmax(1)
+            ),
+            "n": int(len(labels[:limit])),
+        }
+    ]
     for name, (title, _) in PROBES.items():
         x, y = probe_set(name, images, labels, limit)
         predicted = evaluation.predict_probabilities(model, x).argmax(1)

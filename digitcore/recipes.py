@@ -88,12 +88,21 @@ class Recipe:
             raise ValueError(f"The warm-up fraction must be in [0, 1), not {self.warmup_fraction}.")
         if self.epochs > MAX_EPOCHS:
             raise ValueError(f"Epochs must be at most {MAX_EPOCHS}, not {self.epochs}.")
-        limits = {"rotation_degrees": 180.0, "shift": 1.0, "zoom": 1.0, "thickness": 1.0, "barred_sevens": 1.0,
-                  "real_inputs": 1.0, "flagged_ones": 1.0}
+        limits = {
+            "rotation_degrees": 180.0,
+            "shift": 1.0,
+            "zoom": 1.0,
+            "thickness": 1.0,
+            "barred_sevens": 1.0,
+            "real_inputs": 1.0,
+            "flagged_ones": 1.0,
+        }
         for name, highest in limits.items():
             value = getattr(self.augmentation, name)
             if not 0.0 <= value <= highest:
-                raise ValueError(f"Augmentation {name.replace('_', ' ')} must be between 0 and {highest:g}, not {value}.")
+                raise ValueError(
+                    f"Augmentation {name.replace('_', ' ')} must be between 0 and {highest:g}, not {value}."
+                )
 
     def sized_for(self, training_digits: int) -> Recipe:
         """This recipe for `training_digits` chosen digits: a recipe tuned for a number of digits
@@ -151,12 +160,12 @@ class Preset:
     @property
     def recipes(self) -> dict[str, Recipe]:
         """The preset's recipes by name, the quickest first."""
-        return {**({"fast": self.fast_recipe} if self.fast_recipe else {}), **self.more_recipes,
-                "default": self.recipe}
+        return {**({"fast": self.fast_recipe} if self.fast_recipe else {}), **self.more_recipes, "default": self.recipe}
 
     def recipe_named(self, which: str = "default") -> Recipe:
         try:
             return self.recipes[which]
         except KeyError:
-            raise ValueError(f"The preset {self.name} has no '{which}' recipe; it has "
-                             f"{', '.join(self.recipes)}.") from None
+            raise ValueError(
+                f"The preset {self.name} has no '{which}' recipe; it has {', '.join(self.recipes)}."
+            ) from None

@@ -102,7 +102,7 @@ def free_name(base: str, directory: Path | None = None) -> str:
     check_name(base)
     for number in range(1, 10000):
         suffix = "" if number == 1 else f"_{number}"
-        name = base[:64 - len(suffix)] + suffix
+        name = base[: 64 - len(suffix)] + suffix
         if not (directory / f"{name}.keras").exists() and not (directory / f"{name}.json").exists():
             return name
     raise ValueError(f"Every name from {base} to {base}_9999 is taken; choose another name.")
@@ -113,8 +113,12 @@ def library_versions() -> dict[str, str]:
     import numpy
     import tensorflow
 
-    return {"tensorflow": tensorflow.__version__, "keras": keras.__version__, "numpy": numpy.__version__,
-            "python": platform.python_version()}
+    return {
+        "tensorflow": tensorflow.__version__,
+        "keras": keras.__version__,
+        "numpy": numpy.__version__,
+        "python": platform.python_version(),
+    }
 
 
 def _check_shapes(model, source: str) -> None:
@@ -184,21 +188,27 @@ def save(model, card: ModelCard | Mapping, name: str, directory: Path | None = N
         handle, tmp_name = tempfile.mkstemp(prefix=f".tmp-{name}-", suffix=".keras", dir=directory)
     except OSError as error:
         # No path in the message: it reaches the app's visitors (the caller knows the folder).
-        raise ModelSaveError(f"Could not save the model {name} into the models folder: "
-                             f"{error.strerror or type(error).__name__}. Nothing was changed.") from None
+        raise ModelSaveError(
+            f"Could not save the model {name} into the models folder: "
+            f"{error.strerror or type(error).__name__}. Nothing was changed."
+        ) from None
     os.close(handle)
     target = directory / f"{name}.keras"
     tmp = Path(tmp_name)
     # Named after the model's temporary, so two saves of one name never share a pending card.
-    pending = directory / f"{tmp.name[:-len('.keras')]}.card.json"
+    pending = directory / f"{tmp.name[: -len('.keras')]}.card.json"
     try:
         _strip_for_inference(model).save(tmp)
         _load_keras_file(tmp)  # reload to validate before anything is replaced
         card = card.replace(
-            name=name, file=target.name, sha256=sha256_of(tmp), file_bytes=tmp.stat().st_size,
+            name=name,
+            file=target.name,
+            sha256=sha256_of(tmp),
+            file_bytes=tmp.stat().st_size,
             parameters=int(model.count_params()),
             created_at=card.created_at or dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            versions=card.versions or library_versions(), card_format=cards.CARD_FORMAT,
+            versions=card.versions or library_versions(),
+            card_format=cards.CARD_FORMAT,
         )
         tmp.chmod(0o644)
         # The new card is written completely under a pending name before the model is renamed; a
@@ -214,13 +224,16 @@ def save(model, card: ModelCard | Mapping, name: str, directory: Path | None = N
     except FileExistsError:
         tmp.unlink(missing_ok=True)
         pending.unlink(missing_ok=True)
-        raise ModelExists(f"A model named '{name}' already exists, so nothing was saved over it. "
-                          "Choose another name.") from None
+        raise ModelExists(
+            f"A model named '{name}' already exists, so nothing was saved over it. Choose another name."
+        ) from None
     except OSError as error:
         tmp.unlink(missing_ok=True)
         pending.unlink(missing_ok=True)
-        raise ModelSaveError(f"Could not save the model {name}: {error.strerror or type(error).__name__}. "
-                             "The previous model, if any, is unchanged.") from None
+        raise ModelSaveError(
+            f"Could not save the model {name}: {error.strerror or type(error).__name__}. "
+            "The previous model, if any, is unchanged."
+        ) from None
     except BaseException:
         tmp.unlink(missing_ok=True)
         pending.unlink(missing_ok=True)
@@ -235,8 +248,9 @@ def read_card(path: Path) -> ModelCard | None:
     except cards.InvalidCard as error:
         raise ModelFileError(f"The model card {cards.card_path(path).name} is not usable: {error}.") from None
     except OSError as error:
-        raise ModelFileError(f"The model card {cards.card_path(path).name} cannot be read "
-                             f"({error.strerror or type(error).__name__}).") from None
+        raise ModelFileError(
+            f"The model card {cards.card_path(path).name} cannot be read ({error.strerror or type(error).__name__})."
+        ) from None
 
 
 def resolve(model: str | Path | None, directory: Path | None = None) -> Path:
@@ -277,14 +291,20 @@ def inspect_file(path: Path) -> None:
         raise ModelFileError(f"{path.name} is larger than any digit model ({path.stat().st_size // 2**20} MB).")
     try:
         with zipfile.ZipFile(path) as archive:
-            if archive.testzip() is not None or "config.json" not in archive.namelist() \
-                    or "model.weights.h5" not in archive.namelist():
+            if (
+                archive.testzip() is not None
+                or "config.json" not in archive.namelist()
+                or "model.weights.h5" not in archive.namelist()
+            ):
                 raise ModelFileError(f"{path.name} is not a complete Keras model file.")
             config = json.loads(archive.read("config.json"))
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
         raise ModelFileError(f"{path.name} is not a Keras model file (damaged or not a .keras zip).") from None
-    if not isinstance(config, dict) or config.get("class_name") not in KERAS_MODEL_CLASSES \
-            or not str(config.get("module", "")).startswith("keras"):
+    if (
+        not isinstance(config, dict)
+        or config.get("class_name") not in KERAS_MODEL_CLASSES
+        or not str(config.get("module", "")).startswith("keras")
+    ):
         raise ModelFileError(f"{path.name} does not hold a Keras Functional or Sequential model.")
     layers = (config.get("config") or {}).get("layers") or [{}]
     first = layers[0].get("config", {}) if isinstance(layers[0], dict) else {}
@@ -336,10 +356,12 @@ def default_model_path(directory: Path | None = None) -> Path:
         if entry.problem is None:
             return entry.path
     if defaults:
-        raise ModelFileError(f"The default model {defaults[0].name} cannot be used: {defaults[0].problem}. "
-                             "Choose another with --model, or retrain it.")
+        raise ModelFileError(
+            f"The default model {defaults[0].name} cannot be used: {defaults[0].problem}. "
+            "Choose another with --model, or retrain it."
+        )
     raise ModelFileError(
-        f"No usable default model in {directory}: no model card there says \"default\": true. "
+        f'No usable default model in {directory}: no model card there says "default": true. '
         "Train one with `python -m digitcore train --arch digitnet --default`."
     )
 

@@ -140,9 +140,18 @@ class SampleStore:
         finally:
             connection.close()
 
-    def add(self, image: np.ndarray, label: int, *, source: str = "canvas", original=None,
-            predicted: int | None = None, confidence: float | None = None, model: str | None = None,
-            created_at: str | None = None) -> int:
+    def add(
+        self,
+        image: np.ndarray,
+        label: int,
+        *,
+        source: str = "canvas",
+        original=None,
+        predicted: int | None = None,
+        confidence: float | None = None,
+        model: str | None = None,
+        created_at: str | None = None,
+    ) -> int:
         """Store one labelled digit; returns its id."""
         return self._add_many([self._row(image, label, source, original, predicted, confidence, model, created_at)])[0]
 
@@ -154,9 +163,16 @@ class SampleStore:
             raise ValueError(f"Unknown source {source!r}; use one of {', '.join(SOURCES)}.")
         original_png = original if isinstance(original, bytes) else _original_png(original)
         created_at = created_at or dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-        return (int(label), source, created_at, _as_input_bytes(image), original_png,
-                None if predicted is None else int(predicted),
-                None if confidence is None else float(confidence), model)
+        return (
+            int(label),
+            source,
+            created_at,
+            _as_input_bytes(image),
+            original_png,
+            None if predicted is None else int(predicted),
+            None if confidence is None else float(confidence),
+            model,
+        )
 
     def _add_many(self, rows: list[tuple]) -> list[int]:
         ids = []
@@ -164,19 +180,35 @@ class SampleStore:
             for row in rows:
                 cursor = connection.execute(
                     "INSERT INTO samples (label, source, created_at, input, original, predicted, confidence, model) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", row)
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    row,
+                )
                 ids.append(cursor.lastrowid)
         return ids
 
     def list(self, label: int | None = None, *, with_originals: bool = False) -> list[Sample]:
-        columns = "id, label, source, created_at, input, predicted, confidence, model" + (", original" if with_originals else "")
+        columns = "id, label, source, created_at, input, predicted, confidence, model" + (
+            ", original" if with_originals else ""
+        )
         query, params = f"SELECT {columns} FROM samples", tuple[int, ...]()
         if label is not None:
             query, params = query + " WHERE label = ?", (int(label),)
         with self._connect() as connection:
             rows = connection.execute(query + " ORDER BY id", params).fetchall()
-        return [Sample(row[0], row[1], row[2], row[3], np.frombuffer(row[4], np.uint8).reshape(28, 28),
-                       row[5], row[6], row[7], row[8] if with_originals else None) for row in rows]
+        return [
+            Sample(
+                row[0],
+                row[1],
+                row[2],
+                row[3],
+                np.frombuffer(row[4], np.uint8).reshape(28, 28),
+                row[5],
+                row[6],
+                row[7],
+                row[8] if with_originals else None,
+            )
+            for row in rows
+        ]
 
     def delete(self, sample_id: int) -> bool:
         with self._connect() as connection:
@@ -208,10 +240,18 @@ class SampleStore:
                 if sample.original_png:
                     original_file = f"originals/{number:06d}.png"
                     archive.writestr(original_file, sample.original_png)
-                writer.writerow({"label": sample.label, "source": sample.source, "created_at": sample.created_at,
-                                 "predicted": "" if sample.predicted is None else sample.predicted,
-                                 "confidence": "" if sample.confidence is None else sample.confidence,
-                                 "model": sample.model or "", "input_file": input_file, "original_file": original_file})
+                writer.writerow(
+                    {
+                        "label": sample.label,
+                        "source": sample.source,
+                        "created_at": sample.created_at,
+                        "predicted": "" if sample.predicted is None else sample.predicted,
+                        "confidence": "" if sample.confidence is None else sample.confidence,
+                        "model": sample.model or "",
+                        "input_file": input_file,
+                        "original_file": original_file,
+                    }
+                )
             archive.writestr(CSV_NAME, table.getvalue())
         return buffer.getvalue()
 
@@ -227,11 +267,23 @@ class SampleStore:
         An example whose 28x28 input and label are already in the store (or earlier in the same zip)
         is skipped, so importing the same zip twice adds nothing the second time.
         """
-        rows = [self._row(image, label, "import" if source not in SOURCES else source, original, predicted,
-                          confidence, model, created_at)
-                for image, label, source, original, predicted, confidence, model, created_at in _read_import(blob)]
+        rows = [
+            self._row(
+                image,
+                label,
+                "import" if source not in SOURCES else source,
+                original,
+                predicted,
+                confidence,
+                model,
+                created_at,
+            )
+            for image, label, source, original, predicted, confidence, model, created_at in _read_import(blob)
+        ]
         with self._connect() as connection:
-            seen = {_fingerprint(label, pixels) for label, pixels in connection.execute("SELECT label, input FROM samples")}
+            seen = {
+                _fingerprint(label, pixels) for label, pixels in connection.execute("SELECT label, input FROM samples")
+            }
             fresh = []
             for row in rows:
                 fingerprint = _fingerprint(row[0], row[3])
@@ -241,7 +293,9 @@ class SampleStore:
             for row in fresh:
                 connection.execute(
                     "INSERT INTO samples (label, source, created_at, input, original, predicted, confidence, model) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", row)
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    row,
+                )
         return ImportReport(added=len(fresh), duplicates=len(rows) - len(fresh))
 
 
@@ -284,17 +338,23 @@ def _read_import(blob: bytes) -> list[tuple]:
         by_name = {}
         for member in members:
             if not _safe_member_name(member.filename):
-                raise SampleImportError(f"The zip holds an unsafe file name ({member.filename!r}); nothing was imported.")
+                raise SampleImportError(
+                    f"The zip holds an unsafe file name ({member.filename!r}); nothing was imported."
+                )
             if member.file_size > IMPORT_MAX_ENTRY_BYTES or (
-                    member.compress_size and member.file_size / member.compress_size > IMPORT_MAX_RATIO
-                    and member.file_size > 64 * 1024):
+                member.compress_size
+                and member.file_size / member.compress_size > IMPORT_MAX_RATIO
+                and member.file_size > 64 * 1024
+            ):
                 raise SampleImportError(f"{member.filename} expands too much to be a digit image (a zip bomb?).")
             total += member.file_size
             by_name[member.filename] = member
         if total > IMPORT_MAX_TOTAL_BYTES:
             raise SampleImportError("The zip expands to more than it could hold in digits (a zip bomb?).")
         if CSV_NAME not in by_name:
-            raise SampleImportError(f"The zip has no {CSV_NAME}; it must hold one with columns {', '.join(CSV_FIELDS)}.")
+            raise SampleImportError(
+                f"The zip has no {CSV_NAME}; it must hold one with columns {', '.join(CSV_FIELDS)}."
+            )
 
         def read(name: str) -> bytes:
             member = by_name.get(name)
@@ -323,15 +383,27 @@ def _read_import(blob: bytes) -> list[tuple]:
                 if not 0 <= label <= 9:
                     raise ValueError
             except (TypeError, ValueError):
-                raise SampleImportError(f"{CSV_NAME} line {line}: the label {record['label']!r} is not a digit 0-9.") from None
+                raise SampleImportError(
+                    f"{CSV_NAME} line {line}: the label {record['label']!r} is not a digit 0-9."
+                ) from None
             image = _decode_input(read(record["input_file"] or ""), record["input_file"])
             original = read(record["original_file"]) if record.get("original_file") else None
             if original is not None:
                 _check_png(original, record["original_file"])
             predicted = _optional(record.get("predicted"), int, line, "predicted")
             confidence = _optional(record.get("confidence"), float, line, "confidence")
-            rows.append((image, label, record.get("source") or "import", original, predicted, confidence,
-                         record.get("model") or None, record.get("created_at") or None))
+            rows.append(
+                (
+                    image,
+                    label,
+                    record.get("source") or "import",
+                    original,
+                    predicted,
+                    confidence,
+                    record.get("model") or None,
+                    record.get("created_at") or None,
+                )
+            )
         return rows
 
 

@@ -103,8 +103,11 @@ def learning_rate_schedule(recipe: Recipe, steps_per_epoch: int):
     # one_cycle: warm up over the first warmup_fraction of steps from lr/25, then cosine down to lr/1000
     warmup_steps = max(1, int(recipe.warmup_fraction * total_steps))
     return keras.optimizers.schedules.CosineDecay(
-        recipe.learning_rate / 25, decay_steps=total_steps - warmup_steps, alpha=1e-3,
-        warmup_target=recipe.learning_rate, warmup_steps=warmup_steps,
+        recipe.learning_rate / 25,
+        decay_steps=total_steps - warmup_steps,
+        alpha=1e-3,
+        warmup_target=recipe.learning_rate,
+        warmup_steps=warmup_steps,
     )
 
 
@@ -136,7 +139,9 @@ def augmentation_layers(augmentation: Augmentation, seed: int):
     if augmentation.zoom:
         steps.append(layers.RandomZoom(augmentation.zoom, fill_mode="constant", seed=seed + 1))
     if augmentation.shift:
-        steps.append(layers.RandomTranslation(augmentation.shift, augmentation.shift, fill_mode="constant", seed=seed + 2))
+        steps.append(
+            layers.RandomTranslation(augmentation.shift, augmentation.shift, fill_mode="constant", seed=seed + 2)
+        )
     if augmentation.real_inputs:
         steps.append(augment_real.real_input_layers(augmentation.real_inputs, seed=seed + 3))
     return keras.Sequential(steps, name="augmentation")
@@ -207,7 +212,7 @@ def recalibrate_batchnorm(model, digits: np.ndarray, batch_size: int = 500) -> i
         total_of_squares: Any = 0.0
         count = 0
         for start in range(0, len(digits), batch_size):
-            activations = np.asarray(inputs_of_layer(digits[start:start + batch_size], training=False), np.float64)
+            activations = np.asarray(inputs_of_layer(digits[start : start + batch_size], training=False), np.float64)
             activations = np.moveaxis(activations, layer.axis, -1).reshape(-1, activations.shape[layer.axis])
             total = total + activations.sum(axis=0)
             total_of_squares = total_of_squares + np.square(activations).sum(axis=0)
@@ -237,8 +242,17 @@ def score(model, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     return float(-np.log(picked).mean()), evaluation.accuracy(y, probabilities.argmax(1))
 
 
-def _events_callback(listener: Listener, stop: Stoppable, epochs: int, steps_per_epoch: int, kept: dict,
-                     *, model=None, validation: tuple | None = None, calibration: np.ndarray | None = None):
+def _events_callback(
+    listener: Listener,
+    stop: Stoppable,
+    epochs: int,
+    steps_per_epoch: int,
+    kept: dict,
+    *,
+    model=None,
+    validation: tuple | None = None,
+    calibration: np.ndarray | None = None,
+):
     """`model` is the network being saved (without augmentation). With `validation` (x, y), each
     finished epoch re-estimates BatchNorm on `calibration` and scores the validation digits, so the
     curve shows what the model saved at that epoch would score. `kept` receives the weights to
@@ -268,8 +282,15 @@ def _events_callback(listener: Listener, stop: Stoppable, epochs: int, steps_per
             now = time.perf_counter()
             if now - self.last_progress >= PROGRESS_INTERVAL_SECONDS:
                 self.last_progress = now
-                listener(BatchProgress(epoch=self.epoch + 1, step=batch + 1, steps=steps_per_epoch, loss=loss,
-                                       accuracy=float((logs or {}).get("accuracy", 0.0))))
+                listener(
+                    BatchProgress(
+                        epoch=self.epoch + 1,
+                        step=batch + 1,
+                        steps=steps_per_epoch,
+                        loss=loss,
+                        accuracy=float((logs or {}).get("accuracy", 0.0)),
+                    )
+                )
 
         def on_epoch_end(self, epoch, logs=None):
             logs = logs or {}
@@ -290,15 +311,24 @@ def _events_callback(listener: Listener, stop: Stoppable, epochs: int, steps_per
                     calibrated = True
                 val_loss, val_accuracy = score(target, *validation)
             event = EpochEnd(
-                epoch=epoch + 1, epochs=epochs, loss=float(logs["loss"]), accuracy=float(logs["accuracy"]),
-                val_loss=val_loss, val_accuracy=val_accuracy,
+                epoch=epoch + 1,
+                epochs=epochs,
+                loss=float(logs["loss"]),
+                accuracy=float(logs["accuracy"]),
+                val_loss=val_loss,
+                val_accuracy=val_accuracy,
                 learning_rate=float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)),
                 seconds=round(time.perf_counter() - self.epoch_start, 3),
             )
             better = val_accuracy is not None and (kept.get("score") is None or val_accuracy > kept["score"])
             if val_accuracy is None or better:
-                kept.update(score=val_accuracy, epoch=epoch + 1, weights=target.get_weights(),
-                            calibrated=calibrated, event=event)
+                kept.update(
+                    score=val_accuracy,
+                    epoch=epoch + 1,
+                    weights=target.get_weights(),
+                    calibrated=calibrated,
+                    event=event,
+                )
             listener(event)
 
     return EventCallback()
@@ -313,9 +343,21 @@ class _FitRun:
     started: float  # time.perf_counter() just before fitting
 
 
-def _fit_with_events(fit_model, x: np.ndarray, y: np.ndarray, *, batch_size: int, epochs: int, listener: Listener,
-                     stop: Stoppable, kept: dict, model=None, validation: tuple | None = None,
-                     calibration: np.ndarray | None = None, callbacks: list | None = None) -> _FitRun:
+def _fit_with_events(
+    fit_model,
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    batch_size: int,
+    epochs: int,
+    listener: Listener,
+    stop: Stoppable,
+    kept: dict,
+    model=None,
+    validation: tuple | None = None,
+    calibration: np.ndarray | None = None,
+    callbacks: list | None = None,
+) -> _FitRun:
     """The fit loop of train and finetune: `fit_model.fit` over (x, y), shuffled each epoch, every event
     to `listener` and the finished epochs collected; `kept`, `model`, `validation` and `calibration`
     as in _events_callback. Extra keras `callbacks` run after the events callback."""
@@ -327,11 +369,13 @@ def _fit_with_events(fit_model, x: np.ndarray, y: np.ndarray, *, batch_size: int
             history.append(event)
         listener(event)
 
-    callback = _events_callback(collect, stop, epochs, steps_per_epoch, kept, model=model,
-                                validation=validation, calibration=calibration)
+    callback = _events_callback(
+        collect, stop, epochs, steps_per_epoch, kept, model=model, validation=validation, calibration=calibration
+    )
     started = time.perf_counter()
-    fit_model.fit(x, y, batch_size=batch_size, epochs=epochs, shuffle=True, verbose=0,
-                  callbacks=[callback, *(callbacks or [])])
+    fit_model.fit(
+        x, y, batch_size=batch_size, epochs=epochs, shuffle=True, verbose=0, callbacks=[callback, *(callbacks or [])]
+    )
     return _FitRun(history, callback.diverged, started)
 
 
@@ -391,14 +435,24 @@ def train(
     calibration = calibration_digits(x_fit)
     # Validation runs in the callback, not in fit: keras would score the digits before BatchNorm's
     # statistics are re-estimated, showing a curve the saved model does not match.
-    run = _fit_with_events(fit_model, x_fit, y_fit, batch_size=recipe.batch_size, epochs=recipe.epochs,
-                           listener=listener, stop=stop, kept=kept, model=model, validation=validation,
-                           calibration=calibration, callbacks=callbacks)
+    run = _fit_with_events(
+        fit_model,
+        x_fit,
+        y_fit,
+        batch_size=recipe.batch_size,
+        epochs=recipe.epochs,
+        listener=listener,
+        stop=stop,
+        kept=kept,
+        model=model,
+        validation=validation,
+        calibration=calibration,
+        callbacks=callbacks,
+    )
     history = run.history
     if run.diverged:
         raise TrainingDiverged(
-            "The loss became NaN or infinite, so training stopped and nothing was saved. "
-            "Try a smaller learning rate."
+            "The loss became NaN or infinite, so training stopped and nothing was saved. Try a smaller learning rate."
         )
     if kept.get("weights") is not None:
         # the best epoch by validation, else the last finished one (never a stop's partial epoch)
@@ -407,15 +461,19 @@ def train(
             recalibrate_batchnorm(model, calibration)
     seconds = time.perf_counter() - run.started
     config = {
-        "architecture": preset.name, "seed": seed, "recipe": recipe.to_dict(),
-        "train_examples": int(len(x_fit)), "validation_examples": int(len(val_idx)),
+        "architecture": preset.name,
+        "seed": seed,
+        "recipe": recipe.to_dict(),
+        "train_examples": int(len(x_fit)),
+        "validation_examples": int(len(val_idx)),
         "tensorflow_threads": tf.config.threading.get_intra_op_parallelism_threads(),
         "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
     }
     steps_done = int(keras.ops.convert_to_numpy(fit_model.optimizer.iterations))
     best_epoch = kept.get("epoch") if validation is not None else None
-    return TrainingResult(model, history, stop.is_set(), seconds, best_epoch, steps_done, config,
-                          kept_epoch=kept.get("event"))
+    return TrainingResult(
+        model, history, stop.is_set(), seconds, best_epoch, steps_done, config, kept_epoch=kept.get("event")
+    )
 
 
 def data_fingerprint() -> dict[str, str]:
@@ -466,17 +524,19 @@ def train_and_save(
         architecture=preset.name,
         title=preset.title,
         default=make_default,
-        training=TrainingRecord.from_dict({
-            **result.config,
-            "limit": limit,
-            "epochs_completed": len(result.completed_epochs),
-            "best_epoch": result.best_epoch,
-            "kept_epoch": kept.epoch,
-            "stopped": result.stopped,
-            "seconds": round(result.seconds, 1),
-            "batchnorm": "re-estimated on training digits" if batchnorm_layers(result.model) else None,
-            "command": command,
-        }),
+        training=TrainingRecord.from_dict(
+            {
+                **result.config,
+                "limit": limit,
+                "epochs_completed": len(result.completed_epochs),
+                "best_epoch": result.best_epoch,
+                "kept_epoch": kept.epoch,
+                "stopped": result.stopped,
+                "seconds": round(result.seconds, 1),
+                "batchnorm": "re-estimated on training digits" if batchnorm_layers(result.model) else None,
+                "command": command,
+            }
+        ),
         history=result.history,
         data_checksums=data_fingerprint(),
         test_accuracy=scores["accuracy"],
@@ -489,10 +549,19 @@ def train_and_save(
     path = registry.save(result.model, card, name, models_directory, overwrite=overwrite)
     if make_default:
         registry.set_default(name, models_directory)
-    return TrainDone(name=name, model=str(path), test_accuracy=scores["accuracy"], train_accuracy=kept.accuracy,
-                     validation_accuracy=kept.val_accuracy, kept_epoch=kept.epoch,
-                     epochs_completed=len(result.completed_epochs), stopped=result.stopped,
-                     seconds=round(result.seconds, 1), parameters=int(result.model.count_params()), warning=warning)
+    return TrainDone(
+        name=name,
+        model=str(path),
+        test_accuracy=scores["accuracy"],
+        train_accuracy=kept.accuracy,
+        validation_accuracy=kept.val_accuracy,
+        kept_epoch=kept.epoch,
+        epochs_completed=len(result.completed_epochs),
+        stopped=result.stopped,
+        seconds=round(result.seconds, 1),
+        parameters=int(result.model.count_params()),
+        warning=warning,
+    )
 
 
 FAR_BELOW = 0.05  # a test accuracy this far under the curves' last value is not a normal result
@@ -512,9 +581,11 @@ def generalisation_warning(test_accuracy: float, kept_epoch: EpochEnd, validatio
         reference, what, margin = kept_epoch.accuracy, "final training accuracy", FAR_BELOW
     if test_accuracy >= reference - margin:
         return None
-    return (f"Its test accuracy ({100 * test_accuracy:.2f} %) is far below its {what} "
-            f"({100 * reference:.2f} %): this model does much worse on new digits than its curves "
-            "promised, so do not rely on it.")
+    return (
+        f"Its test accuracy ({100 * test_accuracy:.2f} %) is far below its {what} "
+        f"({100 * reference:.2f} %): this model does much worse on new digits than its curves "
+        "promised, so do not rely on it."
+    )
 
 
 # People's own digits are few: each is shown many times, changed more than MNIST training digits.
@@ -564,7 +635,9 @@ def finetune(
     rng = np.random.default_rng(seed)
 
     def scores() -> FinetuneScores:
-        mnist_accuracy = evaluation.accuracy(mnist.y_test, evaluation.predict_probabilities(model, mnist.x_test).argmax(1))
+        mnist_accuracy = evaluation.accuracy(
+            mnist.y_test, evaluation.predict_probabilities(model, mnist.x_test).argmax(1)
+        )
         own = evaluation.accuracy(np.asarray(y_samples), evaluation.predict_probabilities(model, x_samples).argmax(1))
         return FinetuneScores(mnist_test_accuracy=mnist_accuracy, own_accuracy=own, own_examples=int(len(y_samples)))
 
@@ -572,16 +645,22 @@ def finetune(
     # (user_examples, 28, 28, 1): every own digit repeated, each copy changed at random
     picks = np.resize(np.arange(len(x_samples)), max(user_examples, len(x_samples)))
     augment = augmentation_layers(FINETUNE_AUGMENTATION, seed)
-    x_own = np.concatenate([np.asarray(augment(data.to_float(x_samples[picks[i:i + 512]]), training=True))
-                            for i in range(0, len(picks), 512)])
+    x_own = np.concatenate(
+        [
+            np.asarray(augment(data.to_float(x_samples[picks[i : i + 512]]), training=True))
+            for i in range(0, len(picks), 512)
+        ]
+    )
     y_own = np.asarray(y_samples)[picks].astype("int32")
     replay = rng.choice(len(mnist.x_train), size=int(replay_ratio * len(picks)), replace=False)
     x_fit = np.concatenate([x_own, data.to_float(mnist.x_train[replay])])
     y_fit = np.concatenate([y_own, mnist.y_train[replay].astype("int32")])
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
-    run = _fit_with_events(model, x_fit, y_fit, batch_size=batch_size, epochs=epochs, listener=listener, stop=stop,
-                           kept={})
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate), loss="sparse_categorical_crossentropy", metrics=["accuracy"]
+    )
+    run = _fit_with_events(
+        model, x_fit, y_fit, batch_size=batch_size, epochs=epochs, listener=listener, stop=stop, kept={}
+    )
     seconds = time.perf_counter() - run.started
     history = run.history
     if run.diverged:
@@ -594,30 +673,49 @@ def finetune(
         raise FinetuneRejected(
             f"Fine-tuning cost {100 * drop:.2f} points of MNIST test accuracy ({100 * before.mnist_test_accuracy:.2f} % "
             f"→ {100 * after.mnist_test_accuracy:.2f} %), more than the {100 * MAX_MNIST_DROP:.1f} allowed, so "
-            "nothing was saved. Try fewer epochs, or save more varied examples of your digits.")
+            "nothing was saved. Try fewer epochs, or save more varied examples of your digits."
+        )
     card = ModelCard(
         architecture=(parent_card.architecture if parent_card else None) or "unknown",
         title=f"{(parent_card and parent_card.title) or parent_path.stem}, fine-tuned on your digits",
         default=False,
         parent=parent_path.stem,
         parent_sha256=parent_card.sha256 if parent_card else None,
-        finetune={"epochs": epochs, "learning_rate": learning_rate, "batch_size": batch_size,
-                  "own_digits": int(len(y_samples)), "own_examples": int(len(picks)),
-                  "replayed_mnist": int(len(replay)), "augmentation": dataclasses.asdict(FINETUNE_AUGMENTATION),
-                  "seed": seed, "seconds": round(seconds, 1)},
+        finetune={
+            "epochs": epochs,
+            "learning_rate": learning_rate,
+            "batch_size": batch_size,
+            "own_digits": int(len(y_samples)),
+            "own_examples": int(len(picks)),
+            "replayed_mnist": int(len(replay)),
+            "augmentation": dataclasses.asdict(FINETUNE_AUGMENTATION),
+            "seed": seed,
+            "seconds": round(seconds, 1),
+        },
         before=before,
         after=after,
         history=history,
         data_checksums=data_fingerprint(),
         test_accuracy=after.mnist_test_accuracy,
         test_examples=int(len(mnist.y_test)),
-        per_class_accuracy=evaluation.summary(
-            mnist.y_test, evaluation.predict_probabilities(model, mnist.x_test))["per_class_accuracy"],
-        training=TrainingRecord(seconds=round(seconds, 1), seed=seed, epochs_completed=len(history),
-                                recipe={"epochs": epochs, "batch_size": batch_size, "optimizer": "adam",
-                                        "learning_rate": learning_rate}),
+        per_class_accuracy=evaluation.summary(mnist.y_test, evaluation.predict_probabilities(model, mnist.x_test))[
+            "per_class_accuracy"
+        ],
+        training=TrainingRecord(
+            seconds=round(seconds, 1),
+            seed=seed,
+            epochs_completed=len(history),
+            recipe={"epochs": epochs, "batch_size": batch_size, "optimizer": "adam", "learning_rate": learning_rate},
+        ),
     )
     path = registry.save(model, card, name, models_directory, overwrite=False)
-    return FinetuneDone(name=name, model=str(path), parent=parent_path.stem, before=before, after=after,
-                        mnist_drop_points=round(100 * drop, 3), within_bound=drop <= MAX_MNIST_DROP,
-                        seconds=round(seconds, 1))
+    return FinetuneDone(
+        name=name,
+        model=str(path),
+        parent=parent_path.stem,
+        before=before,
+        after=after,
+        mnist_drop_points=round(100 * drop, 3),
+        within_bound=drop <= MAX_MNIST_DROP,
+        seconds=round(seconds, 1),
+    )

@@ -31,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 
 import handwriting  # noqa: E402  (bench/handwriting.py: MNIST digits redrawn with a round brush, as on the pad)
+
 from digitcore import augment_real, data, non_digits, not_a_digit, preprocess  # noqa: E402
 
 TRAIN_DIGITS = slice(0, 50_000)  # MNIST training digits the guard learns from
@@ -45,18 +46,33 @@ def _model_inputs(make, count: int, rng: np.random.Generator) -> np.ndarray:
     while len(images) < count:
         try:
             drawing = make(rng)
-            images.append(preprocess.to_mnist(drawing).image if drawing.ndim == 3  # an RGBA drawing-pad image
-                          else non_digits.to_model_input(drawing))
+            images.append(
+                preprocess.to_mnist(drawing).image
+                if drawing.ndim == 3  # an RGBA drawing-pad image
+                else non_digits.to_model_input(drawing)
+            )
         except preprocess.NoDigitFound:
             continue
     return np.stack(images).astype(np.float32)
 
 
-KINDS = ("mnist digit", "redrawn digit", "typed digit", "pen-drawn digit", "letter", "redrawn letter",
-         "pen-drawn letter", "symbol", "scribble", "several digits")
+KINDS = (
+    "mnist digit",
+    "redrawn digit",
+    "typed digit",
+    "pen-drawn digit",
+    "letter",
+    "redrawn letter",
+    "pen-drawn letter",
+    "symbol",
+    "scribble",
+    "several digits",
+)
 
 
-def make_set(mnist: data.Mnist, digits_slice: slice, scale: float, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def make_set(
+    mnist: data.Mnist, digits_slice: slice, scale: float, seed: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Images (n, 28, 28) float32, labels (1 = not a digit) and kinds (index into KINDS), shuffled."""
     rng = np.random.default_rng(seed)
     fonts = non_digits.font_files(*TRAINING_FONTS)
@@ -78,12 +94,29 @@ def make_set(mnist: data.Mnist, digits_slice: slice, scale: float, seed: int) ->
     others = [
         _model_inputs(lambda r: non_digits.glyph(letters[r.integers(len(letters))], font(), r), n(4500), rng),
         # a letter redrawn like handwriting: the same thickening and tilting as the redrawn digits
-        _model_inputs(lambda r: non_digits.redraw(np.round(255 * non_digits.to_model_input(
-            non_digits.glyph(letters[r.integers(len(letters))], font(), r))).astype(np.uint8), r), n(2000), rng),
-        _model_inputs(lambda r: handwriting.render_drawing(np.round(255 * non_digits.to_model_input(
-            non_digits.glyph(letters[r.integers(len(letters))], font(), r))).astype(np.uint8), r), n(2500), rng),
-        _model_inputs(lambda r: non_digits.glyph(non_digits.SYMBOLS[r.integers(len(non_digits.SYMBOLS))], font(), r),
-                      n(2500), rng),
+        _model_inputs(
+            lambda r: non_digits.redraw(
+                np.round(
+                    255 * non_digits.to_model_input(non_digits.glyph(letters[r.integers(len(letters))], font(), r))
+                ).astype(np.uint8),
+                r,
+            ),
+            n(2000),
+            rng,
+        ),
+        _model_inputs(
+            lambda r: handwriting.render_drawing(
+                np.round(
+                    255 * non_digits.to_model_input(non_digits.glyph(letters[r.integers(len(letters))], font(), r))
+                ).astype(np.uint8),
+                r,
+            ),
+            n(2500),
+            rng,
+        ),
+        _model_inputs(
+            lambda r: non_digits.glyph(non_digits.SYMBOLS[r.integers(len(non_digits.SYMBOLS))], font(), r), n(2500), rng
+        ),
         _model_inputs(lambda r: non_digits.scribble(r), n(2500), rng),
         _model_inputs(lambda r: non_digits.digit_row([pick() for _ in range(r.integers(2, 4))], r), n(2500), rng),
     ]
@@ -121,10 +154,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--epochs", type=int, default=24)
     parser.add_argument("--seed", type=int, default=20261123)
     parser.add_argument("--data-cache", type=Path, help="keep the generated examples in this .npz and reuse them")
-    parser.add_argument("--real-inputs", type=float, default=0.5,
-                        help="share of the examples given augment_real's changes while fitting (0 = none)")
-    parser.add_argument("--output-dir", type=Path, default=not_a_digit.ASSETS,
-                        help="where the guard and its card are written (default: digitcore/assets)")
+    parser.add_argument(
+        "--real-inputs",
+        type=float,
+        default=0.5,
+        help="share of the examples given augment_real's changes while fitting (0 = none)",
+    )
+    parser.add_argument(
+        "--output-dir",
+        type=Path,
+        default=not_a_digit.ASSETS,
+        help="where the guard and its card are written (default: digitcore/assets)",
+    )
     args = parser.parse_args(argv)
 
     import keras
@@ -134,55 +175,82 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     if args.data_cache and args.data_cache.is_file():
         cached = np.load(args.data_cache)
-        x_train, y_train, x_held, y_held, kinds_held = (cached[name] for name in
-                                                        ("x_train", "y_train", "x_held", "y_held", "kinds_held"))
+        x_train, y_train, x_held, y_held, kinds_held = (
+            cached[name] for name in ("x_train", "y_train", "x_held", "y_held", "kinds_held")
+        )
     else:
         x_train, y_train, _ = make_set(mnist, TRAIN_DIGITS, args.scale, seed=args.seed)
         x_held, y_held, kinds_held = make_set(mnist, HELD_OUT_DIGITS, args.scale * 0.25, seed=args.seed + 1)
         if args.data_cache:
-            np.savez_compressed(args.data_cache, x_train=x_train, y_train=y_train, x_held=x_held, y_held=y_held,
-                                kinds_held=kinds_held)
+            np.savez_compressed(
+                args.data_cache, x_train=x_train, y_train=y_train, x_held=x_held, y_held=y_held, kinds_held=kinds_held
+            )
     generated = time.perf_counter() - started
-    print(json.dumps({"generated": {"train": len(y_train), "held_out": len(y_held), "seconds": round(generated, 1)}}),
-          flush=True)
+    print(
+        json.dumps({"generated": {"train": len(y_train), "held_out": len(y_held), "seconds": round(generated, 1)}}),
+        flush=True,
+    )
 
     model = build_guard()
     # Real people's digits after preprocessing wobble, slant, break and are thinner or thicker than
     # MNIST's (augment_real); a guard that never saw such digits calls them "not a digit". The changes
     # wrap the guard for fitting only (letters and scribbles changed so are still not digits).
-    fit_model = (keras.Sequential([augment_real.real_input_layers(args.real_inputs, seed=args.seed), model])
-                 if args.real_inputs else model)
+    fit_model = (
+        keras.Sequential([augment_real.real_input_layers(args.real_inputs, seed=args.seed), model])
+        if args.real_inputs
+        else model
+    )
     steps = args.epochs * int(np.ceil(len(y_train) / 128))
     schedule = keras.optimizers.schedules.CosineDecay(2e-3, decay_steps=steps, alpha=0.02)
     fit_model.compile(optimizer=keras.optimizers.Adam(schedule), loss="binary_crossentropy", metrics=["accuracy"])
     fit_started = time.perf_counter()
-    fit_model.fit(x_train[..., None], y_train, batch_size=128, epochs=args.epochs, verbose=2,
-                  validation_data=(x_held[..., None], y_held))
+    fit_model.fit(
+        x_train[..., None],
+        y_train,
+        batch_size=128,
+        epochs=args.epochs,
+        verbose=2,
+        validation_data=(x_held[..., None], y_held),
+    )
     fit_seconds = time.perf_counter() - fit_started
 
     scores = model.predict(x_held[..., None], batch_size=512, verbose=0).reshape(-1)
     digit_scores, other_scores = scores[y_held == 0], scores[y_held == 1]
     threshold = float(max(0.5, np.quantile(digit_scores, FALSE_ALARM_QUANTILE)))
-    held_out = {"digits_flagged": round(float((digit_scores >= threshold).mean()), 4),
-                "non_digits_flagged": round(float((other_scores >= threshold).mean()), 4),
-                "digits": int(len(digit_scores)), "non_digits": int(len(other_scores)),
-                "flagged_by_kind": {kind: round(float((scores[kinds_held == index] >= threshold).mean()), 4)
-                                    for index, kind in enumerate(KINDS)}}
+    held_out = {
+        "digits_flagged": round(float((digit_scores >= threshold).mean()), 4),
+        "non_digits_flagged": round(float((other_scores >= threshold).mean()), 4),
+        "digits": int(len(digit_scores)),
+        "non_digits": int(len(other_scores)),
+        "flagged_by_kind": {
+            kind: round(float((scores[kinds_held == index] >= threshold).mean()), 4) for index, kind in enumerate(KINDS)
+        },
+    }
 
     args.output_dir.mkdir(parents=True, exist_ok=True)
     shipped = build_guard()  # uncompiled: the file holds the weights without the optimizer's state
     shipped.set_weights(model.get_weights())
     shipped.save(args.output_dir / not_a_digit.GUARD_PATH.name)
     card = {
-        "threshold": round(threshold, 6), "held_out": held_out, "parameters": int(model.count_params()),
-        "recipe": {"epochs": args.epochs, "batch_size": 128, "optimizer": "adam, cosine decay from 2e-3", "seed": args.seed,
-                   "scale": args.scale, "training_fonts": list(TRAINING_FONTS), "real_inputs": args.real_inputs,
-                   "false_alarm_quantile": FALSE_ALARM_QUANTILE,
-                   "digits": "MNIST train 0-49,999 as they are, redrawn and brush-traced; digits typed in the training fonts",
-                   "non_digits": "letters minus O o I l, symbols, scribbles, rows of 2-3 MNIST train digits"},
+        "threshold": round(threshold, 6),
+        "held_out": held_out,
+        "parameters": int(model.count_params()),
+        "recipe": {
+            "epochs": args.epochs,
+            "batch_size": 128,
+            "optimizer": "adam, cosine decay from 2e-3",
+            "seed": args.seed,
+            "scale": args.scale,
+            "training_fonts": list(TRAINING_FONTS),
+            "real_inputs": args.real_inputs,
+            "false_alarm_quantile": FALSE_ALARM_QUANTILE,
+            "digits": "MNIST train 0-49,999 as they are, redrawn and brush-traced; digits typed in the training fonts",
+            "non_digits": "letters minus O o I l, symbols, scribbles, rows of 2-3 MNIST train digits",
+        },
         "examples": {"train": int(len(y_train)), "held_out": int(len(y_held))},
         "seconds": {"generate": round(generated, 1), "fit": round(fit_seconds, 1)},
-        "machine": platform.machine(), "created_at": datetime.datetime.now(datetime.timezone.utc).isoformat(),
+        "machine": platform.machine(),
+        "created_at": datetime.datetime.now(datetime.UTC).isoformat(),
         "keras": keras.__version__,
     }
     (args.output_dir / not_a_digit.CARD_PATH.name).write_text(json.dumps(card, indent=2) + "\n")

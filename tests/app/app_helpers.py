@@ -27,8 +27,13 @@ def drawing_png(strokes: list[list[tuple[int, int]]], side: int = 280, width: in
 def canvas_value(strokes: list[list[tuple[int, int]]], width: int = 20) -> dict:
     """The drawing pad's state after the user drew `strokes` (set it as session_state[PAD_KEY])."""
     png = "data:image/png;base64," + base64.b64encode(drawing_png(strokes, width=width)).decode("ascii")
-    return {"drawing": {"sequence": len(strokes), "png": png if strokes else None,
-                        "strokes": [[width] + [value for point in points for value in point] for points in strokes]}}
+    return {
+        "drawing": {
+            "sequence": len(strokes),
+            "png": png if strokes else None,
+            "strokes": [[width] + [value for point in points for value in point] for points in strokes],
+        }
+    }
 
 
 def photo_of_digit(strokes: list[list[tuple[int, int]]], seed: int = 0) -> bytes:
@@ -52,12 +57,22 @@ SEVEN = [[(70, 60), (210, 60), (120, 240)]]
 # Digits people draw in several strokes; for 4 and 3 the first stroke alone reads as another digit.
 FOUR = [[(95, 40), (75, 165), (215, 165)], [(175, 75), (175, 250)]]
 BARRED_SEVEN = [[(70, 60), (210, 60), (125, 245)], [(110, 150), (205, 150)]]
-FIVE_FLAG_LAST = [[(95, 60), (85, 135), (150, 120), (195, 160), (190, 215), (140, 245), (85, 230)], [(95, 60), (205, 60)]]
+FIVE_FLAG_LAST = [
+    [(95, 60), (85, 135), (150, 120), (195, 160), (190, 215), (140, 245), (85, 230)],
+    [(95, 60), (205, 60)],
+]
 ONE_WITH_BASE = [[(105, 80), (150, 40), (150, 240)], [(100, 242), (200, 242)]]
-THREE_IN_TWO = [[(80, 60), (140, 35), (195, 70), (175, 125), (125, 140)],
-                [(125, 140), (195, 170), (190, 225), (130, 250), (75, 225)]]
-MULTI_STROKE_DIGITS = {"4": (4, FOUR), "barred 7": (7, BARRED_SEVEN), "5, flag last": (5, FIVE_FLAG_LAST),
-                       "1 with a base": (1, ONE_WITH_BASE), "3 in two strokes": (3, THREE_IN_TWO)}
+THREE_IN_TWO = [
+    [(80, 60), (140, 35), (195, 70), (175, 125), (125, 140)],
+    [(125, 140), (195, 170), (190, 225), (130, 250), (75, 225)],
+]
+MULTI_STROKE_DIGITS = {
+    "4": (4, FOUR),
+    "barred 7": (7, BARRED_SEVEN),
+    "5, flag last": (5, FIVE_FLAG_LAST),
+    "1 with a base": (1, ONE_WITH_BASE),
+    "3 in two strokes": (3, THREE_IN_TWO),
+}
 PHOTO_SEVEN = [[(90, 110), (270, 110), (160, 380)]]
 
 
@@ -67,11 +82,24 @@ def train_small_models(directory, mnist) -> None:
     from digitcore.architectures import get_preset
 
     small_cnn = get_preset("keras_basic")
-    training.train_and_save(small_cnn, recipe=small_cnn.recipe.with_overrides(epochs=2), limit=12000,
-                            name="small_cnn", make_default=True, models_directory=directory, mnist=mnist)
+    training.train_and_save(
+        small_cnn,
+        recipe=small_cnn.recipe.with_overrides(epochs=2),
+        limit=12000,
+        name="small_cnn",
+        make_default=True,
+        models_directory=directory,
+        mnist=mnist,
+    )
     dense = get_preset("dense_baseline")
-    training.train_and_save(dense, recipe=dense.recipe.with_overrides(epochs=1), limit=3000,
-                            name="small_dense", models_directory=directory, mnist=mnist)
+    training.train_and_save(
+        dense,
+        recipe=dense.recipe.with_overrides(epochs=1),
+        limit=3000,
+        name="small_dense",
+        models_directory=directory,
+        mnist=mnist,
+    )
 
 
 APP = Path(__file__).resolve().parents[2] / "streamlit_app.py"

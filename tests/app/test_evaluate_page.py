@@ -13,8 +13,11 @@ from digitcore import evaluation, probes, registry
 
 
 def _texts(app) -> str:
-    return " ".join(str(element.value) for kind in ("info", "warning", "success", "caption", "markdown")
-                    for element in getattr(app, kind))
+    return " ".join(
+        str(element.value)
+        for kind in ("info", "warning", "success", "caption", "markdown")
+        for element in getattr(app, kind)
+    )
 
 
 def _shown_cell(app) -> str:
@@ -106,7 +109,7 @@ def test_picking_another_cell_shows_the_digits_the_model_read_as_that_class(open
     count = int(re.search(r"· ([\d,]+) digit\(s\)$", _shown_cell(app)).group(1).replace(",", ""))
     shown = _gallery_indices(app)
     assert len(shown) == min(count, 40) and shown != first_gallery
-    assert shown == _frame(app, "test index")["test index"].tolist()[:len(shown)]  # the table's first rows
+    assert shown == _frame(app, "test index")["test index"].tolist()[: len(shown)]  # the table's first rows
     # Each tile is a test digit labelled true_digit that the model reads as predicted_digit.
     assert set(mnist.y_test[shown]) == {true_digit}
     model = registry.load(models_dir / "small_cnn.keras")

@@ -23,8 +23,12 @@ def test_reshuffle_at_the_highest_seed_starts_again_and_says_so(open_page):
 
 def test_charts_label_all_ten_digits_and_normalised_pixels_stay_short(open_page):
     app = open_page("explore")
-    figures = {chart.proto.spec and json.loads(chart.proto.spec)["layout"].get("title", {}).get("text", ""):
-               json.loads(chart.proto.spec) for chart in app.get("plotly_chart")}
+    figures = {
+        chart.proto.spec and json.loads(chart.proto.spec)["layout"].get("title", {}).get("text", ""): json.loads(
+            chart.proto.spec
+        )
+        for chart in app.get("plotly_chart")
+    }
     balance = figures["Digits per class"]
     assert balance["layout"]["xaxis"]["type"] == "category"
     assert balance["layout"]["xaxis"]["tickvals"] == [str(digit) for digit in range(10)]
@@ -73,8 +77,9 @@ def test_the_chosen_training_digit_is_shown_pixel_by_pixel(open_page, mnist):
     assert not app.exception
     assert f"Digit 7 is labelled **{mnist.y_train[7]}**." in [caption.value for caption in app.caption]
     np.testing.assert_array_equal(_array(_figure(app, "raw_pixels")["data"][0]["z"]), mnist.x_train[7])
-    np.testing.assert_allclose(_array(_figure(app, "normalised_pixels")["data"][0]["z"]), mnist.x_train[7] / 255.0,
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        _array(_figure(app, "normalised_pixels")["data"][0]["z"]), mnist.x_train[7] / 255.0, atol=1e-6
+    )
 
 
 def test_the_histogram_axis_switches_between_logarithmic_and_linear(open_page):

@@ -17,8 +17,12 @@ def test_the_channel_slider_reaches_the_last_channel(open_page):
     slider.set_value(slider.max).run()
     assert not app.exception
     captions = [caption.value for caption in app.caption]
-    widths = [int(match.group(1)) for caption in captions
-              for match in [re.fullmatch(r"All (\d+) channels shown \(0–\d+\)", caption)] if match]
+    widths = [
+        int(match.group(1))
+        for caption in captions
+        for match in [re.fullmatch(r"All (\d+) channels shown \(0–\d+\)", caption)]
+        if match
+    ]
     assert widths and max(widths) == slider.max  # the widest layer is shown to its last channel
     layers = next(frame.value for frame in app.dataframe if "parameters" in frame.value.columns)
     assert all(re.fullmatch(r"\d{1,3}(,\d{3})*", count) for count in layers["parameters"])
@@ -56,8 +60,9 @@ def test_another_test_digit_is_read_and_its_feature_maps_drawn(open_page, models
     assert not app.exception
     model = registry.load(models_dir / "small_cnn.keras")
     reading = inference.classify(model, mnist.x_test[3].astype(np.float32) / 255.0)
-    assert _image_caption(app).startswith(f"MNIST test digit 3, labelled {mnist.y_test[3]}; small_cnn reads "
-                                          f"{reading.digit} (")
+    assert _image_caption(app).startswith(
+        f"MNIST test digit 3, labelled {mnist.y_test[3]}; small_cnn reads {reading.digit} ("
+    )
     second = _maps(app)
     assert first and set(second) == set(first)
     assert all(not np.array_equal(first[key], second[key], equal_nan=True) for key in first)  # every layer redrawn

@@ -30,13 +30,25 @@ def store(tmp_path, monkeypatch) -> samples.SampleStore:
 
 def _fill(store: samples.SampleStore, mnist, count: int) -> list[int]:
     """Store the first `count` MNIST test digits as if drawn, with their true labels."""
-    return [store.add(mnist.x_test[i], int(mnist.y_test[i]), source="canvas", predicted=int(mnist.y_test[i]),
-                      confidence=0.9, model="small_cnn") for i in range(count)]
+    return [
+        store.add(
+            mnist.x_test[i],
+            int(mnist.y_test[i]),
+            source="canvas",
+            predicted=int(mnist.y_test[i]),
+            confidence=0.9,
+            model="small_cnn",
+        )
+        for i in range(count)
+    ]
 
 
 def _texts(app) -> str:
-    return " ".join(str(element.value) for kind in ("info", "warning", "error", "success", "caption", "markdown")
-                    for element in getattr(app, kind))
+    return " ".join(
+        str(element.value)
+        for kind in ("info", "warning", "error", "success", "caption", "markdown")
+        for element in getattr(app, kind)
+    )
 
 
 def _metric(app, label: str) -> str:
@@ -127,14 +139,22 @@ def test_export_then_import_round_trips_through_the_page(open_page, store, mnist
 @pytest.mark.parametrize(
     "members, reason",
     [
-        ({"samples.csv": "label,source\n", "../escape.png": b"x"},  # a path traversal name
-         "The zip holds an unsafe file name ('../escape.png'); nothing was imported."),
-        ({"samples.csv": "label,source,created_at,predicted,confidence,model,input_file,original_file\n"
-                         "7,canvas,2026-01-01,,,,inputs/000001.png,\n"},  # a row whose file is missing
-         "samples.csv names 'inputs/000001.png', which is not in the zip."),
-        ({"notes.txt": "no samples.csv at all"},  # not an export
-         "The zip has no samples.csv; it must hold one with columns label, source, created_at, predicted, "
-         "confidence, model, input_file, original_file."),
+        (
+            {"samples.csv": "label,source\n", "../escape.png": b"x"},  # a path traversal name
+            "The zip holds an unsafe file name ('../escape.png'); nothing was imported.",
+        ),
+        (
+            {
+                "samples.csv": "label,source,created_at,predicted,confidence,model,input_file,original_file\n"
+                "7,canvas,2026-01-01,,,,inputs/000001.png,\n"
+            },  # a row whose file is missing
+            "samples.csv names 'inputs/000001.png', which is not in the zip.",
+        ),
+        (
+            {"notes.txt": "no samples.csv at all"},  # not an export
+            "The zip has no samples.csv; it must hold one with columns label, source, created_at, predicted, "
+            "confidence, model, input_file, original_file.",
+        ),
     ],
 )
 def test_a_bad_zip_shows_the_reason_and_writes_nothing(open_page, store, members, reason):
@@ -154,7 +174,9 @@ def test_evaluate_on_my_digits_shows_the_accuracy_beside_the_mnist_one(open_page
     _fill(store, mnist, 30)
     app = open_page("my_digits")
     model = registry.load(models_dir / "small_cnn.keras")
-    expected = evaluation.accuracy(mnist.y_test[:30], evaluation.predict_probabilities(model, mnist.x_test[:30]).argmax(1))
+    expected = evaluation.accuracy(
+        mnist.y_test[:30], evaluation.predict_probabilities(model, mnist.x_test[:30]).argmax(1)
+    )
     card = json.loads((models_dir / "small_cnn.json").read_text())
     assert _metric(app, "Accuracy on your digits") == f"{100 * expected:.1f} %"
     assert _metric(app, "MNIST test accuracy") == f"{100 * card['test_accuracy']:.2f} %"
@@ -164,7 +186,9 @@ def test_evaluate_on_my_digits_shows_the_accuracy_beside_the_mnist_one(open_page
 def test_evaluate_shows_the_robustness_probes(open_page):
     app = open_page("evaluate")
     assert not app.exception
-    table = next(frame.value for frame in app.dataframe if "n" in frame.value.columns and "probe" in frame.value.columns)
+    table = next(
+        frame.value for frame in app.dataframe if "n" in frame.value.columns and "probe" in frame.value.columns
+    )
     assert table["probe"].tolist()[1:] == [title for title, _ in probes.PROBES.values()]
     accuracies = [float(text.removesuffix(" %")) for text in table["accuracy"]]  # "97.3 %": never cut to "0.9"
     # The first row is the unchanged test digits: small_cnn reads 96.6 % of them, guessing 10 %. (The
@@ -192,8 +216,9 @@ def test_train_passes_barred_sevens_into_the_recipe(open_page, models_dir, fresh
 
 
 @pytest.mark.slow
-def test_a_tiny_finetune_job_runs_to_the_end_and_its_model_names_its_parent(open_page, store, mnist, models_dir,
-                                                                            fresh_jobs):
+def test_a_tiny_finetune_job_runs_to_the_end_and_its_model_names_its_parent(
+    open_page, store, mnist, models_dir, fresh_jobs
+):
     _fill(store, mnist, 20)
     app = open_page("my_digits")
     app.number_input(key="own_epochs").set_value(1)
@@ -212,7 +237,9 @@ def test_a_tiny_finetune_job_runs_to_the_end_and_its_model_names_its_parent(open
     options = app.sidebar.selectbox(key="model_picker").options
     assert any(option.startswith("finetuned_in_apptest") for option in options)
     app.switch_page("app_pages/train.py").run()  # the Train page shows the same (shared) job
-    assert not app.exception and "finetuned_in_apptest** (fine-tune of small_cnn on your digits) · finished" in _texts(app)
+    assert not app.exception and "finetuned_in_apptest** (fine-tune of small_cnn on your digits) · finished" in _texts(
+        app
+    )
 
 
 FINETUNE_BAR = re.compile(r"^Epoch (\d+) of (\d+) · (\d+) %$")
@@ -226,6 +253,7 @@ def test_stop_ends_a_finetune_early_and_keeps_its_finished_epochs(open_page, sto
     app.text_input(key="own_name_small_cnn").set_value("stopped_finetune")
     _button(app, "Fine-tune").click().run()
     try:
+
         def in_a_later_epoch(app) -> bool:
             bars = [FINETUNE_BAR.match(bar.text) for bar in app.get("progress")]
             return any(match and int(match.group(1)) >= 2 for match in bars)
@@ -264,7 +292,9 @@ def test_a_finetune_that_costs_mnist_accuracy_is_refused_on_the_page(open_page, 
     refused = re.fullmatch(
         rf"Fine-tuning cost (\d+\.\d\d) points of MNIST test accuracy \({100 * before:.2f} % → (\d+\.\d\d) %\), "
         r"more than the 0\.2 allowed, so nothing was saved\. Try fewer epochs, or save more varied examples of "
-        r"your digits\.", error)
+        r"your digits\.",
+        error,
+    )
     assert refused, error
     assert float(refused.group(1)) > 0.2
     assert not (models_dir / "zeros_as_ones.keras").exists() and not (models_dir / "zeros_as_ones.json").exists()

@@ -12,23 +12,43 @@ from app_helpers import ONE, PAD_KEY, PHOTO_SEVEN, SEVEN, canvas_value, drawing_
 from digitcore import registry
 
 KEY_WIDGETS = {
-    "explore": [("selectbox", "explore_class"), ("slider", "explore_count"), ("number_input", "explore_seed"),
-                ("number_input", "explore_index"), ("toggle", "explore_log")],
-    "train": [("selectbox", "train_preset"), ("number_input", "epochs_digitnet"), ("select_slider", "batch_digitnet"),
-              ("number_input", "rate_digitnet"), ("number_input", "limit_digitnet"), ("toggle", "augment_digitnet"),
-              ("text_input", "name_digitnet"), ("button", "train_start")],
+    "explore": [
+        ("selectbox", "explore_class"),
+        ("slider", "explore_count"),
+        ("number_input", "explore_seed"),
+        ("number_input", "explore_index"),
+        ("toggle", "explore_log"),
+    ],
+    "train": [
+        ("selectbox", "train_preset"),
+        ("number_input", "epochs_digitnet"),
+        ("select_slider", "batch_digitnet"),
+        ("number_input", "rate_digitnet"),
+        ("number_input", "limit_digitnet"),
+        ("toggle", "augment_digitnet"),
+        ("text_input", "name_digitnet"),
+        ("button", "train_start"),
+    ],
     "evaluate": [("radio", "eval_view"), ("selectbox", "eval_cell")],
     "try_it": [("radio", "try_source")],  # the drawing pad draws its own Clear, Undo and pen width
     "inside": [("radio", "inside_source"), ("number_input", "inside_index"), ("slider", "inside_channels")],
 }
-TITLES = {"explore": "Explore the data", "train": "Train", "evaluate": "Evaluate", "try_it": "Try it",
-          "inside": "Inside the CNN"}
+TITLES = {
+    "explore": "Explore the data",
+    "train": "Train",
+    "evaluate": "Evaluate",
+    "try_it": "Try it",
+    "inside": "Inside the CNN",
+}
 TRAIN_WAIT_SECONDS = 180  # a ceiling for the tiny job, never an assertion about speed
 
 
 def _texts(app) -> str:
-    return " ".join(str(element.value) for kind in ("info", "warning", "error", "success", "caption", "markdown")
-                    for element in getattr(app, kind))
+    return " ".join(
+        str(element.value)
+        for kind in ("info", "warning", "error", "success", "caption", "markdown")
+        for element in getattr(app, kind)
+    )
 
 
 def _prediction(app) -> str:
@@ -110,7 +130,9 @@ def test_try_it_reads_a_drawing(open_page, strokes, digit):
 def test_try_it_says_so_when_the_canvas_is_blank(open_page):
     app = open_page("try_it")
     blank = "data:image/png;base64," + base64.b64encode(drawing_png([])).decode("ascii")
-    app.session_state[PAD_KEY] = {"drawing": {"sequence": 1, "strokes": [[20, 5, 5, 5, 5]], "png": blank}}  # a stroke, every pixel black
+    app.session_state[PAD_KEY] = {
+        "drawing": {"sequence": 1, "strokes": [[20, 5, 5, 5, 5]], "png": blank}
+    }  # a stroke, every pixel black
     app.run()
     assert not app.exception and "No digit found" in _texts(app)
     assert not [metric for metric in app.metric if metric.label == "Prediction"]

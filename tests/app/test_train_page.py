@@ -17,8 +17,11 @@ from digitcore import jobs
 
 
 def _texts(app) -> str:
-    return " ".join(str(element.value) for kind in ("info", "warning", "error", "success", "caption", "markdown")
-                    for element in getattr(app, kind))
+    return " ".join(
+        str(element.value)
+        for kind in ("info", "warning", "error", "success", "caption", "markdown")
+        for element in getattr(app, kind)
+    )
 
 
 @pytest.fixture
@@ -87,22 +90,50 @@ def test_save_as_proposes_a_fresh_name_once_the_proposed_one_is_taken(train_page
 def _record(models_dir, **fields) -> None:
     """The job record a server that has since died left (the page shows it as the last job)."""
     epoch = {"event": "epoch", "epochs": 3, "learning_rate": 1e-3, "seconds": 1.0}
-    record = {"id": 1, "preset": "bn_cnn", "name": "my_bn_cnn", "state": "done", "epochs": 3, "limit": 6000,
-              "recipe": {}, "batch": None, "error": None, "started_at": time.time() - 60,
-              "finished_at": time.time() - 5, "kind": "train", "server": "999999999:0",
-              "history": [{**epoch, "epoch": 1, "loss": 0.5, "accuracy": 0.85, "val_loss": 0.3, "val_accuracy": 0.91},
-                          {**epoch, "epoch": 2, "loss": 0.2, "accuracy": 0.95, "val_loss": 0.2, "val_accuracy": 0.9655}],
-              **fields}
+    record = {
+        "id": 1,
+        "preset": "bn_cnn",
+        "name": "my_bn_cnn",
+        "state": "done",
+        "epochs": 3,
+        "limit": 6000,
+        "recipe": {},
+        "batch": None,
+        "error": None,
+        "started_at": time.time() - 60,
+        "finished_at": time.time() - 5,
+        "kind": "train",
+        "server": "999999999:0",
+        "history": [
+            {**epoch, "epoch": 1, "loss": 0.5, "accuracy": 0.85, "val_loss": 0.3, "val_accuracy": 0.91},
+            {**epoch, "epoch": 2, "loss": 0.2, "accuracy": 0.95, "val_loss": 0.2, "val_accuracy": 0.9655},
+        ],
+        **fields,
+    }
     (models_dir / jobs.RECORD_FOLDER).mkdir(exist_ok=True)
     (models_dir / jobs.RECORD_FOLDER / "last.json").write_text(json.dumps(record))
 
 
 def test_a_finished_job_gives_training_validation_and_test_accuracy_and_warns_when_test_is_far_below(
-        train_page, models_dir):
+    train_page, models_dir
+):
     warning = "Its test accuracy (36.81 %) is far below its final validation accuracy (96.55 %): ..."
-    _record(models_dir, result={"event": "done", "name": "my_bn_cnn", "model": "x", "test_accuracy": 0.3681,
-                                "train_accuracy": 0.95, "validation_accuracy": 0.9655, "kept_epoch": 2,
-                                "epochs_completed": 2, "stopped": False, "seconds": 50.0, "warning": warning})
+    _record(
+        models_dir,
+        result={
+            "event": "done",
+            "name": "my_bn_cnn",
+            "model": "x",
+            "test_accuracy": 0.3681,
+            "train_accuracy": 0.95,
+            "validation_accuracy": 0.9655,
+            "kept_epoch": 2,
+            "epochs_completed": 2,
+            "stopped": False,
+            "seconds": 50.0,
+            "warning": warning,
+        },
+    )
     app = train_page()
     assert not app.exception
     success = " ".join(str(element.value) for element in app.success)
@@ -111,12 +142,35 @@ def test_a_finished_job_gives_training_validation_and_test_accuracy_and_warns_wh
 
 
 def test_after_stop_the_tiles_show_the_saved_models_epoch_not_the_unfinished_one(train_page, models_dir):
-    partial = {"event": "epoch", "epoch": 3, "epochs": 3, "loss": 0.1, "accuracy": 0.97, "val_loss": 0.1,
-               "val_accuracy": 0.99, "learning_rate": 1e-3, "seconds": 0.5, "stopped": True}  # an older server's
-    _record(models_dir, state="stopped",
-            result={"event": "done", "name": "my_bn_cnn", "model": "x", "test_accuracy": 0.96, "train_accuracy": 0.95,
-                    "validation_accuracy": 0.9655, "kept_epoch": 2, "epochs_completed": 2, "stopped": True,
-                    "seconds": 50.0, "warning": None})
+    partial = {
+        "event": "epoch",
+        "epoch": 3,
+        "epochs": 3,
+        "loss": 0.1,
+        "accuracy": 0.97,
+        "val_loss": 0.1,
+        "val_accuracy": 0.99,
+        "learning_rate": 1e-3,
+        "seconds": 0.5,
+        "stopped": True,
+    }  # an older server's
+    _record(
+        models_dir,
+        state="stopped",
+        result={
+            "event": "done",
+            "name": "my_bn_cnn",
+            "model": "x",
+            "test_accuracy": 0.96,
+            "train_accuracy": 0.95,
+            "validation_accuracy": 0.9655,
+            "kept_epoch": 2,
+            "epochs_completed": 2,
+            "stopped": True,
+            "seconds": 50.0,
+            "warning": None,
+        },
+    )
     record = json.loads((models_dir / jobs.RECORD_FOLDER / "last.json").read_text())
     record["history"].append(partial)
     (models_dir / jobs.RECORD_FOLDER / "last.json").write_text(json.dumps(record))
@@ -245,10 +299,13 @@ def test_a_second_visitor_is_refused_while_a_job_runs(train_page, models_dir):
         # through, the job manager's one-job rule would have answered with this sentence.
         assert {warning.value for warning in second.warning} <= {
             "'first_visitors' (larger_cnn) is training right now; one training job runs at a time. "
-            "Watch it here or wait for it to finish."}
+            "Watch it here or wait for it to finish."
+        }
         # The second visitor sees the first one's job, and no way to start another.
-        assert ("'first_visitors' is training on this server; one job runs at a time. Its progress is on the "
-                "right, live for every visitor.") in [info.value for info in second.info]
+        assert (
+            "'first_visitors' is training on this server; one job runs at a time. Its progress is on the "
+            "right, live for every visitor."
+        ) in [info.value for info in second.info]
         assert _button(second, "Train").disabled
         assert re.search(r"\*\*first_visitors\*\* \(Larger CNN \(9 layers\)\) · (starting|training) · ", _texts(second))
         _button(first, "Stop").click().run()

@@ -29,8 +29,11 @@ def _prediction(app) -> str:
 
 
 def _texts(app) -> str:
-    return " ".join(str(element.value) for kind in ("info", "warning", "error", "caption", "markdown")
-                    for element in getattr(app, kind))
+    return " ".join(
+        str(element.value)
+        for kind in ("info", "warning", "error", "caption", "markdown")
+        for element in getattr(app, kind)
+    )
 
 
 def test_a_stroke_does_only_the_work_of_the_new_drawing(open_page, monkeypatch):
@@ -100,7 +103,8 @@ def test_a_blank_photo_says_no_digit_was_found_in_the_picture(open_page):
     assert not app.exception
     assert [element.value for element in app.info if "No digit found" in element.value] == [
         "No digit found: the picture is blank or one uniform colour. "
-        "Draw or photograph one digit, dark on light or light on dark."]
+        "Draw or photograph one digit, dark on light or light on dark."
+    ]
     assert not any(metric.label == "Prediction" for metric in app.metric)
 
 

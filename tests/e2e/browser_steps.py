@@ -11,8 +11,14 @@ import numpy as np
 from PIL import Image
 from playwright.sync_api import Page, expect
 
-PAGES = {"explore": "Explore the data", "train": "Train", "evaluate": "Evaluate", "try_it": "Try it",
-         "inside": "Inside the CNN", "my_digits": "My digits"}
+PAGES = {
+    "explore": "Explore the data",
+    "train": "Train",
+    "evaluate": "Evaluate",
+    "try_it": "Try it",
+    "inside": "Inside the CNN",
+    "my_digits": "My digits",
+}
 MOVE_SECONDS = 0.008  # between pointer moves: a 200-px stroke takes about half a second, like a hand
 
 
@@ -75,7 +81,8 @@ def pad_ink(page: Page) -> np.ndarray:
     """The pad's pixels as a (280, 280) float array in [0, 1] (its red channel: white ink on black)."""
     values = pad(page).evaluate(
         "canvas => Array.from(canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data"
-        ".filter((_, index) => index % 4 === 0))")
+        ".filter((_, index) => index % 4 === 0))"
+    )
     return np.asarray(values, dtype=np.float32).reshape(280, 280) / 255.0
 
 
@@ -92,7 +99,15 @@ def ink_overlap(page: Page) -> float:
     1.0 when the app read exactly what is on the pad; a stroke missing from either side drops it
     to about the share of ink that stroke holds."""
     step = first_step_ink(page) > 0.5
-    shown = np.asarray(Image.fromarray((pad_ink(page) * 255).astype(np.uint8)).resize(
-        (step.shape[1], step.shape[0]), Image.Resampling.BOX), dtype=np.float32) / 255.0 > 0.5
+    shown = (
+        np.asarray(
+            Image.fromarray((pad_ink(page) * 255).astype(np.uint8)).resize(
+                (step.shape[1], step.shape[0]), Image.Resampling.BOX
+            ),
+            dtype=np.float32,
+        )
+        / 255.0
+        > 0.5
+    )
     union = np.logical_or(step, shown).sum()
     return float(np.logical_and(step, shown).sum() / union) if union else 0.0

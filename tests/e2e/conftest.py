@@ -15,8 +15,14 @@ from app_helpers import train_small_models  # tests/app, on the path from tests/
 from e2e_paths import ARTEFACTS, ROOT
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 SERVER_START_SECONDS = 90  # a ceiling for the health check, never an assertion about speed
 
 
@@ -57,9 +63,23 @@ def app_url(e2e_models, samples_db):
     """Start `streamlit run streamlit_app.py` headless on a free port; yield its URL; stop it."""
     ARTEFACTS.mkdir(exist_ok=True)
     port = _free_port()
-    command = [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true",
-               "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-               "--server.fileWatcherType", "none"]
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "streamlit_app.py",
+        "--server.headless",
+        "true",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.fileWatcherType",
+        "none",
+    ]
     # Samples saved by the browser tests go to a throwaway database, never the user's own.
     environment = {**os.environ, "DIGITCORE_MODELS_DIR": str(e2e_models), "DIGITCORE_SAMPLES_DB": str(samples_db)}
     log = open(ARTEFACTS / "e2e-server.log", "w")
@@ -85,8 +105,10 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():
-        pytest.fail(f"The browser tests drive Debian's Chromium at {CHROMIUM}; ./test.sh installs it "
-                    "(apt-get install chromium). Playwright's own browser download is not used.")
+        pytest.fail(
+            f"The browser tests drive Debian's Chromium at {CHROMIUM}; ./test.sh installs it "
+            "(apt-get install chromium). Playwright's own browser download is not used."
+        )
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield chromium

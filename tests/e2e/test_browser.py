@@ -88,17 +88,21 @@ def test_a_training_job_survives_a_page_switch_and_a_new_tab(page, browser, app_
         expect(page.get_by_label(label, exact=True)).to_have_value(value)
     page.get_by_role("button", name=re.compile("Train$")).click()
     expect(page.get_by_text(re.compile(r"^Epoch [12] of 2"))).to_be_visible()
-    expect(page.get_by_text(re.compile(r"^e2e_model \(Larger CNN \(9 layers\)\) · (starting|training)"))).to_be_visible()
+    expect(
+        page.get_by_text(re.compile(r"^e2e_model \(Larger CNN \(9 layers\)\) · (starting|training)"))
+    ).to_be_visible()
     page.get_by_test_id("stSidebarNavLink").filter(has_text="Explore the data").click()
     expect(page.get_by_role("heading", name="Explore the data", exact=True)).to_be_visible()
     page.get_by_test_id("stSidebarNavLink").filter(has_text="Train").click()
-    expect(page.get_by_text(re.compile(r"^e2e_model \(Larger CNN \(9 layers\)\) · (starting|training|finished)"))
-           ).to_be_visible()
+    expect(
+        page.get_by_text(re.compile(r"^e2e_model \(Larger CNN \(9 layers\)\) · (starting|training|finished)"))
+    ).to_be_visible()
     page.close()  # the tab goes; the job does not
     fresh = browser.new_page(viewport={"width": 1400, "height": 1300})
     open_app_page(fresh, app_url, "train")
     expect(fresh.get_by_text(re.compile(r"^Saved e2e_model: .* after 2 epoch"))).to_be_visible(
-        timeout=TRAINING_SECONDS * 1000)
+        timeout=TRAINING_SECONDS * 1000
+    )
     settle(fresh)
     assert_no_error(fresh)
     wait_for_charts(fresh)

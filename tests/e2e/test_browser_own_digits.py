@@ -5,9 +5,9 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from e2e_paths import ARTEFACTS
-from digitcore import samples
 from browser_steps import draw, open_app_page, prediction, read_from, settle
+from digitcore import samples
+from e2e_paths import ARTEFACTS
 from test_browser import assert_no_error
 
 pytestmark = pytest.mark.e2e

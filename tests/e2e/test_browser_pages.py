@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from playwright.sync_api import Page, expect
 
-from e2e_paths import ARTEFACTS
 from digitcore import samples
+from e2e_paths import ARTEFACTS
 from test_browser import assert_no_error, open_app_page, settle, wait_for_charts
 
 pytestmark = pytest.mark.e2e
@@ -64,14 +64,18 @@ def test_the_picked_cell_count_follows_a_model_switch(page: Page, app_url):
     _cell_box(page).click()
     page.get_by_role("option", name=options[2], exact=True).click()  # a visitor picks a rarer confusion
     true_digit, predicted_digit, _ = CELL_TEXT.search(options[2]).groups()
-    expect(page.get_by_text(re.compile(rf"labelled {true_digit} that the model reads as {predicted_digit}"))
-           ).to_be_visible()
+    expect(
+        page.get_by_text(re.compile(rf"labelled {true_digit} that the model reads as {predicted_digit}"))
+    ).to_be_visible()
     settle(page)
     assert _shown_cell(page) == _caption(page)
     _choose_model(page, "small_dense")
-    accuracy = re.search(r"· ([\d.]+ %)", page.get_by_test_id("stSidebar").get_by_role("combobox").input_value()).group(1)
-    expect(page.get_by_test_id("stMetric").filter(has_text="Test accuracy").get_by_test_id("stMetricValue")
-           ).to_have_text(accuracy)  # the page now shows small_dense
+    accuracy = re.search(r"· ([\d.]+ %)", page.get_by_test_id("stSidebar").get_by_role("combobox").input_value()).group(
+        1
+    )
+    expect(
+        page.get_by_test_id("stMetric").filter(has_text="Test accuracy").get_by_test_id("stMetricValue")
+    ).to_have_text(accuracy)  # the page now shows small_dense
     settle(page)
     assert_no_error(page)
     assert _shown_cell(page) == _caption(page)  # the box's count is the new model's, as the caption's
@@ -85,7 +89,9 @@ def _cell_centre(page: Page, true_digit: int, predicted_digit: int) -> tuple[flo
             const layout = plot._fullLayout, box = plot.getBoundingClientRect();
             return [box.left + layout.xaxis._offset + layout.xaxis.d2p(String(cell[1])),
                     box.top + layout.yaxis._offset + layout.yaxis.d2p(String(cell[0]))];
-        }""", [true_digit, predicted_digit])
+        }""",
+        [true_digit, predicted_digit],
+    )
 
 
 def test_clicking_a_matrix_cell_opens_its_mistakes(page: Page, app_url):
@@ -114,7 +120,7 @@ def test_importing_the_same_zip_twice_adds_it_once(page: Page, app_url, samples_
     pooled = samples.SampleStore(tmp_path / "classmate.sqlite3")  # a classmate's export
     for value in range(3):
         image = np.zeros((28, 28), np.uint8)
-        image[4:24, 10 + 3 * value:13 + 3 * value] = 255  # three different strokes
+        image[4:24, 10 + 3 * value : 13 + 3 * value] = 255  # three different strokes
         pooled.add(image, value + 1)
     archive = tmp_path / "my_digits.zip"
     archive.write_bytes(pooled.export_zip())
@@ -133,7 +139,9 @@ def test_importing_the_same_zip_twice_adds_it_once(page: Page, app_url, samples_
         if attempt == 0:
             expect(page.get_by_text("Imported 3 example(s).")).to_be_visible()
         else:
-            expect(page.get_by_text(re.compile(r"Nothing new: all 3 example\(s\) in this zip are already"))).to_be_visible()
+            expect(
+                page.get_by_text(re.compile(r"Nothing new: all 3 example\(s\) in this zip are already"))
+            ).to_be_visible()
         settle(page)
         assert_no_error(page)
         assert store.count() == before + 3  # the second click added nothing
@@ -147,8 +155,14 @@ def thirty_channel_model(e2e_models, mnist):
     from digitcore.architectures import get_preset
 
     preset = get_preset("larger_cnn")
-    training.train_and_save(preset, recipe=preset.recipe.with_overrides(epochs=1), limit=600, name="wide30",
-                            models_directory=e2e_models, mnist=mnist)
+    training.train_and_save(
+        preset,
+        recipe=preset.recipe.with_overrides(epochs=1),
+        limit=600,
+        name="wide30",
+        models_directory=e2e_models,
+        mnist=mnist,
+    )
     yield "wide30"
     for suffix in (".keras", ".json"):
         (e2e_models / f"wide30{suffix}").unlink(missing_ok=True)
@@ -173,18 +187,26 @@ def test_my_digits_opens_with_saved_digits_their_scores_and_fine_tuning(page: Pa
     and the fine-tuning controls, with no error."""
     store = samples.SampleStore(samples_db)
     for index in range(3):  # three test digits saved as if drawn, with their true labels
-        store.add(mnist.x_test[index], int(mnist.y_test[index]), source="canvas", predicted=int(mnist.y_test[index]),
-                  confidence=0.9, model="small_cnn")
+        store.add(
+            mnist.x_test[index],
+            int(mnist.y_test[index]),
+            source="canvas",
+            predicted=int(mnist.y_test[index]),
+            confidence=0.9,
+            model="small_cnn",
+        )
     count = store.count()  # other browser tests of this session may have saved some too
     page.set_viewport_size({"width": 1400, "height": 3000})
     open_app_page(page, app_url, "my_digits")
     expect(page.get_by_text(re.compile(rf"^{count} example\(s\): "))).to_be_visible()
     expect(page.get_by_role("button", name=re.compile("Delete$"))).to_have_count(min(count, 60))  # one per tile
     expect(page.get_by_role("heading", name="Evaluate on my digits")).to_be_visible()
-    expect(page.get_by_test_id("stMetric").filter(has_text=re.compile("^Your digits")).get_by_test_id("stMetricValue")
-           ).to_have_text(str(count))
-    expect(page.get_by_test_id("stMetric").filter(has_text="Accuracy on your digits").get_by_test_id("stMetricValue")
-           ).to_have_text(re.compile(r"^\d{1,3}\.\d %$"))
+    expect(
+        page.get_by_test_id("stMetric").filter(has_text=re.compile("^Your digits")).get_by_test_id("stMetricValue")
+    ).to_have_text(str(count))
+    expect(
+        page.get_by_test_id("stMetric").filter(has_text="Accuracy on your digits").get_by_test_id("stMetricValue")
+    ).to_have_text(re.compile(r"^\d{1,3}\.\d %$"))
     expect(page.get_by_role("heading", name="Fine-tune on my digits")).to_be_visible()
     expect(page.get_by_role("button", name=re.compile("Fine-tune$"))).to_be_enabled()
     settle(page)
@@ -194,8 +216,12 @@ def test_my_digits_opens_with_saved_digits_their_scores_and_fine_tuning(page: Pa
 
 
 def _overlaps(first: dict, second: dict) -> bool:
-    return not (first["right"] <= second["left"] or second["right"] <= first["left"]
-                or first["bottom"] <= second["top"] or second["bottom"] <= first["top"])
+    return not (
+        first["right"] <= second["left"]
+        or second["right"] <= first["left"]
+        or first["bottom"] <= second["top"]
+        or second["bottom"] <= first["top"]
+    )
 
 
 # For one chart: the rectangles of its toolbars and titles, and for tile titles (image grids) each
@@ -248,10 +274,12 @@ def test_on_a_phone_no_chart_title_is_covered(page: Page, app_url, slug):
                 assert not _overlaps(title, legend), f"On {slug} a legend covers a chart title: {title} {legend}"
         for tile in layout["tiles"]:
             checked += 1
-            assert tile["label"]["top"] >= tile["rowAboveEnds"] - 1, f"On {slug} a tile title reaches into the row above"
+            assert tile["label"]["top"] >= tile["rowAboveEnds"] - 1, (
+                f"On {slug} a tile title reaches into the row above"
+            )
         labels = layout["labels"]
         for index, label in enumerate(labels):  # titles side by side never run together
-            assert not any(_overlaps(label, other) for other in labels[index + 1:]), f"On {slug} tile titles overlap"
+            assert not any(_overlaps(label, other) for other in labels[index + 1 :]), f"On {slug} tile titles overlap"
     assert checked > 0  # the page has titled charts or titled tiles, and each was checked
     assert_no_error(page)
     page.screenshot(path=ARTEFACTS / f"phone-{slug}.png", full_page=True)

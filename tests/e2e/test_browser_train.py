@@ -38,7 +38,8 @@ def test_after_stop_the_page_shows_the_saved_epochs_and_save_as_offers_a_fresh_n
     expect(page.get_by_text(re.compile(r"^Epoch ([2-9]|\d\d) of 30, step"))).to_be_visible()  # inside a later epoch
     page.get_by_role("button", name="Stop").click()
     expect(page.get_by_text(re.compile(rf"^Saved {proposed} \(stopped early"))).to_be_visible(
-        timeout=TRAINING_SECONDS * 1000)
+        timeout=TRAINING_SECONDS * 1000
+    )
     settle(page)
 
     card = json.loads((e2e_models / f"{proposed}.json").read_text())

@@ -11,7 +11,22 @@ PAGES = ["explore", "train", "evaluate", "try_it", "inside", "my_digits"]
 
 def visible_text(app) -> str:
     """Every message, caption, markdown and exception text the visitor can read."""
-    kinds = ("title", "header", "subheader", "info", "warning", "error", "success", "caption", "markdown",
-             "exception", "text", "code")
-    return "\n".join(str(getattr(element, "value", "")) + " " + str(getattr(element, "message", ""))
-                     for kind in kinds for element in getattr(app, kind))
+    kinds = (
+        "title",
+        "header",
+        "subheader",
+        "info",
+        "warning",
+        "error",
+        "success",
+        "caption",
+        "markdown",
+        "exception",
+        "text",
+        "code",
+    )
+    return "\n".join(
+        str(getattr(element, "value", "")) + " " + str(getattr(element, "message", ""))
+        for kind in kinds
+        for element in getattr(app, kind)
+    )

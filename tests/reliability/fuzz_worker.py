@@ -43,7 +43,8 @@ def main(seconds: float, memory_mb: int) -> None:
     limit = memory_mb * 2**20
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
-    from hypothesis import HealthCheck, given, settings, strategies as st
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
 
     from digitcore import preprocess
 
@@ -67,13 +68,14 @@ def main(seconds: float, memory_mb: int) -> None:
             elif operation == "insert":
                 data[position:position] = draw(st.binary(min_size=1, max_size=16))
             elif operation == "delete" and data:
-                del data[position:position + draw(st.integers(1, 16))]
+                del data[position : position + draw(st.integers(1, 16))]
         if draw(st.booleans()):
             data = data[: draw(st.integers(0, len(data)))]
         return bytes(data)
 
-    @settings(max_examples=500, deadline=2000, database=None, derandomize=False,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=500, deadline=2000, database=None, derandomize=False, suppress_health_check=list(HealthCheck)
+    )
     @given(data=mutated(), kind=st.sampled_from(preprocess.KINDS))
     def decode_then_preprocess(data: bytes, kind: str) -> None:
         if time.monotonic() - start > seconds:
@@ -85,8 +87,15 @@ def main(seconds: float, memory_mb: int) -> None:
             seen[type(error).__name__] = seen.get(type(error).__name__, 0) + 1
         except BaseException as error:  # anything else is a bug: record it, then fail the example
             # Recorded rather than raised, so one known bug does not end the search for others.
-            escaped.append({"type": type(error).__name__, "message": str(error)[:300], "kind": kind,
-                            "input_hex": data[:4000].hex(), "traceback": traceback.format_exc()[-1500:]})
+            escaped.append(
+                {
+                    "type": type(error).__name__,
+                    "message": str(error)[:300],
+                    "kind": kind,
+                    "input_hex": data[:4000].hex(),
+                    "traceback": traceback.format_exc()[-1500:],
+                }
+            )
         else:
             seen["ok"] = seen.get("ok", 0) + 1
         slowest[0] = max(slowest[0], time.monotonic() - began)
@@ -98,10 +107,21 @@ def main(seconds: float, memory_mb: int) -> None:
         except BaseException as error:  # e.g. hypothesis's DeadlineExceeded for a slow example
             failure = f"{type(error).__name__}: {str(error)[:500]}"
     peak_kb = _peak_rss_kb()
-    print(json.dumps({"examples": sum(seen.values()), "outcomes": seen, "escaped_count": len(escaped), "escaped": escaped[:5],
-                      "failure": failure, "slowest_seconds": round(slowest[0], 3),
-                      "elapsed_seconds": round(time.monotonic() - start, 1),
-                      "peak_rss_mb": round(peak_kb / 1024, 1), "memory_cap_mb": memory_mb}))
+    print(
+        json.dumps(
+            {
+                "examples": sum(seen.values()),
+                "outcomes": seen,
+                "escaped_count": len(escaped),
+                "escaped": escaped[:5],
+                "failure": failure,
+                "slowest_seconds": round(slowest[0], 3),
+                "elapsed_seconds": round(time.monotonic() - start, 1),
+                "peak_rss_mb": round(peak_kb / 1024, 1),
+                "memory_cap_mb": memory_mb,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -28,8 +28,9 @@ def foreign_config(good: bytes) -> bytes:
         for item in source.infolist():
             content = source.read(item)
             if item.filename == "config.json":
-                content = json.dumps({"module": "os", "class_name": "system", "config": {"command": "true"},
-                                      "registered_name": "system"}).encode()
+                content = json.dumps(
+                    {"module": "os", "class_name": "system", "config": {"command": "true"}, "registered_name": "system"}
+                ).encode()
             target.writestr(item, content)
     return buffer.getvalue()
 
@@ -38,8 +39,9 @@ def wrong_shape(good: bytes) -> bytes:
     """A real, loadable Keras model that reads 32x32 RGB images."""
     import keras
 
-    model = keras.Sequential([keras.Input((32, 32, 3)), keras.layers.Flatten(),
-                              keras.layers.Dense(10, activation="softmax")])
+    model = keras.Sequential(
+        [keras.Input((32, 32, 3)), keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax")]
+    )
     path = "/tmp/reliability-wrong-shape.keras"
     model.save(path)
     with open(path, "rb") as file:
@@ -86,9 +88,7 @@ def test_every_page_works_beside_bad_model_files(bad_models_dir, page):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", [
-    name
-    for name in BAD_FILES])
+@pytest.mark.parametrize("name", [name for name in BAD_FILES])
 def test_a_bad_file_is_never_offered(bad_models_dir, name):
     """The sidebar's model picker offers only the good models."""
     app = open_app("try_it")
@@ -118,7 +118,9 @@ def test_a_chosen_model_damaged_on_disk_gives_a_clear_message(models_dir):
     app.run()
     assert not app.exception, app.exception[0].message
     text = visible_text(app)
-    assert any("small_dense" in warning.value and "cannot be used" in warning.value for warning in app.sidebar.warning), text
+    assert any(
+        "small_dense" in warning.value and "cannot be used" in warning.value for warning in app.sidebar.warning
+    ), text
     assert app.sidebar.selectbox(key="model_picker").value == "small_cnn"
     assert [metric.value for metric in app.metric if metric.label == "Prediction"] == ["7"]
     assert not LEAKS.findall(text), LEAKS.findall(text)

@@ -24,8 +24,12 @@ PEAK_RSS_BOUND_MB = 512
 def test_mutated_png_jpeg_gif_only_raise_image_errors():
     """Thousands of flipped, inserted, deleted and truncated PNG/JPEG/GIF bytes: every one either
     gives a 28x28 digit or a documented ImageError; none hangs, and memory stays far below the cap."""
-    finished = subprocess.run([sys.executable, str(WORKER), str(FUZZ_SECONDS), str(MEMORY_CAP_MB)],
-                              capture_output=True, text=True, timeout=FUZZ_SECONDS + 90)
+    finished = subprocess.run(
+        [sys.executable, str(WORKER), str(FUZZ_SECONDS), str(MEMORY_CAP_MB)],
+        capture_output=True,
+        text=True,
+        timeout=FUZZ_SECONDS + 90,
+    )
     assert finished.returncode == 0, finished.stderr[-3000:]
     report = json.loads(finished.stdout)
     assert report["failure"] is None, report["failure"]
@@ -45,15 +49,18 @@ def jpeg_with_size(width: int, height: int) -> bytes:
     Image.new("L", (40, 40), 0).save(buffer, format="JPEG")
     data = bytearray(buffer.getvalue())
     frame = data.index(b"\xff\xc0")  # SOF0: marker, length (2), precision (1), height (2), width (2)
-    data[frame + 5:frame + 7] = height.to_bytes(2, "big")
-    data[frame + 7:frame + 9] = width.to_bytes(2, "big")
+    data[frame + 5 : frame + 7] = height.to_bytes(2, "big")
+    data[frame + 7 : frame + 9] = width.to_bytes(2, "big")
     return bytes(data)
 
 
-@pytest.mark.parametrize("width, height", [
-    (40, 65320),  # found by the fuzzer: a tall, thin JPEG; the draft size rounds down to 0 pixels wide
-    (65320, 40),  # the same, lying on its side
-])
+@pytest.mark.parametrize(
+    "width, height",
+    [
+        (40, 65320),  # found by the fuzzer: a tall, thin JPEG; the draft size rounds down to 0 pixels wide
+        (65320, 40),  # the same, lying on its side
+    ],
+)
 def test_very_thin_jpeg_gives_an_image_error(width, height):
     """A JPEG far taller than wide is refused with an ImageError (or decoded), never ZeroDivisionError."""
     try:

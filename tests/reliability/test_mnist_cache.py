@@ -10,12 +10,20 @@ from app_session import PAGES, open_app, visible_text
 from test_security import LEAKS
 
 # What a visitor and a job are told when the digits are missing (the fix, no path, no traceback).
-PAGE_MESSAGE = ("The MNIST digits are not available on this server. Run `python -m digitcore fetch-data` "
-                "(or `./run.sh`), then reload this page.")
-JOB_MESSAGE = ("Training needs the MNIST digits, and they are not available on the server. Run "
-               "`python -m digitcore fetch-data` there, then start the job again; details are in the server log.")
-REAL_CACHE_FILES = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
-                    "t10k-labels-idx1-ubyte"]
+PAGE_MESSAGE = (
+    "The MNIST digits are not available on this server. Run `python -m digitcore fetch-data` "
+    "(or `./run.sh`), then reload this page."
+)
+JOB_MESSAGE = (
+    "Training needs the MNIST digits, and they are not available on the server. Run "
+    "`python -m digitcore fetch-data` there, then start the job again; details are in the server log."
+)
+REAL_CACHE_FILES = [
+    "train-images-idx3-ubyte",
+    "train-labels-idx1-ubyte",
+    "t10k-images-idx3-ubyte",
+    "t10k-labels-idx1-ubyte",
+]
 
 
 def _closed_port() -> int:
@@ -130,7 +138,8 @@ def test_a_job_started_without_the_digits_fails_with_the_fix(tmp_path, data_copy
 
     _delete_folder(data_copy)
     manager = jobs.JobManager(tmp_path / "models")
-    manager.start("larger_cnn", name="no_digits", recipe=get_preset("larger_cnn").recipe.with_overrides(epochs=1),
-                  limit=300)
+    manager.start(
+        "larger_cnn", name="no_digits", recipe=get_preset("larger_cnn").recipe.with_overrides(epochs=1), limit=300
+    )
     final = manager.wait(120)
     assert final.state == "failed" and final.error == JOB_MESSAGE, final.error

@@ -24,13 +24,16 @@ def streamlit_config(monkeypatch):
     config.get_config_options(force_reparse=True)
 
 
-@pytest.mark.parametrize("option, check", [
-    ("server.enableXsrfProtection", lambda value: value is True),  # forged cross-site uploads are refused
-    ("server.maxUploadSize", lambda value: 0 < value <= 10),  # MB: a photo of a digit, not 200 MB
-    ("client.showErrorDetails", lambda value: value in ("none", "type", False)),  # never "full" tracebacks
-    ("server.enableCORS", lambda value: value is True),  # Streamlit's default, kept
-    ("browser.gatherUsageStats", lambda value: value is False),  # nothing leaves the machine
-])
+@pytest.mark.parametrize(
+    "option, check",
+    [
+        ("server.enableXsrfProtection", lambda value: value is True),  # forged cross-site uploads are refused
+        ("server.maxUploadSize", lambda value: 0 < value <= 10),  # MB: a photo of a digit, not 200 MB
+        ("client.showErrorDetails", lambda value: value in ("none", "type", False)),  # never "full" tracebacks
+        ("server.enableCORS", lambda value: value is True),  # Streamlit's default, kept
+        ("browser.gatherUsageStats", lambda value: value is False),  # nothing leaves the machine
+    ],
+)
 def test_effective_streamlit_config(streamlit_config, option, check):
     assert check(streamlit_config(option)), f"{option} = {streamlit_config(option)!r}"
 
@@ -71,12 +74,15 @@ def _explode(*args, **kwargs):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("page, target", [
-    ("explore", "digitcore.plots.sample_grid"),  # a plot builder fails
-    ("evaluate", "digitcore.evaluation.summary"),  # the metrics fail
-    ("try_it", "digitcore.preprocess.to_mnist"),  # preprocessing fails (after a drawing)
-    ("inside", "digitcore.explain.layer_summary"),  # the layer table fails
-])
+@pytest.mark.parametrize(
+    "page, target",
+    [
+        ("explore", "digitcore.plots.sample_grid"),  # a plot builder fails
+        ("evaluate", "digitcore.evaluation.summary"),  # the metrics fail
+        ("try_it", "digitcore.preprocess.to_mnist"),  # preprocessing fails (after a drawing)
+        ("inside", "digitcore.explain.layer_summary"),  # the layer table fails
+    ],
+)
 def test_a_failure_inside_a_page_shows_a_friendly_message(models_dir, monkeypatch, page, target):
     """An unexpected exception with a path in its message: the visitor reads a short apology, no
     traceback, no path, and the rest of the app (the sidebar) still works."""

@@ -46,12 +46,32 @@ class Server:
     def __init__(self, models: Path, log: Path) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        command = [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true",
-                   "--server.port", str(self.port), "--server.address", "127.0.0.1",
-                   "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
+        command = [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "streamlit_app.py",
+            "--server.headless",
+            "true",
+            "--server.port",
+            str(self.port),
+            "--server.address",
+            "127.0.0.1",
+            "--browser.gatherUsageStats",
+            "false",
+            "--server.fileWatcherType",
+            "none",
+        ]
         self.log = open(log, "a")
-        self.process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, "DIGITCORE_MODELS_DIR": str(models)},
-                                        stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env={**os.environ, "DIGITCORE_MODELS_DIR": str(models)},
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         deadline = time.monotonic() + 90
         while not _healthy(self.url):
             if self.process.poll() is not None or time.monotonic() > deadline:
@@ -132,7 +152,11 @@ def _start_job(browser, url: str, epochs: int, limit: int):
     page.get_by_role("option", name="Larger CNN (9 layers)").click()
     expect(page.get_by_text("59,933 parameters")).to_be_visible(timeout=WAIT_MS)
     _settle(page)
-    for label, value in {"Epochs": str(epochs), "Training digits (subset of 60,000)": str(limit), "Save as": JOB}.items():
+    for label, value in {
+        "Epochs": str(epochs),
+        "Training digits (subset of 60,000)": str(limit),
+        "Save as": JOB,
+    }.items():
         field = page.get_by_label(label, exact=True)
         field.fill(value)
         field.press("Enter")
@@ -181,7 +205,9 @@ def _killed_during_training(trained_models, tmp_path_factory):
         server = Server(models, work / "server.log")
         children: list[int] = []
         try:
-            page = _start_job(chromium, server.url, epochs=30, limit=60000)  # minutes of work: it cannot finish in the grace time
+            page = _start_job(
+                chromium, server.url, epochs=30, limit=60000
+            )  # minutes of work: it cannot finish in the grace time
             expect(page.get_by_text(re.compile(r"^Epoch [1-9]\d* of 30"))).to_be_visible(timeout=WAIT_MS)
             children = server.descendants()
             os.kill(server.process.pid, signal.SIGKILL)
@@ -192,8 +218,11 @@ def _killed_during_training(trained_models, tmp_path_factory):
                 time.sleep(0.5)
             outcome["children"] = children
             # multiprocessing's resource tracker (no training, no files) is not a job process
-            outcome["orphans"] = [(pid, _command_line(pid)) for pid in children
-                                  if _alive(pid) and "resource_tracker" not in _command_line(pid)]
+            outcome["orphans"] = [
+                (pid, _command_line(pid))
+                for pid in children
+                if _alive(pid) and "resource_tracker" not in _command_line(pid)
+            ]
             _kill_all(children)  # stop them either way, before the restart looks at the folder
             restarted = Server(models, work / "server.log")
             try:

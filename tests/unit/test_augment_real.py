@@ -30,8 +30,10 @@ def bar(batch: int = 16) -> np.ndarray:
     return images
 
 
-@pytest.mark.parametrize("name", ["RandomElastic", "RandomSlantAspect", "RandomStrokeWeight", "RandomBlur",
-                                  "RandomGaps", "RandomPaperTexture"])
+@pytest.mark.parametrize(
+    "name",
+    ["RandomElastic", "RandomSlantAspect", "RandomStrokeWeight", "RandomBlur", "RandomGaps", "RandomPaperTexture"],
+)
 def test_each_layer_changes_digits_only_while_training(classes, digits, name):
     layer = classes[name](probability=1.0, seed=3)
     changed = np.asarray(layer(digits, training=True))
@@ -52,7 +54,9 @@ def test_probability_is_the_share_of_digits_changed(classes, digits):
 
 def test_slant_shears_a_vertical_bar(classes):
     images = bar()
-    slanted = np.asarray(classes["RandomSlantAspect"](slant=0.4, aspect=0.0, probability=1.0, seed=5)(images, training=True))
+    slanted = np.asarray(
+        classes["RandomSlantAspect"](slant=0.4, aspect=0.0, probability=1.0, seed=5)(images, training=True)
+    )
     columns = np.arange(28)
     top = (slanted[:, 4:9, :, 0].sum(axis=1) * columns).sum(axis=1) / slanted[:, 4:9, :, 0].sum(axis=(1, 2))
     bottom = (slanted[:, 19:24, :, 0].sum(axis=1) * columns).sum(axis=1) / slanted[:, 19:24, :, 0].sum(axis=(1, 2))
@@ -95,12 +99,14 @@ def test_a_small_model_trains_with_all_of_them(classes, digits, mnist):
     import keras
 
     keras.utils.set_random_seed(0)
-    model = keras.Sequential([
-        keras.Input((28, 28, 1)),
-        augment_real.real_input_layers(augment_real.RealInputAugmentation(probability=0.5), seed=0),
-        keras.layers.Flatten(),
-        keras.layers.Dense(10, activation="softmax"),
-    ])
+    model = keras.Sequential(
+        [
+            keras.Input((28, 28, 1)),
+            augment_real.real_input_layers(augment_real.RealInputAugmentation(probability=0.5), seed=0),
+            keras.layers.Flatten(),
+            keras.layers.Dense(10, activation="softmax"),
+        ]
+    )
     model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
     x = (mnist.x_train[:2000] / 255.0).astype(np.float32)[..., None]
     history = model.fit(x, mnist.y_train[:2000], epochs=3, batch_size=64, verbose=0)
@@ -111,7 +117,9 @@ def test_a_small_model_trains_with_all_of_them(classes, digits, mnist):
 def test_importing_the_module_does_not_load_keras():
     code = "import sys, digitcore.augment_real; print('keras' in sys.modules, 'tensorflow' in sys.modules)"
     project = Path(augment_real.__file__).resolve().parents[1]
-    output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=project).stdout
+    output = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=project
+    ).stdout
     assert output.split() == ["False", "False"]
 
 

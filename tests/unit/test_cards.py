@@ -15,14 +15,44 @@ SHIPPED = sorted((Path(__file__).resolve().parents[2] / "models").glob("*.json")
 # A card as training wrote it before cards had a format number: history entries still carry the
 # "stopped" flag, and one key ("generation") that no version of ModelCard knows.
 OLD_CARD = {
-    "architecture": "larger_cnn", "title": "Larger CNN", "default": False, "name": "old", "file": "old.keras",
-    "sha256": "ab" * 32, "file_bytes": 123, "parameters": 59933, "test_accuracy": 0.99, "test_examples": 10000,
-    "per_class_accuracy": [0.99] * 10, "published_accuracy": None, "published_params": None,
-    "history": [{"event": "epoch", "epoch": 1, "epochs": 1, "loss": 0.3, "accuracy": 0.9, "val_loss": None,
-                 "val_accuracy": None, "learning_rate": 0.001, "seconds": 2.0, "stopped": False}],
-    "training": {"architecture": "larger_cnn", "seed": 0, "limit": None, "epochs_completed": 1,
-                 "recipe": {"epochs": 1, "batch_size": 64, "batchnorm_momentum": 0.99}, "seconds": 2.0},
-    "data_checksums": {}, "created_at": "2026-11-01T00:00:00+00:00", "versions": {"keras": "3"},
+    "architecture": "larger_cnn",
+    "title": "Larger CNN",
+    "default": False,
+    "name": "old",
+    "file": "old.keras",
+    "sha256": "ab" * 32,
+    "file_bytes": 123,
+    "parameters": 59933,
+    "test_accuracy": 0.99,
+    "test_examples": 10000,
+    "per_class_accuracy": [0.99] * 10,
+    "published_accuracy": None,
+    "published_params": None,
+    "history": [
+        {
+            "event": "epoch",
+            "epoch": 1,
+            "epochs": 1,
+            "loss": 0.3,
+            "accuracy": 0.9,
+            "val_loss": None,
+            "val_accuracy": None,
+            "learning_rate": 0.001,
+            "seconds": 2.0,
+            "stopped": False,
+        }
+    ],
+    "training": {
+        "architecture": "larger_cnn",
+        "seed": 0,
+        "limit": None,
+        "epochs_completed": 1,
+        "recipe": {"epochs": 1, "batch_size": 64, "batchnorm_momentum": 0.99},
+        "seconds": 2.0,
+    },
+    "data_checksums": {},
+    "created_at": "2026-11-01T00:00:00+00:00",
+    "versions": {"keras": "3"},
     "generation": 7,
 }
 
@@ -61,20 +91,26 @@ def test_older_readers_still_read_a_card_by_key():
         card["no_such_key"]
 
 
-@pytest.mark.parametrize("change, message", [
-    ({"test_accuracy": "high"}, "wrong type"),  # a number field holding text
-    ({"history": [{"epoch": "one"}]}, "wrong type"),  # a history entry that is not an epoch
-    ({"before": {"own_accuracy": 0.5}}, "wrong type"),  # scores missing a field
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"test_accuracy": "high"}, "wrong type"),  # a number field holding text
+        ({"history": [{"epoch": "one"}]}, "wrong type"),  # a history entry that is not an epoch
+        ({"before": {"own_accuracy": 0.5}}, "wrong type"),  # scores missing a field
+    ],
+)
 def test_a_card_with_a_field_of_the_wrong_type_is_refused(change, message):
     with pytest.raises(cards.InvalidCard, match=message):
         ModelCard.from_dict({**OLD_CARD, **change})
 
 
-@pytest.mark.parametrize("text, message", [
-    ("{not json", "not usable: it is not valid JSON"),  # damaged
-    ("[1, 2]", "not usable: it is not a JSON object"),  # JSON, but no object
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("{not json", "not usable: it is not valid JSON"),  # damaged
+        ("[1, 2]", "not usable: it is not a JSON object"),  # JSON, but no object
+    ],
+)
 def test_the_registry_reports_an_unreadable_card_as_a_model_file_error(tmp_path, text, message):
     (tmp_path / "m.json").write_text(text)
     with pytest.raises(registry.ModelFileError, match=message):

@@ -48,15 +48,19 @@ def test_finetune_that_cannot_save_prints_the_save_sentence(tmp_path, monkeypatc
     monkeypatch.setattr(training, "finetune", full_disk)
     registry.save(get_preset("larger_cnn").build(), {}, "tiny", tmp_path)  # a parent the request accepts
     samples.SampleStore(tmp_path / "s.sqlite3").add(np.zeros((28, 28), np.uint8), 7)
-    assert cli.main(["finetune", "--model", "tiny", "--db", str(tmp_path / "s.sqlite3"),
-                     "--models-dir", str(tmp_path)]) == 1
+    assert (
+        cli.main(["finetune", "--model", "tiny", "--db", str(tmp_path / "s.sqlite3"), "--models-dir", str(tmp_path)])
+        == 1
+    )
     assert _last_line(capsys) == {"event": "error", "error": sentence}
 
 
 def test_finetune_with_too_many_epochs_is_refused_before_any_work(tmp_path, capsys):
     samples.SampleStore(tmp_path / "s.sqlite3").add(np.zeros((28, 28), np.uint8), 7)  # one digit of the user's
-    assert cli.main(["finetune", "--db", str(tmp_path / "s.sqlite3"), "--epochs", "51",
-                     "--models-dir", str(tmp_path)]) == 1
+    assert (
+        cli.main(["finetune", "--db", str(tmp_path / "s.sqlite3"), "--epochs", "51", "--models-dir", str(tmp_path)])
+        == 1
+    )
     assert _last_line(capsys)["error"] == "Epochs must be between 1 and 50, not 51."
 
 
@@ -68,8 +72,22 @@ def test_finetune_into_a_taken_name_is_refused_before_any_work(tmp_path, monkeyp
     monkeypatch.setattr(training, "finetune", _never_called)
     registry.save(get_preset("larger_cnn").build(), {}, "tiny", tmp_path)
     samples.SampleStore(tmp_path / "s.sqlite3").add(np.zeros((28, 28), np.uint8), 7)
-    assert cli.main(["finetune", "--model", "tiny", "--name", "tiny", "--db", str(tmp_path / "s.sqlite3"),
-                     "--models-dir", str(tmp_path)]) == 1
+    assert (
+        cli.main(
+            [
+                "finetune",
+                "--model",
+                "tiny",
+                "--name",
+                "tiny",
+                "--db",
+                str(tmp_path / "s.sqlite3"),
+                "--models-dir",
+                str(tmp_path),
+            ]
+        )
+        == 1
+    )
     assert _last_line(capsys)["error"] == "A model named 'tiny' already exists. Choose another name."
 
 
@@ -84,8 +102,28 @@ def test_finetune_runs_the_validated_request(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(training, "finetune", record)
     registry.save(get_preset("larger_cnn").build(), {}, "tiny", tmp_path)
     samples.SampleStore(tmp_path / "s.sqlite3").add(np.zeros((28, 28), np.uint8), 7)
-    cli.main(["finetune", "--model", "tiny", "--epochs", "3", "--learning-rate", "0.001", "--seed", "5",
-              "--db", str(tmp_path / "s.sqlite3"), "--models-dir", str(tmp_path)])
+    cli.main(
+        [
+            "finetune",
+            "--model",
+            "tiny",
+            "--epochs",
+            "3",
+            "--learning-rate",
+            "0.001",
+            "--seed",
+            "5",
+            "--db",
+            str(tmp_path / "s.sqlite3"),
+            "--models-dir",
+            str(tmp_path),
+        ]
+    )
     assert {key: received[key] for key in ("parent", "digits", "name", "epochs", "learning_rate", "seed")} == {
-        "parent": str(tmp_path / "tiny.keras"), "digits": 1, "name": "tiny_mine", "epochs": 3,
-        "learning_rate": 0.001, "seed": 5}
+        "parent": str(tmp_path / "tiny.keras"),
+        "digits": 1,
+        "name": "tiny_mine",
+        "epochs": 3,
+        "learning_rate": 0.001,
+        "seed": 5,
+    }

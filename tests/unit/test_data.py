@@ -111,8 +111,9 @@ def test_a_fetch_killed_mid_write_leaves_nothing_in_the_cache(tmp_path, mnist):
     import time
 
     cache, good = tmp_path / "cache", _write_files(tmp_path / "good")
-    fetcher = subprocess.Popen([sys.executable, "-c", SLOW_FETCH, str(cache), str(good)],
-                               cwd=Path(data.__file__).resolve().parents[1])
+    fetcher = subprocess.Popen(
+        [sys.executable, "-c", SLOW_FETCH, str(cache), str(good)], cwd=Path(data.__file__).resolve().parents[1]
+    )
     try:
         deadline = time.monotonic() + 120
         while not [path for path in cache.glob(".staging-*/*") if path.stat().st_size > 0]:

@@ -7,15 +7,39 @@ from digitcore.architectures import get_preset
 from digitcore.cards import ModelCard
 
 
-def _card(name, architecture="digitnet", *, seconds=100.0, examples=60000, epochs=1, batch_size=256,
-          augmentation=None, limit=None, accuracy=0.99, created_at="2026-11-23T10:00:00", **extra):
+def _card(
+    name,
+    architecture="digitnet",
+    *,
+    seconds=100.0,
+    examples=60000,
+    epochs=1,
+    batch_size=256,
+    augmentation=None,
+    limit=None,
+    accuracy=0.99,
+    created_at="2026-11-23T10:00:00",
+    **extra,
+):
     recipe = {**get_preset("digitnet").fast_recipe.to_dict(), "epochs": epochs, "batch_size": batch_size}
     if augmentation is not None:
         recipe["augmentation"] = augmentation
-    return ModelCard.from_dict({"name": name, "architecture": architecture, "test_accuracy": accuracy,
-                                "created_at": created_at, **extra,
-                                "training": {"seconds": seconds, "train_examples": examples, "epochs_completed": epochs,
-                                             "limit": limit, "recipe": recipe}})
+    return ModelCard.from_dict(
+        {
+            "name": name,
+            "architecture": architecture,
+            "test_accuracy": accuracy,
+            "created_at": created_at,
+            **extra,
+            "training": {
+                "seconds": seconds,
+                "train_examples": examples,
+                "epochs_completed": epochs,
+                "limit": limit,
+                "recipe": recipe,
+            },
+        }
+    )
 
 
 AUGMENTED = {"rotation_degrees": 10.0, "shift": 0.1, "zoom": 0.1, "thickness": 0.3, "barred_sevens": 0.0}
@@ -37,12 +61,14 @@ def test_the_pace_comes_from_the_most_similar_finished_run_of_the_architecture()
 
 def test_an_estimate_counts_the_digits_fitted_and_the_fixed_costs():
     pace = estimates.Pace(2000.0, 256, False, "fast_new")
-    guess = estimates.estimate(pace, epochs=1, training_digits=60000, validation_split=0.05, batch_size=256,
-                               augmented=False)
+    guess = estimates.estimate(
+        pace, epochs=1, training_digits=60000, validation_split=0.05, batch_size=256, augmented=False
+    )
     assert guess.seconds == pytest.approx(estimates.START_SECONDS + 57000 / 2000 + estimates.FINISH_SECONDS)
     assert guess.same_setup
-    assert not estimates.estimate(pace, epochs=1, training_digits=60000, validation_split=0.0, batch_size=64,
-                                  augmented=False).same_setup
+    assert not estimates.estimate(
+        pace, epochs=1, training_digits=60000, validation_split=0.0, batch_size=64, augmented=False
+    ).same_setup
 
 
 @pytest.mark.parametrize(
@@ -57,8 +83,9 @@ def test_the_time_left_follows_the_jobs_own_pace(progress, seconds, left):
     assert estimates.remaining_seconds(progress, seconds) == (None if left is None else pytest.approx(left))
 
 
-@pytest.mark.parametrize("seconds, text", [(3, "about 5 s"), (42, "about 40 s"), (600, "about 10 min"),
-                                           (4000, "about 1 h 07 min")])
+@pytest.mark.parametrize(
+    "seconds, text", [(3, "about 5 s"), (42, "about 40 s"), (600, "about 10 min"), (4000, "about 1 h 07 min")]
+)
 def test_durations_read_as_people_say_them(seconds, text):
     assert estimates.duration_text(seconds) == text
 

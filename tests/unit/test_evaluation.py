@@ -31,12 +31,14 @@ def test_confusion_matrix_and_per_class_metrics():
 
 
 def test_mistakes_are_sorted_by_confidence_and_filterable():
-    probabilities = np.array([
-        [0.9, 0.1, 0.0],  # right
-        [0.2, 0.8, 0.0],  # 0 taken for 1, confident
-        [0.4, 0.6, 0.0],  # 0 taken for 1, unsure
-        [0.0, 0.3, 0.7],  # 1 taken for 2
-    ])
+    probabilities = np.array(
+        [
+            [0.9, 0.1, 0.0],  # right
+            [0.2, 0.8, 0.0],  # 0 taken for 1, confident
+            [0.4, 0.6, 0.0],  # 0 taken for 1, unsure
+            [0.0, 0.3, 0.7],  # 1 taken for 2
+        ]
+    )
     y_true = np.array([0, 0, 0, 1])
     found = evaluation.mistakes(y_true, probabilities)
     assert [m["index"] for m in found] == [1, 3, 2]

@@ -58,8 +58,10 @@ def test_a_model_without_convolutions_says_so(models, digit):
 def test_feature_maps_cover_every_convolution_and_pooling_layer(models, digit):
     maps = explain.feature_maps(models["keras_basic"], digit)
     assert [(m.kind, m.maps.shape) for m in maps] == [
-        ("convolution", (26, 26, 32)), ("pooling", (13, 13, 32)),
-        ("convolution", (11, 11, 64)), ("pooling", (5, 5, 64)),
+        ("convolution", (26, 26, 32)),
+        ("pooling", (13, 13, 32)),
+        ("convolution", (11, 11, 64)),
+        ("pooling", (5, 5, 64)),
     ]
     assert len(explain.feature_maps(models["digitnet"], digit)) == 6  # 4 convolutions, 2 poolings
 
@@ -70,7 +72,7 @@ def test_the_first_feature_map_matches_a_convolution_done_by_hand(models, digit)
     by_hand = np.zeros((26, 26, 32), dtype=np.float64)
     for row in range(3):
         for col in range(3):
-            by_hand += digit[row:row + 26, col:col + 26, None] * kernel[row, col, 0]
+            by_hand += digit[row : row + 26, col : col + 26, None] * kernel[row, col, 0]
     by_hand = np.maximum(by_hand + bias, 0.0)  # the layer's ReLU
     first = explain.feature_maps(model, digit)[0].maps
     np.testing.assert_allclose(first, by_hand, atol=1e-5)
@@ -102,12 +104,12 @@ def test_occlusion_of_the_inked_patches_only_equals_occluding_every_patch(models
     corners = [(row, col) for row in range(0, 25, stride) for col in range(0, 25, stride)]
     copies = np.repeat(digit[None].astype(np.float32), len(corners), axis=0)
     for index, (row, col) in enumerate(corners):
-        copies[index, row:row + patch, col:col + patch] = 0.0
+        copies[index, row : row + patch, col : col + patch] = 0.0
     drops = inference.predict(model, digit[None])[0, chosen] - inference.predict(model, copies)[:, chosen]
     total, covered = np.zeros((28, 28)), np.zeros((28, 28))
     for drop, (row, col) in zip(drops, corners):
-        total[row:row + patch, col:col + patch] += drop
-        covered[row:row + patch, col:col + patch] += 1
+        total[row : row + patch, col : col + patch] += drop
+        covered[row : row + patch, col : col + patch] += 1
     every_patch = np.clip(total / covered, 0, None)
     every_patch = every_patch / every_patch.max()
     fast = explain.occlusion_saliency(model, digit, digit=chosen, patch=patch, stride=stride)

@@ -40,8 +40,14 @@ def test_barred_seven_augmentation_touches_only_the_chosen_share_of_sevens(mnist
 def tiny_model_dir(tmp_path_factory, mnist):
     directory = tmp_path_factory.mktemp("models")
     preset = architectures.get_preset("larger_cnn")
-    training.train_and_save(preset, recipe=preset.recipe.with_overrides(epochs=2), limit=6000, name="tiny",
-                            models_directory=directory, mnist=mnist)
+    training.train_and_save(
+        preset,
+        recipe=preset.recipe.with_overrides(epochs=2),
+        limit=6000,
+        name="tiny",
+        models_directory=directory,
+        mnist=mnist,
+    )
     return directory
 
 
@@ -56,8 +62,9 @@ def test_finetuning_on_a_few_barred_sevens_helps_and_keeps_mnist(tiny_model_dir,
     own_x = np.stack([probes.add_bar(mnist.x_train[i]) for i in sevens])
     own_y = mnist.y_train[sevens]
     before = _barred_accuracy(registry.load("tiny", tiny_model_dir), mnist)
-    result = training.finetune("tiny", own_x, own_y, epochs=2, user_examples=600, models_directory=tiny_model_dir,
-                               mnist=mnist)
+    result = training.finetune(
+        "tiny", own_x, own_y, epochs=2, user_examples=600, models_directory=tiny_model_dir, mnist=mnist
+    )
     after = _barred_accuracy(registry.load(result.name, tiny_model_dir), mnist)
     assert after > before + 0.02
     assert result.within_bound and result.after.mnist_test_accuracy >= result.before.mnist_test_accuracy - 0.002
@@ -68,8 +75,9 @@ def test_finetuning_on_a_few_barred_sevens_helps_and_keeps_mnist(tiny_model_dir,
 
 def test_finetuning_needs_digits(tiny_model_dir, mnist):
     with pytest.raises(ValueError, match="at least one"):
-        training.finetune("tiny", np.zeros((0, 28, 28), np.uint8), np.zeros(0, np.uint8),
-                          models_directory=tiny_model_dir, mnist=mnist)
+        training.finetune(
+            "tiny", np.zeros((0, 28, 28), np.uint8), np.zeros(0, np.uint8), models_directory=tiny_model_dir, mnist=mnist
+        )
 
 
 def test_finetuning_that_costs_too_much_mnist_accuracy_saves_nothing(tiny_model_dir, mnist):
@@ -77,6 +85,15 @@ def test_finetuning_that_costs_too_much_mnist_accuracy_saves_nothing(tiny_model_
     zeros = np.flatnonzero(mnist.y_train == 0)[:20]
     before = sorted(path.name for path in tiny_model_dir.iterdir())
     with pytest.raises(training.FinetuneRejected, match=r"points of MNIST test accuracy .* nothing was saved"):
-        training.finetune("tiny", mnist.x_train[zeros], np.ones(20, np.uint8), epochs=2, user_examples=2000,
-                          learning_rate=0.05, name="wrecked", models_directory=tiny_model_dir, mnist=mnist)
+        training.finetune(
+            "tiny",
+            mnist.x_train[zeros],
+            np.ones(20, np.uint8),
+            epochs=2,
+            user_examples=2000,
+            learning_rate=0.05,
+            name="wrecked",
+            models_directory=tiny_model_dir,
+            mnist=mnist,
+        )
     assert sorted(path.name for path in tiny_model_dir.iterdir()) == before

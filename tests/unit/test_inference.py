@@ -24,10 +24,18 @@ def small_model_directory(tmp_path_factory, mnist) -> Path:
     directory = tmp_path_factory.getbasetemp() / "small-model"
     if not (directory / f"{SMALL_MODEL}.keras").is_file():
         preset = architectures.PRESETS["keras_basic"]
-        recipe = preset.recipe.with_overrides(epochs=3, validation_split=0.0,
-                                              augmentation=architectures.DIGITNET_AUGMENTATION)
-        training.train_and_save(preset, recipe=recipe, limit=20000, name=SMALL_MODEL, make_default=True,
-                                models_directory=directory, mnist=mnist)
+        recipe = preset.recipe.with_overrides(
+            epochs=3, validation_split=0.0, augmentation=architectures.DIGITNET_AUGMENTATION
+        )
+        training.train_and_save(
+            preset,
+            recipe=recipe,
+            limit=20000,
+            name=SMALL_MODEL,
+            make_default=True,
+            models_directory=directory,
+            mnist=mnist,
+        )
     return directory
 
 
@@ -96,7 +104,12 @@ def test_the_compiled_call_is_made_once_per_model_and_dropped_with_it(model, tmp
         ([0.0] * 7 + [0.97, 0.02, 0.01], 7, False, [7, 8, 9]),  # a confident 7
         ([0.1] * 10, 0, True, [0, 1, 2]),  # no idea: ties keep digit order
         ([0.0, 0.5, 0.0, 0.45, 0.0, 0.05, 0, 0, 0, 0], 1, True, [1, 3, 5]),  # a 1 or a 3
-        ([0.0] * 4 + [inference.UNSURE_THRESHOLD] + [1 - inference.UNSURE_THRESHOLD] + [0.0] * 4, 4, False, [4, 5, 0]),  # at the threshold
+        (
+            [0.0] * 4 + [inference.UNSURE_THRESHOLD] + [1 - inference.UNSURE_THRESHOLD] + [0.0] * 4,
+            4,
+            False,
+            [4, 5, 0],
+        ),  # at the threshold
     ],
 )
 def test_prediction_marks_unsure_and_gives_top3(probabilities, digit, unsure, top3):
@@ -108,8 +121,10 @@ def test_prediction_marks_unsure_and_gives_top3(probabilities, digit, unsure, to
 
 
 def test_classify_reads_mnist_test_digits(model, mnist):
-    correct = [inference.classify(model, preprocess.to_mnist(mnist.x_test[i]).image).digit == mnist.y_test[i]
-               for i in range(200)]
+    correct = [
+        inference.classify(model, preprocess.to_mnist(mnist.x_test[i]).image).digit == mnist.y_test[i]
+        for i in range(200)
+    ]
     assert np.mean(correct) >= 0.9
 
 

@@ -32,19 +32,25 @@ def test_events_go_to_the_listener_until_the_result():
     progress = BatchProgress(epoch=1, step=1, steps=4, loss=2.0, accuracy=0.1)
     seen = []
     process = StandInProcess()
-    result, error = job_process.follow(process, _events(progress, job_process.Finished(NothingSaved(name="x"))),
-                                       "x (larger_cnn)", seen.append)
+    result, error = job_process.follow(
+        process, _events(progress, job_process.Finished(NothingSaved(name="x"))), "x (larger_cnn)", seen.append
+    )
     assert (result, error, seen) == (NothingSaved(name="x"), None, [progress])
     assert process.joined
 
 
-@pytest.mark.parametrize("failure, sentence", [
-    # a failure people can act on: its sentence as sent
-    (job_process.Failed("The loss became NaN."), "The loss became NaN."),
-    # an internal error: no sentence was sent, so the generic one (the traceback went to the log)
-    (job_process.Failed(None, "Traceback ..."),
-     "Training failed because of an internal error; the details are in the server log."),
-])
+@pytest.mark.parametrize(
+    "failure, sentence",
+    [
+        # a failure people can act on: its sentence as sent
+        (job_process.Failed("The loss became NaN."), "The loss became NaN."),
+        # an internal error: no sentence was sent, so the generic one (the traceback went to the log)
+        (
+            job_process.Failed(None, "Traceback ..."),
+            "Training failed because of an internal error; the details are in the server log.",
+        ),
+    ],
+)
 def test_a_failure_ends_the_job_with_its_sentence(failure, sentence):
     assert job_process.follow(StandInProcess(), _events(failure), "x (larger_cnn)", print) == (None, sentence)
 

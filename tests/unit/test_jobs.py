@@ -24,8 +24,10 @@ def _tiny_recipe(epochs: int = 1):
 LEARNED = 0.80  # 2 epochs of 2,000 digits at batch 32 give larger_cnn 88-91 % (seeds 0-2); guessing gives 10 %
 
 
-UNUSABLE_NAME = ("'../escape' is not a usable model name: use up to 64 letters, digits, '-', '_' or '.', starting "
-                 "with a letter or digit, without an extension.")
+UNUSABLE_NAME = (
+    "'../escape' is not a usable model name: use up to 64 letters, digits, '-', '_' or '.', starting "
+    "with a letter or digit, without an extension."
+)
 
 
 def _sentence(text: str) -> str:
@@ -67,8 +69,13 @@ def test_a_tiny_job_runs_in_the_background_and_saves_its_model(tmp_path):
 def test_a_second_job_is_refused_while_one_runs_and_both_see_the_same_state(tmp_path):
     manager = jobs.JobManager(tmp_path)
     first = manager.start("larger_cnn", name="first", recipe=_tiny_recipe(), limit=300)
-    with pytest.raises(jobs.JobBusy, match=_sentence("'first' (larger_cnn) is training right now; one training job runs "
-                                                     "at a time. Watch it here or wait for it to finish.")):
+    with pytest.raises(
+        jobs.JobBusy,
+        match=_sentence(
+            "'first' (larger_cnn) is training right now; one training job runs "
+            "at a time. Watch it here or wait for it to finish."
+        ),
+    ):
         manager.start("larger_cnn", name="second", recipe=_tiny_recipe(), limit=300)
     assert manager.snapshot().id == first.id  # what every other visitor reads
     assert manager.wait(WAIT_SECONDS).state == "done"
@@ -82,7 +89,9 @@ def test_stop_ends_a_running_job_and_keeps_the_state_readable(tmp_path):
     running = _wait_for(lambda snapshot: snapshot.batch is not None, manager)
     # The progress bars read the latest batch event: step s of n inside the first epoch.
     assert running.state == "running" and not running.history and running.batch["epoch"] == 1
-    assert running.batch["step"] >= 1 and running.epoch_progress == pytest.approx(running.batch["step"] / running.batch["steps"])
+    assert running.batch["step"] >= 1 and running.epoch_progress == pytest.approx(
+        running.batch["step"] / running.batch["steps"]
+    )
     assert manager.stop() is True
     final = manager.wait(WAIT_SECONDS)
     assert final.state == "stopped" and len(final.history) < 20
@@ -127,7 +136,12 @@ def test_a_job_that_cannot_save_ends_failed_with_a_clear_sentence(tmp_path):
         ("lenet", "fine", 300, f"Unknown architecture 'lenet'; choose one of {', '.join(PRESETS)}."),  # not a preset
         ("larger_cnn", "../escape", 300, UNUSABLE_NAME),  # path tricks in the name
         ("larger_cnn", "fine", 1, "The training subset must hold between 2 and 60,000 digits, not 1."),  # too few
-        ("larger_cnn", "fine", 60001, "The training subset must hold between 2 and 60,000 digits, not 60001."),  # too many
+        (
+            "larger_cnn",
+            "fine",
+            60001,
+            "The training subset must hold between 2 and 60,000 digits, not 60001.",
+        ),  # too many
         ("larger_cnn", "taken", 300, "A model named 'taken' already exists. Choose another name."),  # never overwrite
     ],
 )
@@ -140,9 +154,21 @@ def test_bad_requests_are_refused_with_a_sentence(tmp_path, preset, name, limit,
 
 
 def _snapshot(state="running", history=(), batch=None, epochs=4):
-    return jobs.JobSnapshot(id=1, preset="larger_cnn", name="x", state=state, epochs=epochs, limit=None, recipe={},
-                            history=list(history), batch=batch, result=None, error=None, started_at=0.0,
-                            finished_at=None)
+    return jobs.JobSnapshot(
+        id=1,
+        preset="larger_cnn",
+        name="x",
+        state=state,
+        epochs=epochs,
+        limit=None,
+        recipe={},
+        history=list(history),
+        batch=batch,
+        result=None,
+        error=None,
+        started_at=0.0,
+        finished_at=None,
+    )
 
 
 EPOCH = {"event": "epoch"}
@@ -175,8 +201,9 @@ def parent_model(tmp_path, mnist):
     from digitcore import training
 
     preset = get_preset("larger_cnn")
-    training.train_and_save(preset, recipe=_tiny_recipe(), limit=600, name="parent", models_directory=tmp_path,
-                            mnist=mnist)
+    training.train_and_save(
+        preset, recipe=_tiny_recipe(), limit=600, name="parent", models_directory=tmp_path, mnist=mnist
+    )
     return tmp_path / "parent.keras"
 
 
@@ -186,8 +213,13 @@ def test_a_finetune_job_shares_the_one_job_rule_and_saves_a_child_model(tmp_path
     x, y = mnist.x_test[:20], mnist.y_test[:20]
     started = manager.start_finetune(parent_model, x, y, name="child", epochs=1, user_examples=200)
     assert started.kind == "finetune" and started.preset == "parent" and started.epochs == 1
-    with pytest.raises(jobs.JobBusy, match=_sentence("'child' (parent) is being fine-tuned right now; one training job "
-                                                     "runs at a time. Watch it here or wait for it to finish.")):
+    with pytest.raises(
+        jobs.JobBusy,
+        match=_sentence(
+            "'child' (parent) is being fine-tuned right now; one training job "
+            "runs at a time. Watch it here or wait for it to finish."
+        ),
+    ):
         manager.start("larger_cnn", name="second", recipe=_tiny_recipe(), limit=300)
     final = manager.wait(WAIT_SECONDS)
     assert final.state == "done" and final.error is None and len(final.history) == 1
@@ -205,7 +237,13 @@ def test_a_finetune_job_shares_the_one_job_rule_and_saves_a_child_model(tmp_path
     "parent, count, epochs, name, message",
     [
         ("missing", 5, 1, "fine", "There is no model 'missing' to fine-tune."),  # a parent that is not there
-        ("parent", 0, 1, "fine", "Fine-tuning needs at least one of your own labelled digits."),  # no digits of your own
+        (
+            "parent",
+            0,
+            1,
+            "fine",
+            "Fine-tuning needs at least one of your own labelled digits.",
+        ),  # no digits of your own
         ("parent", 5, 0, "fine", "Epochs must be between 1 and 50, not 0."),  # no epoch at all
         ("parent", 5, 1, "../escape", UNUSABLE_NAME),  # path tricks in the name
         ("parent", 5, 1, "parent", "A model named 'parent' already exists. Choose another name."),  # the parent too
@@ -248,8 +286,12 @@ def _alive(pid: int) -> bool:
 def test_a_killed_server_leaves_no_training_process_and_the_next_shows_the_job_interrupted(tmp_path):
     """SIGKILL a server process mid-job (as the OOM killer would): its training process ends with it,
     and a new manager over the same folder shows the job as interrupted with the epochs it finished."""
-    server = subprocess.Popen([sys.executable, "-c", SERVER_SCRIPT, str(tmp_path)], stdout=subprocess.PIPE, text=True,
-                              cwd=Path(__file__).resolve().parents[2])
+    server = subprocess.Popen(
+        [sys.executable, "-c", SERVER_SCRIPT, str(tmp_path)],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
     try:
         child = int(server.stdout.readline())
         assert _alive(child)
@@ -264,9 +306,11 @@ def test_a_killed_server_leaves_no_training_process_and_the_next_shows_the_job_i
         server.kill()
     snapshot = jobs.JobManager(tmp_path).snapshot()
     assert snapshot.name == "orphan" and snapshot.state == "interrupted" and not snapshot.running
-    assert len(snapshot.history) >= 1 and snapshot.error == ("The server stopped while this job was running, so it did "
-                                                             "not finish; nothing of it was saved. Start it again when "
-                                                             "you like.")
+    assert len(snapshot.history) >= 1 and snapshot.error == (
+        "The server stopped while this job was running, so it did "
+        "not finish; nothing of it was saved. Start it again when "
+        "you like."
+    )
     assert not (tmp_path / "orphan.keras").exists()
 
 
@@ -283,10 +327,13 @@ def test_the_record_of_a_finished_job_is_shown_as_it_ended(tmp_path):
     assert snapshot.state == "done" and snapshot.result["name"] == "tiny" and len(snapshot.history) == 1
 
 
-@pytest.mark.parametrize("content", [
-    "not json",  # a damaged record
-    '{"name": "x"}',  # a record of another version, missing fields
-])
+@pytest.mark.parametrize(
+    "content",
+    [
+        "not json",  # a damaged record
+        '{"name": "x"}',  # a record of another version, missing fields
+    ],
+)
 def test_an_unreadable_record_is_ignored(tmp_path, content):
     (tmp_path / jobs.RECORD_FOLDER).mkdir()
     (tmp_path / jobs.RECORD_FOLDER / "last.json").write_text(content)

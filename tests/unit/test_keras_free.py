@@ -22,26 +22,32 @@ print(json.dumps({"code": code, "loaded": sorted(name for name in ("keras", "ten
 
 
 def _heavy_modules_loaded(*argv: str) -> dict:
-    done = subprocess.run([sys.executable, "-c", PROBE, *argv], capture_output=True, text=True, cwd=PROJECT_ROOT,
-                          timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, *argv], capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=120
+    )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-@pytest.mark.parametrize("argv", [
-    ("--help",),  # the overview, with every preset and recipe name in the train command's choices
-    ("train", "--help"),
-    ("samples", "--db", "{tmp}/s.sqlite3", "list"),
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("--help",),  # the overview, with every preset and recipe name in the train command's choices
+        ("train", "--help"),
+        ("samples", "--db", "{tmp}/s.sqlite3", "list"),
+    ],
+)
 def test_commands_without_a_network_load_no_keras(tmp_path, argv):
     answer = _heavy_modules_loaded(*(part.format(tmp=tmp_path) for part in argv))
     assert answer == {"code": 0, "loaded": []}
 
 
 def test_recipes_presets_and_requests_load_no_keras():
-    code = ("import sys; from digitcore import architectures, recipes, job_requests, jobs, errors; "
-            "architectures.get_preset('digitnet').recipe.sized_for(6000).validate(); "
-            "print(sorted(name for name in ('keras', 'tensorflow') if name in sys.modules))")
+    code = (
+        "import sys; from digitcore import architectures, recipes, job_requests, jobs, errors; "
+        "architectures.get_preset('digitnet').recipe.sized_for(6000).validate(); "
+        "print(sorted(name for name in ('keras', 'tensorflow') if name in sys.modules))"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"

@@ -17,13 +17,16 @@ def test_the_app_server_caps_uploads_at_the_same_size_as_the_core():
     assert config["server"]["maxUploadSize"] == limits.MAX_UPLOAD_MB
 
 
-@pytest.mark.parametrize("limit, refused", [
-    (None, False),  # all 60,000 digits
-    (limits.MIN_TRAINING_DIGITS, False),  # the smallest subset
-    (limits.MIN_TRAINING_DIGITS - 1, True),  # one digit cannot be split into a run
-    (limits.TRAINING_DIGITS, False),  # the whole set, named
-    (limits.TRAINING_DIGITS + 1, True),  # more digits than MNIST has
-])
+@pytest.mark.parametrize(
+    "limit, refused",
+    [
+        (None, False),  # all 60,000 digits
+        (limits.MIN_TRAINING_DIGITS, False),  # the smallest subset
+        (limits.MIN_TRAINING_DIGITS - 1, True),  # one digit cannot be split into a run
+        (limits.TRAINING_DIGITS, False),  # the whole set, named
+        (limits.TRAINING_DIGITS + 1, True),  # more digits than MNIST has
+    ],
+)
 def test_a_train_request_checks_the_subset_once_against_the_limits(tmp_path, limit, refused):
     request = TrainRequest("larger_cnn", "fine", limit=limit)
     if refused:
@@ -39,12 +42,15 @@ def test_a_train_request_refuses_a_taken_name(tmp_path):
         TrainRequest("larger_cnn", "taken").validated(tmp_path)
 
 
-@pytest.mark.parametrize("epochs, refused", [
-    (limits.FINETUNE_MIN_EPOCHS, False),
-    (limits.FINETUNE_MAX_EPOCHS, False),
-    (limits.FINETUNE_MIN_EPOCHS - 1, True),  # no epoch at all
-    (limits.FINETUNE_MAX_EPOCHS + 1, True),  # the CLI once allowed any number
-])
+@pytest.mark.parametrize(
+    "epochs, refused",
+    [
+        (limits.FINETUNE_MIN_EPOCHS, False),
+        (limits.FINETUNE_MAX_EPOCHS, False),
+        (limits.FINETUNE_MIN_EPOCHS - 1, True),  # no epoch at all
+        (limits.FINETUNE_MAX_EPOCHS + 1, True),  # the CLI once allowed any number
+    ],
+)
 def test_a_finetune_request_checks_its_epochs_against_the_limits(tmp_path, epochs, refused):
     (tmp_path / "parent.keras").write_bytes(b"")
     request = FinetuneRequest("parent", np.zeros((1, 28, 28), np.uint8), np.zeros(1, np.uint8), "child", epochs)

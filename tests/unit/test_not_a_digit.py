@@ -40,8 +40,9 @@ def fonts() -> list[Path]:
 
 def _letter(fonts):
     letters = [letter for letter in string.ascii_uppercase if letter not in "OI"]  # O and I are 0 and 1
-    return lambda rng: non_digits.glyph(letters[rng.integers(len(letters))], fonts[rng.integers(len(fonts))], rng,
-                                        TEST_STYLE)
+    return lambda rng: non_digits.glyph(
+        letters[rng.integers(len(letters))], fonts[rng.integers(len(fonts))], rng, TEST_STYLE
+    )
 
 
 @pytest.mark.parametrize(
@@ -57,7 +58,8 @@ def test_most_non_digits_are_flagged(fonts, mnist, kind, at_least):
         "letters": _letter(fonts),
         "scribbles": lambda rng: non_digits.scribble(rng, brush=(3, 16)),
         "several digits": lambda rng: non_digits.digit_row(
-            [mnist.x_test[rng.integers(10000)] for _ in range(rng.integers(2, 4))], rng),
+            [mnist.x_test[rng.integers(10000)] for _ in range(rng.integers(2, 4))], rng
+        ),
     }
     verdicts = not_a_digit.check_many(_inputs(makers[kind], 200, seed=4242))
     flagged = np.mean([verdict.not_a_digit for verdict in verdicts])
@@ -92,7 +94,12 @@ def test_predict_says_not_a_digit_and_still_gives_the_digit(tmp_path, fonts):
     drawing = non_digits.glyph("A", fonts[0], np.random.default_rng(0), non_digits.StrokeStyle(rotation=0, shear=0))
     letter = tmp_path / "letter_a.png"
     Image.fromarray(255 - drawing).save(letter)  # dark ink on white, as a scan or a photo
-    result = subprocess.run([sys.executable, "-m", "digitcore", "predict", str(letter)], capture_output=True,
-                            text=True, cwd=PROJECT, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-m", "digitcore", "predict", str(letter)],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT,
+        timeout=300,
+    )
     answer = json.loads(result.stdout.splitlines()[0])
     assert answer["not_a_digit"] is True and 0 <= answer["digit"] <= 9 and answer["not_a_digit_score"] >= 0.5

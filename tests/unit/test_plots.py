@@ -80,7 +80,9 @@ def test_tile_titles_fit_between_rows_on_a_phone(titles, columns, width):
 def test_titles_sit_below_the_toolbar():
     figure = plots.class_balance([1] * 10, [2] * 10)
     assert figure.layout.margin.t >= plots.TOOLBAR_BAND + plots.TITLE_BAND
-    assert figure.layout.title.yref == "paper" and figure.layout.title.yanchor == "bottom" and figure.layout.title.y == 1
+    assert (
+        figure.layout.title.yref == "paper" and figure.layout.title.yanchor == "bottom" and figure.layout.title.y == 1
+    )
 
 
 @pytest.mark.parametrize(
@@ -97,19 +99,26 @@ def test_class_charts_label_all_ten_digits(figure):
 @pytest.mark.parametrize(
     "history, names",
     [
-        ([{"epoch": 1, "loss": 0.5, "accuracy": 0.9, "val_loss": None, "val_accuracy": None}],
-         ["training", "training"]),  # no validation split (digitnet's recipe)
-        ([{"epoch": 1, "loss": 0.5, "accuracy": 0.9, "val_loss": 0.4, "val_accuracy": 0.92},
-          {"epoch": 2, "loss": 0.3, "accuracy": 0.95, "val_loss": 0.35, "val_accuracy": 0.93}],
-         ["training", "validation", "training", "validation"]),  # loss then accuracy panels
+        (
+            [{"epoch": 1, "loss": 0.5, "accuracy": 0.9, "val_loss": None, "val_accuracy": None}],
+            ["training", "training"],
+        ),  # no validation split (digitnet's recipe)
+        (
+            [
+                {"epoch": 1, "loss": 0.5, "accuracy": 0.9, "val_loss": 0.4, "val_accuracy": 0.92},
+                {"epoch": 2, "loss": 0.3, "accuracy": 0.95, "val_loss": 0.35, "val_accuracy": 0.93},
+            ],
+            ["training", "validation", "training", "validation"],
+        ),  # loss then accuracy panels
     ],
 )
 def test_training_curves_draw_what_the_history_holds(history, names):
     figure = plots.training_curves(history)
     assert [trace.name for trace in figure.data] == names
     assert list(figure.data[-1].x) == [event["epoch"] for event in history]
-    assert list(figure.data[-1].y) == [event[("val_" if names[-1] == "validation" else "") + "accuracy"]
-                                       for event in history]
+    assert list(figure.data[-1].y) == [
+        event[("val_" if names[-1] == "validation" else "") + "accuracy"] for event in history
+    ]
 
 
 @pytest.mark.parametrize("normalised", [False, True])  # counts, then shares of each row
@@ -131,8 +140,11 @@ def test_probability_bars_highlight_the_prediction():
 
 
 def test_model_comparison_plots_error_against_size():
-    rows = [{"model": "a", "parameters": 1000, "accuracy": 0.99}, {"model": "b", "parameters": 50000, "accuracy": 0.995},
-            {"model": "weak", "parameters": 2000, "accuracy": 0.08}]
+    rows = [
+        {"model": "a", "parameters": 1000, "accuracy": 0.99},
+        {"model": "b", "parameters": 50000, "accuracy": 0.995},
+        {"model": "weak", "parameters": 2000, "accuracy": 0.08},
+    ]
     figure = plots.model_comparison(rows)
     assert [trace.name for trace in figure.data] == ["a", "b", "weak"]  # one legend entry per model
     assert [trace.x[0] for trace in figure.data] == [1000, 50000, 2000]

@@ -24,6 +24,7 @@ def models_dir(tmp_path_factory, mnist) -> Path:
 
 def _files(folder: Path, mnist) -> list[tuple[str, int | None]]:
     """Write good and bad files in a mixed order; returns (name, expected digit or None for an error)."""
+
     def drawn(index: int) -> np.ndarray:  # black on white, 280x280
         return np.round(255 * (1 - big_digit(mnist.x_test[index]))).astype(np.uint8)
 
@@ -36,7 +37,10 @@ def _files(folder: Path, mnist) -> list[tuple[str, int | None]]:
         "one_white_on_black.png": (encode(Image.fromarray(255 - drawn(2)), "PNG"), int(mnist.y_test[2])),
         "cut.png": (encode(Image.fromarray(drawn(3)), "PNG")[:300], None),
         "zero_cmyk.jpg": (encode(Image.fromarray(drawn(3)).convert("CMYK"), "JPEG", quality=90), int(mnist.y_test[3])),
-        "blank.jpg": (encode(Image.fromarray(paper_photo(np.zeros((480, 640), np.float32), shadow=False)), "JPEG"), None),
+        "blank.jpg": (
+            encode(Image.fromarray(paper_photo(np.zeros((480, 640), np.float32), shadow=False)), "JPEG"),
+            None,
+        ),
         "four_16bit.png": (encode(Image.fromarray(drawn(4).astype(np.uint16) * 257), "PNG"), int(mnist.y_test[4])),
         "dot.png": (encode(Image.new("L", (1, 1), 0), "PNG"), None),
     }
@@ -49,7 +53,11 @@ def _run(models_dir: Path, paths: list[Path]) -> subprocess.CompletedProcess:
     env = {**os.environ, "DIGITCORE_MODELS_DIR": str(models_dir)}
     return subprocess.run(
         [sys.executable, "-m", "digitcore", "predict", "--models-dir", str(models_dir), *map(str, paths)],
-        capture_output=True, text=True, cwd=PROJECT, env=env, timeout=300,
+        capture_output=True,
+        text=True,
+        cwd=PROJECT,
+        env=env,
+        timeout=300,
     )
 
 
@@ -67,8 +75,14 @@ def test_predict_over_good_and_bad_files(tmp_path, models_dir, mnist):
             assert set(answer) == {"file", "error"}, f"{name}: {answer}"
             assert len(answer["error"]) > 20
         else:
-            assert set(answer) == {"file", "digit", "confidence", "probabilities", "not_a_digit",
-                                   "not_a_digit_score"}, f"{name}: {answer}"
+            assert set(answer) == {
+                "file",
+                "digit",
+                "confidence",
+                "probabilities",
+                "not_a_digit",
+                "not_a_digit_score",
+            }, f"{name}: {answer}"
             assert answer["not_a_digit"] is False, f"{name}: a real digit was called not a digit"
             assert answer["digit"] == expected, f"{name}: read {answer['digit']}, expected {expected}"
             assert len(answer["probabilities"]) == 10 and abs(sum(answer["probabilities"]) - 1) < 1e-3
@@ -115,4 +129,6 @@ def test_predict_with_a_damaged_model_gives_every_file_an_error_line(tmp_path, m
     assert result.returncode == 1
     answers = [json.loads(line) for line in result.stdout.splitlines()]
     assert [answer["file"] for answer in answers] == [str(path) for path in good]
-    assert all("default model" in answer["error"] and "cannot be used" in answer["error"] for answer in answers), answers
+    assert all("default model" in answer["error"] and "cannot be used" in answer["error"] for answer in answers), (
+        answers
+    )

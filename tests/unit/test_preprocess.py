@@ -34,8 +34,8 @@ def big_digit(digit28: np.ndarray, height: int = 180, side: int = 280, at: tuple
     enlarged = np.clip((enlarged - 60) / 120, 0, 1)  # crisp strokes, as drawn with a brush
     canvas = np.zeros((side + 2 * size, side + 2 * size), dtype=np.float32)
     top, left = at if at is not None else ((side - size) // 2, (side - size) // 2)
-    canvas[size + top:size + top + size, size + left:size + left + size] = enlarged
-    return canvas[size:size + side, size:size + side]
+    canvas[size + top : size + top + size, size + left : size + left + size] = enlarged
+    return canvas[size : size + side, size : size + side]
 
 
 def as_rgba(ink: np.ndarray, stroke=(255, 255, 255), background=None) -> np.ndarray:
@@ -72,6 +72,7 @@ def encode(image: Image.Image, fmt: str, **options) -> bytes:
 
 def png_bomb(side: int = 30000) -> bytes:
     """A valid 1-bit PNG of side x side pixels in a few hundred KB: a decompression bomb."""
+
     def chunk(kind: bytes, payload: bytes) -> bytes:
         return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
 
@@ -190,7 +191,7 @@ def test_bad_and_awkward_inputs(case, error, drawn_seven):
 
 def test_the_pixel_cap_is_checked_before_decoding():
     # A PNG just above the cap with no image data at all: refused from its header alone.
-    data = png_bomb(side=int(preprocess.MAX_PIXELS ** 0.5) + 8)
+    data = png_bomb(side=int(preprocess.MAX_PIXELS**0.5) + 8)
     with pytest.raises(ImageTooLarge, match="million"):
         preprocess.decode(data[:200])
 
@@ -303,7 +304,7 @@ def test_photo_with_uneven_light_and_shadow_matches_the_clean_digit(seven):
 def test_specks_far_from_the_digit_are_dropped(seven, where):
     ink = big_digit(seven, height=150)
     specked = ink.copy()
-    specked[where[0]:where[0] + 4, where[1]:where[1] + 4] = 1.0
+    specked[where[0] : where[0] + 4, where[1] : where[1] + 4] = 1.0
     assert np.abs(preprocess.to_mnist(specked).image - preprocess.to_mnist(ink).image).max() < 1e-6
     photo = preprocess.to_mnist(paper_photo(specked, shadow=False)).image
     assert np.corrcoef(photo.ravel(), preprocess.to_mnist(paper_photo(ink, shadow=False)).image.ravel())[0, 1] > 0.95
@@ -371,8 +372,9 @@ def test_preprocess_does_not_import_tensorflow():
 
     code = "import sys, digitcore.preprocess; print('tensorflow' in sys.modules, 'streamlit' in sys.modules)"
     project = Path(preprocess.__file__).resolve().parents[1]
-    output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                            cwd=project).stdout
+    output = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=project
+    ).stdout
     assert output.split() == ["False", "False"]
 
 

@@ -23,11 +23,22 @@ def similarity(first: np.ndarray, second: np.ndarray) -> float:
 
 def clean(digit28: np.ndarray, height: int = 140, side: int = 300) -> np.ndarray:
     """The model input for the digit drawn black on white: what every awkward version should match."""
-    return preprocess.to_mnist(np.round(255 * (1 - big_digit(digit28, height=height, side=side))).astype(np.uint8)).image
+    return preprocess.to_mnist(
+        np.round(255 * (1 - big_digit(digit28, height=height, side=side))).astype(np.uint8)
+    ).image
 
 
-def photograph(ink: np.ndarray, *, ink_rgb=(30, 30, 35), paper_rgb=(235, 235, 228), lines=None, grid=False,
-               light=None, noise=4.0, seed=0) -> Image.Image:
+def photograph(
+    ink: np.ndarray,
+    *,
+    ink_rgb=(30, 30, 35),
+    paper_rgb=(235, 235, 228),
+    lines=None,
+    grid=False,
+    light=None,
+    noise=4.0,
+    seed=0,
+) -> Image.Image:
     """A JPEG-decoded photo: ink of one colour on paper (optionally ruled or squared), lit by `light`
     (an (h, w) factor), with sensor noise and a little camera blur."""
     rng = np.random.default_rng(seed)
@@ -100,7 +111,7 @@ def test_a_ruled_line_alone_is_not_mistaken_for_a_stroke_of_the_digit():
     seven[20:32, 10:190] = 1.0  # the bar, across the whole picture ...
     for row in range(32, 190):  # ... and the stem, ending where the bar ends
         column = int(185 - (row - 32) * 0.5)
-        seven[row, column - 6:column + 6] = 1.0
+        seven[row, column - 6 : column + 6] = 1.0
     prepared = preprocess.to_mnist(np.round(255 * (1 - seven)).astype(np.uint8))
     assert "lines" not in [step.name for step in prepared.steps]
     assert prepared.image[:10].sum() > 10  # the bar is still at the top

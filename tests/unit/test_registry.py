@@ -82,7 +82,7 @@ def test_a_file_changed_after_saving_fails_its_checksum(tmp_path, small_model):
     path.write_bytes(bytes(blob))
     with pytest.raises(registry.ModelFileError, match="checksum"):
         registry.load("tampered", tmp_path)
-    entry, = [e for e in registry.list_models(tmp_path) if e.name == "tampered"]
+    (entry,) = [e for e in registry.list_models(tmp_path) if e.name == "tampered"]
     assert "checksum" in entry.problem
 
 

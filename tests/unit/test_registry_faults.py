@@ -66,8 +66,11 @@ SAVER = textwrap.dedent("""
 
 def test_sigkill_during_saves_leaves_only_complete_loadable_models(tmp_path):
     folder = tmp_path / "models"
-    saver = subprocess.Popen([sys.executable, "-c", SAVER.format(root=str(PROJECT_ROOT), folder=str(folder))],
-                             stdout=subprocess.PIPE, text=True)
+    saver = subprocess.Popen(
+        [sys.executable, "-c", SAVER.format(root=str(PROJECT_ROOT), folder=str(folder))],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert saver.stdout.readline().strip() == "ready"
     killed_at = []
     for delay in (0.7, 0.45, 0.9, 0.3, 0.6):
@@ -77,8 +80,11 @@ def test_sigkill_during_saves_leaves_only_complete_loadable_models(tmp_path):
         killed_at.append(sorted(p.name for p in folder.iterdir()))
         entries = registry.list_models(folder, deep=True)
         assert [e.problem for e in entries if e.name == "busy"] in ([], [None])
-        saver = subprocess.Popen([sys.executable, "-c", SAVER.format(root=str(PROJECT_ROOT), folder=str(folder))],
-                                 stdout=subprocess.PIPE, text=True)
+        saver = subprocess.Popen(
+            [sys.executable, "-c", SAVER.format(root=str(PROJECT_ROOT), folder=str(folder))],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         assert saver.stdout.readline().strip() == "ready"
     os.kill(saver.pid, signal.SIGKILL)
     saver.wait()

@@ -113,16 +113,24 @@ GOOD_CSV = b"label,input_file\n4,inputs/1.png\n"
         (_zip({"samples.csv": b"digit,file\n4,inputs/1.png\n"}), "lacks the column"),  # wrong columns
         (_zip({"samples.csv": b"\xff\xfe\x00bad"}), "UTF-8"),  # not text
         (_zip({"samples.csv": GOOD_CSV}), "not in the zip"),  # CSV names a missing file
-        (_zip({"samples.csv": b"label,input_file\nseven,inputs/1.png\n", "inputs/1.png": _png(_digit(4))}),
-         "not a digit"),  # bad label
-        (_zip({"samples.csv": b"label,input_file\n4,../../escape.png\n", "../../escape.png": _png(_digit(4))}),
-         "unsafe file name"),  # path traversal
-        (_zip({"samples.csv": b"label,input_file\n4,/etc/x.png\n", "/etc/x.png": _png(_digit(4))}),
-         "unsafe file name"),  # absolute path
+        (
+            _zip({"samples.csv": b"label,input_file\nseven,inputs/1.png\n", "inputs/1.png": _png(_digit(4))}),
+            "not a digit",
+        ),  # bad label
+        (
+            _zip({"samples.csv": b"label,input_file\n4,../../escape.png\n", "../../escape.png": _png(_digit(4))}),
+            "unsafe file name",
+        ),  # path traversal
+        (
+            _zip({"samples.csv": b"label,input_file\n4,/etc/x.png\n", "/etc/x.png": _png(_digit(4))}),
+            "unsafe file name",
+        ),  # absolute path
         (_zip({"samples.csv": GOOD_CSV, "inputs/1.png": b"\x89PNG not really"}), "not a readable PNG"),  # broken PNG
         (_zip({"samples.csv": GOOD_CSV, "inputs/1.png": _png(np.zeros((30, 30), np.uint8))}), "28x28"),  # wrong size
-        (_zip({"samples.csv": GOOD_CSV, "inputs/1.png": _png(_digit(4)), "bomb.bin": bytes(3 * 2**20)}),
-         "zip bomb"),  # 3 MB of zeros compress to a few KB
+        (
+            _zip({"samples.csv": GOOD_CSV, "inputs/1.png": _png(_digit(4)), "bomb.bin": bytes(3 * 2**20)}),
+            "zip bomb",
+        ),  # 3 MB of zeros compress to a few KB
     ],
 )
 def test_hostile_or_malformed_zips_are_refused_and_write_nothing(tmp_path, blob, message):
@@ -135,8 +143,7 @@ def test_hostile_or_malformed_zips_are_refused_and_write_nothing(tmp_path, blob,
 
 def test_a_zip_with_one_bad_row_imports_nothing(tmp_path):
     store = samples.SampleStore(tmp_path / "s.sqlite3")
-    blob = _zip({"samples.csv": b"label,input_file\n4,inputs/1.png\n5,inputs/2.png\n",
-                 "inputs/1.png": _png(_digit(4))})
+    blob = _zip({"samples.csv": b"label,input_file\n4,inputs/1.png\n5,inputs/2.png\n", "inputs/1.png": _png(_digit(4))})
     with pytest.raises(samples.SampleImportError, match="inputs/2.png"):
         store.import_zip(blob)
     assert store.count() == 0

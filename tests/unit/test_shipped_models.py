@@ -64,12 +64,19 @@ def test_the_readme_table_matches_the_model_cards():
 @pytest.mark.parametrize("name", sorted(CARDS))
 def test_each_shipped_model_scores_its_cards_accuracy_on_the_test_digits(name, mnist):
     """Through the CLI's evaluate contract (one JSON object with accuracy and n), as a user checks it."""
-    done = subprocess.run([sys.executable, "-m", "digitcore", "evaluate", "--model", str(SHIPPED / f"{name}.keras")],
-                          capture_output=True, text=True, cwd=ROOT, timeout=300,
-                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    done = subprocess.run(
+        [sys.executable, "-m", "digitcore", "evaluate", "--model", str(SHIPPED / f"{name}.keras")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )
     assert done.returncode == 0, done.stdout + done.stderr[-3000:]
     scores = json.loads(done.stdout.splitlines()[0])
     assert scores["n"] == 10000 == CARDS[name]["test_examples"]
     # The card is rounded to 4 decimals; batch order may flip one borderline digit, never two.
-    assert abs(scores["accuracy"] - CARDS[name]["test_accuracy"]) <= ONE_DIGIT + 1e-9, (scores["accuracy"],
-                                                                                        CARDS[name]["test_accuracy"])
+    assert abs(scores["accuracy"] - CARDS[name]["test_accuracy"]) <= ONE_DIGIT + 1e-9, (
+        scores["accuracy"],
+        CARDS[name]["test_accuracy"],
+    )

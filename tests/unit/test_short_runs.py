@@ -28,11 +28,13 @@ DIGITNET_FLOOR = 0.95  # our own architecture must beat the reference presets' f
         ("larger_cnn", "default", 2, FLOOR),  # the lowest before the fix too: 88.87 %
     ],
 )
-def test_two_epochs_on_6000_digits_reach_the_floor_on_all_10000_test_digits(arch, recipe_name, epochs, floor,
-                                                                                mnist, tmp_path):
+def test_two_epochs_on_6000_digits_reach_the_floor_on_all_10000_test_digits(
+    arch, recipe_name, epochs, floor, mnist, tmp_path
+):
     preset = architectures.get_preset(arch)
     recipe = preset.recipe_named(recipe_name).sized_for(SUBSET).with_overrides(epochs=epochs)
-    final = training.train_and_save(preset, recipe=recipe, limit=SUBSET, name=arch, models_directory=tmp_path,
-                                    mnist=mnist)
+    final = training.train_and_save(
+        preset, recipe=recipe, limit=SUBSET, name=arch, models_directory=tmp_path, mnist=mnist
+    )
     assert final["test_accuracy"] >= floor, final
     assert final["warning"] is None  # the test digits agree with the curves

@@ -35,8 +35,14 @@ def test_each_preset_builds_with_its_documented_parameter_count(name, parameters
 
 def test_every_reference_preset_is_registered():
     assert set(architectures.PRESETS) == {
-        "digitnet", "bn_cnn", "keras_basic", "keras_mnist_cnn", "conv_relu_pool",
-        "dense_baseline", "simple_cnn", "larger_cnn",
+        "digitnet",
+        "bn_cnn",
+        "keras_basic",
+        "keras_mnist_cnn",
+        "conv_relu_pool",
+        "dense_baseline",
+        "simple_cnn",
+        "larger_cnn",
     }
 
 
@@ -104,13 +110,16 @@ def test_a_nan_loss_stops_with_a_message_and_saves_nothing(mnist, tmp_path):
     preset = get_preset("dense_baseline")
     recipe = preset.recipe.with_overrides(epochs=2, optimizer="sgd", learning_rate=1e12, validation_split=0.0)
     with pytest.raises(training.TrainingDiverged, match="NaN"):
-        training.train_and_save(preset, recipe=recipe, limit=400, name="diverged",
-                                models_directory=tmp_path, mnist=mnist)
+        training.train_and_save(
+            preset, recipe=recipe, limit=400, name="diverged", models_directory=tmp_path, mnist=mnist
+        )
     assert list(tmp_path.iterdir()) == []
 
 
 def test_augmentation_changes_training_digits_only(mnist):
-    augment = training.augmentation_layers(Augmentation(rotation_degrees=15, shift=0.1, zoom=0.1, thickness=1.0), seed=0)
+    augment = training.augmentation_layers(
+        Augmentation(rotation_degrees=15, shift=0.1, zoom=0.1, thickness=1.0), seed=0
+    )
     digits = training.data.to_float(mnist.x_train[:8])
     assert np.array_equal(np.asarray(augment(digits, training=False)), digits)
     changed = np.asarray(augment(digits, training=True))
@@ -138,12 +147,17 @@ def test_batchnorm_statistics_are_re_estimated_from_the_training_digits(mnist):
 def test_a_short_digitnet_run_scores_on_new_digits_what_its_curves_say(mnist):
     # 94 optimizer steps: before the re-estimate, keras's moving statistics left this at 37 % (issue 15).
     preset = get_preset("digitnet")
-    result = training.train(preset, mnist.x_train[:3000], mnist.y_train[:3000],
-                            recipe=preset.recipe.with_overrides(epochs=2, batch_size=64, validation_split=0.1,
-                                                                augmentation=Augmentation()))
+    result = training.train(
+        preset,
+        mnist.x_train[:3000],
+        mnist.y_train[:3000],
+        recipe=preset.recipe.with_overrides(epochs=2, batch_size=64, validation_split=0.1, augmentation=Augmentation()),
+    )
     from digitcore import evaluation
 
-    accuracy = evaluation.accuracy(mnist.y_test[:2000], evaluation.predict_probabilities(result.model, mnist.x_test[:2000]).argmax(1))
+    accuracy = evaluation.accuracy(
+        mnist.y_test[:2000], evaluation.predict_probabilities(result.model, mnist.x_test[:2000]).argmax(1)
+    )
     validation = result.kept_epoch["val_accuracy"]
     assert validation >= 0.9 and accuracy >= validation - 0.05
 
