@@ -81,9 +81,12 @@ def _poll_until_ended(app, header: str) -> None:
 
 @pytest.fixture
 def fresh_jobs():
-    """A fresh job manager (it lives in st.cache_resource): no earlier test's job on the pages."""
+    """A fresh job manager (it lives in st.cache_resource): no earlier test's job on the pages,
+    and none of this test's jobs on the next test's pages (every visitor sees the server's last job)."""
     import streamlit as st
 
+    st.cache_resource.clear()
+    yield
     st.cache_resource.clear()
 
 
