@@ -252,7 +252,7 @@ def _print_epochs(event: TrainingEvent) -> None:
 def cmd_bench(args: argparse.Namespace) -> int:
     import runpy
 
-    from digitcore.data import PROJECT_ROOT
+    from digitcore.paths import PROJECT_ROOT
 
     script = PROJECT_ROOT / "bench" / f"{args.name.replace('-', '_')}.py"
     if not script.is_file():

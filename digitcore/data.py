@@ -20,9 +20,11 @@ from pathlib import Path
 
 import numpy as np
 
+from digitcore import paths
+
 log = logging.getLogger(__name__)
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = paths.PROJECT_ROOT
 NUM_CLASSES = 10
 IMAGE_SIZE = 28
 
@@ -45,9 +47,8 @@ class DataUnavailable(RuntimeError):
 
 
 def data_dir() -> Path:
-    """The cache folder: `DIGITCORE_DATA_DIR`, or `data/mnist/` in the project."""
-    configured = os.environ.get("DIGITCORE_DATA_DIR")
-    return Path(configured).expanduser() if configured else PROJECT_ROOT / "data" / "mnist"
+    """The cache folder: `DIGITCORE_DATA_DIR`, or `data/mnist/` in the project (digitcore.paths)."""
+    return paths.data_dir()
 
 
 def md5_of(path: Path) -> str:

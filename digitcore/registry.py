@@ -16,9 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from digitcore import cards
+from digitcore import cards, paths
 from digitcore.cards import ModelCard
-from digitcore.data import PROJECT_ROOT
 
 log = logging.getLogger(__name__)
 
@@ -75,9 +74,8 @@ def remove_stale_temporaries(directory: Path | None = None, older_than: float = 
 
 
 def models_dir() -> Path:
-    """`DIGITCORE_MODELS_DIR`, or models/ in the project."""
-    configured = os.environ.get("DIGITCORE_MODELS_DIR")
-    return Path(configured).expanduser() if configured else PROJECT_ROOT / "models"
+    """`DIGITCORE_MODELS_DIR`, or models/ in the project (digitcore.paths)."""
+    return paths.models_dir()
 
 
 def sha256_of(path: Path) -> str:

@@ -6,7 +6,6 @@ import csv
 import datetime as dt
 import hashlib
 import io
-import os
 import sqlite3
 import zipfile
 from contextlib import contextmanager
@@ -16,8 +15,7 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 from PIL import Image
 
-from digitcore import limits
-from digitcore.data import PROJECT_ROOT
+from digitcore import limits, paths
 
 SCHEMA_VERSION = 1
 SOURCES = ("canvas", "photo", "import")
@@ -67,9 +65,8 @@ class Sample:
 
 
 def default_path() -> Path:
-    """`DIGITCORE_SAMPLES_DB`, or data/samples.sqlite3 in the project (git-ignored)."""
-    configured = os.environ.get("DIGITCORE_SAMPLES_DB")
-    return Path(configured).expanduser() if configured else PROJECT_ROOT / "data" / "samples.sqlite3"
+    """`DIGITCORE_SAMPLES_DB`, or data/samples.sqlite3 in the project (git-ignored; digitcore.paths)."""
+    return paths.samples_db()
 
 
 def _as_input_bytes(image: np.ndarray) -> bytes:
