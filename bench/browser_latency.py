@@ -126,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pause", type=float, default=0.3, help="seconds between the strokes of one digit")
     parser.add_argument("--models", type=Path, default=ROOT / "models", help="models folder to serve (copied)")
     args = parser.parse_args(argv)
-    with served_app(args.models) as (url, server):
+    with served_app(args.models) as (url, server, _):
         result = measure(url, server.pid, args.rounds, args.pause)
     result.update(
         {

@@ -240,7 +240,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--models", type=Path, default=ROOT / "models", help="models folder to serve (copied)")
     args = parser.parse_args(argv)
     report: dict = {"benchmark": "capacity", "stroke_every_seconds": args.stroke_every}
-    with served_app(args.models) as (url, server):
+    with served_app(args.models) as (url, server, _):
         asyncio.run(visits(url, 2))  # warm-up: TensorFlow, MNIST and the model are loaded once per server
         asyncio.run(strokes_and_clears(url, 2))
         visits_count, digits = 10, 10

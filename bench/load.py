@@ -17,88 +17,18 @@ import argparse
 import asyncio
 import json
 import os
-import platform
 import re
-import shutil
-import socket
-import subprocess
 import sys
-import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-renderer-backgrounding",
-    "--disable-background-timer-throttling",
-    "--disable-backgrounding-occluded-windows",
-]
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # also when run as `python -m digitcore bench ...`
+from served_app import CHROMIUM, CHROMIUM_ARGS, ROOT, machine, peak_rss_mb, percentile, served_app  # noqa: E402
+
 ONE = [[(140, 40), (140, 140), (140, 240)]]  # strokes in canvas pixels (280x280)
 SEVEN = [[(70, 60), (140, 60), (210, 60), (165, 150), (120, 240)]]
 WAIT_MS = 120_000  # a ceiling for any one wait: a visitor stuck longer than this counts as an error
 JOB_NAME = "load_job"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as response:
-            return response.read().decode().strip() == "ok"
-    except OSError:
-        return False
-
-
-def percentile(values: list[float], fraction: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    return round(ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))], 3)
-
-
-def peak_rss_mb(pid: int) -> float | None:
-    """The high-water mark of a process's resident memory (Linux /proc)."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return round(int(line.split()[1]) / 1024, 1)
-    except OSError:
-        return None
-    return None
-
-
-def machine() -> dict:
-    memory = next(
-        (line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal:")),
-        "0",
-    )
-    cpu = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor(),
-    )
-    return {
-        "cpus": os.cpu_count(),
-        "cpu": cpu,
-        "memory_gb": round(int(memory) / 2**20, 1),
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-    }
 
 
 # --- one visitor --------------------------------------------------------------------------------
@@ -245,56 +175,13 @@ def main() -> None:
     if not 1 <= arguments.visitors <= 50 or not 5 <= arguments.seconds <= 900:
         raise ValueError("Use 1 to 50 visitors and 5 to 900 seconds.")
 
-    work = Path(tempfile.mkdtemp(prefix="load-bench-"))
-    models = work / "models"
-    shutil.copytree(arguments.models, models, ignore=shutil.ignore_patterns(".tmp-*"))
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    log_path = work / "server.log"
-    command = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        "streamlit_app.py",
-        "--server.headless",
-        "true",
-        "--server.port",
-        str(port),
-        "--server.address",
-        "127.0.0.1",
-        "--browser.gatherUsageStats",
-        "false",
-        "--server.fileWatcherType",
-        "none",
-    ]
     load_before = os.getloadavg()
-    with open(log_path, "w") as log:
-        server = subprocess.Popen(
-            command,
-            cwd=ROOT,
-            env={**os.environ, "DIGITCORE_MODELS_DIR": str(models)},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            deadline = time.monotonic() + 120
-            while not healthy(url):
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"The app did not start; see {log_path}.")
-                time.sleep(0.2)
-            outcome = asyncio.run(drive(url, arguments.visitors, arguments.seconds, arguments.training_seconds))
-            server_peak = peak_rss_mb(server.pid)
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                server.kill()
-    saved = models / f"{JOB_NAME}.keras"
-    saved_at = saved.stat().st_mtime if saved.is_file() else None
-    if not arguments.keep:
-        shutil.rmtree(work, ignore_errors=True)  # a copy of every model: ~14 MB per run
+    with served_app(arguments.models, keep=arguments.keep) as (url, server, models):
+        outcome = asyncio.run(drive(url, arguments.visitors, arguments.seconds, arguments.training_seconds))
+        server_peak = peak_rss_mb(server.pid)
+        saved = models / f"{JOB_NAME}.keras"
+        saved_at = saved.stat().st_mtime if saved.is_file() else None
+        log_path = models.parent / "server.log"
     round_trips = [value for record in outcome["results"].values() for value in record["round_trips"]]
     records = outcome["results"].values()
     print(

@@ -94,7 +94,8 @@ def machine() -> dict:
 
 @contextlib.contextmanager
 def served_app(models: Path, *, keep: bool = False):
-    """Yield (url, server process) for `streamlit run streamlit_app.py` over a temporary copy of `models`."""
+    """Yield (url, server process, its models folder) for `streamlit run streamlit_app.py` over a
+    temporary copy of `models`; the copy (with the server log) is removed afterwards unless `keep`."""
     work = Path(tempfile.mkdtemp(prefix="digit-bench-"))
     shutil.copytree(models, work / "models", ignore=shutil.ignore_patterns(".tmp-*", ".jobs"))
     port = free_port()
@@ -129,7 +130,7 @@ def served_app(models: Path, *, keep: bool = False):
             if server.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"The app did not start; see {work / 'server.log'}.")
             time.sleep(0.2)
-        yield url, server
+        yield url, server, work / "models"
     finally:
         server.terminate()
         try:
