@@ -161,9 +161,7 @@ def show_estimate(preset_name: str, which: str, recipe, limit: int) -> None:
     cards = [entry.card for entry in common.model_entries() if entry.problem is None and entry.card is not None]
     preset = PRESETS[preset_name]
     augmented = recipe.augmentation.enabled
-    pace = estimates.pace_from_cards(
-        cards, preset_name, batch_size=recipe.batch_size, augmented=augmented
-    ) or estimates.recorded_pace(preset, which)
+    pace = estimates.pace_for(cards, preset, which, batch_size=recipe.batch_size, augmented=augmented)
     lines = []
     if pace is None:
         lines.append(

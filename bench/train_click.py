@@ -40,9 +40,9 @@ def main() -> None:
     which = next(iter(preset.recipes))  # the page's first (default) recipe
     recipe = preset.recipes[which].sized_for(TRAINING_DIGITS).watched()
     shipped = [entry.card for entry in registry.list_models() if entry.problem is None]
-    pace = estimates.pace_from_cards(
-        shipped, preset.name, batch_size=recipe.batch_size, augmented=recipe.augmentation.enabled
-    ) or estimates.recorded_pace(preset, which)
+    pace = estimates.pace_for(
+        shipped, preset, which, batch_size=recipe.batch_size, augmented=recipe.augmentation.enabled
+    )
     estimate = (
         None
         if pace is None

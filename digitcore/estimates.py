@@ -35,6 +35,19 @@ class Estimate:
     same_setup: bool  # the pace was measured with the same batch size and augmentation
 
 
+def pace_for(cards: Iterable[ModelCard], preset, which: str, *, batch_size: int, augmented: bool) -> Pace | None:
+    """The pace to estimate a run of `preset`'s recipe `which` with: a finished run here of the same
+    batch size and augmentation, else the pace recorded with the recipe, else the closest run here.
+
+    A run of another shape says little (the default model's 40 augmented epochs at batch 128 go at a
+    third of the fast recipe's pace), so it only serves when nothing better is known."""
+    cards = list(cards)
+    closest = pace_from_cards(cards, preset.name, batch_size=batch_size, augmented=augmented)
+    if closest is not None and closest.batch_size == batch_size and closest.augmented == augmented:
+        return closest
+    return recorded_pace(preset, which) or closest
+
+
 def pace_from_cards(cards: Iterable[ModelCard], architecture: str, *, batch_size: int, augmented: bool) -> Pace | None:
     """The pace of the run most like this one (same batch size and augmentation first, then the
     newest) among finished training runs of `architecture`; None when this machine has none."""

@@ -59,6 +59,19 @@ def test_the_pace_comes_from_the_most_similar_finished_run_of_the_architecture()
     assert estimates.pace_from_cards(cards, "larger_cnn", batch_size=200, augmented=False) is None
 
 
+def test_a_run_of_another_shape_gives_way_to_the_pace_recorded_with_the_recipe():
+    preset = get_preset("digitnet")
+    full = _card("full", seconds=2800.0, epochs=40, batch_size=128, augmentation=AUGMENTED)  # 857 digits/s
+    pace = estimates.pace_for([full], preset, "fast", batch_size=256, augmented=False)
+    assert pace.digits_per_second == preset.fast_recipe_measured.digits_per_second  # not the augmented run's
+    fast_here = _card("fast_here", seconds=30.0)  # the same shape, run here: it wins
+    pace = estimates.pace_for([full, fast_here], preset, "fast", batch_size=256, augmented=False)
+    assert pace.measured_by == "the run that trained fast_here"
+    # a recipe with no recorded pace falls back to the closest run here
+    assert estimates.pace_for([full], preset, "default", batch_size=128, augmented=True).measured_by.endswith(" full")
+    assert estimates.pace_for([], get_preset("larger_cnn"), "default", batch_size=200, augmented=False) is None
+
+
 def test_an_estimate_counts_the_digits_fitted_and_the_fixed_costs():
     pace = estimates.Pace(2000.0, 256, False, "fast_new")
     guess = estimates.estimate(
