@@ -251,7 +251,8 @@ PRESETS: dict[str, Preset] = {
             # 99.5 % from scratch in under 2 minutes of training: the default recipe's augmentation and
             # schedule over 3 epochs of small batches (99.56 %, seed 0; at batch 128 it ended at 99.44-99.51 %
             # and batch 64 cost no more time here). `bench/train_speed.py --quick --fast995`: 99.52 % after
-            # 110.2 s of training, in the run whose reference took 120.9 s (machine shared, load about 5).
+            # 67.1 s of training on a quiet machine (2026-12-01; the reference took 46.9 s in that run),
+            # 110.2 s when the machine was shared (load about 5).
             more_recipes={
                 "fast995": Recipe(
                     epochs=3,
