@@ -335,9 +335,7 @@ def _read_import(blob: bytes) -> list[tuple]:
         by_name = {}
         for member in members:
             if not _safe_member_name(member.filename):
-                raise SampleImportError(
-                    f"The zip holds an unsafe file name ({member.filename!r}); nothing was imported."
-                )
+                raise SampleImportError(f"The zip holds an unsafe file name ({member.filename!r}).")
             if member.file_size > IMPORT_MAX_ENTRY_BYTES or (
                 member.compress_size
                 and member.file_size / member.compress_size > IMPORT_MAX_RATIO
