@@ -121,12 +121,18 @@ def show_finetune(snapshot: jobs.JobSnapshot) -> None:
     """Progress of the fine-tune job, then its before and after on MNIST and on your digits."""
     st.markdown(f"**{snapshot.name}** (from {snapshot.preset}) · {snapshot.state} · {snapshot.elapsed:.0f} s")
     job_panel.show_progress(snapshot, stop_key="own_stop", detailed=False)
-    job_panel.show_ending(snapshot, failed="Fine-tuning failed.", saved=_show_saved)
+    job_panel.show_ending(snapshot, failed="Fine-tuning failed.", saved=lambda result: _show_saved(result, snapshot))
 
 
-def _show_saved(result: Outcome) -> None:
+def _show_saved(result: Outcome, snapshot: jobs.JobSnapshot) -> None:
     if not isinstance(result, FinetuneDone):
         return
+    finished = len(snapshot.history)
+    stopped = (
+        f" (stopped early: {finished} of {snapshot.epochs} epoch(s) finished and kept)"
+        if finished < snapshot.epochs
+        else ""
+    )
     before, after = result.before, result.after
     st.dataframe(
         pd.DataFrame(
@@ -140,7 +146,7 @@ def _show_saved(result: Outcome) -> None:
         column_config={column: st.column_config.NumberColumn(format="%.4f") for column in ("before", "after")},
     )
     st.success(
-        f"Saved **{result.name}**, now in the model picker. MNIST accuracy changed by "
+        f"Saved **{result.name}**{stopped}, now in the model picker. MNIST accuracy changed by "
         f"{-result.mnist_drop_points:+.2f} points (at most 0.2 points may be lost)."
     )
 

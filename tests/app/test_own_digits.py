@@ -276,6 +276,8 @@ def test_stop_ends_a_finetune_early_and_keeps_its_finished_epochs(open_page, sto
     assert "Saved **stopped_finetune**" in _texts(app)
     card = json.loads((models_dir / "stopped_finetune.json").read_text())
     assert epoch - 1 <= len(card["history"]) < 20 and card["parent"] == "small_cnn"
+    kept = len(card["history"])
+    assert f"Saved **stopped_finetune** (stopped early: {kept} of 20 epoch(s) finished and kept)" in _texts(app)
 
 
 @pytest.mark.slow
