@@ -3,6 +3,7 @@ models, and the app opened in AppTest."""
 
 import base64
 import io
+import time
 from pathlib import Path
 
 import numpy as np
@@ -116,3 +117,25 @@ def open_app(page: str):
         app.switch_page(f"app_pages/{page}.py")
         app.run()
     return app
+
+
+def visible_texts(app) -> str:
+    """Every message, caption and markdown line the page shows, as one string."""
+    return " ".join(
+        str(element.value)
+        for kind in ("info", "warning", "error", "success", "caption", "markdown")
+        for element in getattr(app, kind)
+    )
+
+
+def poll_page(app, condition, what: str, seconds: float) -> None:
+    """Rerun the page (as its polling fragment does in a browser) until `condition(app)` holds."""
+    deadline = time.monotonic() + seconds
+    while True:
+        app.run()
+        assert not app.exception, app.exception[0].message
+        if condition(app):
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"The page never showed {what}; it shows: {visible_texts(app)[:3000]}")
+        time.sleep(0.3)

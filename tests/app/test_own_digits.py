@@ -5,14 +5,13 @@ to the end, one stopped, one refused for costing MNIST accuracy."""
 import io
 import json
 import re
-import time
 import zipfile
 
 import numpy as np
 import pytest
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 
-from app_helpers import PAD_KEY, SEVEN, canvas_value
+from app_helpers import PAD_KEY, SEVEN, canvas_value, poll_page, visible_texts
 from digitcore import evaluation, probes, registry, samples
 
 FINETUNE_WAIT_SECONDS = 300  # a ceiling for the tiny job, never an assertion about speed
@@ -44,11 +43,7 @@ def _fill(store: samples.SampleStore, mnist, count: int) -> list[int]:
 
 
 def _texts(app) -> str:
-    return " ".join(
-        str(element.value)
-        for kind in ("info", "warning", "error", "success", "caption", "markdown")
-        for element in getattr(app, kind)
-    )
+    return visible_texts(app)
 
 
 def _metric(app, label: str) -> str:
@@ -61,16 +56,7 @@ def _button(app, label: str):
 
 
 def _poll(app, condition, what: str) -> None:
-    """Rerun the page (as its polling fragment does in a browser) until `condition(app)` holds."""
-    deadline = time.monotonic() + FINETUNE_WAIT_SECONDS
-    while True:
-        app.run()
-        assert not app.exception, app.exception[0].message
-        if condition(app):
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError(f"The page never showed {what}; it shows: {_texts(app)[:3000]}")
-        time.sleep(0.3)
+    poll_page(app, condition, what, FINETUNE_WAIT_SECONDS)
 
 
 def _poll_until_ended(app, header: str) -> None:

@@ -13,15 +13,12 @@ import numpy as np
 import pytest
 import streamlit as st
 
+from app_helpers import poll_page, visible_texts
 from digitcore import jobs
 
 
 def _texts(app) -> str:
-    return " ".join(
-        str(element.value)
-        for kind in ("info", "warning", "error", "success", "caption", "markdown")
-        for element in getattr(app, kind)
-    )
+    return visible_texts(app)
 
 
 @pytest.fixture
@@ -202,16 +199,7 @@ def _epoch_bar(app):
 
 
 def _poll(app, condition, what: str) -> None:
-    """Rerun the page (as its polling fragment does in a browser) until `condition(app)` holds."""
-    deadline = time.monotonic() + JOB_WAIT_SECONDS
-    while True:
-        app.run()
-        assert not app.exception, app.exception[0].message
-        if condition(app):
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError(f"The page never showed {what}; it shows: {_texts(app)[:3000]}")
-        time.sleep(0.3)
+    poll_page(app, condition, what, JOB_WAIT_SECONDS)
 
 
 def _numbers(values) -> list[float]:
