@@ -7,15 +7,16 @@ import contextlib
 import os
 import platform
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "app"))
+from app_server import free_port, healthy, streamlit_command  # noqa: E402  (the command the tests serve the app with)
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -30,20 +31,6 @@ CHROMIUM_ARGS = [
 ]
 START_SECONDS = 120  # a ceiling for the health check
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as response:
-            return response.read().decode().strip() == "ok"
-    except OSError:
-        return False
 
 
 def cpu_seconds(pid: int) -> float:
@@ -99,23 +86,7 @@ def served_app(models: Path, *, keep: bool = False):
     work = Path(tempfile.mkdtemp(prefix="digit-bench-"))
     shutil.copytree(models, work / "models", ignore=shutil.ignore_patterns(".tmp-*", ".jobs"))
     port = free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        "streamlit_app.py",
-        "--server.headless",
-        "true",
-        "--server.port",
-        str(port),
-        "--server.address",
-        "127.0.0.1",
-        "--browser.gatherUsageStats",
-        "false",
-        "--server.fileWatcherType",
-        "none",
-    ]
+    command = streamlit_command(port)
     environment = {
         **os.environ,
         "DIGITCORE_MODELS_DIR": str(work / "models"),

@@ -2,16 +2,14 @@
 
 import os
 import shutil
-import socket
 import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from app_helpers import train_small_models  # tests/app, on the path from tests/conftest.py
+from app_server import free_port, healthy, streamlit_command
 from e2e_paths import ARTEFACTS, ROOT
 
 CHROMIUM = "/usr/bin/chromium"
@@ -24,20 +22,6 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 SERVER_START_SECONDS = 90  # a ceiling for the health check, never an assertion about speed
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as response:
-            return response.read().decode().strip() == "ok"
-    except OSError:
-        return False
 
 
 @pytest.fixture(scope="session")
@@ -62,31 +46,15 @@ def samples_db(e2e_models) -> Path:
 def app_url(e2e_models, samples_db):
     """Start `streamlit run streamlit_app.py` headless on a free port; yield its URL; stop it."""
     ARTEFACTS.mkdir(exist_ok=True)
-    port = _free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        "streamlit_app.py",
-        "--server.headless",
-        "true",
-        "--server.port",
-        str(port),
-        "--server.address",
-        "127.0.0.1",
-        "--browser.gatherUsageStats",
-        "false",
-        "--server.fileWatcherType",
-        "none",
-    ]
+    port = free_port()
+    command = streamlit_command(port)
     # Samples saved by the browser tests go to a throwaway database, never the user's own.
     environment = {**os.environ, "DIGITCORE_MODELS_DIR": str(e2e_models), "DIGITCORE_SAMPLES_DB": str(samples_db)}
     log = open(ARTEFACTS / "e2e-server.log", "w")
     server = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + SERVER_START_SECONDS
-    while not _healthy(url):
+    while not healthy(url):
         if server.poll() is not None or time.monotonic() > deadline:
             server.kill()
             raise RuntimeError(f"The app did not start; see {ARTEFACTS / 'e2e-server.log'}.")

@@ -6,15 +6,13 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
+from app_server import free_port, healthy, streamlit_command  # tests/app, on the path from tests/conftest.py
 from app_session import ROOT
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
@@ -26,43 +24,13 @@ JOB = "killed_job"
 ORPHAN_GRACE_SECONDS = 20  # how long a training process may outlive its killed server
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as response:
-            return response.read().decode().strip() == "ok"
-    except OSError:
-        return False
-
-
 class Server:
     """`streamlit run` in its own process group (so a whole-machine style kill can take its children too)."""
 
     def __init__(self, models: Path, log: Path) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        command = [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "streamlit_app.py",
-            "--server.headless",
-            "true",
-            "--server.port",
-            str(self.port),
-            "--server.address",
-            "127.0.0.1",
-            "--browser.gatherUsageStats",
-            "false",
-            "--server.fileWatcherType",
-            "none",
-        ]
+        command = streamlit_command(self.port)
         self.log = open(log, "a")
         self.process = subprocess.Popen(
             command,
@@ -73,7 +41,7 @@ class Server:
             start_new_session=True,
         )
         deadline = time.monotonic() + 90
-        while not _healthy(self.url):
+        while not healthy(self.url):
             if self.process.poll() is not None or time.monotonic() > deadline:
                 self.stop()
                 raise RuntimeError(f"The app did not start; see {log}.")
