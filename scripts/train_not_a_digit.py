@@ -91,29 +91,14 @@ def make_set(
         _model_inputs(lambda r: handwriting.render_drawing(pick(), r), n(2500), rng),
     ]
     letters = non_digits.LETTERS
+    letter = lambda r: non_digits.glyph(letters[r.integers(len(letters))], font(), r)  # noqa: E731
+    # the letter as a uint8 28x28 digit-like image, for the redrawing and tracing below
+    letter_image = lambda r: np.round(255 * non_digits.to_model_input(letter(r))).astype(np.uint8)  # noqa: E731
     others = [
-        _model_inputs(lambda r: non_digits.glyph(letters[r.integers(len(letters))], font(), r), n(4500), rng),
+        _model_inputs(letter, n(4500), rng),
         # a letter redrawn like handwriting: the same thickening and tilting as the redrawn digits
-        _model_inputs(
-            lambda r: non_digits.redraw(
-                np.round(
-                    255 * non_digits.to_model_input(non_digits.glyph(letters[r.integers(len(letters))], font(), r))
-                ).astype(np.uint8),
-                r,
-            ),
-            n(2000),
-            rng,
-        ),
-        _model_inputs(
-            lambda r: handwriting.render_drawing(
-                np.round(
-                    255 * non_digits.to_model_input(non_digits.glyph(letters[r.integers(len(letters))], font(), r))
-                ).astype(np.uint8),
-                r,
-            ),
-            n(2500),
-            rng,
-        ),
+        _model_inputs(lambda r: non_digits.redraw(letter_image(r), r), n(2000), rng),
+        _model_inputs(lambda r: handwriting.render_drawing(letter_image(r), r), n(2500), rng),
         _model_inputs(
             lambda r: non_digits.glyph(non_digits.SYMBOLS[r.integers(len(non_digits.SYMBOLS))], font(), r), n(2500), rng
         ),
