@@ -30,13 +30,18 @@ def max_filter(image: np.ndarray, radius: int) -> np.ndarray:
 
 
 def box_blur(image: np.ndarray, radius: int) -> np.ndarray:
-    """Mean over a (2r+1) square, with edge padding (cumulative sums)."""
+    """Mean over a (2r+1) square, with edge padding (separable sums of shifted copies: for the
+    small radii used here this is many times faster than cumulative sums in float64)."""
     size = 2 * radius + 1
-    padded = np.pad(image, radius, mode="edge").astype(np.float64)
-    summed = padded.cumsum(0).cumsum(1)
-    summed = np.pad(summed, ((1, 0), (1, 0)))
-    total = summed[size:, size:] - summed[:-size, size:] - summed[size:, :-size] + summed[:-size, :-size]
-    return (total / (size * size)).astype(np.float32)
+    height, width = image.shape
+    padded = np.pad(image.astype(np.float32), radius, mode="edge")
+    rows = padded[0:height].copy()
+    for offset in range(1, size):
+        rows += padded[offset : offset + height]
+    total = rows[:, 0:width].copy()
+    for offset in range(1, size):
+        total += rows[:, offset : offset + width]
+    return total / np.float32(size * size)
 
 
 def resize(image: np.ndarray, width: int, height: int, resample=Image.Resampling.BOX) -> np.ndarray:
@@ -92,6 +97,19 @@ def label_components(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return labels, sizes.astype(np.int64)
 
 
+def median_of_rows(values: np.ndarray) -> np.ndarray:
+    """np.median over the last axis, the same numbers, several times faster for many short rows.
+
+    np.median partitions around both middle elements of an even row; partitioning around the
+    upper one is enough: the lower one is then the largest of the elements before it.
+    """
+    middle = values.shape[-1] // 2
+    parted = np.partition(values, middle, axis=-1)
+    if values.shape[-1] % 2:
+        return parted[..., middle]
+    return (parted[..., :middle].max(axis=-1) + parted[..., middle]) / values.dtype.type(2)
+
+
 def border(values: np.ndarray) -> np.ndarray:
     """The pixels of a frame 2% wide (at least one pixel) around the image, (n, ...)."""
     height, width = values.shape[:2]
@@ -128,19 +146,32 @@ def trim(image: np.ndarray) -> np.ndarray:
 
 def long_runs(mask: np.ndarray, length: int) -> np.ndarray:
     """The pixels of `mask` that lie in a horizontal run of at least `length` pixels (an opening
-    with a 1 x length line, with cumulative sums)."""
-    height, width = mask.shape
+    with a 1 x length line: an erosion, then a dilation, each in log2(length) shifted ANDs or ORs)."""
+    width = mask.shape[1]
     if length > width:
         return np.zeros_like(mask)
-    summed = np.pad(mask.astype(np.int32).cumsum(axis=1), ((0, 0), (1, 0)))
-    full = (summed[:, length:] - summed[:, :-length]) == length  # window [x, x + length) all set
-    starts = np.pad(full.astype(np.int32).cumsum(axis=1), ((0, 0), (1, 0)))
-    # a pixel is covered when a full window starts anywhere in [x - length + 1, x]
-    for_x = np.arange(width)
-    upper = np.minimum(for_x, full.shape[1] - 1) + 1
-    lower = np.maximum(for_x - length + 1, 0)
-    covered = (starts[:, upper] - starts[:, lower]) > 0
+    # full[:, x]: mask[:, x : x + length] is all set. Windows of `span` pixels double each step;
+    # the last step overlaps two windows to reach exactly `length`.
+    full = mask.astype(bool, copy=True)
+    for shift in _doubling_shifts(length):
+        full[:, :-shift] &= full[:, shift:]
+        full[:, -shift:] = False
+    # covered[:, x]: a full window starts somewhere in [x - length + 1, x]
+    covered = full
+    for shift in _doubling_shifts(length):
+        covered[:, shift:] |= covered[:, :-shift].copy()
     return covered & mask
+
+
+def _doubling_shifts(length: int) -> list[int]:
+    """Shifts that grow a one-pixel window to `length` pixels: 1, 2, 4, ... and the overlap to finish."""
+    shifts, span = [], 1
+    while span * 2 <= length:
+        shifts.append(span)
+        span *= 2
+    if span < length:
+        shifts.append(length - span)
+    return shifts
 
 
 def vertical_run_lengths(mask: np.ndarray) -> np.ndarray:

@@ -236,3 +236,46 @@ def test_long_runs_and_vertical_run_lengths():
     assert imageops.long_runs(mask, 4).sum(axis=1).tolist() == [5, 0, 0, 12]
     runs = imageops.vertical_run_lengths(mask)
     assert runs[0, 2] == 2 and runs[3, 0] == 1 and runs[2, 0] == 0
+
+
+def _runs_at_least(mask: np.ndarray, length: int) -> np.ndarray:
+    """The slow reference for long_runs: walk each row run by run."""
+    covered = np.zeros_like(mask)
+    for row, values in enumerate(mask):
+        start = None
+        for column, value in enumerate([*values, False]):
+            if value and start is None:
+                start = column
+            elif not value and start is not None:
+                if column - start >= length:
+                    covered[row, start:column] = True
+                start = None
+    return covered
+
+
+@pytest.mark.parametrize("density", [0.5, 0.85, 0.97])
+def test_long_runs_match_a_run_by_run_walk_for_every_length(density):
+    mask = np.random.default_rng(7).random((12, 41)) < density
+    for length in range(1, 43):
+        assert (imageops.long_runs(mask, length) == _runs_at_least(mask, length)).all(), length
+
+
+def test_median_of_rows_is_numpys_median():
+    rng = np.random.default_rng(3)
+    for shape in [(6, 5, 256), (4, 255), (3, 1), (2, 2)]:
+        values = rng.random(shape).astype(np.float32)
+        values[..., : shape[-1] // 3] = 0.25  # ties, as flat paper gives
+        assert np.array_equal(imageops.median_of_rows(values), np.median(values, axis=-1))
+
+
+def test_box_blur_is_the_mean_of_each_square_with_edge_padding():
+    image = np.random.default_rng(4).random((9, 13)).astype(np.float32)
+    for radius in (1, 2):
+        padded = np.pad(image, radius, mode="edge")
+        expected = np.array(
+            [
+                [padded[r : r + 2 * radius + 1, c : c + 2 * radius + 1].mean() for c in range(image.shape[1])]
+                for r in range(image.shape[0])
+            ]
+        )
+        assert imageops.box_blur(image, radius) == pytest.approx(expected, abs=1e-6)
