@@ -178,3 +178,33 @@ def test_a_clickable_confusion_matrix_has_one_picker_per_cell():
 )
 def test_every_figure_serialises_for_the_browser(figure):
     assert isinstance(figure, go.Figure) and figure.to_json()  # what st.plotly_chart sends
+
+
+def _as_sent(figure: go.Figure) -> dict:
+    """The figure as Streamlit sends it to the browser (parsed back, so key order does not matter)."""
+    import json
+
+    import plotly.io
+
+    return json.loads(plotly.io.to_json(figure.to_dict(), validate=False))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_per_stroke_figures_are_the_validated_figures(seed):
+    """Try it builds these two from a template checked once; what reaches the browser is the same."""
+    rng = np.random.default_rng(seed)
+    probabilities = rng.dirichlet(np.ones(10))
+    digit = int(rng.integers(10))
+    image, saliency = rng.random((2, 28, 28)).astype(np.float32)
+    assert _as_sent(plots.probability_bars(probabilities, digit)) == _as_sent(
+        plots.validated_probability_bars(probabilities, digit)
+    )
+    assert _as_sent(plots.saliency_overlay(image, saliency)) == _as_sent(
+        plots.validated_saliency_overlay(image, saliency)
+    )
+    plots.saliency_overlay(image, saliency).update_layout(
+        title_text="changed"
+    )  # a caller changing its figure does not change the next one
+    assert _as_sent(plots.saliency_overlay(image, saliency)) == _as_sent(
+        plots.validated_saliency_overlay(image, saliency)
+    )
