@@ -139,6 +139,13 @@ def render() -> None:
             width="stretch",
             column_config={"parameters": st.column_config.TextColumn("parameters", width="small")},
         )
+    members = explain.member_models(model)
+    if members:  # an ensemble: its layers are whole models, each with its own filters and maps
+        st.info(
+            f"{entry.name} averages the probabilities of {len(members)} models ({', '.join(members)}). "
+            "Pick one of them in the sidebar to see its filters and feature maps."
+        )
+        return
     filters_section(model)
     feature_maps_section(model, image)
 

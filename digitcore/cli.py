@@ -135,6 +135,28 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0 if isinstance(final, TrainDone) else 1
 
 
+def cmd_ensemble(args: argparse.Namespace) -> int:
+    import shlex
+
+    from digitcore import ensemble
+
+    command = "python -m digitcore " + " ".join(shlex.quote(a) for a in (args.argv or []))
+    try:
+        done = ensemble.build_and_save(
+            [name.strip() for name in args.members.split(",") if name.strip()],
+            args.name,
+            directory=args.models_dir,
+            title=args.title,
+            command=command,
+            overwrite=args.overwrite,
+        )
+    except REFUSALS as error:
+        _print_json({"event": "error", "error": _sentence(error)})
+        return 1
+    _print_json(done.to_dict())
+    return 0
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from digitcore import data, evaluation, registry
 
@@ -356,6 +378,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument("--models-dir", type=_path, help="models folder (default: models/)")
     train.set_defaults(handler=cmd_train)
+
+    ensemble_parser = commands.add_parser(
+        "ensemble",
+        help="average saved models into one ensemble model",
+        description="Build a model that averages the probabilities of saved models, score it on the 10,000 "
+        "test digits and save it with its card (which names its members). Prints one JSON object.",
+    )
+    ensemble_parser.add_argument(
+        "--members", required=True, help="comma-separated names of saved models, e.g. digitnet,digitnet_seed1"
+    )
+    ensemble_parser.add_argument("--name", required=True, help="the ensemble's name in models/")
+    ensemble_parser.add_argument("--title", help="the name the model picker shows")
+    ensemble_parser.add_argument("--overwrite", action="store_true", help="replace a saved model of the same name")
+    ensemble_parser.add_argument("--models-dir", type=_path, help="models folder (default: models/)")
+    ensemble_parser.set_defaults(handler=cmd_ensemble)
 
     evaluate = commands.add_parser(
         "evaluate",

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from digitcore import limits, registry
+from digitcore import ensemble, limits, registry
 
 if TYPE_CHECKING:
     from digitcore.recipes import Recipe
@@ -80,6 +80,11 @@ class FinetuneRequest:
         parent_path = registry.resolve(self.parent, models_directory)
         if not parent_path.exists():
             raise ValueError(f"There is no model '{parent_path.stem}' to fine-tune.")
+        members = ensemble.members_of(registry.read_card(parent_path))
+        if members:  # its members would be trained as one model and the card would lose them
+            raise ValueError(
+                f"{parent_path.stem} is an ensemble of {', '.join(members)}: fine-tune one of them instead."
+            )
         name = self.name if self.name is not None else finetuned_name(parent_path.stem, models_directory)
         registry.check_name(name)
         _refuse_taken(name, models_directory)

@@ -382,11 +382,11 @@ def model_comparison(rows: Sequence[dict]) -> go.Figure:
 
 def probability_bars(probabilities: Sequence[float], digit: int | None = None) -> go.Figure:
     """The ten class probabilities, the predicted digit highlighted (built on every stroke: see _from_template)."""
-    probabilities = np.asarray(probabilities, dtype=np.float64)
-    if probabilities.shape != (10,):
-        raise ValueError(f"Expected 10 probabilities, got shape {probabilities.shape}.")
-    digit = int(np.argmax(probabilities)) if digit is None else digit
-    return _from_template(_probability_bars_template(), [_probability_bar_data(probabilities, digit)])
+    values = np.asarray(probabilities, dtype=np.float64)
+    if values.shape != (10,):
+        raise ValueError(f"Expected 10 probabilities, got shape {values.shape}.")
+    digit = int(np.argmax(values)) if digit is None else digit
+    return _from_template(_probability_bars_template(), [_probability_bar_data(values, digit)])
 
 
 def _probability_bar_data(probabilities: np.ndarray, digit: int) -> dict:

@@ -30,7 +30,9 @@ def test_fetch_data_prints_the_promised_object(mnist):
     assert set(lines[0]) == {"dir", "source", "train", "test"}
 
 
-@pytest.mark.parametrize("command", ["fetch-data", "train", "evaluate", "predict", "samples", "finetune", "bench"])
+@pytest.mark.parametrize(
+    "command", ["fetch-data", "train", "ensemble", "evaluate", "predict", "samples", "finetune", "bench"]
+)
 def test_every_subcommand_has_help(command):
     done = subprocess.run(
         [sys.executable, "-m", "digitcore", command, "--help"],
