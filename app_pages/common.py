@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from digitcore import data, errors, jobs, preprocess, registry
+from digitcore import data, ensemble, errors, jobs, preprocess, registry
 
 log = logging.getLogger("digit_studio")
 if not log.handlers:
@@ -146,6 +146,8 @@ def load_model(entry: registry.ModelEntry):
 def _label(entry: registry.ModelEntry) -> str:
     accuracy = entry.card.test_accuracy if entry.card else None
     text = entry.name + (f" · {100 * accuracy:.2f} %" if accuracy is not None else "")
+    members = ensemble.members_of(entry.card)
+    text += f" · ensemble of {len(members)}" if members else ""
     return text + (" · default" if entry.card and entry.card.default else "")
 
 

@@ -1,6 +1,8 @@
 """Latency of one 280x280 canvas drawing -> preprocessing -> default model -> probabilities, and peak RSS.
 
 Targets (issue 4): p50 <= 5 ms, p95 <= 15 ms on the 2-core CI machine. Prints one JSON object.
+Every ensemble in the models folder is timed in the same run (model call only, same digits), with
+its ratio to the default model's call.
 
     DIGITCORE_DATA_DIR=data/mnist python bench/latency.py [--model PATH] [--calls 300] [--warmup 20]
 """
@@ -24,6 +26,28 @@ def _percentile_ms(seconds: list[float], q: float) -> float:
     return round(float(np.percentile(np.array(seconds) * 1000.0, q)), 3)
 
 
+def ensemble_latency(entry, images: list, args, single_model_calls: list[float]) -> dict:
+    """One ensemble's model call on the same digits as the default model's, and the ratio of the two."""
+    from digitcore import ensemble, inference, registry
+
+    model = registry.load(entry.path)
+    for n in range(args.warmup):
+        inference.predict(model, images[n % len(images)])
+    calls = []
+    for n in range(args.calls):
+        started = time.perf_counter()
+        inference.predict(model, images[n % len(images)])
+        calls.append(time.perf_counter() - started)
+    return {
+        "model": entry.name,
+        "members": ensemble.members_of(entry.card),
+        "test_accuracy": entry.card.test_accuracy,
+        "model_p50_ms": _percentile_ms(calls, 50),
+        "model_p95_ms": _percentile_ms(calls, 95),
+        "p50_ratio_to_default_model": round(float(np.median(calls) / np.median(single_model_calls)), 2),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", help="model name or .keras path (default: the default model)")
@@ -39,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     digitcore.import_tensorflow_quietly()
     from handwriting import render_drawing
 
-    from digitcore import data, inference, not_a_digit, preprocess, registry
+    from digitcore import data, ensemble, inference, not_a_digit, preprocess, registry
 
     model_path = registry.resolve(args.model, args.models_dir)
     model = registry.load(model_path)
@@ -73,6 +97,11 @@ def main(argv: list[str] | None = None) -> int:
         model_only.append(t2 - t1)
         guard.append(t3 - t2)
 
+    ensembles = [
+        ensemble_latency(entry, [preprocess.to_mnist(canvas).image for canvas in canvases], args, model_only)
+        for entry in registry.list_models(args.models_dir)
+        if entry.problem is None and ensemble.members_of(entry.card)
+    ]
     peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
     p50, p95 = _percentile_ms(total, 50), _percentile_ms(total, 95)
     print(
@@ -91,6 +120,7 @@ def main(argv: list[str] | None = None) -> int:
                 "not_a_digit_p50_ms": _percentile_ms(guard, 50),
                 "not_a_digit_p95_ms": _percentile_ms(guard, 95),
                 "first_call_ms": round(first_call_ms, 1),
+                "ensembles": ensembles,
                 "peak_rss_mb": round(peak_rss_mb, 1),
                 "targets": {"p50_ms": 5.0, "p95_ms": 15.0},
                 "met": p50 <= 5.0 and p95 <= 15.0,

@@ -1,0 +1,39 @@
+"""An ensemble in the model picker: Evaluate scores it, Try it reads a drawing with it, Inside names its
+members (AppTest, with an ensemble of the two small real models)."""
+
+import pytest
+
+from app_helpers import PAD_KEY, SEVEN, canvas_value, visible_texts
+from digitcore import ensemble, evaluation, registry
+
+
+@pytest.fixture
+def with_ensemble(models_dir, mnist):
+    ensemble.build_and_save(["small_cnn", "small_dense"], "pair", directory=models_dir, mnist=mnist)
+    return models_dir
+
+
+def _metric(app, label: str) -> str:
+    return next(metric.value for metric in app.metric if metric.label == label)
+
+
+def test_evaluate_scores_the_ensemble_on_the_test_digits(with_ensemble, open_page, mnist):
+    app = open_page("evaluate")
+    labels = app.sidebar.selectbox(key="model_picker").options
+    assert any(label.startswith("pair · ") and label.endswith(" · ensemble of 2") for label in labels), labels
+    app.sidebar.selectbox(key="model_picker").set_value("pair").run()
+    assert not app.exception
+    model = registry.load(with_ensemble / "pair.keras")
+    expected = evaluation.accuracy(mnist.y_test, evaluation.predict_probabilities(model, mnist.x_test).argmax(1))
+    assert _metric(app, "Test accuracy") == f"{100 * expected:.2f} %"
+
+
+def test_try_it_reads_a_drawing_with_the_ensemble_and_inside_names_its_members(with_ensemble, open_page):
+    app = open_page("try_it")
+    app.sidebar.selectbox(key="model_picker").set_value("pair").run()
+    app.session_state[PAD_KEY] = canvas_value(SEVEN)
+    app.run()
+    assert not app.exception and _metric(app, "Prediction") == "7"
+    app.switch_page("app_pages/inside.py").run()
+    assert not app.exception
+    assert "pair averages the probabilities of 2 models (small_cnn, small_dense)" in visible_texts(app)
