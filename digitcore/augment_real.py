@@ -22,6 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
+from digitcore.recipes import FLAG_SHORTEST, FLAG_STEEPEST
+
 SIDE = 28
 
 
@@ -284,7 +286,13 @@ def real_input_layers(settings: RealInputAugmentation | float = 0.5, seed: int =
 ONE = 1
 
 
-def add_flag(image: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
+def add_flag(
+    image: np.ndarray,
+    rng: np.random.Generator | None = None,
+    *,
+    longest: float = 0.38,
+    flattest: float = 35.0,
+) -> np.ndarray:
     """Draw the flag many people put on a 1 (a short upstroke into the top of the stem, from the
     lower left) on a uint8 28x28 one, white on black, about as thick as the digit's own stroke.
 
@@ -299,8 +307,8 @@ def add_flag(image: np.ndarray, rng: np.random.Generator | None = None) -> np.nd
     top_cols = np.flatnonzero(image[top : top + 2].max(axis=0) > 64)
     column = float(top_cols.mean())
     stroke = max(1.5, float((image > 128).sum()) / height)  # ink per row of a plain stroke ~ its width
-    length = rng.uniform(0.22, 0.38) * height
-    angle = np.deg2rad(rng.uniform(35, 60))  # below the horizontal, towards the left (flatter is a 7)
+    length = rng.uniform(FLAG_SHORTEST, longest) * height
+    angle = np.deg2rad(rng.uniform(flattest, FLAG_STEEPEST))  # below the horizontal, towards the left
     end = (column - length * np.cos(angle), top + length * np.sin(angle))
     scale = 4  # drawn large and shrunk, for anti-aliased edges like MNIST's
     from PIL import ImageDraw
@@ -315,13 +323,22 @@ def add_flag(image: np.ndarray, rng: np.random.Generator | None = None) -> np.nd
     return np.maximum(image, flag)
 
 
-def flag_ones(images: np.ndarray, labels: np.ndarray, fraction: float, seed: int = 0) -> np.ndarray:
-    """A copy of uint8 `images` where a random `fraction` of the ones carry a flag (training augmentation)."""
+def flag_ones(
+    images: np.ndarray,
+    labels: np.ndarray,
+    fraction: float,
+    seed: int = 0,
+    *,
+    longest: float = 0.38,
+    flattest: float = 35.0,
+) -> np.ndarray:
+    """A copy of uint8 `images` where a random `fraction` of the ones carry a flag (training augmentation)
+    up to `longest` of the one's height long and as flat as `flattest` degrees below the horizontal."""
     if not 0.0 <= fraction <= 1.0:
         raise ValueError(f"The flagged-one fraction must be in [0, 1], not {fraction}.")
     images = images.copy()
     rng = np.random.default_rng(seed)
     ones = np.flatnonzero(labels == ONE)
     for index in rng.permutation(ones)[: int(round(fraction * len(ones)))]:
-        images[index] = add_flag(images[index], rng)
+        images[index] = add_flag(images[index], rng, longest=longest, flattest=flattest)
     return images

@@ -80,7 +80,17 @@ def cmd_train(args: argparse.Namespace) -> int:
         augmentation = architectures.Augmentation()
     changes = {
         field: getattr(args, field)
-        for field in ("rotation_degrees", "shift", "zoom", "thickness", "barred_sevens", "real_inputs", "flagged_ones")
+        for field in (
+            "rotation_degrees",
+            "shift",
+            "zoom",
+            "thickness",
+            "barred_sevens",
+            "real_inputs",
+            "flagged_ones",
+            "flag_longest",
+            "flag_flattest",
+        )
         if getattr(args, field) is not None
     }
     augmentation = dataclasses.replace(augmentation, **changes)
@@ -362,6 +372,18 @@ def build_parser() -> argparse.ArgumentParser:
         dest="flagged_ones",
         type=float,
         help="fraction of the training ones given the flag many people draw on a 1 (0..1)",
+    )
+    train.add_argument(
+        "--flag-longest",
+        dest="flag_longest",
+        type=float,
+        help="longest flag drawn on a 1, as a fraction of its height (0.22..0.7; default 0.38)",
+    )
+    train.add_argument(
+        "--flag-flattest",
+        dest="flag_flattest",
+        type=float,
+        help="flattest flag drawn on a 1, degrees below the horizontal (15..60; default 35)",
     )
     train.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     train.add_argument("--limit", type=int, help="train on a random subset of this many digits")

@@ -20,6 +20,9 @@ OPTIMIZERS = ("adam", "sgd", "rmsprop", "adadelta")
 # The Train page holds out at least this share of the chosen digits, so every preset draws a
 # validation curve beside its training curve (the CLI keeps each recipe's own split).
 WATCHED_VALIDATION_SPLIT = 0.05
+# A flag on a 1 at least this long (a fraction of the one's height) and at most this steep (degrees
+# below the horizontal); flatter and longer is a 7's bar, so the recipe sets only the other ends.
+FLAG_SHORTEST, FLAG_STEEPEST = 0.22, 60.0
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,11 @@ class Augmentation:
     # weight, broken strokes, blur, paper grain): what real people's digits look like after preprocessing.
     real_inputs: float = 0.0
     flagged_ones: float = 0.0  # fraction of the training ones given the flag many people draw on a 1
+    # The flags' geometry: lengths from FLAG_SHORTEST to this fraction of the one's height, angles
+    # from this many degrees below the horizontal to FLAG_STEEPEST (the defaults are the first
+    # geometry the default model was trained with; cards without these fields were trained with it).
+    flag_longest: float = 0.38
+    flag_flattest: float = 35.0
 
     @property
     def enabled(self) -> bool:
@@ -97,6 +105,17 @@ class Recipe:
             "real_inputs": 1.0,
             "flagged_ones": 1.0,
         }
+        augmentation = self.augmentation
+        if not FLAG_SHORTEST <= augmentation.flag_longest <= 0.7:
+            raise ValueError(
+                f"The longest flag on a 1 must be between {FLAG_SHORTEST:g} and 0.7 of its height, "
+                f"not {augmentation.flag_longest}."
+            )
+        if not 15.0 <= augmentation.flag_flattest <= FLAG_STEEPEST:
+            raise ValueError(
+                f"The flattest flag on a 1 must be between 15 and {FLAG_STEEPEST:g} degrees below the "
+                f"horizontal, not {augmentation.flag_flattest}."
+            )
         for name, highest in limits.items():
             value = getattr(self.augmentation, name)
             if not 0.0 <= value <= highest:

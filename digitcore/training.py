@@ -414,7 +414,14 @@ def train(
     if recipe.augmentation.barred_sevens:
         x_fit_uint8 = probes.bar_sevens(x_fit_uint8, y_train[train_idx], recipe.augmentation.barred_sevens, seed)
     if recipe.augmentation.flagged_ones:
-        x_fit_uint8 = augment_real.flag_ones(x_fit_uint8, y_train[train_idx], recipe.augmentation.flagged_ones, seed)
+        x_fit_uint8 = augment_real.flag_ones(
+            x_fit_uint8,
+            y_train[train_idx],
+            recipe.augmentation.flagged_ones,
+            seed,
+            longest=recipe.augmentation.flag_longest,
+            flattest=recipe.augmentation.flag_flattest,
+        )
     x_fit, y_fit = data.to_float(x_fit_uint8), y_train[train_idx].astype("int32")
     del x_fit_uint8
     validation = (data.to_float(x_train[val_idx]), y_train[val_idx].astype("int32")) if len(val_idx) else None

@@ -141,3 +141,22 @@ def test_flag_ones_adds_a_flag_up_and_left_of_the_stem_of_chosen_ones_only(mnist
     assert abs((half != images).any(axis=(1, 2)).sum() - 0.5 * len(ones)) <= 1
     with pytest.raises(ValueError):
         augment_real.flag_ones(images, labels, 1.5)
+
+
+def test_a_longer_flatter_flag_geometry_reaches_further_left_and_lower_on_the_same_ones(mnist):
+    images, labels = mnist.x_test[:400], mnist.y_test[:400]
+    ones = np.flatnonzero(labels == 1)[:30]
+
+    def reach(flagged: np.ndarray) -> float:
+        """How far the added ink reaches left of the stem's top, on average, in pixels."""
+        distances = []
+        for index in ones:
+            added = (flagged[index].astype(int) - images[index]) > 64
+            top = np.flatnonzero(images[index].max(axis=1) > 64)[0]
+            if added.any():
+                distances.append(np.flatnonzero(images[index][top] > 64).mean() - np.nonzero(added)[1].min())
+        return float(np.mean(distances))
+
+    short = augment_real.flag_ones(images, labels, 1.0, seed=0)  # the first geometry: 0.22-0.38, 35-60 degrees
+    long = augment_real.flag_ones(images, labels, 1.0, seed=0, longest=0.6, flattest=20)
+    assert reach(long) > reach(short) + 1.0

@@ -1,5 +1,7 @@
 """Training engine: events, stop, seeds, divergence, and the presets' parameter counts."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -197,3 +199,16 @@ def test_old_cards_recipes_still_load():
     values.pop("tuned_for_digits")
     values["batchnorm_momentum"] = 0.9  # written before BatchNorm statistics were re-estimated
     assert architectures.Recipe.from_dict(values).batch_size == 256
+
+
+def test_the_flag_geometry_is_checked_and_old_recipes_keep_the_first_one():
+    recipe = get_preset("digitnet").recipe
+    values = recipe.to_dict()
+    for name in ("flag_longest", "flag_flattest"):
+        values["augmentation"].pop(name)  # a card written before the geometry was a recipe field
+    loaded = architectures.Recipe.from_dict(values)
+    assert (loaded.augmentation.flag_longest, loaded.augmentation.flag_flattest) == (0.38, 35.0)
+    with pytest.raises(ValueError, match="longest flag on a 1 must be between 0.22 and 0.7"):
+        recipe.with_overrides(augmentation=dataclasses.replace(recipe.augmentation, flag_longest=0.9))
+    with pytest.raises(ValueError, match="flattest flag on a 1 must be between 15 and 60"):
+        recipe.with_overrides(augmentation=dataclasses.replace(recipe.augmentation, flag_flattest=5))
