@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from app_helpers import FOUR, PAD_KEY, PHOTO_SEVEN, SEVEN, canvas_value, photo_of_digit
-from digitcore import explain, preprocess, registry
+from digitcore import explain, plots, preprocess, registry
 
 
 class Calls:
@@ -40,6 +40,10 @@ def test_a_stroke_does_only_the_work_of_the_new_drawing(open_page, monkeypatch):
     listings = Calls(monkeypatch, registry, "list_models")
     readings = Calls(monkeypatch, preprocess, "to_mnist")
     saliencies = Calls(monkeypatch, explain, "saliency")
+    # Plotly's property checks cost about 9 ms a figure: a stroke's two figures reuse checked templates
+    validations = [
+        Calls(monkeypatch, plots, name) for name in ("validated_probability_bars", "validated_saliency_overlay")
+    ]
     app = open_page("try_it")
     listings_after_opening = listings.count
     app.session_state[PAD_KEY] = canvas_value(FOUR[:1])  # the first stroke of a 4
@@ -49,6 +53,7 @@ def test_a_stroke_does_only_the_work_of_the_new_drawing(open_page, monkeypatch):
     assert not app.exception and _prediction(app) == "4"
     assert listings.count == listings_after_opening  # the models folder is not listed again per stroke
     assert (readings.count, saliencies.count) == (2, 2)  # each new drawing read once, its saliency once
+    assert all(validation.count <= 1 for validation in validations)  # once per process, not per stroke
     app.radio(key="saliency_method").set_value("gradient").run()  # not a new drawing
     assert readings.count == 2 and saliencies.count == 3  # the drawing is not decoded or read again
     app.selectbox(key="teach_label").set_value(9).run()
