@@ -420,7 +420,7 @@ def validated_probability_bars(probabilities: np.ndarray, digit: int) -> go.Figu
 
 @functools.cache
 def _probability_bars_template() -> dict:
-    return validated_probability_bars(np.full(10, 0.1), 0).to_dict()
+    return _without_theme(validated_probability_bars(np.full(10, 0.1), 0).to_dict())
 
 
 def saliency_overlay(image: np.ndarray, saliency: np.ndarray) -> go.Figure:
@@ -463,7 +463,14 @@ def validated_saliency_overlay(image: np.ndarray, saliency: np.ndarray) -> go.Fi
 @functools.cache
 def _saliency_overlay_template() -> dict:
     blank = np.zeros((28, 28), dtype=np.float32)
-    return validated_saliency_overlay(blank, blank).to_dict()
+    return _without_theme(validated_saliency_overlay(blank, blank).to_dict())
+
+
+def _without_theme(template: dict) -> dict:
+    """The template without Plotly's theme (layout.template), which each new figure takes from the
+    theme in force when it is made (Streamlit installs its own): a cached copy would go stale."""
+    layout = {key: value for key, value in template["layout"].items() if key != "template"}
+    return {**template, "layout": layout}
 
 
 def _from_template(template: dict, data: list[dict]) -> go.Figure:

@@ -190,8 +190,15 @@ def _as_sent(figure: go.Figure) -> dict:
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_the_per_stroke_figures_are_the_validated_figures(seed):
-    """Try it builds these two from a template checked once; what reaches the browser is the same."""
+@pytest.mark.parametrize("theme", ["plotly", "streamlit"])
+def test_the_per_stroke_figures_are_the_validated_figures(seed, theme, monkeypatch):
+    """Try it builds these two from a template checked once; what reaches the browser is the same, in
+    Plotly's own theme and in the one Streamlit installs (the template is cached across both)."""
+    import plotly.io
+
+    if theme == "streamlit":
+        import streamlit.elements.lib.streamlit_plotly_theme  # noqa: F401  (registers the theme)
+    monkeypatch.setattr(plotly.io.templates, "default", theme)
     rng = np.random.default_rng(seed)
     probabilities = rng.dirichlet(np.ones(10))
     digit = int(rng.integers(10))
@@ -202,9 +209,8 @@ def test_the_per_stroke_figures_are_the_validated_figures(seed):
     assert _as_sent(plots.saliency_overlay(image, saliency)) == _as_sent(
         plots.validated_saliency_overlay(image, saliency)
     )
-    plots.saliency_overlay(image, saliency).update_layout(
-        title_text="changed"
-    )  # a caller changing its figure does not change the next one
+    changed = plots.saliency_overlay(image, saliency)
+    changed.update_layout(title_text="changed")  # a caller changing its figure does not change the next one
     assert _as_sent(plots.saliency_overlay(image, saliency)) == _as_sent(
         plots.validated_saliency_overlay(image, saliency)
     )
