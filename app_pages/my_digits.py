@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import common, job_panel
-from digitcore import errors, evaluation, job_requests, jobs, limits, plots, registry, samples
+from digitcore import ensemble, errors, evaluation, job_requests, jobs, limits, plots, registry, samples
 from digitcore.events import FinetuneDone, Outcome
 from digitcore.jobs import JobKind
 
@@ -159,6 +159,13 @@ def show_live(snapshot: jobs.JobSnapshot | None) -> None:
 
 def finetune_section(entry: registry.ModelEntry, x: np.ndarray, y: np.ndarray) -> None:
     st.subheader("Fine-tune on my digits")
+    members = ensemble.members_of(entry.card)
+    if members:  # fine-tuning would train the members as one model; the request refuses it too
+        st.info(
+            f"**{entry.name}** averages {', '.join(members)}: pick one of them in the sidebar to fine-tune "
+            "it on your digits."
+        )
+        return
     st.caption(
         f"Starts from **{entry.name}** (the model picker's choice), trains a few epochs on your digits, "
         "heavily augmented and mixed with replayed MNIST digits, and saves a new model."

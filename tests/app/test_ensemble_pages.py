@@ -1,5 +1,5 @@
 """An ensemble in the model picker: Evaluate scores it, Try it reads a drawing with it, Inside names its
-members (AppTest, with an ensemble of the two small real models)."""
+members, My digits points to a member for fine-tuning (AppTest, with an ensemble of the two small real models)."""
 
 import pytest
 
@@ -37,3 +37,20 @@ def test_try_it_reads_a_drawing_with_the_ensemble_and_inside_names_its_members(w
     app.switch_page("app_pages/inside.py").run()
     assert not app.exception
     assert "pair averages the probabilities of 2 models (small_cnn, small_dense)" in visible_texts(app)
+
+
+def test_my_digits_offers_no_fine_tune_of_an_ensemble_and_names_its_members(
+    with_ensemble, open_page, mnist, tmp_path, monkeypatch
+):
+    from digitcore import samples
+
+    monkeypatch.setenv("DIGITCORE_SAMPLES_DB", str(tmp_path / "samples.sqlite3"))
+    store = samples.SampleStore(tmp_path / "samples.sqlite3")
+    for index in range(3):
+        store.add(mnist.x_test[index], int(mnist.y_test[index]))
+    app = open_page("my_digits")
+    assert [button for button in app.button if button.key == "own_finetune"]  # offered for a single model
+    app.sidebar.selectbox(key="model_picker").set_value("pair").run()
+    assert not app.exception
+    assert not [button for button in app.button if button.key == "own_finetune"]
+    assert "**pair** averages small_cnn, small_dense: pick one of them" in visible_texts(app)
