@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import common
-from digitcore import explain, inference, not_a_digit, plots
+from digitcore import ensemble, explain, inference, not_a_digit, plots
 
 FROM_TRY_IT, FROM_MNIST = "The digit from Try it", "An MNIST test digit"
 MAX_CHANNELS = 64  # feature maps drawn per layer at most (a browser slows down beyond that)
@@ -139,7 +139,7 @@ def render() -> None:
             width="stretch",
             column_config={"parameters": st.column_config.TextColumn("parameters", width="small")},
         )
-    members = explain.member_models(model)
+    members = ensemble.members_of(entry.card)
     if members:  # an ensemble: its layers are whole models, each with its own filters and maps
         st.info(
             f"{entry.name} averages the probabilities of {len(members)} models ({', '.join(members)}). "

@@ -65,8 +65,14 @@ class ProgressBar:
             self.stream.flush()
 
 
-def cmd_train(args: argparse.Namespace) -> int:
+def _command_line(args: argparse.Namespace) -> str:
+    """The command as typed, for the card it writes (so the model can be made again)."""
     import shlex
+
+    return "python -m digitcore " + " ".join(shlex.quote(a) for a in (args.argv or []))
+
+
+def cmd_train(args: argparse.Namespace) -> int:
     import signal
 
     from digitcore import architectures, registry, training
@@ -118,7 +124,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         if isinstance(event, EpochEnd):
             _print_json(event.to_dict())
 
-    command = "python -m digitcore " + " ".join(shlex.quote(a) for a in (args.argv or []))
+    command = _command_line(args)
     try:
         # Without --name: the preset's name, replaced only with --overwrite, else its first free variant.
         name = args.name or (preset.name if args.overwrite else registry.free_name(preset.name, args.models_dir))
@@ -146,11 +152,10 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_ensemble(args: argparse.Namespace) -> int:
-    import shlex
 
     from digitcore import ensemble
 
-    command = "python -m digitcore " + " ".join(shlex.quote(a) for a in (args.argv or []))
+    command = _command_line(args)
     try:
         done = ensemble.build_and_save(
             [name.strip() for name in args.members.split(",") if name.strip()],

@@ -78,7 +78,7 @@ def build_and_save(
     for member_name in names:
         path = registry.resolve(member_name, directory)
         card = registry.read_card(path)
-        if card is not None and card.architecture == ARCHITECTURE:
+        if is_ensemble(card):
             raise EnsembleError(f"{member_name} is an ensemble itself; name its members instead.")
         members.append((member_name, registry.load(path)))
         facts.append(
@@ -110,8 +110,12 @@ def build_and_save(
     )
 
 
+def is_ensemble(card: ModelCard | None) -> bool:
+    return card is not None and card.architecture == ARCHITECTURE
+
+
 def members_of(card: ModelCard | None) -> list[str]:
     """The member names an ensemble's card lists; [] for any other card."""
-    if card is None or card.architecture != ARCHITECTURE:
+    if card is None or not is_ensemble(card):
         return []
     return [str(member.get("name")) for member in card.training.extra.get("members", [])]

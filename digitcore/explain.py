@@ -67,11 +67,6 @@ def layer_summary(model) -> list[dict]:
     return rows
 
 
-def member_models(model) -> list[str]:
-    """The names of the whole models inside `model` (an ensemble's members); [] for an ordinary model."""
-    return [layer.name for layer in model.layers if hasattr(layer, "layers")]
-
-
 def first_layer_filters(model) -> np.ndarray:
     """The kernels of the first convolution as float32 (filters, height, width), one input channel.
 
