@@ -285,7 +285,10 @@ def _events_callback(
                 listener(
                     BatchProgress(
                         epoch=self.epoch + 1,
-                        step=batch + 1,
+                        # keras runs steps_per_execution batches per call and names the call by its
+                        # last planned batch, even when the epoch's data ends before it (27 steps in
+                        # calls of 16 end at "step 32"): the bar must never pass the epoch's end.
+                        step=min(batch + 1, steps_per_epoch),
                         steps=steps_per_epoch,
                         loss=loss,
                         accuracy=float((logs or {}).get("accuracy", 0.0)),

@@ -83,6 +83,19 @@ def test_events_arrive_in_order_with_their_fields(mnist):
     assert result.history == epochs and not result.stopped
 
 
+def test_batch_progress_never_passes_the_epochs_last_step(mnist, monkeypatch):
+    # 210 digits at batch 8 are 27 steps, which keras runs in calls of 16 (steps_per_execution):
+    # the second call is named after step 32 though the data ends at 27. The Train page once
+    # showed "step 32 of 27".
+    monkeypatch.setattr(training, "PROGRESS_INTERVAL_SECONDS", 0.0)  # every call reports
+    events = []
+    preset = get_preset("larger_cnn")
+    recipe = preset.recipe.with_overrides(epochs=2, batch_size=8, validation_split=0.0)
+    training.train(preset, *_tiny(mnist, 210), recipe=recipe, listener=events.append)
+    batches = [(event.epoch, event.step, event.steps) for event in events if isinstance(event, BatchProgress)]
+    assert batches == [(1, 16, 27), (1, 27, 27), (2, 16, 27), (2, 27, 27)]
+
+
 def test_stop_ends_training_between_batches_mid_epoch(mnist):
     stop = training.StopSignal()
 
