@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -76,10 +77,26 @@ def run_page(render: Callable[[], None], doing: str) -> None:
 # --- data ---------------------------------------------------------------------------------------
 
 
+# A failed fetch of the digits is answered again from memory for this long, unless the cache has
+# become valid meanwhile (fetch-data was run): each page view would otherwise try every source
+# again, about 5 s of the visitor's wait and of the server's CPU, to show the same sentence.
+FETCH_RETRY_SECONDS = 60.0
+_failed_fetches: dict[Path, tuple[float, data.DataUnavailable]] = {}
+
+
 @st.cache_resource(show_spinner="Loading the 70,000 MNIST digits...")
 def mnist() -> data.Mnist:
     """The dataset, loaded once per process and shared read-only by every visitor."""
-    return data.load_mnist()
+    directory = data.data_dir()
+    failed = _failed_fetches.get(directory)
+    if failed is not None and time.monotonic() - failed[0] < FETCH_RETRY_SECONDS:
+        if not data.cache_is_valid(directory)[0]:
+            raise failed[1]
+    try:
+        return data.load_mnist(directory)
+    except data.DataUnavailable as error:
+        _failed_fetches[directory] = (time.monotonic(), error)
+        raise
 
 
 @st.cache_data(show_spinner=False)

@@ -143,3 +143,27 @@ def test_a_job_started_without_the_digits_fails_with_the_fix(tmp_path, data_copy
     )
     final = manager.wait(120)
     assert final.state == "failed" and final.error == JOB_MESSAGE, final.error
+
+
+@pytest.mark.slow
+def test_a_failed_fetch_is_not_retried_on_every_page_view_and_a_mended_cache_is_read_at_once(
+    models_dir, data_copy, offline, monkeypatch
+):
+    """Each source tried costs a visitor seconds: one failed fetch answers the next page views,
+    until the cache is valid again (someone ran fetch-data), which the next view reads at once."""
+    from digitcore import data
+
+    attempts = []
+    every_source = data.default_sources
+    monkeypatch.setattr(data, "default_sources", lambda: attempts.append("fetch") or every_source())
+    intact = {name: (data_copy / name).read_bytes() for name in REAL_CACHE_FILES}
+    _truncate(data_copy)
+    for page in ("explore", "evaluate", "inside"):
+        app = open_app(page)
+        assert [error.value for error in app.error] == [PAGE_MESSAGE], page
+    assert attempts == ["fetch"]
+    for name, content in intact.items():  # the files put back, as fetch-data would
+        (data_copy / name).write_bytes(content)
+    app = open_app("explore")
+    assert not app.exception and not app.error, visible_text(app)[:2000]
+    assert attempts == ["fetch"]
