@@ -186,8 +186,7 @@ def naive(image: Image.Image | np.ndarray) -> np.ndarray:
 
 
 def evaluate(model, images: list, labels: np.ndarray, prepare) -> dict:
-    """Accuracy of `prepare` then the model, read as the product reads a person's digit
-    (inference.read_digits); a NoDigitFound counts as wrong."""
+    """Accuracy of `prepare` then the model; a NoDigitFound counts as wrong."""
     from digitcore import inference
 
     inputs, failures = [], 0
@@ -197,7 +196,7 @@ def evaluate(model, images: list, labels: np.ndarray, prepare) -> dict:
         except preprocess.ImageError:
             inputs.append(np.zeros((28, 28), dtype=np.float32))
             failures += 1
-    probabilities = inference.read_digits(model, np.stack(inputs))
+    probabilities = inference.predict(model, np.stack(inputs))
     predicted = probabilities.argmax(axis=1)
     sure = probabilities.max(axis=1) >= inference.UNSURE_THRESHOLD
     return {
