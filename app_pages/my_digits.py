@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import common, job_panel
-from digitcore import ensemble, errors, evaluation, inference, job_requests, jobs, limits, plots, registry, samples
+from digitcore import ensemble, errors, evaluation, job_requests, jobs, limits, plots, registry, samples
 from digitcore.events import FinetuneDone, Outcome
 from digitcore.jobs import JobKind
 
@@ -92,8 +92,7 @@ def _import_message(report: samples.ImportReport) -> str:
 
 def evaluate_section(entry: registry.ModelEntry, x: np.ndarray, y: np.ndarray) -> None:
     st.subheader("Evaluate on my digits")
-    # read as Try it reads a drawing (the readings averaged), so a digit it read right counts as right here
-    probabilities = inference.read_digits(common.load_model(entry), x)
+    probabilities = evaluation.predict_probabilities(common.load_model(entry), x)
     summary = evaluation.summary(y, probabilities)
     first, second, third = st.columns(3)
     first.metric("Accuracy on your digits", f"{100 * summary['accuracy']:.1f} %", help=f"{len(y)} digit(s)")

@@ -98,31 +98,21 @@ def classify(model, image: np.ndarray) -> Prediction:
     return to_prediction(predict(model, image)[0])
 
 
-def shifted(images: np.ndarray, down: int, right: int) -> np.ndarray:
-    """Images (..., 28, 28) moved by whole pixels, filling with background (nothing wraps around)."""
-    moved = np.zeros_like(images)
-    height, width = images.shape[-2:]
-    moved[..., max(0, down) : height + min(0, down), max(0, right) : width + min(0, right)] = images[
-        ..., max(0, -down) : height - max(0, down), max(0, -right) : width - max(0, right)
+def shifted(image: np.ndarray, down: int, right: int) -> np.ndarray:
+    """A (28, 28) image moved by whole pixels, filling with background (nothing wraps around)."""
+    moved = np.zeros_like(image)
+    height, width = image.shape
+    moved[max(0, down) : height + min(0, down), max(0, right) : width + min(0, right)] = image[
+        max(0, -down) : height - max(0, down), max(0, -right) : width - max(0, right)
     ]
     return moved
 
 
-def read_digits(model, images: np.ndarray) -> np.ndarray:
-    """Probabilities (n, 10) for people's preprocessed digits (float in [0, 1], or uint8 as saved in My
-    digits), each read at READING_SHIFTS and averaged."""
-    images = np.asarray(images)
-    if images.dtype == np.uint8:
-        images = images.astype(np.float32) / 255.0
-    batch = _as_batch(images)[..., 0]
-    copies = np.stack([shifted(batch, down, right) for down, right in READING_SHIFTS], axis=1)
-    readings = predict(model, copies.reshape(-1, 28, 28))
-    return readings.reshape(len(batch), len(READING_SHIFTS), 10).mean(axis=1)
-
-
 def read_digit(model, image: np.ndarray) -> Prediction:
-    """A person's digit (a preprocessed (28, 28) image) read as read_digits does."""
-    return to_prediction(read_digits(model, image)[0])
+    """A person's digit (a preprocessed (28, 28) image) read at READING_SHIFTS, probabilities averaged."""
+    image = np.asarray(image, dtype=np.float32).reshape(28, 28)
+    readings = predict(model, np.stack([shifted(image, down, right) for down, right in READING_SHIFTS]))
+    return to_prediction(readings.mean(axis=0))
 
 
 def predict_files(model, paths: Iterable[str | Path], kind: str = "auto") -> Iterator[dict]:

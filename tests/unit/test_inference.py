@@ -148,15 +148,6 @@ def test_read_digit_averages_the_model_over_the_reading_shifts(model, mnist):
     assert np.mean(averaged.argmax(axis=1) == mnist.y_test[:40]) >= 0.9
 
 
-def test_read_digits_reads_a_batch_and_saved_uint8_digits_as_read_digit_does(model, mnist):
-    saved = mnist.x_test[:6]  # uint8, as My digits keeps them
-    batch = inference.read_digits(model, saved)
-    assert batch.shape == (6, 10)
-    for image, probabilities in zip(saved, batch):
-        one = inference.read_digit(model, image.astype(np.float32) / 255.0).probabilities
-        assert np.allclose(probabilities, one, atol=1e-5)
-
-
 def test_predict_files_reads_each_digit_at_the_reading_shifts(model, mnist, tmp_path):
     path = tmp_path / "seven.png"
     Image.fromarray(255 - mnist.x_test[0]).save(path)  # dark ink on white, like paper
