@@ -85,7 +85,7 @@ def _not_a_digit(image) -> str | None:
 
 
 def prediction_panel(entry, model, prepared: preprocess.Preprocessed, read_from: str) -> inference.Prediction:
-    prediction = inference.read_digit(model, prepared.image)
+    prediction = inference.classify(model, prepared.image)
     left, right = st.columns([1, 2])
     left.metric("Prediction", str(prediction.digit), help="The digit with the highest probability.")
     left.metric("Confidence", f"{100 * prediction.confidence:.1f} %")

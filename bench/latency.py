@@ -1,7 +1,5 @@
 """Latency of one 280x280 canvas drawing -> preprocessing -> default model -> probabilities, and peak RSS.
 
-The model step is the product's reading of a person's digit (inference.read_digit: the model over the
-digit at inference.READING_SHIFTS, one batch); the model's single reading is timed beside it.
 Targets (issue 4): p50 <= 5 ms, p95 <= 15 ms on the 2-core CI machine. Prints one JSON object.
 Every ensemble in the models folder is timed in the same run (model call only, same digits), with
 its ratio to the default model's call.
@@ -29,16 +27,16 @@ def _percentile_ms(seconds: list[float], q: float) -> float:
 
 
 def ensemble_latency(entry, images: list, args, single_model_calls: list[float]) -> dict:
-    """One ensemble's reading of the same digits as the default model's, and the ratio of the two."""
+    """One ensemble's model call on the same digits as the default model's, and the ratio of the two."""
     from digitcore import ensemble, inference, registry
 
     model = registry.load(entry.path)
     for n in range(args.warmup):
-        inference.read_digit(model, images[n % len(images)])
+        inference.predict(model, images[n % len(images)])
     calls = []
     for n in range(args.calls):
         started = time.perf_counter()
-        inference.read_digit(model, images[n % len(images)])
+        inference.predict(model, images[n % len(images)])
         calls.append(time.perf_counter() - started)
     return {
         "model": entry.name,
@@ -75,33 +73,29 @@ def main(argv: list[str] | None = None) -> int:
     canvases = [render_drawing(mnist.x_test[i], rng) for i in range(32)]
 
     started = time.perf_counter()
-    inference.read_digit(model, preprocess.to_mnist(canvases[0]).image)
+    inference.classify(model, preprocess.to_mnist(canvases[0]).image)
     first_call_ms = (time.perf_counter() - started) * 1000.0
     for n in range(args.warmup):
         image = preprocess.to_mnist(canvases[n % len(canvases)]).image
-        inference.read_digit(model, image)
         inference.classify(model, image)
         not_a_digit.check(image)
 
-    total, prepare, model_only, single_reading, guard = [], [], [], [], []
+    total, prepare, model_only, guard = [], [], [], []
     for n in range(args.calls):
         canvas = canvases[n % len(canvases)]
         t0 = time.perf_counter()
         prepared = preprocess.to_mnist(canvas)
         t1 = time.perf_counter()
-        prediction = inference.read_digit(model, prepared.image)
+        probabilities = inference.predict(model, prepared.image)
         t2 = time.perf_counter()
         not_a_digit.check(prepared.image)  # what Try it and predict add: is it a digit at all?
         t3 = time.perf_counter()
-        inference.classify(model, prepared.image)
-        t4 = time.perf_counter()
-        if len(prediction.probabilities) != 10:
-            raise RuntimeError(f"expected ten probabilities, got {len(prediction.probabilities)}")
+        if probabilities.shape != (1, 10):
+            raise RuntimeError(f"expected ten probabilities, got shape {probabilities.shape}")
         total.append(t2 - t0)
         prepare.append(t1 - t0)
         model_only.append(t2 - t1)
         guard.append(t3 - t2)
-        single_reading.append(t4 - t3)
 
     ensembles = [
         ensemble_latency(entry, [preprocess.to_mnist(canvas).image for canvas in canvases], args, model_only)
@@ -122,8 +116,6 @@ def main(argv: list[str] | None = None) -> int:
                 "preprocess_p95_ms": _percentile_ms(prepare, 95),
                 "model_p50_ms": _percentile_ms(model_only, 50),
                 "model_p95_ms": _percentile_ms(model_only, 95),
-                "readings": len(inference.READING_SHIFTS),
-                "single_reading_p50_ms": _percentile_ms(single_reading, 50),
                 # the not-a-digit guard, timed apart (the targets are for the digit answer itself)
                 "not_a_digit_p50_ms": _percentile_ms(guard, 50),
                 "not_a_digit_p95_ms": _percentile_ms(guard, 95),

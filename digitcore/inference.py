@@ -14,14 +14,6 @@ from digitcore import not_a_digit, preprocess
 
 UNSURE_THRESHOLD = 0.6  # below this top probability the answer is shown as a guess
 BATCH_SIZE = 256  # large inputs go through in slices of this many images
-# A person's digit is read five times, as prepared and moved one pixel down, up, right and left, and
-# the readings averaged: preprocessing centres a digit only to the nearest pixel, and the average is
-# steadier than any one reading (bench/realdigits.py: one or two more of the 473 real digits for three
-# of four DigitNets measured, as many for the fourth; 99.67 -> 99.69 % on MNIST's test digits for the
-# default).
-# The five go through the model as one batch. Test-set scores (Evaluate, the cards) and Inside the
-# CNN stay single readings: they describe the model itself.
-READING_SHIFTS = ((0, 0), (1, 0), (-1, 0), (0, 1), (0, -1))  # (down, right) in pixels
 
 _compiled: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _lock = threading.Lock()
@@ -94,25 +86,8 @@ def to_prediction(probabilities: np.ndarray) -> Prediction:
 
 
 def classify(model, image: np.ndarray) -> Prediction:
-    """The model's single reading of one preprocessed (28, 28) image."""
+    """The prediction for one preprocessed (28, 28) image."""
     return to_prediction(predict(model, image)[0])
-
-
-def shifted(image: np.ndarray, down: int, right: int) -> np.ndarray:
-    """A (28, 28) image moved by whole pixels, filling with background (nothing wraps around)."""
-    moved = np.zeros_like(image)
-    height, width = image.shape
-    moved[max(0, down) : height + min(0, down), max(0, right) : width + min(0, right)] = image[
-        max(0, -down) : height - max(0, down), max(0, -right) : width - max(0, right)
-    ]
-    return moved
-
-
-def read_digit(model, image: np.ndarray) -> Prediction:
-    """A person's digit (a preprocessed (28, 28) image) read at READING_SHIFTS, probabilities averaged."""
-    image = np.asarray(image, dtype=np.float32).reshape(28, 28)
-    readings = predict(model, np.stack([shifted(image, down, right) for down, right in READING_SHIFTS]))
-    return to_prediction(readings.mean(axis=0))
 
 
 def predict_files(model, paths: Iterable[str | Path], kind: str = "auto") -> Iterator[dict]:
@@ -134,7 +109,7 @@ def predict_files(model, paths: Iterable[str | Path], kind: str = "auto") -> Ite
         except OSError as error:
             yield {"file": name, "error": f"Cannot read the file: {error.strerror or error}."}
             continue
-        result = read_digit(model, prepared.image)
+        result = classify(model, prepared.image)
         answer = {
             "file": name,
             "digit": result.digit,

@@ -120,42 +120,6 @@ def test_prediction_marks_unsure_and_gives_top3(probabilities, digit, unsure, to
     assert len(prediction.probabilities) == 10
 
 
-def test_shifted_moves_ink_by_whole_pixels_without_wrapping_around():
-    image = np.zeros((28, 28), dtype=np.float32)
-    image[0, 27] = 1.0  # a corner pixel: wrapping would bring it to the far side
-    image[10, 12] = 0.5
-    assert inference.shifted(image, 1, 0)[11, 12] == 0.5 and inference.shifted(image, 1, 0)[1, 27] == 1.0
-    assert inference.shifted(image, 0, -1)[10, 11] == 0.5
-    assert (
-        inference.shifted(image, -1, 0).sum() == 0.5 and inference.shifted(image, 0, 1).sum() == 0.5
-    )  # lost, not wrapped
-    assert np.array_equal(inference.shifted(image, 0, 0), image)
-
-
-def test_read_digit_averages_the_model_over_the_reading_shifts(model, mnist):
-    digits = [preprocess.to_mnist(mnist.x_test[i]).image for i in range(40)]
-    for image in digits[:5]:
-        copies = np.stack([inference.shifted(image, down, right) for down, right in inference.READING_SHIFTS])
-        expected = inference.predict(model, copies).mean(axis=0)
-        reading = inference.read_digit(model, image)
-        assert np.allclose(reading.probabilities, expected, atol=1e-6)
-        assert sum(reading.probabilities) == pytest.approx(1.0, abs=1e-5)
-    # the shifts are used: the average differs from the single reading (their answers agree on nearly
-    # every clean MNIST digit, so it is the probabilities that show it)
-    single = np.array([inference.classify(model, image).probabilities for image in digits])
-    averaged = np.array([inference.read_digit(model, image).probabilities for image in digits])
-    assert np.abs(single - averaged).max() > 1e-3
-    assert np.mean(averaged.argmax(axis=1) == mnist.y_test[:40]) >= 0.9
-
-
-def test_predict_files_reads_each_digit_at_the_reading_shifts(model, mnist, tmp_path):
-    path = tmp_path / "seven.png"
-    Image.fromarray(255 - mnist.x_test[0]).save(path)  # dark ink on white, like paper
-    (answer,) = inference.predict_files(model, [path])
-    prepared = preprocess.to_mnist(preprocess.decode(path.read_bytes()))
-    assert answer["probabilities"] == [round(p, 6) for p in inference.read_digit(model, prepared.image).probabilities]
-
-
 def test_classify_reads_mnist_test_digits(model, mnist):
     correct = [
         inference.classify(model, preprocess.to_mnist(mnist.x_test[i]).image).digit == mnist.y_test[i]
