@@ -292,15 +292,11 @@ def add_flag(
     *,
     longest: float = 0.38,
     flattest: float = 35.0,
-    centred: bool = False,
 ) -> np.ndarray:
     """Draw the flag many people put on a 1 (a short upstroke into the top of the stem, from the
     lower left) on a uint8 28x28 one, white on black, about as thick as the digit's own stroke.
 
     MNIST's ones are nearly all plain strokes, so a model trained on them reads a flagged 1 as a 7.
-    With `centred`, the flagged one is moved so its centre of mass lands where the plain one's was:
-    preprocessing centres a person's flagged 1 by its mass, flag included, so the stem sits right
-    of the middle; a flag added to a centred MNIST one leaves the stem in the middle instead.
     """
     rng = rng or np.random.default_rng(0)
     ink_rows = np.flatnonzero(image.max(axis=1) > 64)
@@ -324,27 +320,7 @@ def add_flag(
         width=max(1, int(round(stroke * scale))),
     )
     flag = np.asarray(canvas.resize((28, 28), Image.Resampling.BOX))
-    flagged = np.maximum(image, flag)
-    return _moved_to_mass_of(flagged, image) if centred else flagged
-
-
-def _centre_of_mass(image: np.ndarray) -> tuple[float, float]:
-    mass = image.astype(np.float64)
-    total = mass.sum()
-    rows, cols = np.indices(image.shape)
-    return float((rows * mass).sum() / total), float((cols * mass).sum() / total)
-
-
-def _moved_to_mass_of(image: np.ndarray, reference: np.ndarray) -> np.ndarray:
-    """`image` shifted by whole pixels so its centre of mass lands on `reference`'s (no wrap-around)."""
-    (row, col), (to_row, to_col) = _centre_of_mass(image), _centre_of_mass(reference)
-    down, right = int(round(to_row - row)), int(round(to_col - col))
-    moved = np.zeros_like(image)
-    height, width = image.shape
-    moved[max(0, down) : height + min(0, down), max(0, right) : width + min(0, right)] = image[
-        max(0, -down) : height - max(0, down), max(0, -right) : width - max(0, right)
-    ]
-    return moved
+    return np.maximum(image, flag)
 
 
 def flag_ones(
@@ -355,16 +331,14 @@ def flag_ones(
     *,
     longest: float = 0.38,
     flattest: float = 35.0,
-    centred: bool = False,
 ) -> np.ndarray:
     """A copy of uint8 `images` where a random `fraction` of the ones carry a flag (training augmentation)
-    up to `longest` of the one's height long and as flat as `flattest` degrees below the horizontal,
-    re-centred by mass when `centred` (see add_flag)."""
+    up to `longest` of the one's height long and as flat as `flattest` degrees below the horizontal."""
     if not 0.0 <= fraction <= 1.0:
         raise ValueError(f"The flagged-one fraction must be in [0, 1], not {fraction}.")
     images = images.copy()
     rng = np.random.default_rng(seed)
     ones = np.flatnonzero(labels == ONE)
     for index in rng.permutation(ones)[: int(round(fraction * len(ones)))]:
-        images[index] = add_flag(images[index], rng, longest=longest, flattest=flattest, centred=centred)
+        images[index] = add_flag(images[index], rng, longest=longest, flattest=flattest)
     return images

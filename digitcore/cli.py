@@ -96,7 +96,6 @@ def cmd_train(args: argparse.Namespace) -> int:
             "flagged_ones",
             "flag_longest",
             "flag_flattest",
-            "flags_centred",
         )
         if getattr(args, field) is not None
     }
@@ -390,13 +389,6 @@ def build_parser() -> argparse.ArgumentParser:
         dest="flag_flattest",
         type=float,
         help="flattest flag drawn on a 1, degrees below the horizontal (15..60; default 35)",
-    )
-    train.add_argument(
-        "--centre-flagged-ones",
-        dest="flags_centred",
-        action="store_const",
-        const=True,
-        help="move each flagged one so its centre of mass, flag included, is where preprocessing puts a person's",
     )
     train.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     train.add_argument("--limit", type=int, help="train on a random subset of this many digits")

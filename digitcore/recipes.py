@@ -43,9 +43,6 @@ class Augmentation:
     # geometry the default model was trained with; cards without these fields were trained with it).
     flag_longest: float = 0.38
     flag_flattest: float = 35.0
-    # Flagged ones moved so their centre of mass, flag included, is where preprocessing puts a
-    # person's (off for cards written before this field: those were trained without the move).
-    flags_centred: bool = False
 
     @property
     def enabled(self) -> bool:

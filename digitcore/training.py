@@ -424,7 +424,6 @@ def train(
             seed,
             longest=recipe.augmentation.flag_longest,
             flattest=recipe.augmentation.flag_flattest,
-            centred=recipe.augmentation.flags_centred,
         )
     x_fit, y_fit = data.to_float(x_fit_uint8), y_train[train_idx].astype("int32")
     del x_fit_uint8
