@@ -152,7 +152,6 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_ensemble(args: argparse.Namespace) -> int:
-
     from digitcore import ensemble
 
     command = _command_line(args)
