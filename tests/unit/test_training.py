@@ -229,3 +229,47 @@ def test_the_flag_geometry_is_checked_and_old_recipes_keep_the_first_one():
         recipe.with_overrides(augmentation=dataclasses.replace(recipe.augmentation, flag_longest=0.9))
     with pytest.raises(ValueError, match="flattest flag on a 1 must be between 15 and 60"):
         recipe.with_overrides(augmentation=dataclasses.replace(recipe.augmentation, flag_flattest=5))
+
+
+def test_distillation_targets_mix_each_label_with_the_teachers_softened_probabilities(trained_models, mnist):
+    from digitcore import evaluation, registry
+
+    teacher = registry.load("small_cnn", trained_models)  # a real CNN of about 96 %
+    digits, labels = mnist.x_train[:300], mnist.y_train[:300].astype("int32")
+    x = training.data.to_float(digits)
+    teacher_probabilities = evaluation.predict_probabilities(teacher, x)
+
+    targets = training.distillation_targets(teacher, x, labels, weight=0.5, temperature=3.0)
+    assert targets.shape == (300, 10) and np.allclose(targets.sum(axis=1), 1.0, atol=1e-5)
+    true_class = targets[np.arange(300), labels]
+    assert (true_class >= 0.5 - 1e-6).all()  # the label's half, plus whatever the teacher gives it
+    # softened: the teacher's second choices weigh more than in its own probabilities
+    others = targets.copy()
+    others[np.arange(300), labels] = 0
+    teacher_others = teacher_probabilities.copy()
+    teacher_others[np.arange(300), labels] = 0
+    assert others.sum() > 0.5 * teacher_others.sum() * 1.5
+
+    only_teacher = training.distillation_targets(teacher, x, labels, weight=1.0, temperature=1.0)
+    np.testing.assert_allclose(only_teacher, teacher_probabilities, atol=1e-5)
+
+
+def test_a_recipe_with_a_teacher_learns_from_it_and_its_card_says_so(models_dir, mnist):
+    from digitcore import registry
+
+    preset = get_preset("larger_cnn")
+    recipe = preset.recipe.with_overrides(epochs=1, validation_split=0.0, teacher="small_cnn")
+    done = training.train_and_save(
+        preset, recipe=recipe, limit=3000, name="student", models_directory=models_dir, mnist=mnist
+    )
+    assert done.test_accuracy > 0.5
+    card = registry.read_card(models_dir / "student.keras")
+    assert card.training.recipe["teacher"] == "small_cnn" and card.training.recipe["teacher_temperature"] == 2.0
+
+    missing = recipe.with_overrides(teacher="no_such_model")
+    with pytest.raises(registry.ModelFileError, match="no model file named no_such_model.keras"):
+        training.train_and_save(
+            preset, recipe=missing, limit=3000, name="orphan", models_directory=models_dir, mnist=mnist
+        )
+    with pytest.raises(ValueError, match="teacher's temperature must be between 1 and 10"):
+        recipe.with_overrides(teacher_temperature=0.5)
