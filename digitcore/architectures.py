@@ -181,6 +181,11 @@ def build_digitnet() -> keras.Model:
     Only one cheap 5x5 convolution runs at full 28x28 resolution; the rest works at 14x14 and 7x7,
     where a convolution costs a quarter and a sixteenth as much. BatchNorm after each pooling
     (cheap there) lets the one-cycle schedule use a high learning rate; the dense head is small.
+
+    Size is not what holds it back: with its default recipe, a variant with two convolutions at
+    14x14 and 128 filters at 7x7 (428,746 parameters) scored 99.67 % on the test digits, the same
+    as this one, and a VGG-like one with pairs at 28x28 and 14x14 (437,546, 30 epochs) 99.62 %,
+    at 1.5x and 2.6x the training time (2026-12-02).
     """
     from keras import layers
 
@@ -199,53 +204,6 @@ def build_digitnet() -> keras.Model:
     x = layers.Dense(192, activation="relu")(x)
     x = layers.Dropout(0.2)(x)
     return _model(inputs, x, "digitnet")
-
-
-def build_digitnet_large() -> keras.Model:
-    """DigitNet with more to work with at 14x14 and 7x7, where its mistakes are made.
-
-    The same cheap full-resolution 5x5 stem; then two convolutions of 64 at 14x14 and one of 128 at
-    7x7, each followed by BatchNorm, and a dense layer of 256 (about 1.5x DigitNet's training time).
-    """
-    from keras import layers
-
-    inputs = _inputs()
-    x = layers.Conv2D(32, 5, padding="same", activation="relu")(inputs)  # (28, 28, 32)
-    x = layers.MaxPooling2D()(x)  # (14, 14, 32)
-    x = layers.BatchNormalization()(x)
-    x = _conv_bn_relu(x, 64, 3)  # (14, 14, 64)
-    x = _conv_bn_relu(x, 64, 3)  # (14, 14, 64)
-    x = layers.MaxPooling2D()(x)  # (7, 7, 64)
-    x = _conv_bn_relu(x, 128, 3)  # (7, 7, 128)
-    x = layers.MaxPooling2D()(x)  # (3, 3, 128)
-    x = layers.Flatten()(x)
-    x = layers.Dropout(0.3)(x)
-    x = layers.Dense(256, activation="relu")(x)
-    x = layers.Dropout(0.3)(x)
-    return _model(inputs, x, "digitnet_large")
-
-
-def build_digitnet_vgg() -> keras.Model:
-    """Two 3x3 convolutions at 28x28 and at 14x14, one at 7x7, BatchNorm after each (VGG-like).
-
-    About 2.6x DigitNet's training time: the full-resolution pair is most of its cost.
-    """
-    from keras import layers
-
-    inputs = _inputs()
-    x = _conv_bn_relu(inputs, 32, 3)  # (28, 28, 32)
-    x = _conv_bn_relu(x, 32, 3)  # (28, 28, 32)
-    x = layers.MaxPooling2D()(x)  # (14, 14, 32)
-    x = _conv_bn_relu(x, 64, 3)  # (14, 14, 64)
-    x = _conv_bn_relu(x, 64, 3)  # (14, 14, 64)
-    x = layers.MaxPooling2D()(x)  # (7, 7, 64)
-    x = _conv_bn_relu(x, 128, 3)  # (7, 7, 128)
-    x = layers.MaxPooling2D()(x)  # (3, 3, 128)
-    x = layers.Flatten()(x)
-    x = layers.Dropout(0.3)(x)
-    x = layers.Dense(256, activation="relu")(x)
-    x = layers.Dropout(0.3)(x)
-    return _model(inputs, x, "digitnet_vgg")
 
 
 # Digits drawn or photographed by people are thicker, thinner, smaller and less centred than
@@ -312,24 +270,6 @@ PRESETS: dict[str, Preset] = {
                     augmentation=DIGITNET_AUGMENTATION,
                 )
             },
-        ),
-        Preset(
-            "digitnet_large",
-            "DigitNet large (ours)",
-            build_digitnet_large,
-            dataclasses.replace(DIGITNET_RECIPE),
-            None,
-            None,
-            build_digitnet_large.__doc__,
-        ),
-        Preset(
-            "digitnet_vgg",
-            "DigitNet VGG-like (ours)",
-            build_digitnet_vgg,
-            dataclasses.replace(DIGITNET_RECIPE, epochs=30),
-            None,
-            None,
-            build_digitnet_vgg.__doc__,
         ),
         Preset(
             "bn_cnn",
