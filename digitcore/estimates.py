@@ -65,7 +65,6 @@ def pace_from_cards(cards: Iterable[ModelCard], architecture: str, *, batch_size
             or not examples
             or not epochs
             or "batch_size" not in recipe
-            or recipe.get("teacher")  # its pace includes a teacher's reading, which the page's runs lack
         ):
             continue
         was_augmented = any(
@@ -143,7 +142,6 @@ def expected_accuracy(
         and not card.parent
         and card.test_accuracy is not None
         and not card.training.stopped
-        and not card.training.recipe.get("teacher")  # learned from a model the page's runs do not have
     ]  # (so "or 0.0" below never applies)
     same = [
         card

@@ -115,24 +115,3 @@ def test_the_expected_accuracy_names_where_it_comes_from():
     expected = estimates.expected_accuracy([shipped], preset, "fast", six_thousand, 6000)
     assert expected.accuracy == 0.996 and "your settings differ" in expected.source
     assert estimates.expected_accuracy([], preset, "fast", six_thousand, 6000) is None
-
-
-def test_a_model_distilled_from_a_teacher_sets_neither_pace_nor_expectation():
-    # The page's runs have no teacher: a distilled model's pace includes the teacher's reading and
-    # its accuracy owes something to the teacher.
-    preset = get_preset("digitnet")
-    plain = _card("digitnet", seconds=800.0, epochs=40, batch_size=128, augmentation=AUGMENTED, accuracy=0.9967)
-    distilled = _card(
-        "digitnet_distilled",
-        seconds=1600.0,
-        epochs=40,
-        batch_size=128,
-        augmentation=AUGMENTED,
-        accuracy=0.9972,
-        created_at="2026-12-02T10:00:00",
-    )
-    distilled.training.recipe["teacher"] = "digitnet_ensemble"
-    pace = estimates.pace_from_cards([plain, distilled], "digitnet", batch_size=128, augmented=True)
-    assert pace.measured_by == "the run that trained digitnet"
-    expected = estimates.expected_accuracy([plain, distilled], preset, "default", preset.recipe, 60000)
-    assert expected.accuracy == 0.9967 and "distilled" not in expected.source
