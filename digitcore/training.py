@@ -399,7 +399,7 @@ def train(
     The training split is converted to float once; the validation split (recipe.validation_split,
     deterministic for the seed) scores each epoch and picks the weights kept. Raises
     TrainingDiverged on a NaN or infinite loss. Extra keras `callbacks` run after the engine's.
-    A recipe with a teacher needs the loaded `teacher` model (see distillation_loss).
+    A recipe with a teacher needs the loaded `teacher` model (see distillation_targets).
     """
     import keras
     import tensorflow as tf
@@ -429,26 +429,25 @@ def train(
         )
     x_fit, y_fit = data.to_float(x_fit_uint8), y_train[train_idx].astype("int32")
     del x_fit_uint8
-    if recipe.teacher and teacher is None:
-        raise ValueError(f"The recipe learns from the model {recipe.teacher}, but it was not loaded.")
+    if recipe.teacher:
+        if teacher is None:
+            raise ValueError(f"The recipe learns from the model {recipe.teacher}, but it was not loaded.")
+        y_fit = distillation_targets(teacher, x_fit, y_fit, recipe.teacher_weight, recipe.teacher_temperature)
     validation = (data.to_float(x_train[val_idx]), y_train[val_idx].astype("int32")) if len(val_idx) else None
     steps_per_epoch = math.ceil(len(x_fit) / recipe.batch_size)
 
     with distribution_strategy().scope():
         model = preset.build()
         augment = augmentation_layers(recipe.augmentation, seed)
-        # The augmentation layers (and a teacher) wrap the model only for fitting; the saved model is `model`.
-        metrics: list[Any]
-        if recipe.teacher:
-            fit_model = _with_teacher(model, augment, teacher)
-            loss, metrics = distillation_loss(recipe.teacher_weight, recipe.teacher_temperature), [student_accuracy]
-        else:
-            fit_model = keras.Sequential([augment, model]) if augment is not None else model
-            loss, metrics = keras.losses.SparseCategoricalCrossentropy(), ["accuracy"]
+        # The augmentation layers wrap the model only for fitting; the saved model is `model`.
+        fit_model = keras.Sequential([augment, model]) if augment is not None else model
         fit_model.compile(
             optimizer=make_optimizer(recipe, steps_per_epoch),
-            loss=loss,
-            metrics=metrics,
+            # soft targets (n, 10) from a teacher, else the labels themselves
+            loss=keras.losses.CategoricalCrossentropy()
+            if y_fit.ndim == 2
+            else keras.losses.SparseCategoricalCrossentropy(),
+            metrics=["accuracy"],
             steps_per_execution=min(16, steps_per_epoch),
         )
     kept: dict = {}
@@ -496,45 +495,22 @@ def train(
     )
 
 
-def _with_teacher(model, augment, teacher):
-    """A fitting model whose output is the student's probabilities beside the frozen teacher's, both
-    reading the same randomly changed digit: the teacher judges exactly what the student sees."""
-    import keras
+def distillation_targets(
+    teacher, x_fit: np.ndarray, labels: np.ndarray, weight: float, temperature: float
+) -> np.ndarray:
+    """Each digit's target (n, 10): its one-hot label mixed with the teacher's probabilities softened
+    by `temperature` (p ** (1/T), renormalised), the teacher's share being `weight`.
 
-    teacher.trainable = False
-    inputs = keras.Input(shape=(28, 28, 1))
-    seen = augment(inputs) if augment is not None else inputs
-    both = keras.layers.Concatenate()([model(seen), teacher(seen, training=False)])
-    return keras.Model(inputs, both, name="distillation")
+    The teacher reads the training digits once, unaugmented; the random changes of each epoch keep
+    the digit what it was, so its target still holds.
+    """
+    from digitcore import evaluation
 
-
-def distillation_loss(weight: float, temperature: float):
-    """Cross-entropy of the student against each digit's target: its one-hot label mixed with the
-    teacher's probabilities softened by `temperature` (p ** (1/T), renormalised), the teacher's
-    share being `weight` (Hinton et al., 2015). Predictions are (n, 20): student, then teacher."""
-    from keras import ops
-
-    def distillation(labels, predictions):
-        classes = data.NUM_CLASSES
-        student, taught = predictions[:, :classes], predictions[:, classes:]
-        softened = ops.power(ops.clip(taught, 1e-12, 1.0), 1.0 / temperature)
-        softened = softened / ops.sum(softened, axis=1, keepdims=True)
-        one_hot = ops.one_hot(ops.cast(ops.reshape(labels, (-1,)), "int32"), classes)
-        target = (1.0 - weight) * one_hot + weight * softened
-        return -ops.sum(target * ops.log(ops.clip(student, 1e-7, 1.0)), axis=1)
-
-    return distillation
-
-
-def student_accuracy(labels, predictions):
-    """The share of digits the student (the first ten columns of a distillation output) reads right."""
-    from keras import ops
-
-    answers = ops.argmax(predictions[:, : data.NUM_CLASSES], axis=1)
-    return ops.cast(ops.equal(answers, ops.cast(ops.reshape(labels, (-1,)), answers.dtype)), "float32")
-
-
-student_accuracy.__name__ = "accuracy"  # the key the epoch events read, as for a model without a teacher
+    probabilities = evaluation.predict_probabilities(teacher, x_fit).astype(np.float64)
+    softened = np.power(np.clip(probabilities, 1e-12, 1.0), 1.0 / temperature)
+    softened /= softened.sum(axis=1, keepdims=True)
+    one_hot = np.eye(data.NUM_CLASSES)[labels]
+    return ((1.0 - weight) * one_hot + weight * softened).astype(np.float32)
 
 
 def data_fingerprint() -> dict[str, str]:
