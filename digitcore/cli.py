@@ -108,9 +108,6 @@ def cmd_train(args: argparse.Namespace) -> int:
         optimizer=args.optimizer,
         validation_split=args.validation_split,
         augmentation=augmentation,
-        teacher=args.teacher,
-        teacher_weight=args.teacher_weight,
-        teacher_temperature=args.teacher_temperature,
     )
     stop = training.StopSignal()
     bar = ProgressBar()
@@ -392,9 +389,6 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         help="flattest flag drawn on a 1, degrees below the horizontal (15..60; default 35)",
     )
-    train.add_argument("--teacher", help="distil: a saved model whose softened probabilities join the labels")
-    train.add_argument("--teacher-weight", type=float, help="distil: the teacher's share of each target (0.5)")
-    train.add_argument("--teacher-temperature", type=float, help="distil: how much to soften the teacher (2)")
     train.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     train.add_argument("--limit", type=int, help="train on a random subset of this many digits")
     train.add_argument(

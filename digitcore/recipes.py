@@ -68,12 +68,6 @@ class Recipe:
     # over 60,000) rather than by epochs: on a subset, sized_for() raises the epochs so the network
     # still sees about this many digits (one epoch of 6,000 digits is 24 steps, too few to learn).
     tuned_for_digits: int | None = None
-    # Distillation: a saved model (an ensemble, say) whose softened probabilities on each training
-    # digit are mixed into that digit's label, so the network also learns which other digits it
-    # resembles and how much (Hinton et al., 2015). None trains on the labels alone.
-    teacher: str | None = None
-    teacher_weight: float = 0.5  # share of each target taken from the teacher
-    teacher_temperature: float = 2.0  # above 1 softens the teacher's probabilities
 
     def with_overrides(self, **overrides) -> Recipe:
         """A copy with the given fields replaced; None values are ignored."""
@@ -100,10 +94,6 @@ class Recipe:
             raise ValueError(f"The validation split must be in [0, 1), not {self.validation_split}.")
         if not 0.0 <= self.warmup_fraction < 1.0:
             raise ValueError(f"The warm-up fraction must be in [0, 1), not {self.warmup_fraction}.")
-        if not 0.0 < self.teacher_weight <= 1.0:
-            raise ValueError(f"The teacher's weight must be in (0, 1], not {self.teacher_weight}.")
-        if not 1.0 <= self.teacher_temperature <= 10.0:
-            raise ValueError(f"The teacher's temperature must be between 1 and 10, not {self.teacher_temperature}.")
         if self.epochs > MAX_EPOCHS:
             raise ValueError(f"Epochs must be at most {MAX_EPOCHS}, not {self.epochs}.")
         limits = {

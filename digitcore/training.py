@@ -392,14 +392,12 @@ def train(
     listener: Listener | None = None,
     stop: Stoppable | None = None,
     callbacks: list | None = None,
-    teacher=None,
 ) -> TrainingResult:
     """Train `preset` on uint8 digits (n, 28, 28) with labels (n,).
 
     The training split is converted to float once; the validation split (recipe.validation_split,
     deterministic for the seed) scores each epoch and picks the weights kept. Raises
     TrainingDiverged on a NaN or infinite loss. Extra keras `callbacks` run after the engine's.
-    A recipe with a teacher needs the loaded `teacher` model (see distillation_targets).
     """
     import keras
     import tensorflow as tf
@@ -429,10 +427,6 @@ def train(
         )
     x_fit, y_fit = data.to_float(x_fit_uint8), y_train[train_idx].astype("int32")
     del x_fit_uint8
-    if recipe.teacher:
-        if teacher is None:
-            raise ValueError(f"The recipe learns from the model {recipe.teacher}, but it was not loaded.")
-        y_fit = distillation_targets(teacher, x_fit, y_fit, recipe.teacher_weight, recipe.teacher_temperature)
     validation = (data.to_float(x_train[val_idx]), y_train[val_idx].astype("int32")) if len(val_idx) else None
     steps_per_epoch = math.ceil(len(x_fit) / recipe.batch_size)
 
@@ -443,10 +437,7 @@ def train(
         fit_model = keras.Sequential([augment, model]) if augment is not None else model
         fit_model.compile(
             optimizer=make_optimizer(recipe, steps_per_epoch),
-            # soft targets (n, 10) from a teacher, else the labels themselves
-            loss=keras.losses.CategoricalCrossentropy()
-            if y_fit.ndim == 2
-            else keras.losses.SparseCategoricalCrossentropy(),
+            loss=keras.losses.SparseCategoricalCrossentropy(),
             metrics=["accuracy"],
             steps_per_execution=min(16, steps_per_epoch),
         )
@@ -495,24 +486,6 @@ def train(
     )
 
 
-def distillation_targets(
-    teacher, x_fit: np.ndarray, labels: np.ndarray, weight: float, temperature: float
-) -> np.ndarray:
-    """Each digit's target (n, 10): its one-hot label mixed with the teacher's probabilities softened
-    by `temperature` (p ** (1/T), renormalised), the teacher's share being `weight`.
-
-    The teacher reads the training digits once, unaugmented; the random changes of each epoch keep
-    the digit what it was, so its target still holds.
-    """
-    from digitcore import evaluation
-
-    probabilities = evaluation.predict_probabilities(teacher, x_fit).astype(np.float64)
-    softened = np.power(np.clip(probabilities, 1e-12, 1.0), 1.0 / temperature)
-    softened /= softened.sum(axis=1, keepdims=True)
-    one_hot = np.eye(data.NUM_CLASSES)[labels]
-    return ((1.0 - weight) * one_hot + weight * softened).astype(np.float32)
-
-
 def data_fingerprint() -> dict[str, str]:
     return data.checksums()
 
@@ -550,8 +523,7 @@ def train_and_save(
         subset = np.sort(np.random.default_rng(seed).permutation(len(x_train))[:limit])
         x_train, y_train = x_train[subset], y_train[subset]
 
-    teacher = registry.load(recipe.teacher, models_directory) if recipe.teacher else None
-    result = train(preset, x_train, y_train, recipe=recipe, seed=seed, listener=listener, stop=stop, teacher=teacher)
+    result = train(preset, x_train, y_train, recipe=recipe, seed=seed, listener=listener, stop=stop)
     kept = result.kept_epoch
     if kept is None:
         return NothingSaved(name=name)
