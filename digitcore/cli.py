@@ -381,13 +381,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--flag-longest",
         dest="flag_longest",
         type=float,
-        help="longest flag drawn on a 1, as a fraction of its height (0.22..0.7; default 0.38)",
+        help="longest flag drawn on a 1, as a fraction of its height (0.22..0.7; default: the recipe's, 0.7 for digitnet)",
     )
     train.add_argument(
         "--flag-flattest",
         dest="flag_flattest",
         type=float,
-        help="flattest flag drawn on a 1, degrees below the horizontal (15..60; default 35)",
+        help="flattest flag drawn on a 1, degrees below the horizontal (15..60; default: the recipe's, 35)",
     )
     train.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     train.add_argument("--limit", type=int, help="train on a random subset of this many digits")

@@ -1,10 +1,9 @@
 """Real people's handwriting (../shared/realdigits, issue 11) through the product's predict path.
 
 The set is evaluation data, read in place: never copied into the project, never trained on.
-Floors per kind (issue 11 targets: photos >= 98 %, drawings >= 99 %, each 28-px kind >= 99 %).
-Photos and drawings are held at what the shipped default model reaches today (photos 114 of 117,
-drawings 204 of 210: 97.4 % and 97.1 %, below the targets); most remaining misses are ones with a
-long flag read as 7, a shape MNIST's plain ones never show.
+Floors per kind are issue 11's targets: photos >= 98 %, drawings >= 99 %, each 28-px kind >= 99 %.
+The shipped default reaches photos 116 of 117, drawings 208 of 210 and every 28-px digit; its three
+misses are 4s (two written in one zigzag stroke, one whose small closed head reads as a 9's).
 Measure with: python -m digitcore bench realdigits
 """
 
@@ -17,7 +16,8 @@ import pytest
 from digitcore import inference, registry
 
 REALDIGITS = Path(__file__).resolve().parents[3] / "shared" / "realdigits"
-FLOORS = {"photo": 0.97, "drawing": 0.97, "drawing_28px": 0.99, "paper_28px": 0.99}
+FLOORS = {"photo": 0.98, "drawing": 0.99, "drawing_28px": 0.99, "paper_28px": 0.99}
+OVERALL_FLOOR = 0.985
 
 pytestmark = pytest.mark.slow
 
@@ -56,3 +56,10 @@ def test_no_real_digit_is_refused(answers):
     _, results = answers
     refused = Counter(result["error"] for result in results if "error" in result)
     assert not refused, refused
+
+
+def test_real_handwriting_overall_reaches_the_target(answers):
+    """Issue 11's overall target: at least 98.5 % of all the real digits, refusals counted as misses."""
+    meta, results = answers
+    correct = sum(result.get("digit") == meta[Path(result["file"]).name]["label"] for result in results)
+    assert correct / len(results) >= OVERALL_FLOOR, f"{correct}/{len(results)}"
