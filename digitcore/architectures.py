@@ -186,7 +186,8 @@ def build_digitnet() -> keras.Model:
     (seed 0, 2026-12-02): two convolutions at 14x14 and 128 filters at 7x7 (428,746 parameters)
     scored 99.67 %, VGG-like pairs at 28x28 and 14x14 (437,546, 30 epochs) 99.62 %, at 1.5x and 2.6x
     the training time; distilling the shipped ensemble into it (labels mixed with the ensemble's
-    softened probabilities, the ensemble reading the same changed digit) 99.67 %.
+    softened probabilities, the ensemble reading the same changed digit) 99.67 %. Its typical result
+    is about 99.65 %: four seeds of the default recipe scored 99.67, 99.71, 99.63 and 99.57 %.
     """
     from keras import layers
 
