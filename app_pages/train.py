@@ -1,43 +1,141 @@
-"""Train: pick a preset and a recipe, see how long it will take, train in the background, watch it learn."""
+"""Train: pick a preset and a recipe, see how long it will take and what it will score, train in the
+background, watch it learn.
+
+The boxes are the one source of truth for a run: choosing a recipe writes every box it implies
+(epochs, batch, learning rate, schedule, augmentation and its sliders) into the session state; a
+box changed after that makes the choice "Custom"; Train runs exactly what the boxes show. The
+widgets are drawn from the session state only (never with a `value=` as well): a value passed to a
+widget that the browser already holds is ignored there, which is how a recipe once failed to apply.
+"""
+
+import dataclasses
 
 import pandas as pd
 import streamlit as st
 
 from app_pages import common, job_panel
 from digitcore import errors, estimates, jobs, limits, plots, registry
-from digitcore.architectures import MAX_EPOCHS, PRESETS, TRAINING_DIGITS, Augmentation
+from digitcore.architectures import MAX_EPOCHS, PRESETS, SCHEDULES, TRAINING_DIGITS, Augmentation, Recipe
 from digitcore.events import FinetuneDone, Outcome, TrainDone
 from digitcore.jobs import JobKind, JobState
+from digitcore.run_plan import RunPlan
 
 BATCH_SIZES = [16, 32, 64, 128, 200, 256, 512]
 STATE_TEXT = {
     "starting": "starting",
     "running": "training",
-    "stopping": "stopping after this batch",
+    "stopping": "stopping",
     "done": "finished",
     "stopped": "stopped",
     "failed": "failed",
     "interrupted": "interrupted (the server stopped)",
 }
-RECIPE_TEXT = {"fast": "Fast", "fast995": "Fast to 99.5 %", "default": "Full"}
-# The widgets each recipe sets; their keys carry the preset so each preset keeps its own values.
-RECIPE_WIDGETS = ("epochs", "batch", "rate", "augment", "rot", "shift", "zoom", "thick", "barred")
+CUSTOM = "custom"
+RECIPE_TEXT = {"fast": "Fast", "fast995": "Fast to 99.5 %", "default": "Full", CUSTOM: "Custom"}
+RECIPE_ABOUT = {
+    "fast": "one pass's worth of digits (60,000 seen: more epochs on fewer), large batches, no augmentation",
+    "fast995": "three epochs of small batches with augmentation",
+    "default": "the full recipe the shipped model was trained with",
+}
+# Augmentation sliders, with their (label, highest value, recipe field); shown while augmentation is on.
+SLIDERS = {
+    "rot": ("Rotation (°)", 30.0, "rotation_degrees"),
+    "shift": ("Shift", 0.3, "shift"),
+    "zoom": ("Zoom", 0.3, "zoom"),
+    "thick": ("Stroke width change", 1.0, "thickness"),
+    "real": ("Real-handwriting changes (share of digits)", 1.0, "real_inputs"),
+}
+# Augmentation a visitor switches on for a recipe that has none.
+SWITCHED_ON = Augmentation(rotation_degrees=10.0, shift=0.1, zoom=0.1, thickness=0.3)
+BOXES = ("limit", "epochs", "batch", "rate", "schedule", "augment", *SLIDERS, "flagged", "barred")
 
 
-def _recipe_summary(recipe) -> str:
-    augmented = ", augmented" if recipe.augmentation.enabled else ""
-    sized = " (one pass over 60,000 digits; more epochs on fewer)" if recipe.tuned_for_digits else ""
-    return f"{recipe.epochs} epoch(s) × batch {recipe.batch_size}{augmented}{sized}"
+def _key(box: str, preset_name: str) -> str:
+    return f"{box}_{preset_name}"
 
 
-def _forget_recipe_widgets(preset_name: str) -> None:
-    """A new recipe (or subset) choice: its widgets are drawn again with that recipe's values."""
-    for widget in RECIPE_WIDGETS:
-        st.session_state.pop(f"{widget}_{preset_name}", None)
+def _limit(preset_name: str) -> int:
+    return int(st.session_state.get(_key("limit", preset_name), TRAINING_DIGITS))
 
 
-def _forget_epochs(preset_name: str) -> None:
-    st.session_state.pop(f"epochs_{preset_name}", None)
+def _base(preset_name: str) -> str:
+    """The recipe the boxes were last set from (a custom run keeps its other fields: warm-up, optimizer...)."""
+    base = st.session_state.get(_key("base", preset_name))
+    return base if base in PRESETS[preset_name].recipes else next(iter(PRESETS[preset_name].recipes))
+
+
+def _sized(preset_name: str, which: str) -> Recipe:
+    """Recipe `which` as the page runs it on the chosen digits: 5 % held out, sized for the subset."""
+    return PRESETS[preset_name].recipes[which].watched().sized_for(_limit(preset_name))
+
+
+def _box_values(recipe: Recipe) -> dict[str, object]:
+    augmentation = recipe.augmentation
+    shown = augmentation if augmentation.enabled else SWITCHED_ON
+    return {
+        "epochs": recipe.epochs,
+        "batch": recipe.batch_size,
+        "rate": recipe.learning_rate,
+        "schedule": recipe.schedule,
+        "augment": augmentation.enabled,
+        **{box: float(getattr(shown, field)) for box, (_, _, field) in SLIDERS.items()},
+        "flagged": augmentation.flagged_ones,
+        "barred": augmentation.barred_sevens,
+    }
+
+
+def _apply(preset_name: str, which: str) -> None:
+    """Write every box recipe `which` implies (sized for the chosen digits) into the session state."""
+    st.session_state[_key("base", preset_name)] = which
+    for box, value in _box_values(_sized(preset_name, which)).items():
+        st.session_state[_key(box, preset_name)] = value
+
+
+def _shown_values(preset_name: str) -> dict[str, object]:
+    values = {box: st.session_state.get(_key(box, preset_name)) for box in BOXES if box != "limit"}
+    if not values["augment"]:
+        values.update({box: None for box in SLIDERS})  # hidden sliders do not count
+    return values
+
+
+def _recipe_chosen(preset_name: str) -> None:
+    which = st.session_state[_key("recipe", preset_name)]
+    if which != CUSTOM:
+        _apply(preset_name, which)
+
+
+def _subset_changed(preset_name: str) -> None:
+    """A recipe chosen (not custom) is sized again for the new subset: its epochs and batch follow."""
+    which = st.session_state.get(_key("recipe", preset_name), CUSTOM)
+    if which != CUSTOM:
+        _apply(preset_name, which)
+
+
+def _box_changed(preset_name: str) -> None:
+    """A box changed by hand: "Custom", unless every box is back at the recipe's value."""
+    base = _base(preset_name)
+    recipe_values = _box_values(_sized(preset_name, base))
+    if not recipe_values["augment"]:
+        recipe_values.update({box: None for box in SLIDERS})
+    same = _shown_values(preset_name) == recipe_values
+    st.session_state[_key("recipe", preset_name)] = base if same else CUSTOM
+
+
+def _augmentation_switched(preset_name: str) -> None:
+    if st.session_state.get(_key("augment", preset_name)):  # the sliders come back with sensible values
+        for box, (_, _, field) in SLIDERS.items():
+            st.session_state.setdefault(_key(box, preset_name), float(getattr(SWITCHED_ON, field)))
+    _box_changed(preset_name)
+
+
+def _fill_missing_boxes(preset_name: str) -> None:
+    """First visit, or boxes Streamlit forgot while they were not drawn: the last recipe's values."""
+    if _key("limit", preset_name) not in st.session_state:
+        st.session_state[_key("limit", preset_name)] = TRAINING_DIGITS
+    values = _box_values(_sized(preset_name, _base(preset_name)))
+    for box, value in values.items():
+        st.session_state.setdefault(_key(box, preset_name), value)
+    st.session_state.setdefault(_key("recipe", preset_name), _base(preset_name))
 
 
 def preset_panel() -> str:
@@ -54,148 +152,203 @@ def preset_panel() -> str:
     st.markdown(f"**{sum(row['parameters'] for row in layers):,} parameters** · {published}")
     st.caption(preset.description)  # prose: a docstring's indented lines would render as clipped code
     with st.expander("Layers", expanded=False):
-        table = pd.DataFrame(layers).set_index("layer")
+        table = pd.DataFrame(layers).rename(columns={"output shape": "output"}).set_index("layer")
         table["parameters"] = [f"{count:,}" for count in table["parameters"]]
         st.table(table)  # a static table: every column shown, however long the layer names
     return preset_name
 
 
 def recipe_choice(preset_name: str) -> str:
-    """ "fast" or "default": the quickest recipe first, the full one a click away."""
+    """The recipe radio: the preset's recipes, quickest first, and "Custom" once a box was changed."""
     preset = PRESETS[preset_name]
-    if len(preset.recipes) == 1:
-        return "default"
-    return st.radio(
+    which = st.radio(
         "Recipe",
-        list(preset.recipes),
-        key=f"recipe_{preset_name}",
+        [*preset.recipes, CUSTOM],
+        key=_key("recipe", preset_name),
         horizontal=True,
-        format_func=lambda which: f"{RECIPE_TEXT.get(which, which)}: {_recipe_summary(preset.recipes[which])}",
-        on_change=_forget_recipe_widgets,
+        format_func=lambda which: RECIPE_TEXT.get(which, which),
+        on_change=_recipe_chosen,
         args=(preset_name,),
     )
+    base = _base(preset_name)
+    about = RECIPE_ABOUT.get(base, "as published")
+    st.caption(
+        f"**{RECIPE_TEXT.get(base, base)}**: {about}."
+        if which != CUSTOM
+        else f"Your own settings, starting from **{RECIPE_TEXT.get(base, base)}** ({about}). "
+        "Pick a recipe to set every box again."
+    )
+    return which
 
 
-def recipe_panel(preset_name: str, which: str):
-    """The override widgets, drawn with the chosen recipe's values (sized for the chosen digits)."""
-    key = preset_name
-    limit_now = int(st.session_state.get(f"limit_{key}", TRAINING_DIGITS))
-    recipe = PRESETS[preset_name].recipes[which].sized_for(limit_now)
+def recipe_panel(preset_name: str) -> tuple[Recipe, int]:
+    """The boxes, drawn from the session state, and the recipe they make (ValueError: a sentence)."""
+    changed = {"on_change": _box_changed, "args": (preset_name,)}
     first, second = st.columns(2)
-    epochs = first.number_input("Epochs", min_value=1, max_value=MAX_EPOCHS, value=recipe.epochs, key=f"epochs_{key}")
-    sizes = sorted(set(BATCH_SIZES) | {recipe.batch_size})
-    batch_size = second.select_slider("Batch size", sizes, value=recipe.batch_size, key=f"batch_{key}")
-    learning_rate = first.number_input(
+    limit = first.number_input(
+        f"Training digits (of {TRAINING_DIGITS:,})",
+        min_value=limits.MIN_TRAINING_DIGITS,
+        max_value=TRAINING_DIGITS,
+        step=100,
+        key=_key("limit", preset_name),
+        on_change=_subset_changed,
+        args=(preset_name,),
+        help="A recipe you picked is sized for them: the fast one runs more epochs on fewer digits.",
+    )
+    epochs = second.number_input(
+        "Epochs", min_value=1, max_value=MAX_EPOCHS, key=_key("epochs", preset_name), **changed
+    )
+    batch_now = int(st.session_state[_key("batch", preset_name)])
+    batch_size = first.select_slider(
+        "Batch size", sorted(set(BATCH_SIZES) | {batch_now}), key=_key("batch", preset_name), **changed
+    )
+    learning_rate = second.number_input(
         "Learning rate",
         min_value=1e-5,
         max_value=1.0,
-        value=recipe.learning_rate,
         step=1e-4,
         format="%.5f",
-        key=f"rate_{key}",
+        key=_key("rate", preset_name),
+        **changed,
     )
-    watched = recipe.watched()
-    limit = second.number_input(
-        f"Training digits (subset of {TRAINING_DIGITS:,})",
-        min_value=limits.MIN_TRAINING_DIGITS,
-        max_value=TRAINING_DIGITS,
-        value=TRAINING_DIGITS,
-        step=100,
-        key=f"limit_{key}",
-        on_change=_forget_epochs if recipe.tuned_for_digits else None,
-        args=(key,),
-        help=f"{100 * watched.validation_split:.0f} % of them are held out for the validation curve.",
+    schedule = first.selectbox(
+        "Learning-rate schedule",
+        SCHEDULES,
+        key=_key("schedule", preset_name),
+        help="one_cycle warms up, then decays along a cosine; exponential decays each epoch.",
+        **changed,
     )
-    name_key = f"name_{key}"
-    if name_key not in st.session_state or st.session_state[name_key].strip() in _taken_names():
-        # first drawn, or the name was saved meanwhile (by this visitor's job or another's): a fresh one
-        st.session_state[name_key] = registry.free_name(f"my_{preset_name}", registry.models_dir())
-    name = first.text_input("Save as", key=name_key, help="A new name: training never overwrites a saved model.")
     augment = second.toggle(
         "Augmentation",
-        value=recipe.augmentation.enabled,
-        key=f"augment_{key}",
+        key=_key("augment", preset_name),
+        on_change=_augmentation_switched,
+        args=(preset_name,),
         help="Random rotations, shifts, zooms and stroke-width changes of the training digits.",
     )
-    barred_sevens = st.slider(
-        "Barred sevens (fraction of the training sevens)",
+    values = {}
+    if augment:
+        columns = st.columns(2)
+        for index, (box, (label, highest, field)) in enumerate(SLIDERS.items()):
+            values[field] = columns[index % 2].slider(label, 0.0, highest, key=_key(box, preset_name), **changed)
+    columns = st.columns(2)
+    flagged = columns[0].slider(
+        "Flagged ones (share of training ones)",
         0.0,
         1.0,
-        recipe.augmentation.barred_sevens,
         step=0.05,
-        key=f"barred_{key}",
-        help="Draws a bar across the stem of this fraction of the training sevens, as "
-        "many people write them; MNIST has few such sevens.",
+        key=_key("flagged", preset_name),
+        help="Draws the flag many people write on a 1; MNIST's ones are plain strokes.",
+        **changed,
     )
-    augmentation = Augmentation(barred_sevens=barred_sevens)
-    if augment:
-        default = recipe.augmentation if recipe.augmentation.enabled else Augmentation(10.0, 0.1, 0.1, 0.3)
-        columns = st.columns(2) * 2
-        augmentation = Augmentation(
-            rotation_degrees=columns[0].slider("Rotation (°)", 0.0, 30.0, default.rotation_degrees, key=f"rot_{key}"),
-            shift=columns[1].slider("Shift", 0.0, 0.3, default.shift, key=f"shift_{key}"),
-            zoom=columns[2].slider("Zoom", 0.0, 0.3, default.zoom, key=f"zoom_{key}"),
-            thickness=columns[3].slider("Stroke width change", 0.0, 1.0, default.thickness, key=f"thick_{key}"),
-            barred_sevens=barred_sevens,
-        )
-    chosen = (
-        PRESETS[preset_name]
-        .recipes[which]
-        .with_overrides(
-            epochs=int(epochs),
-            batch_size=int(batch_size),
-            learning_rate=float(learning_rate),
-            augmentation=augmentation,
-        )
-        .watched()
+    barred = columns[1].slider(
+        "Barred sevens (share of training sevens)",
+        0.0,
+        1.0,
+        step=0.05,
+        key=_key("barred", preset_name),
+        help="Draws a bar across the stem, as many people write a 7; MNIST has few such sevens.",
+        **changed,
     )
-    return chosen, int(limit), name.strip()
+    base = PRESETS[preset_name].recipes[_base(preset_name)].watched()
+    augmentation = dataclasses.replace(base.augmentation, **values, flagged_ones=flagged, barred_sevens=barred)
+    if not augment:
+        augmentation = dataclasses.replace(augmentation, **{field: 0.0 for _, _, field in SLIDERS.values()})
+    recipe = base.with_overrides(
+        epochs=int(epochs),
+        batch_size=int(batch_size),
+        learning_rate=float(learning_rate),
+        schedule=schedule,
+        augmentation=augmentation,
+    )
+    fitted = recipe.fitted_digits(int(limit))
+    if recipe.batch_size > fitted:
+        raise ValueError(
+            f"A batch of {recipe.batch_size} is more than the {fitted:,} digits fitted; choose a batch of "
+            f"{fitted:,} or fewer, or more digits."
+        )
+    return recipe, int(limit)
 
 
 def _taken_names() -> set[str]:
     return {entry.name for entry in common.model_entries()}
 
 
-def show_estimate(preset_name: str, which: str, recipe, limit: int) -> None:
-    """Before the click: how long this will take here and what test accuracy to expect."""
+def name_box(preset_name: str, running: jobs.JobSnapshot | None) -> str | None:
+    """The name to save as, or None (with a sentence) when it is taken: never a silent new name."""
+    key = _key("name", preset_name)
+    taken = _taken_names() | ({running.name} if running is not None and running.running else set())
+    mine = st.session_state.get("train_started_name")
+    if key not in st.session_state or (st.session_state[key].strip() == mine and mine in taken):
+        # first drawn, or this visitor's own last run took the name: the next free one
+        proposal = registry.free_name(f"my_{preset_name}", registry.models_dir(), reserved=taken)
+        if key in st.session_state:
+            st.caption(f"Your last run is saved as **{mine}**; this one gets a new name.")
+        st.session_state[key] = proposal
+    name = st.text_input("Save as", key=key, help="A new name: training never overwrites a saved model.").strip()
+    if name in taken:
+        st.warning(f"A model named '{name}' already exists, and training never overwrites one: choose another name.")
+        return None
+    return name
+
+
+def show_estimate(preset_name: str, recipe: Recipe, limit: int) -> estimates.Expectation | None:
+    """Before the click: how long this will take here, what test accuracy to expect, and from where."""
     cards = [entry.card for entry in common.model_entries() if entry.problem is None and entry.card is not None]
-    preset = PRESETS[preset_name]
-    augmented = recipe.augmentation.enabled
-    pace = estimates.pace_for(cards, preset, which, batch_size=recipe.batch_size, augmented=augmented)
+    runs = [*estimates.past_runs(cards), *estimates.measured_runs()]
+    settings = recipe.to_dict()
+    fitted = recipe.fitted_digits(limit)
+    plan = RunPlan(epochs=recipe.epochs, fitted=fitted, held_out=limit - fitted, batch_size=recipe.batch_size)
     lines = []
+    pace = estimates.pace_for(runs, preset_name, settings)
     if pace is None:
         lines.append(
             "**Time:** no run of this architecture has finished on this machine yet, so there is no "
             "estimate; the time left is shown once training starts."
         )
     else:
-        guess = estimates.estimate(
-            pace,
-            epochs=recipe.epochs,
-            training_digits=limit,
-            validation_split=recipe.validation_split,
-            batch_size=recipe.batch_size,
-            augmented=augmented,
-        )
-        loosely = "" if guess.same_setup else " (measured with other settings, so take it loosely)"
+        guess = estimates.estimate(pace, plan, settings)
+        loosely = "" if guess.same_setup else " (measured with another batch size or augmentation: take it loosely)"
         lines.append(
-            f"**Estimated time: {estimates.duration_text(guess.seconds)}**, at the "
-            f"{pace.digits_per_second:,.0f} training digits per second measured here by "
-            f"{pace.measured_by}{loosely}."
+            f"**Estimated time: {estimates.duration_text(guess.seconds)}**: {plan.epochs * fitted:,} digits "
+            f"at the {pace.digits_per_second:,.0f} per second of {pace.measured_by}{loosely}."
         )
-    expected = estimates.expected_accuracy(cards, preset, which, recipe, limit)
-    if expected is not None:
-        lines.append(f"**Expected test accuracy: about {100 * expected.accuracy:.1f} %** ({expected.source}).")
+    which = st.session_state.get(_key("recipe", preset_name), _base(preset_name))
+    expected = estimates.expected_accuracy(runs, PRESETS[preset_name], _base(preset_name), settings, limit)
+    if expected is None:
+        lines.append(
+            "**Expected test accuracy:** no run with these settings or this many digits has finished here, "
+            "so there is none to promise."
+        )
+    else:
+        lines.append(f"**Expected test accuracy: {expected.text}** ({expected.source}).")
+    if plan.held_out:
+        lines.append(f"{plan.held_out:,} of the {limit:,} digits are held out for the validation curve.")
+    else:
+        lines.append("Too few digits to hold any out: there is no validation curve.")
+    if which == CUSTOM:
+        lines.append("Custom settings: Train runs exactly what the boxes show.")
     st.info("  \n".join(lines))
+    return expected
 
 
-def _start(preset_name: str, recipe, limit: int, name: str) -> bool:
+def _start(preset_name: str, recipe: Recipe, limit: int, name: str, expected: estimates.Expectation | None) -> bool:
     """Start the job, or keep a sentence saying why not; True when it started."""
+    cards = [entry.card for entry in common.model_entries() if entry.problem is None and entry.card is not None]
+    runs = [*estimates.past_runs(cards), *estimates.measured_runs()]
+    pace = estimates.pace_for(runs, preset_name, recipe.to_dict())
+    fitted = recipe.fitted_digits(limit)
+    plan = RunPlan(epochs=recipe.epochs, fitted=fitted, held_out=limit - fitted, batch_size=recipe.batch_size)
     try:
         common.job_manager().start(
-            preset_name, name=name, recipe=recipe, limit=None if limit >= TRAINING_DIGITS else limit
+            preset_name,
+            name=name,
+            recipe=recipe,
+            limit=None if limit >= TRAINING_DIGITS else limit,
+            estimated_seconds=None if pace is None else estimates.estimate(pace, plan, recipe.to_dict()).seconds,
+            accuracy_floor=None if expected is None else expected.floor,
         )
         st.session_state["train_message"] = None
+        st.session_state["train_started_name"] = name
         return True
     except (ValueError, jobs.JobBusy) as error:  # a request's refusal, a ValueError, is a sentence too
         st.session_state["train_message"] = errors.sentence_for(error) or str(error)
@@ -214,33 +367,45 @@ def show_job(snapshot: jobs.JobSnapshot) -> None:
             f"**{snapshot.name}** (fine-tune of {snapshot.preset} on your digits) · {state} · {snapshot.elapsed:.0f} s"
         )
     else:
+        recipe = snapshot.recipe
+        shape = f" · {recipe['epochs']} epoch(s) × batch {recipe['batch_size']}" if recipe.get("epochs") else ""
         st.markdown(
             f"**{snapshot.name}** ({PRESETS[snapshot.preset].title}) · {state} · "
-            f"{snapshot.elapsed:.0f} s · {snapshot.limit or TRAINING_DIGITS:,} digits"
+            f"{snapshot.elapsed:.0f} s · {snapshot.limit or TRAINING_DIGITS:,} digits{shape}"
         )
-    # Only finished epochs (the snapshot leaves out a partial epoch an older server's record held).
-    history = snapshot.history
     job_panel.show_progress(snapshot, stop_key="train_stop", detailed=True)
+    history, points = snapshot.history, snapshot.curve
     result = snapshot.result
-    if isinstance(result, TrainDone) and result.kept_epoch:
-        # The saved model's epoch (the best by validation, or the last finished one).
-        kept_epoch = result.kept_epoch
-        history = (
-            [event for event in history if event.epoch <= kept_epoch] if snapshot.state == JobState.STOPPED else history
-        )
-        shown = next((event for event in history if event.epoch == kept_epoch), None)
+    kept_epoch = result.kept_epoch if isinstance(result, TrainDone) else None
+    if kept_epoch and snapshot.state == JobState.STOPPED:
+        # a stopped run's curves end at the saved model's epoch
+        history = [event for event in history if event.epoch <= kept_epoch]
+        points = [point for point in points if point.epochs_done <= kept_epoch]
+    shown = next((event for event in history if event.epoch == kept_epoch), None) if kept_epoch else None
+    if shown is None and history and not snapshot.running:
+        shown = history[-1]
+    if shown is not None:  # the saved model's epoch
+        loss, accuracy, val_loss, val_accuracy = shown.loss, shown.accuracy, shown.val_loss, shown.val_accuracy
+    elif points:  # while it runs: the latest point, and the latest validation
+        scored = [point for point in points if point.val_accuracy is not None]
+        loss, accuracy = points[-1].loss, points[-1].accuracy
+        val_loss = scored[-1].val_loss if scored else None
+        val_accuracy = scored[-1].val_accuracy if scored else None
     else:
-        shown = history[-1] if history else None
-    if shown:
+        loss = None
+    if loss is not None:
         columns = st.columns(2) * 2
-        columns[0].metric("Training loss", f"{shown.loss:.4f}")
-        columns[1].metric("Training accuracy", _percent(shown.accuracy))
-        if shown.val_accuracy is not None:
-            columns[2].metric("Validation loss", f"{shown.val_loss:.4f}")
-            columns[3].metric("Validation accuracy", _percent(shown.val_accuracy))
-        st.plotly_chart(plots.training_curves(history), key=f"curves_{snapshot.id}")
+        columns[0].metric("Training loss", f"{loss:.4f}")
+        columns[1].metric("Training accuracy", _percent(accuracy))
+        if val_accuracy is not None:
+            columns[2].metric("Validation loss", f"{val_loss:.4f}")
+            columns[3].metric("Validation accuracy", _percent(val_accuracy))
+    if points or history:
+        loss_chart, accuracy_chart = plots.training_curves(points or plots.points_of_epochs(history))
+        st.plotly_chart(loss_chart, key=f"loss_{snapshot.id}")
+        st.plotly_chart(accuracy_chart, key=f"accuracy_{snapshot.id}")
     elif snapshot.running:
-        st.caption("The curves appear when the first epoch ends.")
+        st.caption("The curves start after the first few steps.")
     job_panel.show_ending(snapshot, failed="Training failed.", saved=lambda outcome: _show_saved(snapshot, outcome))
 
 
@@ -264,12 +429,14 @@ def _show_saved(snapshot: jobs.JobSnapshot, result: Outcome) -> None:
                 f"training {_percent(result.train_accuracy)}, validation "
                 f"{_percent(result.validation_accuracy)}, test {scores}"
             )
-        st.success(
+        text = (
             f"Saved **{result.name}**{stopped}: {scores} after {result.epochs_completed} epoch(s)"
             f"{best}, {result.seconds:.0f} s of training. It is in the model picker now."
         )
-        if result.warning:
-            st.warning(result.warning, icon=":material/warning:")
+        if result.warning:  # a model that did not learn as expected is not announced as a success
+            st.warning(f"{text}  \n{result.warning}", icon=":material/warning:")
+        else:
+            st.success(text)
 
 
 def show_live(snapshot: jobs.JobSnapshot | None) -> None:
@@ -289,14 +456,16 @@ def render() -> None:
     with settings:
         st.subheader("Recipe")
         preset_name = preset_panel()
-        which = recipe_choice(preset_name)
-        recipe, limit, name = None, TRAINING_DIGITS, ""
+        _fill_missing_boxes(preset_name)
+        recipe_choice(preset_name)
+        recipe, limit, expected = None, TRAINING_DIGITS, None
         try:
-            recipe, limit, name = recipe_panel(preset_name, which)
-        except ValueError as error:  # a combination the recipe refuses, in a sentence
+            recipe, limit = recipe_panel(preset_name)
+        except ValueError as error:  # a combination that cannot run, in a sentence, before the click
             st.warning(str(error))
+        name = name_box(preset_name, snapshot)
         if recipe is not None:
-            show_estimate(preset_name, which, recipe, limit)
+            expected = show_estimate(preset_name, recipe, limit)
         if running:
             st.info(
                 f"'{snapshot.name}' is training on this server; one job runs at a time. "
@@ -304,9 +473,14 @@ def render() -> None:
             )
         # Handled inline, not in on_click: a callback's args would hold the values of the previous run.
         if st.button(
-            "Train", type="primary", icon=":material/play_arrow:", disabled=running or recipe is None, key="train_start"
+            "Train",
+            type="primary",
+            icon=":material/play_arrow:",
+            disabled=running or recipe is None or name is None,
+            key="train_start",
         ):
-            if _start(preset_name, recipe, limit, name):
+            assert recipe is not None and name is not None
+            if _start(preset_name, recipe, limit, name, expected):
                 st.rerun()  # redraw everything with the job running and the live panel polling
         if st.session_state.get("train_message"):
             st.warning(st.session_state["train_message"])

@@ -15,7 +15,6 @@ from digitcore.recipes import (  # noqa: F401 (re-exported: read from here by tr
     SCHEDULES,
     WATCHED_VALIDATION_SPLIT,
     Augmentation,
-    Measurement,
     Preset,
     Recipe,
 )
@@ -253,14 +252,6 @@ PRESETS: dict[str, Preset] = {
                 warmup_fraction=0.1,
                 validation_split=0.0,
                 tuned_for_digits=TRAINING_DIGITS,
-            ),
-            # The page's default click (bench/train_click.py, the same as `train --arch digitnet --recipe
-            # fast --validation-split 0.05`) on a quiet machine, 2026-12-01: 99.20 % on the test digits,
-            # 33.5 s from the click to the saved model, of which 24.7 s fitting 57,000 digits (2,300/s).
-            fast_recipe_measured=Measurement(
-                test_accuracy=0.992,
-                digits_per_second=2300.0,
-                command="python -m digitcore train --arch digitnet --recipe fast --validation-split 0.05",
             ),
             # 99.5 % from scratch in under 2 minutes of training: the default recipe's augmentation and
             # schedule over 3 epochs of small batches (99.56 %, seed 0; at batch 128 it ended at 99.44-99.51 %

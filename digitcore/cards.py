@@ -43,6 +43,13 @@ class TrainingRecord(KeyedRecord):
     seconds: float | None = None
     batchnorm: str | None = None
     command: str | None = None
+    # Where the seconds went (estimates.py reads them to tell the pace of fitting from fixed costs):
+    setup_seconds: float | None = None  # from the click to the first batch (process, TensorFlow, data)
+    first_call_seconds: float | None = None  # the first compiled call, tracing included
+    validation_seconds: float | None = None  # re-estimating BatchNorm and scoring held-out digits
+    validation_points: int | None = None
+    validation_digits: int | None = None  # calibration and held-out digits those points read
+    finish_seconds: float | None = None  # scoring the test digits after the last batch
     extra: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:

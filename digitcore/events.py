@@ -91,6 +91,35 @@ class EpochEnd(KeyedRecord):
 
 
 @dataclass(frozen=True)
+class CurvePoint(KeyedRecord):
+    """A point of the live curves, sent about every 2 % of a run: how far the run is (in epochs, with
+    fractions, and in digits fitted), the training loss and accuracy averaged over the steps since the
+    previous point, and at the run's validation points the held-out digits' scores."""
+
+    epochs_done: float  # e.g. 0.36 of the first epoch
+    digits_seen: int
+    loss: float
+    accuracy: float
+    val_loss: float | None = None  # None between validation points
+    val_accuracy: float | None = None
+    event: str = field(default="point", init=False)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: Mapping) -> CurvePoint:
+        return cls(
+            epochs_done=float(values.get("epochs_done", 0.0)),
+            digits_seen=int(values.get("digits_seen", 0)),
+            loss=_number(values.get("loss")),
+            accuracy=_number(values.get("accuracy")),
+            val_loss=None if values.get("val_loss") is None else float(values["val_loss"]),
+            val_accuracy=None if values.get("val_accuracy") is None else float(values["val_accuracy"]),
+        )
+
+
+@dataclass(frozen=True)
 class EpochStopped(KeyedRecord):
     """A stop arrived during this epoch: it is partial, so it is not an epoch of the saved model."""
 
@@ -102,7 +131,7 @@ class EpochStopped(KeyedRecord):
         return dataclasses.asdict(self)
 
 
-TrainingEvent = TrainBegin | BatchProgress | EpochEnd | EpochStopped
+TrainingEvent = TrainBegin | BatchProgress | CurvePoint | EpochEnd | EpochStopped
 Listener = Callable[[TrainingEvent], None]
 
 

@@ -90,7 +90,16 @@ def report(events, work: Callable[[], Outcome]) -> None:
 
 
 def train_in_child(
-    preset: str, recipe, seed: int, limit: int | None, name: str, models_directory: str, events, stop
+    preset: str,
+    recipe,
+    seed: int,
+    limit: int | None,
+    name: str,
+    models_directory: str,
+    started_at: float,
+    accuracy_floor: float | None,
+    events,
+    stop,
 ) -> None:
     """The training process: run train_and_save and send every event, then one final message."""
     from digitcore import import_tensorflow_quietly
@@ -111,6 +120,8 @@ def train_in_child(
             listener=events.put,
             stop=StopFlag(stop),
             models_directory=Path(models_directory),
+            started_at=started_at,
+            accuracy_floor=accuracy_floor,
         ),
     )
 

@@ -8,7 +8,16 @@ import enum
 import time
 from typing import Any
 
-from digitcore.events import BatchProgress, EpochEnd, FinetuneDone, NothingSaved, Outcome, TrainDone, outcome_from_dict
+from digitcore.events import (
+    BatchProgress,
+    CurvePoint,
+    EpochEnd,
+    FinetuneDone,
+    NothingSaved,
+    Outcome,
+    TrainDone,
+    outcome_from_dict,
+)
 from digitcore.records import plain
 
 
@@ -52,6 +61,10 @@ class JobSnapshot:
     finished_at: float | None
     kind: JobKind = JobKind.TRAIN
     fit_started_at: float | None = None  # time.time() of the first batch's start (train_begin)
+    curve: list[CurvePoint] = dataclasses.field(default_factory=list)  # the live curves' points
+    # (time.time(), overall progress) at the first progress after the first compiled call
+    pace_reference: tuple[float, float] | None = None
+    estimated_seconds: float | None = None  # the page's estimate before the click
 
     def __post_init__(self) -> None:
         """Accept the JSON form too (a job record, or a caller that built one by hand): states and
@@ -66,6 +79,8 @@ class JobSnapshot:
                 for event in self.history
                 if isinstance(event, EpochEnd) or not event.get("stopped")
             ],
+            "curve": [point if isinstance(point, CurvePoint) else CurvePoint.from_dict(point) for point in self.curve],
+            "pace_reference": None if self.pace_reference is None else tuple(self.pace_reference),
             "batch": self.batch
             if self.batch is None or isinstance(self.batch, BatchProgress)
             else BatchProgress.from_dict(self.batch),
@@ -109,6 +124,12 @@ class JobSnapshot:
         """Seconds until the model is saved, at this job's own pace so far (None when not known)."""
         from digitcore import estimates
 
-        if not self.running or self.fit_started_at is None:
+        if not self.running:
             return None
-        return estimates.remaining_seconds(self.overall_progress, time.time() - self.fit_started_at)
+        planned_left = None if self.estimated_seconds is None else self.estimated_seconds - self.elapsed
+        if self.pace_reference is None:
+            return None if planned_left is None else max(estimates.FINISH_SECONDS, planned_left)
+        since, progress_then = self.pace_reference
+        return estimates.remaining_seconds(
+            self.overall_progress, time.time() - since, since_progress=progress_then, planned_left=planned_left
+        )

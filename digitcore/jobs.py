@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from digitcore import errors, job_process, job_record, limits, registry
 from digitcore.errors import JobBusy  # noqa: F401 (raised here; pages and tests name it jobs.JobBusy)
-from digitcore.events import BatchProgress, EpochEnd, FinetuneDone, Outcome, TrainBegin, TrainDone
+from digitcore.events import BatchProgress, CurvePoint, EpochEnd, FinetuneDone, Outcome, TrainBegin, TrainDone
 from digitcore.job_record import INTERRUPTED_MESSAGE, INTERRUPTED_SAVED_MESSAGE, RECORD_FOLDER  # noqa: F401 (the older names, read from here)
 from digitcore.job_requests import FinetuneRequest, TrainRequest
 from digitcore.job_state import FINAL_STATES, RUNNING_STATES, JobKind, JobSnapshot, JobState  # noqa: F401
@@ -45,12 +45,17 @@ class _Job:
     epochs: int = 0  # planned; the recipe's for a training job
     state: JobState = JobState.STARTING
     history: list[EpochEnd] = dataclasses.field(default_factory=list)
+    curve: list[CurvePoint] = dataclasses.field(default_factory=list)
     batch: BatchProgress | None = None
     result: Outcome | None = None
     error: str | None = None
     started_at: float = dataclasses.field(default_factory=time.time)
     finished_at: float | None = None
     fit_started_at: float | None = None
+    # The first progress after the first compiled call (time.time(), overall progress): the job's own
+    # pace is measured from here, leaving out tracing and compiling.
+    pace_reference: tuple[float, float] | None = None
+    estimated_seconds: float | None = None  # what the page estimated before the click
     monitor: threading.Thread | None = None
 
 
@@ -82,9 +87,20 @@ class JobManager:
         return self._models_directory or registry.models_dir()
 
     def start(
-        self, preset: str, *, name: str, recipe: Recipe | None = None, limit: int | None = None, seed: int = 0
+        self,
+        preset: str,
+        *,
+        name: str,
+        recipe: Recipe | None = None,
+        limit: int | None = None,
+        seed: int = 0,
+        estimated_seconds: float | None = None,
+        accuracy_floor: float | None = None,
     ) -> JobSnapshot:
         """Start training `preset` in the background, saving it as `name` in the models folder.
+        `estimated_seconds` (the page's estimate before the click) steadies the time left until the
+        job's own pace is known; a test accuracy below `accuracy_floor` (estimates.Expectation.floor:
+        far below what runs like it reached) is saved with a warning.
 
         Raises JobBusy when a job is already running, ValueError for a bad preset, recipe, subset
         size or name (including a name already taken: a visitor must never overwrite a model).
@@ -99,11 +115,21 @@ class JobManager:
             request.limit,
             stop=self._context.Event(),
             epochs=request.recipe.epochs,
+            estimated_seconds=estimated_seconds,
         )
         return self._launch(
             job,
             job_process.train_in_child,
-            (request.preset, request.recipe, request.seed, request.limit, request.name, str(self.models_directory)),
+            (
+                request.preset,
+                request.recipe,
+                request.seed,
+                request.limit,
+                request.name,
+                str(self.models_directory),
+                job.started_at,
+                accuracy_floor,
+            ),
         )
 
     def start_finetune(
@@ -229,6 +255,7 @@ class JobManager:
             limit=job.limit,
             recipe=job.recipe.to_dict() if job.recipe else {},
             history=list(job.history),
+            curve=list(job.curve),
             batch=job.batch,
             result=job.result,
             error=job.error,
@@ -236,6 +263,8 @@ class JobManager:
             finished_at=job.finished_at,
             kind=job.kind,
             fit_started_at=job.fit_started_at,
+            pace_reference=job.pace_reference,
+            estimated_seconds=job.estimated_seconds,
         )
 
     def _apply(self, job: _Job, event: object) -> None:
@@ -245,6 +274,10 @@ class JobManager:
                 job.fit_started_at = time.time()
             elif isinstance(event, BatchProgress):
                 job.batch = event
+                if job.pace_reference is None:
+                    job.pace_reference = (time.time(), self._snapshot(job).overall_progress)
+            elif isinstance(event, CurvePoint):
+                job.curve.append(event)
             elif isinstance(event, EpochEnd):
                 job.history.append(event)
                 self._write_record(job)

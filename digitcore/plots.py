@@ -9,7 +9,6 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.colors as pcolors
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 DIGITS = [str(digit) for digit in range(10)]
 INK = "Greys_r"  # white ink on black, like the model sees it
@@ -214,31 +213,49 @@ def pixel_histogram(counts: Sequence[int], *, log_scale: bool = True) -> go.Figu
     return figure
 
 
-def training_curves(history: Sequence[dict]) -> go.Figure:
-    """Loss and accuracy per epoch for training and (when there is one) validation."""
-    figure = make_subplots(rows=1, cols=2, subplot_titles=("Loss", "Accuracy"))
-    epochs = [event["epoch"] for event in history]
-    for column, metric in ((1, "loss"), (2, "accuracy")):
-        for prefix, label, colour in (("", "training", TRAIN_COLOUR), ("val_", "validation", VALIDATION_COLOUR)):
-            values = [event.get(prefix + metric) for event in history]
-            if not any(value is not None for value in values):
+def points_of_epochs(history: Sequence) -> list[dict]:
+    """Curve points of finished epochs (EpochEnd events or their dicts): the curves of a job record
+    or a card written before the live points existed."""
+    points = []
+    for event in history:
+        values = event if isinstance(event, dict) else event.to_dict()
+        points.append({**values, "epochs_done": float(values["epoch"])})
+    return points
+
+
+def training_curves(points: Sequence) -> tuple[go.Figure, go.Figure]:
+    """Loss and accuracy against epochs (with fractions), each its own figure so the two stack on any
+    screen: training as a line through every point (each the mean of the steps since the previous
+    one), validation as markers at the points where the held-out digits were scored."""
+    rows = [point if isinstance(point, dict) else point.to_dict() for point in points]
+    figures = []
+    for metric, title in (("loss", "Loss"), ("accuracy", "Accuracy")):
+        figure = go.Figure()
+        for prefix, label, colour, mode in (
+            ("", "training", TRAIN_COLOUR, "lines"),
+            ("val_", "validation", VALIDATION_COLOUR, "lines+markers"),
+        ):
+            shown = [row for row in rows if row.get(prefix + metric) is not None]
+            if not shown:
                 continue
             figure.add_trace(
                 go.Scatter(
-                    x=epochs,
-                    y=values,
-                    mode="lines+markers",
+                    x=[row["epochs_done"] for row in shown],
+                    y=[row[prefix + metric] for row in shown],
+                    mode=mode,
                     name=label,
-                    legendgroup=label,
-                    showlegend=column == 1,
                     line=dict(color=colour),
-                ),
-                row=1,
-                col=column,
+                )
             )
-    figure.update_xaxes(title_text="epoch", dtick=1)
-    figure.update_layout(height=340 + TOOLBAR_BAND, margin=MARGIN)
-    return figure
+        figure.update_xaxes(title_text="epochs", rangemode="tozero")
+        figure.update_layout(
+            title=dict(text=title, x=0.0, xanchor="left"),
+            height=260 + TOOLBAR_BAND,
+            margin=MARGIN,
+            legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1.0),
+        )
+        figures.append(figure)
+    return figures[0], figures[1]
 
 
 CELL_PICKER = "cell picker"  # the name of the confusion matrix's clickable layer

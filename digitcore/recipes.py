@@ -123,14 +123,20 @@ class Recipe:
                     f"Augmentation {name.replace('_', ' ')} must be between 0 and {highest:g}, not {value}."
                 )
 
+    def fitted_digits(self, training_digits: int) -> int:
+        """How many of `training_digits` chosen digits are fitted (the rest are held out)."""
+        return training_digits - round(training_digits * self.validation_split)
+
     def sized_for(self, training_digits: int) -> Recipe:
         """This recipe for `training_digits` chosen digits: a recipe tuned for a number of digits
-        seen gets as many more epochs as the subset is smaller (at most MAX_EPOCHS); others are
-        returned unchanged, since their epochs are what the visitor or the publication chose."""
+        seen gets as many more epochs as the subset is smaller (at most MAX_EPOCHS), and no recipe's
+        batch is larger than the digits fitted (a batch of 256 on 190 digits would run as 190).
+        Other epochs are kept: they are what the visitor or the publication chose."""
+        batch_size = max(1, min(self.batch_size, self.fitted_digits(training_digits)))
         if self.tuned_for_digits is None or training_digits >= self.tuned_for_digits:
-            return self
+            return dataclasses.replace(self, batch_size=batch_size)
         epochs = round(self.epochs * self.tuned_for_digits / max(1, training_digits))
-        return dataclasses.replace(self, epochs=min(MAX_EPOCHS, max(self.epochs, epochs)))
+        return dataclasses.replace(self, epochs=min(MAX_EPOCHS, max(self.epochs, epochs)), batch_size=batch_size)
 
     def watched(self) -> Recipe:
         """A copy holding out at least WATCHED_VALIDATION_SPLIT of the digits for validation."""
@@ -148,15 +154,6 @@ class Recipe:
 
 
 @dataclass(frozen=True)
-class Measurement:
-    """What a recipe did on this machine: the Train page's expectation before any run of its own."""
-
-    test_accuracy: float
-    digits_per_second: float  # training digits fitted per second, epoch-end validation included
-    command: str
-
-
-@dataclass(frozen=True)
 class Preset:
     name: str
     title: str
@@ -166,7 +163,6 @@ class Preset:
     published_params: int | None
     notes: str | None  # where it comes from and what had to be guessed (a builder's docstring)
     fast_recipe: Recipe | None = None  # a short recipe for quick results, where the preset has one
-    fast_recipe_measured: Measurement | None = None  # the fast recipe on all 60,000 digits here
     # Further named recipes between fast and default (e.g. "fast995"), quickest first.
     more_recipes: dict[str, Recipe] = field(default_factory=dict)
 

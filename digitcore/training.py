@@ -8,6 +8,7 @@ import math
 import platform
 import threading
 import time
+import weakref
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -19,6 +20,7 @@ from digitcore.cards import ModelCard, TrainingRecord
 from digitcore.errors import FinetuneRejected, TrainingDiverged  # noqa: F401 (raised here; callers name them training.X)
 from digitcore.events import (
     BatchProgress,
+    CurvePoint,
     EpochEnd,
     EpochStopped,
     FinetuneDone,
@@ -30,6 +32,14 @@ from digitcore.events import (
     TrainDone,
     TrainingEvent,
     TrainOutcome,
+)
+from digitcore.run_plan import (
+    CALIBRATION_DIGITS,
+    CURVE_POINTS,
+    QUICK_CALIBRATION_DIGITS,
+    QUICK_VALIDATION_DIGITS,
+    execution_steps,
+    validation_checks,
 )
 
 log = logging.getLogger(__name__)
@@ -47,6 +57,7 @@ class TrainingResult:
     steps_done: int = 0  # optimizer steps taken in all
     config: dict = field(default_factory=dict)
     kept_epoch: EpochEnd | None = None  # the epoch whose weights `model` holds (None: no epoch finished)
+    fit_started_at: float | None = None  # time.time() at the first batch's start
 
     @property
     def completed_epochs(self) -> list[EpochEnd]:
@@ -100,8 +111,11 @@ def learning_rate_schedule(recipe: Recipe, steps_per_epoch: int):
         return keras.optimizers.schedules.ExponentialDecay(
             recipe.learning_rate, decay_steps=steps_per_epoch, decay_rate=recipe.decay, staircase=True
         )
-    # one_cycle: warm up over the first warmup_fraction of steps from lr/25, then cosine down to lr/1000
-    warmup_steps = max(1, int(recipe.warmup_fraction * total_steps))
+    # one_cycle: warm up over the first warmup_fraction of steps from lr/25, then cosine down to lr/1000.
+    # At least one step decays (a run of one step on a tiny subset has no warm-up at all).
+    warmup_steps = min(int(recipe.warmup_fraction * total_steps), total_steps - 1)
+    if warmup_steps < 1:
+        return keras.optimizers.schedules.CosineDecay(recipe.learning_rate, decay_steps=total_steps, alpha=1e-3)
     return keras.optimizers.schedules.CosineDecay(
         recipe.learning_rate / 25,
         decay_steps=total_steps - warmup_steps,
@@ -181,14 +195,48 @@ def RandomStrokeWidth(probability: float, seed: int = 0):  # noqa: N802 (a layer
 
 # Precise BatchNorm statistics are estimated from this many (unaugmented) training digits: 2,000
 # already gave the same test accuracy as 6,000 on a short DigitNet run; each estimate costs DigitNet
-# about 1.5 s on 2 cores.
-BATCHNORM_CALIBRATION_DIGITS = 5000
+# about 1.5 s on 2 cores (run_plan.py says where the run's validation points take them).
+BATCHNORM_CALIBRATION_DIGITS = CALIBRATION_DIGITS
 
 
 def batchnorm_layers(model) -> list:
     import keras
 
     return [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
+
+
+# Each model's BatchNorm layers with a model reading that layer's input, built once per model: a run
+# re-estimates BatchNorm at every validation point (a hundred times on a tiny subset), and building
+# them each time cost more than the estimate itself on a few hundred digits.
+_BATCHNORM_INPUTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _batchnorm_inputs(model) -> list:
+    """[(layer, compiled function giving the sum and the sum of squares of the layer's input per
+    channel over a batch of digits)]: one traced call per batch instead of eager layer-by-layer ops."""
+    import keras
+    import tensorflow as tf
+
+    if model not in _BATCHNORM_INPUTS:
+        pairs = []
+        for layer in batchnorm_layers(model):
+            reader = keras.Model(model.input, layer.input)
+            axis = layer.axis if isinstance(layer.axis, int) else layer.axis[0]
+
+            @tf.function(input_signature=[tf.TensorSpec((None, 28, 28, 1), tf.float32)], reduce_retracing=True)
+            def sums(digits, reader=reader, axis=axis):
+                activations = tf.cast(reader(digits, training=False), tf.float64)
+                others = [index for index in range(len(activations.shape)) if index != axis % len(activations.shape)]
+                count = tf.cast(tf.reduce_prod(tf.gather(tf.shape(activations), others)), tf.float64)
+                return (
+                    tf.reduce_sum(activations, axis=others),
+                    tf.reduce_sum(tf.square(activations), axis=others),
+                    count,
+                )
+
+            pairs.append((layer, sums))
+        _BATCHNORM_INPUTS[model] = pairs
+    return _BATCHNORM_INPUTS[model]
 
 
 def recalibrate_batchnorm(model, digits: np.ndarray, batch_size: int = 500) -> int:
@@ -203,20 +251,16 @@ def recalibrate_batchnorm(model, digits: np.ndarray, batch_size: int = 500) -> i
     the statistics of the final weights ("precise BatchNorm") is right for a run of any length; on
     the shipped 40-epoch DigitNet it moved the test accuracy from 99.60 % to 99.67 %.
     """
-    import keras
-
     layers_set = 0
-    for layer in batchnorm_layers(model):
-        inputs_of_layer = keras.Model(model.input, layer.input)  # earlier layers already recalibrated
+    for layer, sums in _batchnorm_inputs(model):  # earlier layers already recalibrated
         total: Any = 0.0  # float, then (channels,) sums
         total_of_squares: Any = 0.0
-        count = 0
+        count = 0.0
         for start in range(0, len(digits), batch_size):
-            activations = np.asarray(inputs_of_layer(digits[start : start + batch_size], training=False), np.float64)
-            activations = np.moveaxis(activations, layer.axis, -1).reshape(-1, activations.shape[layer.axis])
-            total = total + activations.sum(axis=0)
-            total_of_squares = total_of_squares + np.square(activations).sum(axis=0)
-            count += len(activations)
+            batch_total, batch_squares, batch_count = sums(np.asarray(digits[start : start + batch_size], np.float32))
+            total = total + batch_total.numpy()
+            total_of_squares = total_of_squares + batch_squares.numpy()
+            count += float(batch_count)
         if not count:
             continue
         mean = total / count
@@ -242,6 +286,17 @@ def score(model, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     return float(-np.log(picked).mean()), evaluation.accuracy(y, probabilities.argmax(1))
 
 
+@dataclass
+class RunTiming:
+    """Where a fit's seconds went, so estimates can tell the pace of fitting from fixed costs."""
+
+    fit_started_at: float | None = None  # time.time() at the first batch's start
+    first_call_seconds: float | None = None  # the first compiled call: tracing and compiling included
+    validation_seconds: float = 0.0  # re-estimating BatchNorm and scoring held-out digits
+    validation_points: int = 0
+    validation_digits: int = 0  # calibration and held-out digits those points read
+
+
 def _events_callback(
     listener: Listener,
     stop: Stoppable,
@@ -249,15 +304,30 @@ def _events_callback(
     steps_per_epoch: int,
     kept: dict,
     *,
+    fit_digits: int,
+    timing: RunTiming,
     model=None,
     validation: tuple | None = None,
     calibration: np.ndarray | None = None,
 ):
     """`model` is the network being saved (without augmentation). With `validation` (x, y), each
     finished epoch re-estimates BatchNorm on `calibration` and scores the validation digits, so the
-    curve shows what the model saved at that epoch would score. `kept` receives the weights to
-    save: those of the best epoch by validation accuracy, else of the last finished epoch."""
+    curve shows what the model saved at that epoch would score; the points between epoch ends do the
+    same on fewer digits. `kept` receives the weights to save: those of the best epoch by validation
+    accuracy, else of the last finished epoch. `timing` receives where the seconds went."""
     import keras
+
+    total_steps = epochs * steps_per_epoch
+    point_every = max(1, math.ceil(total_steps / CURVE_POINTS))
+    validating = validation is not None and len(validation[1]) > 0
+    checks = validation_checks(epochs, steps_per_epoch) if validating else []
+    quick_validation = None
+    if validation is not None:
+        quick_validation = (validation[0][:QUICK_VALIDATION_DIGITS], validation[1][:QUICK_VALIDATION_DIGITS])
+    quick_calibration = None
+    if calibration is not None:
+        stride = max(1, len(calibration) // QUICK_CALIBRATION_DIGITS)
+        quick_calibration = calibration[::stride][:QUICK_CALIBRATION_DIGITS]
 
     class EventCallback(keras.callbacks.Callback):
         """Turns keras callbacks into events, honours stop requests, watches for NaN, keeps weights."""
@@ -265,35 +335,82 @@ def _events_callback(
         def on_train_begin(self, logs=None):
             self.diverged = False
             self.last_progress = 0.0
+            self.began = time.perf_counter()
+            timing.fit_started_at = time.time()
             listener(TrainBegin(epochs=epochs, steps_per_epoch=steps_per_epoch))
 
         def on_epoch_begin(self, epoch, logs=None):
             self.epoch = epoch
             self.epoch_start = time.perf_counter()
+            # The curve's last point in this epoch: its step and the epoch's loss and accuracy sums there
+            # (keras reports each epoch's running means; a point shows the steps since the previous one).
+            self.point_step, self.point_loss, self.point_accuracy = 0, 0.0, 0.0
+            self.next_check = 0
+
+        def _scores(self, target, *, full: bool) -> tuple[float, float]:
+            """Re-estimate BatchNorm and score the held-out digits (all of them at an epoch's end)."""
+            started = time.perf_counter()
+            calibrating = calibration if full else quick_calibration
+            if calibrating is not None and batchnorm_layers(target):
+                recalibrate_batchnorm(target, calibrating)
+            assert validation is not None and quick_validation is not None
+            scored = validation if full else quick_validation
+            scores = score(target, *scored)
+            timing.validation_seconds += time.perf_counter() - started
+            timing.validation_points += 1
+            timing.validation_digits += len(scored[1]) + (0 if calibrating is None else len(calibrating))
+            return scores
+
+        def _point(self, step: int, loss_mean: float, accuracy_mean: float, scores=None) -> None:
+            """A curve point at `step` of this epoch, averaging the steps since the previous point."""
+            steps = step - self.point_step
+            loss = (loss_mean * step - self.point_loss) / steps if steps > 0 else loss_mean
+            accuracy = (accuracy_mean * step - self.point_accuracy) / steps if steps > 0 else accuracy_mean
+            self.point_step, self.point_loss, self.point_accuracy = step, loss_mean * step, accuracy_mean * step
+            epochs_done = self.epoch + step / steps_per_epoch
+            listener(
+                CurvePoint(
+                    epochs_done=round(epochs_done, 4),
+                    digits_seen=round(epochs_done * fit_digits),
+                    loss=float(loss),
+                    accuracy=float(accuracy),
+                    val_loss=None if scores is None else scores[0],
+                    val_accuracy=None if scores is None else scores[1],
+                )
+            )
 
         def on_train_batch_end(self, batch, logs=None):
-            loss = float((logs or {}).get("loss", 0.0))
+            logs = logs or {}
+            loss = float(logs.get("loss", 0.0))
+            if timing.first_call_seconds is None:
+                timing.first_call_seconds = time.perf_counter() - self.began
             if not math.isfinite(loss):
                 self.diverged = True
                 self.model.stop_training = True
                 return
             if stop.is_set():
                 self.model.stop_training = True
+                return  # no more points or scores: the visitor is waiting for the stop
+            accuracy = float(logs.get("accuracy", 0.0))
+            # keras runs steps_per_execution batches per call and names the call by its last planned
+            # batch, even when the epoch's data ends before it (27 steps in calls of 16 end at "step
+            # 32"): the bar must never pass the epoch's end.
+            step = min(batch + 1, steps_per_epoch)
             now = time.perf_counter()
             if now - self.last_progress >= PROGRESS_INTERVAL_SECONDS:
                 self.last_progress = now
                 listener(
-                    BatchProgress(
-                        epoch=self.epoch + 1,
-                        # keras runs steps_per_execution batches per call and names the call by its
-                        # last planned batch, even when the epoch's data ends before it (27 steps in
-                        # calls of 16 end at "step 32"): the bar must never pass the epoch's end.
-                        step=min(batch + 1, steps_per_epoch),
-                        steps=steps_per_epoch,
-                        loss=loss,
-                        accuracy=float((logs or {}).get("accuracy", 0.0)),
-                    )
+                    BatchProgress(epoch=self.epoch + 1, step=step, steps=steps_per_epoch, loss=loss, accuracy=accuracy)
                 )
+            if step >= steps_per_epoch:
+                return  # the epoch's end draws this point, with the full validation
+            check = self.next_check < len(checks) and step >= checks[self.next_check]
+            while self.next_check < len(checks) and step >= checks[self.next_check]:
+                self.next_check += 1
+            if check:
+                self._point(step, loss, accuracy, self._scores(model if model is not None else self.model, full=False))
+            elif step - self.point_step >= point_every:
+                self._point(step, loss, accuracy)
 
         def on_epoch_end(self, epoch, logs=None):
             logs = logs or {}
@@ -308,11 +425,15 @@ def _events_callback(
             target = model if model is not None else self.model
             calibrated = False
             val_loss = val_accuracy = None
-            if validation is not None and len(validation[1]):
-                if calibration is not None and batchnorm_layers(target):
-                    recalibrate_batchnorm(target, calibration)
-                    calibrated = True
-                val_loss, val_accuracy = score(target, *validation)
+            if validating:
+                val_loss, val_accuracy = self._scores(target, full=True)
+                calibrated = calibration is not None and bool(batchnorm_layers(target))
+            self._point(
+                steps_per_epoch,
+                float(logs["loss"]),
+                float(logs["accuracy"]),
+                None if val_loss is None else (val_loss, val_accuracy),
+            )
             event = EpochEnd(
                 epoch=epoch + 1,
                 epochs=epochs,
@@ -344,6 +465,7 @@ class _FitRun:
     history: list[EpochEnd]  # the finished epochs (a stop's partial epoch is not one)
     diverged: bool  # the loss became NaN or infinite: fitting stopped there
     started: float  # time.perf_counter() just before fitting
+    timing: RunTiming
 
 
 def _fit_with_events(
@@ -372,14 +494,24 @@ def _fit_with_events(
             history.append(event)
         listener(event)
 
+    timing = RunTiming()
     callback = _events_callback(
-        collect, stop, epochs, steps_per_epoch, kept, model=model, validation=validation, calibration=calibration
+        collect,
+        stop,
+        epochs,
+        steps_per_epoch,
+        kept,
+        fit_digits=len(x),
+        timing=timing,
+        model=model,
+        validation=validation,
+        calibration=calibration,
     )
     started = time.perf_counter()
     fit_model.fit(
         x, y, batch_size=batch_size, epochs=epochs, shuffle=True, verbose=0, callbacks=[callback, *(callbacks or [])]
     )
-    return _FitRun(history, callback.diverged, started)
+    return _FitRun(history, callback.diverged, started, timing)
 
 
 def train(
@@ -439,7 +571,7 @@ def train(
             optimizer=make_optimizer(recipe, steps_per_epoch),
             loss=keras.losses.SparseCategoricalCrossentropy(),
             metrics=["accuracy"],
-            steps_per_execution=min(16, steps_per_epoch),
+            steps_per_execution=execution_steps(recipe.batch_size, recipe.epochs * steps_per_epoch),
         )
     kept: dict = {}
     calibration = calibration_digits(x_fit)
@@ -476,13 +608,27 @@ def train(
         "recipe": recipe.to_dict(),
         "train_examples": int(len(x_fit)),
         "validation_examples": int(len(val_idx)),
+        "first_call_seconds": None
+        if run.timing.first_call_seconds is None
+        else round(run.timing.first_call_seconds, 2),
+        "validation_seconds": round(run.timing.validation_seconds, 2),
+        "validation_points": run.timing.validation_points,
+        "validation_digits": run.timing.validation_digits,
         "tensorflow_threads": tf.config.threading.get_intra_op_parallelism_threads(),
         "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
     }
     steps_done = int(keras.ops.convert_to_numpy(fit_model.optimizer.iterations))
     best_epoch = kept.get("epoch") if validation is not None else None
     return TrainingResult(
-        model, history, stop.is_set(), seconds, best_epoch, steps_done, config, kept_epoch=kept.get("event")
+        model,
+        history,
+        stop.is_set(),
+        seconds,
+        best_epoch,
+        steps_done,
+        config,
+        kept_epoch=kept.get("event"),
+        fit_started_at=run.timing.fit_started_at,
     )
 
 
@@ -504,13 +650,17 @@ def train_and_save(
     models_directory=None,
     mnist: data.Mnist | None = None,
     overwrite: bool = False,
+    started_at: float | None = None,
+    accuracy_floor: float | None = None,
 ) -> TrainOutcome:
     """Load MNIST, train, evaluate on the 10,000 test digits, save the model with its card.
     A model of the same name is replaced only with `overwrite` (else registry.ModelExists).
 
-    Returns TrainDone (its warning: a sentence when the test accuracy is far below the curves, else
-    None). A run stopped before its first epoch ended saves nothing and returns NothingSaved.
-    Without a `recipe`, the preset's is sized for the chosen digits.
+    Returns TrainDone (its warning: a sentence when the test accuracy is far below the curves or below
+    `accuracy_floor`, far below what runs with these settings reached; else None). A run stopped
+    before its first epoch ended saves nothing and returns NothingSaved. Without a `recipe`, the
+    preset's is sized for the chosen digits. `started_at` (time.time() of the click) lets the card
+    record how long the job took to start, for the next estimate.
     """
     from digitcore import evaluation, registry
 
@@ -527,9 +677,15 @@ def train_and_save(
     kept = result.kept_epoch
     if kept is None:
         return NothingSaved(name=name)
+    finishing = time.perf_counter()
     probabilities = evaluation.predict_probabilities(result.model, mnist.x_test)
     scores = evaluation.summary(mnist.y_test, probabilities)
     warning = generalisation_warning(scores["accuracy"], kept, result.config["validation_examples"])
+    if warning is None and not result.stopped:
+        warning = expectation_warning(scores["accuracy"], accuracy_floor)
+    setup_seconds = (
+        None if started_at is None or result.fit_started_at is None else round(result.fit_started_at - started_at, 2)
+    )
     card = ModelCard(
         architecture=preset.name,
         title=preset.title,
@@ -545,6 +701,9 @@ def train_and_save(
                 "seconds": round(result.seconds, 1),
                 "batchnorm": "re-estimated on training digits" if batchnorm_layers(result.model) else None,
                 "command": command,
+                "setup_seconds": setup_seconds,
+                # scoring the test digits and writing the card (the save itself takes a few ms more)
+                "finish_seconds": round(time.perf_counter() - finishing, 2),
             }
         ),
         history=result.history,
@@ -595,6 +754,18 @@ def generalisation_warning(test_accuracy: float, kept_epoch: EpochEnd, validatio
         f"Its test accuracy ({100 * test_accuracy:.2f} %) is far below its {what} "
         f"({100 * reference:.2f} %): this model does much worse on new digits than its curves "
         "promised, so do not rely on it."
+    )
+
+
+def expectation_warning(test_accuracy: float, accuracy_floor: float | None) -> str | None:
+    """A sentence when the test accuracy is below `accuracy_floor` (estimates.Expectation.floor: far
+    below what runs like this one reached here), e.g. a learning rate too high to learn; else None."""
+    if accuracy_floor is None or test_accuracy >= accuracy_floor:
+        return None
+    return (
+        f"Its test accuracy ({100 * test_accuracy:.2f} %) is far below what runs like it reach here (at least "
+        f"{100 * accuracy_floor:.1f} %): something in its settings kept it from learning (a learning rate too "
+        "high, too few digits or epochs), so do not rely on it."
     )
 
 

@@ -113,12 +113,26 @@ def test_class_charts_label_all_ten_digits(figure):
     ],
 )
 def test_training_curves_draw_what_the_history_holds(history, names):
-    figure = plots.training_curves(history)
-    assert [trace.name for trace in figure.data] == names
-    assert list(figure.data[-1].x) == [event["epoch"] for event in history]
-    assert list(figure.data[-1].y) == [
+    loss, accuracy = plots.training_curves(plots.points_of_epochs(history))
+    assert [trace.name for trace in (*loss.data, *accuracy.data)] == names
+    assert list(accuracy.data[-1].x) == [event["epoch"] for event in history]
+    assert list(accuracy.data[-1].y) == [
         event[("val_" if names[-1] == "validation" else "") + "accuracy"] for event in history
     ]
+
+
+def test_live_curves_run_in_fractions_of_an_epoch_and_validation_only_where_scored():
+    points = [
+        {"epochs_done": 0.02 * step, "digits_seen": 1140 * step, "loss": 2.0 / step, "accuracy": 0.1 * min(step, 9)}
+        for step in range(1, 51)
+    ]
+    for index in (9, 19, 49):
+        points[index] = {**points[index], "val_loss": 0.5, "val_accuracy": 0.9}
+    loss, accuracy = plots.training_curves(points)
+    training, validation = accuracy.data
+    assert list(training.x) == pytest.approx([0.02 * step for step in range(1, 51)])  # 50 points in one epoch
+    assert list(validation.x) == pytest.approx([0.2, 0.4, 1.0]) and validation.mode == "lines+markers"
+    assert loss.layout.title.text == "Loss" and accuracy.layout.title.text == "Accuracy"
 
 
 @pytest.mark.parametrize("normalised", [False, True])  # counts, then shares of each row

@@ -7,7 +7,7 @@ import pytest
 
 from digitcore import architectures, training
 from digitcore.architectures import Augmentation, get_preset
-from digitcore.events import BatchProgress, EpochEnd, TrainBegin
+from digitcore.events import BatchProgress, CurvePoint, EpochEnd, TrainBegin
 
 EPOCH_FIELDS = {"loss", "accuracy", "val_loss", "val_accuracy", "learning_rate", "seconds"}
 
@@ -88,6 +88,7 @@ def test_batch_progress_never_passes_the_epochs_last_step(mnist, monkeypatch):
     # the second call is named after step 32 though the data ends at 27. The Train page once
     # showed "step 32 of 27".
     monkeypatch.setattr(training, "PROGRESS_INTERVAL_SECONDS", 0.0)  # every call reports
+    monkeypatch.setattr(training, "execution_steps", lambda batch_size, total_steps: 16)
     events = []
     preset = get_preset("larger_cnn")
     recipe = preset.recipe.with_overrides(epochs=2, batch_size=8, validation_split=0.0)
@@ -225,3 +226,64 @@ def test_the_flag_geometry_is_checked_and_old_recipes_keep_the_first_one():
         recipe.with_overrides(augmentation=dataclasses.replace(recipe.augmentation, flag_longest=0.9))
     with pytest.raises(ValueError, match="flattest flag on a 1 must be between 15 and 60"):
         recipe.with_overrides(augmentation=dataclasses.replace(recipe.augmentation, flag_flattest=5))
+
+
+def test_a_recipe_never_runs_a_batch_larger_than_the_digits_it_fits():
+    fast = get_preset("digitnet").recipe_named("fast").watched()  # 5 % held out
+    assert fast.sized_for(200).batch_size == 190 and fast.sized_for(2).batch_size == 2
+    assert fast.sized_for(60000).batch_size == 256
+
+
+@pytest.mark.parametrize("total_steps", [1, 2, 3, 10])
+def test_the_one_cycle_schedule_works_for_runs_of_a_few_steps(total_steps):
+    # a subset of 200 digits in one epoch of one batch was "decay_steps must be > 0"
+    recipe = get_preset("digitnet").recipe_named("fast")
+    schedule = training.learning_rate_schedule(recipe, total_steps)
+    rates = [float(schedule(step)) for step in range(total_steps)]
+    assert all(0 < rate <= recipe.learning_rate * (1 + 1e-6) for rate in rates)  # float32
+
+
+def test_a_one_step_run_on_a_tiny_subset_trains(mnist):
+    recipe = get_preset("digitnet").recipe_named("fast").watched().sized_for(200).with_overrides(epochs=1)
+    result = training.train(get_preset("digitnet"), *_tiny(mnist, 200), recipe=recipe)
+    assert result.steps_done == 1 and len(result.history) == 1
+
+
+def test_a_one_epoch_run_draws_its_curve_as_it_goes(mnist):
+    # 1,900 digits at batch 32 are 60 steps: a point about every 2 % of them, the held-out digits
+    # scored about ten times, the last point at the epoch's end with the full validation.
+    events = []
+    preset = get_preset("digitnet")
+    recipe = preset.recipe_named("fast").with_overrides(epochs=1, batch_size=32, validation_split=0.05)
+    training.train(preset, *_tiny(mnist, 2000), recipe=recipe, listener=events.append)
+    points = [event for event in events if isinstance(event, CurvePoint)]
+    epoch_end = next(index for index, event in enumerate(events) if isinstance(event, EpochEnd))
+    assert sum(isinstance(event, CurvePoint) for event in events[:epoch_end]) >= 25  # before the epoch ends
+    done = [point.epochs_done for point in points]
+    assert done == sorted(done) and done[-1] == 1.0 and 0 < done[0] <= 0.05
+    scored = [point for point in points if point.val_accuracy is not None]
+    assert len(scored) == 10 and scored[-1].val_accuracy == events[epoch_end].val_accuracy
+    assert all(0.0 <= point.accuracy <= 1.0 and point.loss > 0 for point in points)
+    assert points[-1].digits_seen == 1900
+
+
+def test_points_average_the_steps_since_the_previous_point(mnist):
+    # keras reports each epoch's running mean; a point is the mean of its own steps, so the curve
+    # falls as fast as the loss does instead of trailing the epoch's start
+    events = []
+    preset = get_preset("digitnet")
+    recipe = preset.recipe_named("fast").with_overrides(epochs=1, batch_size=32, validation_split=0.0)
+    training.train(preset, *_tiny(mnist, 3200), recipe=recipe, listener=events.append)
+    points = [event for event in events if isinstance(event, CurvePoint)]
+    epoch = next(event for event in events if isinstance(event, EpochEnd))
+    steps = [round(point.epochs_done * 100) for point in points]  # 100 steps in the epoch
+    weights = np.diff([0, *steps])
+    assert np.average([point.loss for point in points], weights=weights) == pytest.approx(epoch.loss, rel=1e-3)
+    assert points[-1].loss < points[0].loss
+
+
+def test_a_run_far_below_what_runs_like_it_reach_gets_a_sentence():
+    assert training.expectation_warning(0.0979, 0.982) is not None
+    assert "far below what runs like it reach here (at least 98.2 %)" in training.expectation_warning(0.0979, 0.982)
+    assert training.expectation_warning(0.985, 0.982) is None
+    assert training.expectation_warning(0.0979, None) is None  # nothing was promised
