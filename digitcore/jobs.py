@@ -309,3 +309,4 @@ class JobManager:
                 callback(snapshot)
             except Exception:
                 log.exception("A job-finish callback failed")
+        process.join(timeout=30)  # after visitors see the end: a process's exit is not theirs to wait for
