@@ -31,7 +31,7 @@ STATE_TEXT = {
     "interrupted": "interrupted (the server stopped)",
 }
 CUSTOM = "custom"
-RECIPE_TEXT = {"fast": "Fast", "fast995": "Fast to 99.5 %", "default": "Full", CUSTOM: "Custom"}
+RECIPE_TEXT = {"fast": "Fast", "fast995": "Fast, augmented", "default": "Full", CUSTOM: "Custom"}
 RECIPE_ABOUT = {
     "fast": "one pass's worth of digits (60,000 seen: more epochs on fewer), large batches, no augmentation",
     "fast995": "three epochs of small batches with augmentation",
@@ -282,7 +282,7 @@ def name_box(preset_name: str, running: jobs.JobSnapshot | None) -> str | None:
         # first drawn, or this visitor's own last run took the name: the next free one
         proposal = registry.free_name(f"my_{preset_name}", registry.models_dir(), reserved=taken)
         if key in st.session_state:
-            st.caption(f"Your last run is saved as **{mine}**; this one gets a new name.")
+            st.caption(f"Your last run took the name **{mine}**; this one gets a new name.")
         st.session_state[key] = proposal
     name = st.text_input("Save as", key=key, help="A new name: training never overwrites a saved model.").strip()
     if name in taken:

@@ -62,8 +62,32 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     parser.add_argument("--quick", action="store_true", help="one small subset per recipe (a check that it runs)")
     parser.add_argument("--output", type=Path, default=estimates.MEASURED_RUNS)
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        metavar="RECIPE:DIGITS",
+        help="measure these again (e.g. fast:60000) and replace their runs of the same seeds in the file, "
+        "keeping the others: timings taken on a busy machine are re-taken on a quiet one",
+    )
     args = parser.parse_args()
     subsets = {which: sizes[:1] for which, sizes in SUBSETS.items()} if args.quick else SUBSETS
+    kept: list[dict] = []
+    if args.only:
+        subsets = {}
+        for item in args.only:
+            which, digits = item.split(":")
+            subsets.setdefault(which, []).append(int(digits))
+        previous = json.loads(args.output.read_text())["runs"]
+        kept = [
+            run
+            for run in previous
+            if not any(
+                f"the {which} recipe on {digits:,} digits, seed {seed}" in run["source"]
+                for which, sizes in subsets.items()
+                for digits in sizes
+                for seed in args.seeds
+            )
+        ]
     runs = []
     started = time.time()
     load_before = os.getloadavg()
@@ -81,7 +105,7 @@ def main() -> None:
         "load_average_after": [round(value, 2) for value in os.getloadavg()],
         "seconds": round(time.time() - started),
         "cpus": os.cpu_count(),
-        "runs": runs,
+        "runs": kept + runs,
     }
     if not args.quick:
         args.output.write_text(json.dumps(record, indent=1) + "\n")

@@ -70,7 +70,7 @@ def test_each_recipe_sets_every_box_and_train_runs_what_they_show(page: Page, ap
     _choose_recipe(page, "Full")
     _expect_boxes(page, epochs="40", batch="128", rate="0.00300", augmented=True)
     expect(_slider_value(page, "Real-handwriting changes")).to_have_text("0.50")
-    _choose_recipe(page, "Fast to 99.5 %")
+    _choose_recipe(page, "Fast, augmented")
     _expect_boxes(page, epochs="3", batch="64", rate="0.00300", augmented=True)
     expect(_slider_value(page, "Real-handwriting changes")).to_have_text("0.00")
     _fill(page, "Training digits (of 60,000)", "1000")
@@ -109,7 +109,10 @@ def test_a_one_epoch_run_draws_its_curve_while_it_runs_and_stops_at_once(page: P
     page.set_viewport_size({"width": 1400, "height": 1600})
     open_app_page(page, app_url, "train")
     _fill(page, "Training digits (of 60,000)", "30000")
+    # a person sees the epochs the fast recipe runs on 30,000 digits, then asks for one
+    expect(page.get_by_label("Epochs", exact=True)).to_have_value("2")
     _fill(page, "Epochs", "1")
+    expect(page.get_by_label("Epochs", exact=True)).to_have_value("1")
     name = page.get_by_label("Save as", exact=True).input_value()
     page.get_by_role("button", name=re.compile("Train$")).click()
     epoch_bar = page.get_by_text(re.compile(r"^Epoch 1 of 1, step \d+ of \d+$"))
@@ -141,7 +144,8 @@ def test_after_stop_the_page_shows_the_saved_epochs_and_save_as_offers_a_fresh_n
     expect(page.get_by_label("Save as", exact=True)).to_have_value(proposed)
     for label, value in {"Epochs": "30", "Training digits (of 60,000)": "10000"}.items():
         _fill(page, label, value)
-    expect(page.get_by_label("Epochs", exact=True)).to_have_value("30")  # a recipe of epochs keeps the visitor's
+        expect(page.get_by_label(label, exact=True)).to_have_value(value)
+    expect(page.get_by_label("Epochs", exact=True)).to_have_value("30")  # a custom run keeps the visitor's epochs
     page.get_by_role("button", name=re.compile("Train$")).click()
     expect(page.get_by_text(re.compile(r"^Epoch ([3-9]|\d\d) of 30, step"))).to_be_visible(
         timeout=TRAINING_SECONDS * 1000
@@ -163,5 +167,5 @@ def test_after_stop_the_page_shows_the_saved_epochs_and_save_as_offers_a_fresh_n
     fresh = registry.free_name("my_larger_cnn", e2e_models)
     assert fresh != proposed
     expect(page.get_by_label("Save as", exact=True)).to_have_value(fresh)
-    expect(page.get_by_text(f"Your last run is saved as {proposed}; this one gets a new name.")).to_be_visible()
+    expect(page.get_by_text(f"Your last run took the name {proposed}; this one gets a new name.")).to_be_visible()
     expect(page.get_by_text("already exists")).to_have_count(0)

@@ -1,6 +1,7 @@
 """Training engine: events, stop, seeds, divergence, and the presets' parameter counts."""
 
 import dataclasses
+import json
 
 import numpy as np
 import pytest
@@ -287,3 +288,18 @@ def test_a_run_far_below_what_runs_like_it_reach_gets_a_sentence():
     assert "far below what runs like it reach here (at least 98.2 %)" in training.expectation_warning(0.0979, 0.982)
     assert training.expectation_warning(0.985, 0.982) is None
     assert training.expectation_warning(0.0979, None) is None  # nothing was promised
+
+
+def test_a_saved_model_far_below_its_floor_carries_the_warning_and_its_timings(mnist, tmp_path):
+    # one epoch of 400 digits cannot reach the 99 % a (made-up) page promised: saved, with the sentence
+    preset = get_preset("larger_cnn")
+    recipe = preset.recipe.with_overrides(epochs=1, validation_split=0.05)
+    done = training.train_and_save(
+        preset, recipe=recipe, limit=400, name="weak", models_directory=tmp_path, mnist=mnist, accuracy_floor=0.99
+    )
+    assert done.warning is not None and "far below what runs like it reach here (at least 99.0 %)" in done.warning
+    card = json.loads((tmp_path / "weak.json").read_text())
+    assert card["warning"] == done.warning
+    timings = card["training"]
+    # two steps of 190 digits: one validation point between them and one at the end
+    assert timings["first_call_seconds"] > 0 and timings["validation_points"] == 2 and timings["finish_seconds"] > 0
