@@ -2,15 +2,13 @@
 
 import os
 import shutil
-import subprocess
-import time
 from pathlib import Path
 
 import pytest
+from e2e_server import served_app
 
 from app_helpers import train_small_models  # tests/app, on the path from tests/conftest.py
-from app_server import free_port, healthy, streamlit_command
-from e2e_paths import ARTEFACTS, ROOT
+from e2e_paths import ARTEFACTS
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -21,7 +19,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-SERVER_START_SECONDS = 90  # a ceiling for the health check, never an assertion about speed
 
 
 @pytest.fixture(scope="session")
@@ -44,28 +41,9 @@ def samples_db(e2e_models) -> Path:
 
 @pytest.fixture(scope="session")
 def app_url(e2e_models, samples_db):
-    """Start `streamlit run streamlit_app.py` headless on a free port; yield its URL; stop it."""
-    ARTEFACTS.mkdir(exist_ok=True)
-    port = free_port()
-    command = streamlit_command(port)
-    # Samples saved by the browser tests go to a throwaway database, never the user's own.
-    environment = {**os.environ, "DIGITCORE_MODELS_DIR": str(e2e_models), "DIGITCORE_SAMPLES_DB": str(samples_db)}
-    log = open(ARTEFACTS / "e2e-server.log", "w")
-    server = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + SERVER_START_SECONDS
-    while not healthy(url):
-        if server.poll() is not None or time.monotonic() > deadline:
-            server.kill()
-            raise RuntimeError(f"The app did not start; see {ARTEFACTS / 'e2e-server.log'}.")
-        time.sleep(0.2)
-    yield url
-    server.terminate()
-    try:
-        server.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        server.kill()
-    log.close()
+    """The app served over the tests' small models."""
+    with served_app(e2e_models, samples_db) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
