@@ -8,8 +8,10 @@ pixel / 255 (an MNIST digit as it is), and gives the ten probabilities.
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import io
+import sys
 import tempfile
 import warnings
 import zipfile
@@ -68,7 +70,10 @@ def model_bytes(model_path: Path, export_format: ExportFormat) -> bytes:
 def _tflite_bytes(model) -> bytes:
     import tensorflow as tf
 
-    return bytes(tf.lite.TFLiteConverter.from_keras_model(model).convert())
+    # The converter saves a SavedModel first and prints about it; stdout holds only the CLI's JSON.
+    # (Converting from a traced tf.function instead gave a file that reads NaN.)
+    with contextlib.redirect_stdout(sys.stderr):
+        return bytes(tf.lite.TFLiteConverter.from_keras_model(model).convert())
 
 
 def _onnx_bytes(model) -> bytes:
@@ -80,7 +85,11 @@ def _onnx_bytes(model) -> bytes:
     import numpy as np
 
     model(np.zeros((1, 28, 28, 1), np.float32))  # Keras exports only a model that has been called
-    with tempfile.TemporaryDirectory(prefix="digitcore-onnx-") as folder, warnings.catch_warnings():
+    with (
+        tempfile.TemporaryDirectory(prefix="digitcore-onnx-") as folder,
+        warnings.catch_warnings(),
+        contextlib.redirect_stdout(sys.stderr),  # Keras prints where it saved; stdout is the CLI's JSON
+    ):
         warnings.simplefilter("ignore", FutureWarning)  # tf2onnx probes numpy for np.object
         target = Path(folder) / "model.onnx"
         model.export(str(target), format="onnx", verbose=False)

@@ -79,15 +79,18 @@ def test_the_script_in_the_zip_reads_a_digit_png(trained_models, mnist, tmp_path
     assert run.stdout.splitlines()[-1].startswith(f"digit: {expected} probability: ")
 
 
-def test_the_cli_writes_the_export_zip(trained_models, tmp_path, capsys):
-    assert (
-        cli.main(
-            ["export", "small_cnn", "--format", "keras", "--models-dir", str(trained_models), "--out", str(tmp_path)]
-        )
-        == 0
-    )
-    written = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    assert written == {"model": "small_cnn", "format": "keras", "file": str(tmp_path / "small_cnn-keras.zip")}
+def test_the_cli_writes_the_export_zip_and_prints_only_its_json(trained_models, tmp_path, capsys):
+    arguments = ["--models-dir", str(trained_models), "--out", str(tmp_path)]
+    assert cli.main(["export", "small_cnn", "--format", "tflite", *arguments]) == 0
+    (line,) = capsys.readouterr().out.strip().splitlines()  # the converter's chatter never reaches stdout
+    assert json.loads(line) == {
+        "model": "small_cnn",
+        "format": "tflite",
+        "file": str(tmp_path / "small_cnn-tflite.zip"),
+    }
+    with zipfile.ZipFile(tmp_path / "small_cnn-tflite.zip") as archive:
+        assert archive.read("small_cnn.tflite")[4:8] == b"TFL3"  # the FlatBuffer identifier of a TFLite file
+    assert cli.main(["export", "small_cnn", "--format", "keras", *arguments]) == 0
     with zipfile.ZipFile(tmp_path / "small_cnn-keras.zip") as archive:
         assert archive.read("small_cnn.keras") == (trained_models / "small_cnn.keras").read_bytes()
 
