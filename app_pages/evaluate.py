@@ -12,6 +12,7 @@ from digitcore import evaluation, plots, registry
 
 MAX_MISTAKES_SHOWN = 40  # images in the gallery; the table lists every mistake of the cell
 GALLERY_COLUMNS = 8  # narrow enough for a two-line title per tile on a phone
+GALLERY_TILE = 40  # pixels: eight tiles fit a phone's 340-pixel chart, so it looks the same there
 CELL_KEY = "eval_cell"  # the select box: the keyboard way to pick a cell
 CELLS_BY_MODEL = "eval_cell_by_model"  # {model version: (true, predicted)}, so a switch never shows stale counts
 
@@ -167,8 +168,11 @@ def confusion_section(
             images,
             titles=[f"#{row['index']}<br>{100 * row['confidence']:.0f} %" for row in shown_mistakes],
             columns=GALLERY_COLUMNS,
+            tile_height=GALLERY_TILE,
         ),
         key="mistake_images",
+        width="content",  # as wide as its tiles: one mistake is one small picture, not a wide strip
+        config=plots.PICTURE_CHART,
     )
 
 
@@ -214,7 +218,12 @@ def probes_section(entry: registry.ModelEntry) -> None:
     with right:
         titles = {row["probe"]: row["title"] for row in rows if row["probe"] != "original"}
         chosen = st.selectbox("Examples of", list(titles), format_func=titles.get, key="probe_examples")
-        st.plotly_chart(plots.image_grid(common.probe_examples(chosen), columns=8), key="probe_images")
+        st.plotly_chart(
+            plots.image_grid(common.probe_examples(chosen), columns=8, tile_height=GALLERY_TILE),
+            key="probe_images",
+            width="content",
+            config=plots.PICTURE_CHART,
+        )
 
 
 def comparison_section() -> None:

@@ -146,15 +146,16 @@ def _show_saved(result: Outcome, snapshot: jobs.JobSnapshot) -> None:
         else ""
     )
     before, after = result.before, result.after
-    st.dataframe(
+    # A static table: two rows need no sorting or search, and a data grid's toolbar, shown on hover
+    # above its top edge, covered the job's line over it.
+    st.table(
         pd.DataFrame(
             [
-                {"": "MNIST test accuracy", "before": before.mnist_test_accuracy, "after": after.mnist_test_accuracy},
-                {"": "accuracy on your digits", "before": before.own_accuracy, "after": after.own_accuracy},
-            ]
-        ).map(lambda value: value if isinstance(value, str) else percent(value)),
-        hide_index=True,
-        key="own_before_after",
+                {"before": percent(before.mnist_test_accuracy), "after": percent(after.mnist_test_accuracy)},
+                {"before": percent(before.own_accuracy), "after": percent(after.own_accuracy)},
+            ],
+            index=["MNIST test accuracy", "accuracy on your digits"],
+        ),
     )
     st.success(
         f"Saved **{result.name}**{stopped}, now in the model picker. MNIST accuracy changed by "

@@ -261,8 +261,9 @@ def test_a_tiny_finetune_job_runs_to_the_end_and_its_model_names_its_parent(
     _poll_until_ended(app, r"\*\*finetuned_in_apptest\*\* \(from small_cnn\)")
     assert "**finetuned_in_apptest** (from small_cnn) · finished · " in _texts(app)  # as Train says, not "done"
     assert "Saved **finetuned_in_apptest**" in _texts(app)
-    before_after = next(frame.value for frame in app.dataframe if "before" in frame.value.columns)
-    assert before_after[""].tolist() == ["MNIST test accuracy", "accuracy on your digits"]
+    assert not [frame for frame in app.dataframe if "before" in frame.value.columns]  # no grid toolbar over the job
+    (before_after,) = [table.value for table in app.table if "before" in table.value.columns]
+    assert before_after.index.tolist() == ["MNIST test accuracy", "accuracy on your digits"]
     # percentages as every other page writes them (99.67 %, not 0.9967)
     assert all(re.fullmatch(r"\d{1,3}\.\d\d %", text) for text in [*before_after["before"], *before_after["after"]])
     after = [float(text.removesuffix(" %")) / 100 for text in before_after["after"]]
