@@ -35,11 +35,10 @@ def choose_digit() -> tuple[np.ndarray, str]:
 
 GRID_COLUMNS = 8  # tiles a row
 GRID_WIDTH = 320  # pixels: a grid fits a phone's chart, so it is drawn the same there as on a desktop
-PICKED = "inside_picked"  # {grid key: the tile a visitor tapped or picked}
 
 
-def _tile_tapped(grid: str) -> None:
-    """A tap on a tile of `grid`: that tile becomes the one drawn large."""
+def _tile_clicked(grid: str) -> None:
+    """A click on a tile of `grid`: that tile becomes the one drawn large."""
     event = st.session_state.get(grid)
     tile = plots.picked_tile(event.selection.points if event is not None else [])
     if tile is not None:
@@ -47,8 +46,9 @@ def _tile_tapped(grid: str) -> None:
 
 
 def tile_grid(grid: str, stack: np.ndarray, *, names: list[str], colorscale: str, zmid, value_label: str) -> None:
-    """A grid of small maps; tap one (or pick it in the box) to see it large with its values. Side by
-    side on a wide screen, one under the other on a phone."""
+    """A grid of small maps; pick one in the box (or click it) to see it large with its values. Side by
+    side on a wide screen, one under the other on a phone. On a touch screen Plotly selects a tile only
+    on a second tap (it selects from the hover a first tap makes), so the box is the way there."""
     small, large = st.columns([3, 2], gap="large")
     small.plotly_chart(
         plots.image_grid(
@@ -62,7 +62,7 @@ def tile_grid(grid: str, stack: np.ndarray, *, names: list[str], colorscale: str
             clickable=True,
         ),
         key=grid,
-        on_select=lambda: _tile_tapped(grid),
+        on_select=lambda: _tile_clicked(grid),
         selection_mode="points",
         width="content",
         config=plots.PICTURE_CHART,
@@ -71,7 +71,7 @@ def tile_grid(grid: str, stack: np.ndarray, *, names: list[str], colorscale: str
     if st.session_state.get(large_key, 0) >= len(stack):  # fewer channels shown than before
         st.session_state[large_key] = 0
     picked = large.selectbox(
-        "Tap a tile to see it large, or pick it here",
+        "See one large (or click a tile)",
         range(len(stack)),
         format_func=lambda index: names[index],
         key=large_key,

@@ -186,11 +186,14 @@ def picked_tile(points: Sequence[dict]) -> int | None:
     return None
 
 
+ENLARGED_SIDE = 300  # pixels: as wide as a phone's chart, so the square fills it there and on a desktop
+
+
 def enlarged(
     image: np.ndarray, *, title: str, colorscale: str = INK, zmid: float | None = None, value_label: str = "value"
 ) -> go.Figure:
     """One filter or feature map drawn large, each cell's value written in it when the cells are few
-    enough to hold a number (a 5x5 filter), else on hover."""
+    enough to hold a number (a 5x5 filter), else on hover (no colour bar: it would take the width)."""
     values = np.asarray(image, dtype=np.float32)
     if values.ndim != 2:
         raise ValueError(f"Expected one 2-D map, got shape {values.shape}.")
@@ -199,15 +202,14 @@ def enlarged(
         z=values,
         colorscale=colorscale,
         zmid=zmid,
-        showscale=True,
-        colorbar=dict(title=value_label, thickness=12),
+        showscale=False,
         text=np.char.mod("%.2f", values) if written else None,
         texttemplate="%{text}" if written else None,
         hovertemplate=f"row %{{y}}, column %{{x}}: {value_label} %{{z:.3f}}<extra></extra>",
     )
     figure = go.Figure(heatmap)
     figure.update_layout(title=_title(title))
-    return _square(figure, 320 + TOP_MARGIN)
+    return _square(figure, ENLARGED_SIDE + TOP_MARGIN + MARGIN["b"])
 
 
 def sample_grid(
