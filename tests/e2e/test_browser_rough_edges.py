@@ -174,7 +174,9 @@ def test_evaluate_writes_readable_numbers_and_hands_over_a_working_tflite_file(p
 
     # the rarest confusion: a single mistake is one small picture, not a page-wide strip
     cell_box = page.get_by_role("combobox", name="Pick a cell to see its mistakes")
-    cell_box.click()
+    cell_box.scroll_into_view_if_needed()
+    settle(page)
+    page.get_by_test_id("stSelectbox").filter(has_text="Pick a cell to see its mistakes").click()
     options = page.get_by_role("option")
     expect(options.first).to_be_visible()
     rarest = min(options.all_inner_texts(), key=lambda text: int(text.split("· ")[-1].split()[0].replace(",", "")))
@@ -242,3 +244,48 @@ def test_a_digit_saved_twice_is_kept_once_and_an_import_says_what_it_did(page: P
     settle(page)
     assert store.count() == before + 2
     assert_no_error(page)
+
+
+def test_a_finished_fine_tune_shows_its_line_uncovered_and_its_scores_as_percentages(
+    browser, app_url, samples_db, e2e_models, mnist
+):
+    """On a phone: the job line says "finished", the before/after reads "96.59 %", and no table toolbar
+    (shown on hover or touch) covers the job line above it."""
+    store = samples.SampleStore(samples_db)
+    for index in range(20, 40):  # twenty test digits saved as the visitor's own
+        store.add(mnist.x_test[index], int(mnist.y_test[index]), source="canvas")
+    context, page = _new_page(browser, PHONE)
+    try:
+        open_app_page(page, app_url, "my_digits")
+        page.get_by_label("Epochs").fill("1")
+        page.get_by_label("Epochs").press("Enter")
+        settle(page)
+        name = page.get_by_label("Save as").input_value()
+        page.get_by_role("button", name=re.compile("Fine-tune$")).tap()
+        job_line = page.get_by_text(re.compile(rf"^{re.escape(name)} \(from small_cnn\) · finished · \d+ s$"))
+        expect(job_line).to_be_visible(timeout=300_000)  # a ceiling for the tiny job, not a speed assertion
+        table = page.get_by_test_id("stTable").filter(has_text="before")
+        expect(table).to_be_visible()
+        cells = table.locator("td").all_inner_texts()
+        assert len(cells) == 4 and all(re.fullmatch(r"\d{1,3}\.\d\d %", cell.strip()) for cell in cells), cells
+        table.tap()
+        table.hover()
+        line = job_line.bounding_box()
+        for toolbar in page.get_by_test_id("stElementToolbar").all():
+            box = toolbar.bounding_box()
+            if box and box["width"] > 0:
+                assert not _overlaps(line, box), "A table toolbar covers the job line"
+        assert_no_error(page)
+    finally:
+        context.close()
+        for saved in e2e_models.glob("small_cnn_mine*"):  # the other browser tests see the same models
+            saved.unlink()
+
+
+def _overlaps(first: dict, second: dict) -> bool:
+    return not (
+        first["x"] + first["width"] <= second["x"]
+        or second["x"] + second["width"] <= first["x"]
+        or first["y"] + first["height"] <= second["y"]
+        or second["y"] + second["height"] <= first["y"]
+    )
