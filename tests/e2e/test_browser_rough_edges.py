@@ -93,6 +93,18 @@ def test_pages_fit_the_screen_with_whole_titles_and_tight_galleries(screen, app_
     assert galleries >= (2 if slug != "evaluate" else 1)
     if slug == "explore":
         expect(page.locator(".gtitle", has_text="Most pixels are black (0)")).to_be_visible()
+    if slug == "evaluate":  # the size chart: legend under the plot, size labels apart, on a phone too
+        size_chart = page.get_by_test_id("stPlotlyChart").filter(
+            has=page.locator(".gtitle", has_text="Test error against size")
+        )
+        legend, plot = (
+            size_chart.locator(".legend").bounding_box(),
+            size_chart.locator(".nsewdrag").first.bounding_box(),
+        )
+        assert legend["y"] >= plot["y"] + plot["height"] and legend["width"] <= plot["width"] + 20
+        labels = [label.bounding_box() for label in size_chart.locator(".xtick text").all()]
+        assert len(labels) >= 2
+        assert all(left["x"] + left["width"] < right["x"] for left, right in zip(labels, labels[1:]))
     if slug == "inside":  # 32 filters large enough to see: at least 30 px a tile, on a phone too
         filters = next(chart for chart in charts if chart["gallery"])
         assert filters["picture"]["width"] / 8 >= 30
