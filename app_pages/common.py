@@ -162,11 +162,24 @@ def load_model(entry: registry.ModelEntry):
 
 
 def _label(entry: registry.ModelEntry) -> str:
+    """The picker's text for a model: its name and accuracy only, short enough for the sidebar's box
+    (which cuts what does not fit); what else there is to say goes under it (_details)."""
     accuracy = entry.card.test_accuracy if entry.card else None
-    text = entry.name + (f" · {100 * accuracy:.2f} %" if accuracy is not None else "")
+    return entry.name + (f" · {100 * accuracy:.2f} %" if accuracy is not None else "")
+
+
+def _details(entry: registry.ModelEntry) -> str:
+    """A line under the picker on the chosen model: the default, an ensemble's members, and what the
+    accuracy in the box is measured on."""
+    parts = []
+    if entry.card and entry.card.default:
+        parts.append("The default model.")
     members = ensemble.members_of(entry.card)
-    text += f" · ensemble of {len(members)}" if members else ""
-    return text + (" · default" if entry.card and entry.card.default else "")
+    if members:
+        parts.append(f"An ensemble of {len(members)}: {', '.join(members)}.")
+    if entry.card and entry.card.test_accuracy is not None:
+        parts.append("The accuracy is on the 10,000 MNIST test digits.")
+    return " ".join(parts)
 
 
 def _remember_model() -> None:
@@ -203,6 +216,9 @@ def model_picker() -> registry.ModelEntry | None:
         on_change=_remember_model,
         help="Used by Evaluate, Try it and Inside the CNN.",
     )
+    details = _details(entries[st.session_state[MODEL_KEY]])
+    if details:
+        st.sidebar.caption(details)
     if unusable:
         with st.sidebar.expander(f"Unusable model files ({len(unusable)})", icon=":material/warning:"):
             for entry in unusable:

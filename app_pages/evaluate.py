@@ -7,39 +7,70 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from app_pages import common
+from app_pages import common, model_download
 from digitcore import evaluation, plots, registry
 
 MAX_MISTAKES_SHOWN = 40  # images in the gallery; the table lists every mistake of the cell
 GALLERY_COLUMNS = 8  # narrow enough for a two-line title per tile on a phone
+GALLERY_TILE = 40  # pixels: eight tiles fit a phone's 340-pixel chart, so it looks the same there
 CELL_KEY = "eval_cell"  # the select box: the keyboard way to pick a cell
 CELLS_BY_MODEL = "eval_cell_by_model"  # {model version: (true, predicted)}, so a switch never shows stale counts
 
 
 def comparison_rows(entries: list[registry.ModelEntry]) -> list[dict]:
-    """One row per usable model, from its card (no evaluation needed), most accurate first."""
+    """One row per usable model, from its card (no evaluation needed), most accurate first. Values are
+    numbers, or None where a model has none (an ensemble was never trained: no epochs, no time)."""
     rows = []
     for entry in entries:
         card = entry.card
         if entry.problem or card is None or card.test_accuracy is None:
             continue
-        published = card.published_accuracy
         rows.append(
             {
                 "model": entry.name,
                 "default": card.default,
                 "architecture": card.title or card.architecture or "?",
                 "parameters": card.parameters or 0,
-                "size (MB)": round((card.file_bytes or 0) / 1e6, 2),
+                "size (MB)": (card.file_bytes or 0) / 1e6,
                 "accuracy": card.test_accuracy,
-                "error rate (%)": round(100 * (1 - card.test_accuracy), 2),
-                # text, so a model without one shows a dash, not "None"
-                "published accuracy": "—" if published is None else f"{100 * published:.2f} %",
+                "error rate (%)": 100 * (1 - card.test_accuracy),
+                "published accuracy": card.published_accuracy,
                 "epochs": card.training.epochs_completed,
                 "training time (s)": card.training.seconds,
             }
         )
     return sorted(rows, key=lambda row: -row["accuracy"])
+
+
+# How the comparison table writes each column: text, so every row of a column has the same decimals
+# and a missing value is a dash (a number column shows "None" for it and drops trailing zeros).
+COMPARISON_TEXT = {
+    "parameters": lambda count: f"{count:,}",  # separators in every browser locale
+    "size (MB)": lambda megabytes: f"{megabytes:.2f}",
+    "accuracy": lambda share: f"{share:.4f}",
+    "error rate (%)": lambda percent: f"{percent:.2f}",
+    "published accuracy": lambda share: f"{100 * share:.2f} %",
+    "epochs": lambda epochs: f"{epochs:,}",
+    "training time (s)": lambda seconds: f"{seconds:,.0f}",
+}
+MISSING = "—"
+
+
+def comparison_table(rows: list[dict]) -> pd.DataFrame:
+    """The rows as the page shows them (COMPARISON_TEXT's formats, a dash for a missing value)."""
+    return pd.DataFrame(
+        [
+            {
+                column: value
+                if column not in COMPARISON_TEXT
+                else MISSING
+                if value is None
+                else COMPARISON_TEXT[column](value)
+                for column, value in row.items()
+            }
+            for row in rows
+        ]
+    )
 
 
 def _model_version(entry: registry.ModelEntry) -> str:
@@ -137,8 +168,11 @@ def confusion_section(
             images,
             titles=[f"#{row['index']}<br>{100 * row['confidence']:.0f} %" for row in shown_mistakes],
             columns=GALLERY_COLUMNS,
+            tile_height=GALLERY_TILE,
         ),
         key="mistake_images",
+        width="content",  # as wide as its tiles: one mistake is one small picture, not a wide strip
+        config=plots.PICTURE_CHART,
     )
 
 
@@ -184,7 +218,12 @@ def probes_section(entry: registry.ModelEntry) -> None:
     with right:
         titles = {row["probe"]: row["title"] for row in rows if row["probe"] != "original"}
         chosen = st.selectbox("Examples of", list(titles), format_func=titles.get, key="probe_examples")
-        st.plotly_chart(plots.image_grid(common.probe_examples(chosen), columns=8), key="probe_images")
+        st.plotly_chart(
+            plots.image_grid(common.probe_examples(chosen), columns=8, tile_height=GALLERY_TILE),
+            key="probe_images",
+            width="content",
+            config=plots.PICTURE_CHART,
+        )
 
 
 def comparison_section() -> None:
@@ -193,23 +232,23 @@ def comparison_section() -> None:
     if not rows:
         st.info("No saved model has a test accuracy in its card yet.")
         return
-    # parameters as text with separators: the browser's "localized" number format shows none in some locales
-    table = pd.DataFrame([{**row, "parameters": f"{row['parameters']:,}"} for row in rows])
+    text = st.column_config.TextColumn
     st.dataframe(
-        table,
+        comparison_table(rows),
         hide_index=True,
         key="comparison",
         width="stretch",
         # short headers, so every column fits the page
         column_config={
-            "model": st.column_config.TextColumn("model", pinned=True),
+            "model": text("model", pinned=True),
             "default": st.column_config.CheckboxColumn("default", width="small"),
-            "accuracy": st.column_config.NumberColumn("accuracy", format="%.4f", width="small"),
-            "error rate (%)": st.column_config.NumberColumn("error %", width="small"),
-            "published accuracy": st.column_config.TextColumn("published", width="small"),
-            "size (MB)": st.column_config.NumberColumn("MB", format="%.2f", width="small"),
-            "epochs": st.column_config.NumberColumn("epochs", width="small"),
-            "training time (s)": st.column_config.NumberColumn("time (s)", format="%.0f", width="small"),
+            "parameters": text("parameters", width="small"),
+            "accuracy": text("accuracy", width="small"),
+            "error rate (%)": text("error %", width="small"),
+            "published accuracy": text("published", width="small"),
+            "size (MB)": text("MB", width="small"),
+            "epochs": text("epochs", width="small"),
+            "training time (s)": text("time (s)", width="small"),
         },
     )
     st.plotly_chart(plots.model_comparison(rows), key="comparison_chart")
@@ -217,6 +256,16 @@ def comparison_section() -> None:
         "Accuracy is measured on the 10,000 MNIST test digits when a model is saved; published "
         "accuracies are what the reference projects reported for their own runs."
     )
+
+
+def download_section(entry: registry.ModelEntry) -> None:
+    st.subheader("Take this model with you")
+    st.caption(
+        f"**{entry.name}** as its Keras file, or converted for use outside Python: TensorFlow Lite for "
+        "phones and small devices, ONNX for ONNX Runtime in many languages. Each zip holds the model, its "
+        "card and a short script that reads a 28×28 digit."
+    )
+    model_download.download_buttons(entry.name, key="eval_download")
 
 
 def render() -> None:
@@ -237,6 +286,7 @@ def render() -> None:
     confusion_section(entry, y_true, probabilities, matrix)
     per_class_section(summary)
     probes_section(entry)
+    download_section(entry)
     comparison_section()
 
 

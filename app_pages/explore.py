@@ -8,6 +8,9 @@ from app_pages import common
 from digitcore import data, plots
 
 MAX_SEED = 10**6
+# Pixels: digit grids as wide as this on every screen (a chart's height cannot follow its width, so a
+# grid shrunk onto a phone would leave empty bands); about a phone's width and a half.
+GRID_WIDTH = 400
 
 
 def _reshuffle() -> None:
@@ -35,7 +38,12 @@ def sample_grid(digits: data.Mnist) -> None:
     if chosen != "all digits":
         pool = np.flatnonzero(digits.y_train == int(chosen))
     picked = np.random.default_rng(int(st.session_state["explore_seed"])).choice(pool, size=count, replace=False)
-    st.plotly_chart(plots.sample_grid(digits.x_train[picked], digits.y_train[picked]), key="sample_grid")
+    st.plotly_chart(
+        plots.sample_grid(digits.x_train[picked], digits.y_train[picked], fit_width=GRID_WIDTH),
+        key="sample_grid",
+        width="content",
+        config=plots.PICTURE_CHART,
+    )
 
 
 def how_a_computer_sees(digits: data.Mnist) -> None:
@@ -67,9 +75,11 @@ def balance_and_means(statistics: dict) -> None:
     st.caption("Every training digit of a class averaged pixel by pixel: the blur shows how much handwriting varies.")
     st.plotly_chart(
         plots.image_grid(
-            statistics["mean_images"], titles=plots.DIGITS, columns=10, value_label="mean pixel", tile_height=110
+            statistics["mean_images"], titles=plots.DIGITS, columns=10, value_label="mean pixel", fit_width=GRID_WIDTH
         ),
         key="mean_digits",
+        width="content",
+        config=plots.PICTURE_CHART,
     )
     st.subheader("Pixel intensities")
     log_scale = st.toggle("Logarithmic count axis", value=True, key="explore_log")

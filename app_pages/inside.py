@@ -33,6 +33,56 @@ def choose_digit() -> tuple[np.ndarray, str]:
     )
 
 
+GRID_COLUMNS = 8  # tiles a row
+GRID_WIDTH = 320  # pixels: a grid fits a phone's chart, so it is drawn the same there as on a desktop
+
+
+def _tile_clicked(grid: str) -> None:
+    """A click on a tile of `grid`: that tile becomes the one drawn large."""
+    event = st.session_state.get(grid)
+    tile = plots.picked_tile(event.selection.points if event is not None else [])
+    if tile is not None:
+        st.session_state[f"{grid}_large"] = tile
+
+
+def tile_grid(grid: str, stack: np.ndarray, *, names: list[str], colorscale: str, zmid, value_label: str) -> None:
+    """A grid of small maps; pick one in the box (or click it) to see it large with its values. Side by
+    side on a wide screen, one under the other on a phone. On a touch screen Plotly selects a tile only
+    on a second tap (it selects from the hover a first tap makes), so the box is the way there."""
+    small, large = st.columns([3, 2], gap="large")
+    small.plotly_chart(
+        plots.image_grid(
+            stack,
+            titles=[name.split(" ")[-1] for name in names] if len(stack) > 1 else None,
+            columns=GRID_COLUMNS,
+            colorscale=colorscale,
+            zmid=zmid,
+            value_label=value_label,
+            fit_width=GRID_WIDTH,
+            clickable=True,
+        ),
+        key=grid,
+        on_select=lambda: _tile_clicked(grid),
+        selection_mode="points",
+        width="content",
+        config=plots.PICTURE_CHART,
+    )
+    large_key = f"{grid}_large"
+    if st.session_state.get(large_key, 0) >= len(stack):  # fewer channels shown than before
+        st.session_state[large_key] = 0
+    picked = large.selectbox(
+        "See one large (or click a tile)",
+        range(len(stack)),
+        format_func=lambda index: names[index],
+        key=large_key,
+    )
+    large.plotly_chart(
+        plots.enlarged(stack[picked], title=names[picked], colorscale=colorscale, zmid=zmid, value_label=value_label),
+        key=f"{grid}_enlarged",
+        width=360,  # a phone's width: large enough to read, never the whole of a desktop's page
+    )
+
+
 def filters_section(model) -> None:
     st.subheader("The first layer's filters")
     try:
@@ -45,17 +95,13 @@ def filters_section(model) -> None:
         "the digit; red weights reward ink under them, blue ones penalise it: edge and stroke detectors."
     )
     limit = float(np.abs(filters).max()) or 1.0
-    st.plotly_chart(
-        plots.image_grid(
-            filters / limit,
-            titles=[str(i) for i in range(len(filters))],
-            columns=min(16, len(filters)),
-            colorscale="RdBu_r",
-            zmid=0.0,
-            value_label="weight (scaled)",
-            tile_height=60,
-        ),
-        key="filters",
+    tile_grid(
+        "filters",
+        filters / limit,
+        names=[f"filter {index}" for index in range(len(filters))],
+        colorscale="RdBu_r",
+        zmid=0.0,
+        value_label="weight (scaled)",
     )
 
 
@@ -93,16 +139,13 @@ def feature_maps_section(model, image: np.ndarray) -> None:
             if count < channels
             else f"All {channels} channels shown (0–{channels - 1})"
         )
-        stack = np.transpose(layer.maps[:, :, :count], (2, 0, 1))  # (channels, height, width)
-        st.plotly_chart(
-            plots.image_grid(
-                stack,
-                columns=16,
-                colorscale="Viridis",
-                value_label="activation",
-                tile_height=max(40, min(80, 4 * height)),
-            ),
-            key=f"maps_{layer.layer}",
+        tile_grid(
+            f"maps_{layer.layer}",
+            np.transpose(layer.maps[:, :, :count], (2, 0, 1)),  # (channels, height, width)
+            names=[f"{layer.layer} channel {channel}" for channel in range(count)],
+            colorscale="Viridis",
+            zmid=None,
+            value_label="activation",
         )
 
 

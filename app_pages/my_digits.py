@@ -81,13 +81,20 @@ def exchange(store: samples.SampleStore) -> None:
 
 
 def _import_message(report: samples.ImportReport) -> str:
+    """What the import did, in the zip's own terms: added, already in your digits, repeated in the zip."""
+    skipped = []
+    if report.already_stored:
+        skipped.append(f"{report.already_stored} already in your digits")
+    if report.repeated_in_zip:
+        skipped.append(f"{report.repeated_in_zip} repeating another example of the same zip (kept once)")
     if report.added == 0:
-        return (
-            f"Nothing new: all {report.duplicates} example(s) in this zip are already in your digits, "
-            "so none was added again."
-        )
-    skipped = f" {report.duplicates} already in your digits were skipped." if report.duplicates else ""
-    return f"Imported {report.added} example(s).{skipped}"
+        if not report.repeated_in_zip:
+            return (
+                f"Nothing new: all {report.already_stored} example(s) in this zip are already in your digits, "
+                "so none was added again."
+            )
+        return f"Nothing new was imported: {' and '.join(skipped)}."
+    return f"Imported {report.added} example(s)." + (f" Skipped {' and '.join(skipped)}." if skipped else "")
 
 
 def evaluate_section(entry: registry.ModelEntry, x: np.ndarray, y: np.ndarray) -> None:
@@ -119,9 +126,14 @@ def _free_name(parent: str) -> str:
 
 def show_finetune(snapshot: jobs.JobSnapshot) -> None:
     """Progress of the fine-tune job, then its before and after on MNIST and on your digits."""
-    st.markdown(f"**{snapshot.name}** (from {snapshot.preset}) · {snapshot.state} · {snapshot.elapsed:.0f} s")
+    st.markdown(f"**{snapshot.name}** (from {snapshot.preset}) · {snapshot.state.text} · {snapshot.elapsed:.0f} s")
     job_panel.show_progress(snapshot, stop_key="own_stop", detailed=False)
     job_panel.show_ending(snapshot, failed="Fine-tuning failed.", saved=lambda result: _show_saved(result, snapshot))
+
+
+def percent(share: float | None) -> str:
+    """A share of 1 as every page writes accuracies: 0.9967 -> "99.67 %"."""
+    return "—" if share is None else f"{100 * share:.2f} %"
 
 
 def _show_saved(result: Outcome, snapshot: jobs.JobSnapshot) -> None:
@@ -134,16 +146,16 @@ def _show_saved(result: Outcome, snapshot: jobs.JobSnapshot) -> None:
         else ""
     )
     before, after = result.before, result.after
-    st.dataframe(
+    # A static table: two rows need no sorting or search, and a data grid's toolbar, shown on hover
+    # above its top edge, covered the job's line over it.
+    st.table(
         pd.DataFrame(
             [
-                {"": "MNIST test accuracy", "before": before.mnist_test_accuracy, "after": after.mnist_test_accuracy},
-                {"": "accuracy on your digits", "before": before.own_accuracy, "after": after.own_accuracy},
-            ]
+                {"before": percent(before.mnist_test_accuracy), "after": percent(after.mnist_test_accuracy)},
+                {"before": percent(before.own_accuracy), "after": percent(after.own_accuracy)},
+            ],
+            index=["MNIST test accuracy", "accuracy on your digits"],
         ),
-        hide_index=True,
-        key="own_before_after",
-        column_config={column: st.column_config.NumberColumn(format="%.4f") for column in ("before", "after")},
     )
     st.success(
         f"Saved **{result.name}**{stopped}, now in the model picker. MNIST accuracy changed by "

@@ -171,6 +171,21 @@ def cmd_ensemble(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from digitcore import export, registry
+
+    try:
+        exported = export.export(registry.resolve(args.model, args.models_dir), args.format)
+    except (registry.ModelFileError, export.ExportUnavailable) as error:
+        _print_json({"event": "error", "error": _sentence(error)})
+        return 1
+    target = args.out / exported.file_name
+    args.out.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(exported.data)
+    _print_json({"model": args.model, "format": args.format, "file": str(target)})
+    return 0
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from digitcore import data, evaluation, registry
 
@@ -419,6 +434,18 @@ def build_parser() -> argparse.ArgumentParser:
     ensemble_parser.add_argument("--overwrite", action="store_true", help="replace a saved model of the same name")
     ensemble_parser.add_argument("--models-dir", type=_path, help="models folder (default: models/)")
     ensemble_parser.set_defaults(handler=cmd_ensemble)
+
+    exporting_model = commands.add_parser(
+        "export",
+        help="zip a saved model to use elsewhere: .keras, TFLite or ONNX",
+        description="Write NAME-FORMAT.zip: the model as a .keras, .tflite or .onnx file, its model card and "
+        "read_digit.py, a short script that reads a 28x28 digit image with it. Prints one JSON object.",
+    )
+    exporting_model.add_argument("model", metavar="NAME", help="a name in models/ or a path to a .keras file")
+    exporting_model.add_argument("--format", choices=("keras", "tflite", "onnx"), default="tflite")
+    exporting_model.add_argument("--out", type=_path, default=_path("."), help="folder for the zip (default: here)")
+    exporting_model.add_argument("--models-dir", type=_path, help="models folder (default: models/)")
+    exporting_model.set_defaults(handler=cmd_export)
 
     evaluate = commands.add_parser(
         "evaluate",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 
-from digitcore import data, decode, ensemble, registry, samples
+from digitcore import data, decode, ensemble, export, registry, samples
 
 
 class TrainingDiverged(RuntimeError):
@@ -51,6 +51,7 @@ SELF_EXPLAINED: tuple[type[BaseException], ...] = (
     decode.ImageError,  # every bad-image subclass: too large, not an image, blank, ...
     samples.SampleImportError,
     ensemble.EnsembleError,
+    export.ExportUnavailable,
 )
 # Every failure sentence_for() has a sentence for: `except errors.EXPLAINED as error:` then ask it.
 EXPLAINED: tuple[type[BaseException], ...] = (data.DataUnavailable, registry.ModelFileError, *SELF_EXPLAINED)

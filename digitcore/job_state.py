@@ -32,12 +32,26 @@ class JobState(enum.StrEnum):
     FAILED = "failed"
     INTERRUPTED = "interrupted"  # its server died while it ran
 
+    @property
+    def text(self) -> str:
+        """How every page writes this state for a person ("finished", never the raw "done")."""
+        return _STATE_TEXT[self]
+
 
 class JobKind(enum.StrEnum):
     TRAIN = "train"
     FINETUNE = "finetune"
 
 
+_STATE_TEXT = {
+    JobState.STARTING: "starting",
+    JobState.RUNNING: "training",
+    JobState.STOPPING: "stopping after this batch",
+    JobState.DONE: "finished",
+    JobState.STOPPED: "stopped",
+    JobState.FAILED: "failed",
+    JobState.INTERRUPTED: "interrupted (the server stopped)",
+}
 RUNNING_STATES = (JobState.STARTING, JobState.RUNNING, JobState.STOPPING)
 FINAL_STATES = (JobState.DONE, JobState.STOPPED, JobState.FAILED, JobState.INTERRUPTED)
 

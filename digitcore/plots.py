@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import hashlib
 from collections.abc import Sequence
 
 import numpy as np
@@ -43,12 +44,14 @@ def _title(text: str) -> dict:
     return dict(text=text, y=1.0, yref="paper", yanchor="bottom", pad=dict(b=6), x=0.0, xref="paper", xanchor="left")
 
 
+# Pictures have no axes: no tick marks, labels, lines or grid (Streamlit's theme adds tick marks otherwise).
+NO_AXIS = dict(showticklabels=False, ticks="", showline=False, showgrid=False, zeroline=False)
+
+
 def _square(figure: go.Figure, height: int) -> go.Figure:
     figure.update_layout(height=height, margin=MARGIN)
-    figure.update_xaxes(showticklabels=False, showgrid=False, zeroline=False)
-    figure.update_yaxes(
-        showticklabels=False, showgrid=False, zeroline=False, autorange="reversed", scaleanchor="x", scaleratio=1
-    )
+    figure.update_xaxes(**NO_AXIS)
+    figure.update_yaxes(**NO_AXIS, autorange="reversed", scaleanchor="x", scaleratio=1)
     return figure
 
 
@@ -82,6 +85,13 @@ def title_gap(titles: Sequence[str], columns: int, width: int, gap: int = 2) -> 
     return max(gap, int(np.ceil((lines * TILE_TITLE_LINE + TILE_TITLE_PAD) / pixels_per_unit)))
 
 
+# st.plotly_chart's config for pictures (galleries): no toolbar. Zooming a grid of digits helps no one, and
+# on a chart as narrow as a few tiles the toolbar wraps onto the tiles' titles.
+PICTURE_CHART = {"displayModeBar": False}
+COLOUR_BAR_WIDTH = 90  # pixels beside a grid that shows its colour scale
+TILE_PICKER = "tile picker"  # the name of an image grid's clickable layer
+
+
 def image_grid(
     images: np.ndarray,
     *,
@@ -92,22 +102,35 @@ def image_grid(
     title: str = "",
     value_label: str = "value",
     tile_height: int = 70,
+    fit_width: int | None = None,
+    clickable: bool = False,
 ) -> go.Figure:
     """Many small images as one heatmap (fast even for a hundred tiles), titled above each tile
-    (a title may hold several lines separated by "<br>")."""
+    (a title may hold several lines separated by "<br>").
+
+    The figure has its own width, `tile_height` pixels a tile, for st.plotly_chart(width="content"):
+    a grid of a few tiles stays as small as they are instead of sitting in a page-wide empty strip,
+    and a grid at most NARROWEST_PLOT wide looks the same on a phone. `fit_width` (pixels) sizes the
+    tiles so that the grid of tiles is that wide instead, without its colour scale (draw the tiles
+    large with `enlarged` to read their values). `clickable` adds an invisible
+    marker on each tile (a heatmap reports no selection to Streamlit); `picked_tile` reads a click.
+    """
     images = np.asarray(images, dtype=np.float32)
     count, height, width = images.shape
     columns = min(columns, count)
     gap = 2
     row_gap = title_gap(titles or [], columns, width, gap)
     tiled = mosaic(images, columns, gap=gap, row_gap=row_gap)
-    rows = -(-count // columns)
+    if fit_width is not None:
+        tile_height = max(1, int(fit_width * height / tiled.shape[1]))
+    show_scale = zmid is not None and fit_width is None
     heatmap = go.Heatmap(
         z=tiled,
         colorscale=colorscale,
-        showscale=zmid is not None,
+        showscale=show_scale,
         zmid=zmid,
         hovertemplate=f"{value_label} %{{z:.3f}}<extra></extra>",
+        hoverinfo="skip" if clickable else None,
     )
     figure = go.Figure(heatmap)
     for index, text in enumerate(titles or []):
@@ -120,19 +143,85 @@ def image_grid(
             yanchor="bottom",
             font=dict(size=TILE_TITLE_SIZE),
         )
+    if clickable:
+        rows_of, columns_of = np.divmod(np.arange(count), columns)
+        figure.add_trace(
+            go.Scatter(
+                x=columns_of * (width + gap) + (width - 1) / 2,
+                y=rows_of * (height + row_gap) + (height - 1) / 2,
+                customdata=np.arange(count),
+                mode="markers",
+                name=TILE_PICKER,
+                showlegend=False,
+                hovertemplate=f"{value_label} map %{{customdata}}: tap to see it large<extra></extra>",
+                marker=dict(symbol="square", size=max(8, tile_height - 4), color="rgba(0,0,0,0)"),
+                selected=dict(marker=dict(opacity=0)),
+                unselected=dict(marker=dict(opacity=0)),
+            )
+        )
+        figure.update_layout(clickmode="event+select", dragmode=False)
     figure.update_layout(title=_title(title), plot_bgcolor="white")
-    # the height keeps each tile about tile_height tall on a wide screen, titles included
-    return _square(figure, TOP_MARGIN + 20 + int(rows * tile_height * (height + row_gap) / (height + gap)))
+    pixels_per_unit = tile_height / height
+    plot_width = int(np.ceil(tiled.shape[1] * pixels_per_unit))
+    plot_height = int(np.ceil(tiled.shape[0] * pixels_per_unit))
+    # Shown without a toolbar (PICTURE_CHART), a grid without a title needs only a band for its first
+    # row's tile titles above the tiles.
+    top = TOP_MARGIN if title else TITLE_BAND
+    _square(figure, top + MARGIN["b"] + plot_height)
+    figure.update_layout(margin={**MARGIN, "t": top})
+    side = COLOUR_BAR_WIDTH if show_scale else 0
+    figure.update_layout(width=MARGIN["l"] + MARGIN["r"] + plot_width + side)
+    figure.update_xaxes(range=[-0.5, tiled.shape[1] - 0.5], constrain="domain")
+    figure.update_yaxes(range=[tiled.shape[0] - 0.5, -0.5], autorange=False, constrain="domain")
+    return figure
 
 
-def sample_grid(images: np.ndarray, labels: Sequence[int], columns: int = 12) -> go.Figure:
-    """MNIST digits (n, 28, 28) uint8 with their labels above them."""
+def picked_tile(points: Sequence[dict]) -> int | None:
+    """The index of the tile a click selected on `image_grid(clickable=True)`, if any."""
+    for point in points:
+        if point.get("customdata") is not None:
+            value = point["customdata"]
+            return int(value[0] if isinstance(value, list) else value)
+    return None
+
+
+ENLARGED_SIDE = 300  # pixels: as wide as a phone's chart, so the square fills it there and on a desktop
+
+
+def enlarged(
+    image: np.ndarray, *, title: str, colorscale: str = INK, zmid: float | None = None, value_label: str = "value"
+) -> go.Figure:
+    """One filter or feature map drawn large, each cell's value written in it when the cells are few
+    enough to hold a number (a 5x5 filter), else on hover (no colour bar: it would take the width)."""
+    values = np.asarray(image, dtype=np.float32)
+    if values.ndim != 2:
+        raise ValueError(f"Expected one 2-D map, got shape {values.shape}.")
+    written = values.size <= 100
+    heatmap = go.Heatmap(
+        z=values,
+        colorscale=colorscale,
+        zmid=zmid,
+        showscale=False,
+        text=np.char.mod("%.2f", values) if written else None,
+        texttemplate="%{text}" if written else None,
+        hovertemplate=f"row %{{y}}, column %{{x}}: {value_label} %{{z:.3f}}<extra></extra>",
+    )
+    figure = go.Figure(heatmap)
+    figure.update_layout(title=_title(title))
+    return _square(figure, ENLARGED_SIDE + TOP_MARGIN + MARGIN["b"])
+
+
+def sample_grid(
+    images: np.ndarray, labels: Sequence[int], columns: int = 12, fit_width: int | None = None
+) -> go.Figure:
+    """MNIST digits (n, 28, 28) uint8 with their labels above them (`fit_width`: see image_grid)."""
     return image_grid(
         np.asarray(images, dtype=np.float32),
         titles=[str(int(label)) for label in labels],
         columns=columns,
         value_label="pixel",
         title="",
+        fit_width=fit_width,
     )
 
 
@@ -160,10 +249,12 @@ def pixel_heatmap(image: np.ndarray, *, normalised: bool) -> go.Figure:
         texttemplate="%{text}",
         # no font size: Plotly fits the text to the cells, so on a phone it shrinks instead of overlapping
         hovertemplate=f"row %{{y}}, column %{{x}}: {hover}<extra></extra>",
+        showscale=False,  # every cell writes its value: a colour bar would only take the cells' width
     )
     figure = go.Figure(heatmap)
     figure.update_layout(title=_title(title))
-    return _square(figure, 560)
+    # about as tall as a phone's chart is wide, so there the square grid leaves no empty band
+    return _square(figure, 420)
 
 
 def class_balance(train_counts: Sequence[int], test_counts: Sequence[int]) -> go.Figure:
@@ -201,7 +292,7 @@ def pixel_histogram(counts: Sequence[int], *, log_scale: bool = True) -> go.Figu
         )
     )
     figure.update_layout(
-        title=_title("Pixel intensities (most pixels are black background)"),
+        title=_title("Most pixels are black (0)"),  # short: a phone shows one line of title
         xaxis_title="intensity",
         yaxis_title="pixels",
         yaxis_type="log" if log_scale else "linear",
@@ -362,38 +453,91 @@ def per_class_metrics(rows: Sequence[dict]) -> go.Figure:
     return figure
 
 
+MODEL_PALETTE = pcolors.qualitative.Dark24
+
+
+def model_colours(names: Sequence[str]) -> dict[str, str]:
+    """A colour per model name that stays with the model when others are added or removed: each name
+    hashes to a palette slot; a name whose slot is taken (in name order) takes the next free one."""
+    colours: dict[str, str] = {}
+    for name in sorted(set(names)):
+        slot = int(hashlib.sha256(name.encode()).hexdigest(), 16) % len(MODEL_PALETTE)
+        taken = set(colours.values())
+        for step in range(len(MODEL_PALETTE)):
+            candidate = MODEL_PALETTE[(slot + step) % len(MODEL_PALETTE)]
+            if candidate not in taken:
+                break
+        colours[name] = candidate  # more models than colours: the last slot tried is shared
+    return colours
+
+
+def log_ticks(low: float, high: float, unit: str = "", most: int = 6) -> tuple[list[float], list[str]]:
+    """Ticks at 1, 2 and 5 times each power of ten from `low` to `high` (only the powers of ten when that
+    makes more than `most`), written out in full ("0.2 %", "1 %", "20k"): Plotly's own log ticks
+    label 0.9 as a bare "9", and their minor labels run together on a phone."""
+    for mantissas in ((1, 2, 3, 5), (1, 2, 5), (1, 3), (1,)):
+        values = [
+            mantissa * 10.0**exponent
+            for exponent in range(int(np.floor(np.log10(low))) - 1, int(np.ceil(np.log10(high))) + 1)
+            for mantissa in mantissas
+        ]
+        inside = [value for value in values if low / 1.001 <= value <= high * 1.001]
+        if len(inside) < 2:  # a narrow range: the ticks either side of it too
+            inside = [max(value for value in values if value < low), *inside]
+            inside.append(min(value for value in values if value > high))
+        if len(inside) <= most:
+            break
+    return inside, [_short_number(value) + unit for value in inside]
+
+
+def _short_number(value: float) -> str:
+    if value >= 1_000_000:
+        return f"{value / 1_000_000:g}M"
+    if value >= 1_000:
+        return f"{value / 1_000:g}k"
+    return f"{value:g}"
+
+
 def model_comparison(rows: Sequence[dict]) -> go.Figure:
     """Test error against parameter count, one point per model.
 
     Both axes are logarithmic: sizes differ 20-fold and errors from 0.3 % to 90 %, and on a linear
     error axis one weak model squashes every good one onto zero. Names are in the legend (one entry
-    per model, coloured like its point), never printed beside the points, where they overlap.
+    per model, coloured like its point), never printed beside the points, where they overlap. The
+    legend sits under the plot, where on a phone it takes rows, not half the width.
     """
     figure = go.Figure()
-    palette = pcolors.qualitative.Dark24
-    for index, row in enumerate(rows):
-        error = max(100 * (1 - row["accuracy"]), 0.01)  # a perfect model still has a place on a log axis
+    colours = model_colours([row["model"] for row in rows])
+    errors = [max(100 * (1 - row["accuracy"]), 0.01) for row in rows]  # a perfect model still has a place
+    sizes = [max(int(row["parameters"]), 1) for row in rows]
+    for row, error, size in zip(rows, errors, sizes, strict=True):
         figure.add_trace(
             go.Scatter(
-                x=[row["parameters"]],
+                x=[size],
                 y=[error],
                 name=row["model"],
                 mode="markers",
                 text=[row["model"]],
-                marker=dict(size=11, color=palette[index % len(palette)], line=dict(width=1, color="white")),
+                marker=dict(size=11, color=colours[row["model"]], line=dict(width=1, color="white")),
                 hovertemplate="%{text}: %{x:,} parameters, %{y:.2f} % error<extra></extra>",
             )
         )
+    legend_rows = -(-len(rows) // 2)  # a phone fits two names a row under the plot
     figure.update_layout(
         title=_title("Test error against size"),
         xaxis_title="parameters (log)",
         xaxis_type="log",
-        yaxis_title="test error (%, log)",
+        yaxis_title="test error (log)",
         yaxis_type="log",
-        height=420,
+        height=420 + 20 * legend_rows,
         margin=MARGIN,
-        legend=dict(title="model", font=dict(size=11)),
+        legend=dict(orientation="h", x=0.0, xanchor="left", y=-0.15, yanchor="top", font=dict(size=11)),
     )
+    if rows:
+        y_ticks, y_text = log_ticks(min(errors), max(errors), " %")
+        x_ticks, x_text = log_ticks(min(sizes), max(sizes), most=4)  # four labels fit a phone's width
+        figure.update_yaxes(tickmode="array", tickvals=y_ticks, ticktext=y_text)
+        figure.update_xaxes(tickmode="array", tickvals=x_ticks, ticktext=x_text)
     return figure
 
 

@@ -149,8 +149,38 @@ class SampleStore:
         model: str | None = None,
         created_at: str | None = None,
     ) -> int:
-        """Store one labelled digit; returns its id."""
-        return self._add_many([self._row(image, label, source, original, predicted, confidence, model, created_at)])[0]
+        """Store one labelled digit; returns its id (the stored one's when it is already there: see save)."""
+        return self.save(
+            image,
+            label,
+            source=source,
+            original=original,
+            predicted=predicted,
+            confidence=confidence,
+            model=model,
+            created_at=created_at,
+        ).sample_id
+
+    def save(
+        self,
+        image: np.ndarray,
+        label: int,
+        *,
+        source: str = "canvas",
+        original=None,
+        predicted: int | None = None,
+        confidence: float | None = None,
+        model: str | None = None,
+        created_at: str | None = None,
+    ) -> SaveReport:
+        """Store one labelled digit unless the store already holds it (the duplicate rule of
+        `_identity`, the same as an import's); says which it was."""
+        row = self._row(image, label, source, original, predicted, confidence, model, created_at)
+        with self._connect() as connection:
+            existing = _stored_identities(connection, label=row[0]).get(_identity(row[0], row[3]))
+            if existing is not None:
+                return SaveReport(sample_id=existing, added=False)
+            return SaveReport(sample_id=_insert(connection, row), added=True)
 
     @staticmethod
     def _row(image, label, source, original, predicted, confidence, model, created_at) -> tuple:
@@ -170,18 +200,6 @@ class SampleStore:
             None if confidence is None else float(confidence),
             model,
         )
-
-    def _add_many(self, rows: list[tuple]) -> list[int]:
-        ids = []
-        with self._connect() as connection:
-            for row in rows:
-                cursor = connection.execute(
-                    "INSERT INTO samples (label, source, created_at, input, original, predicted, confidence, model) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    row,
-                )
-                ids.append(cursor.lastrowid)
-        return ids
 
     def list(self, label: int | None = None, *, with_originals: bool = False) -> list[Sample]:
         columns = "id, label, source, created_at, input, predicted, confidence, model" + (
@@ -261,8 +279,8 @@ class SampleStore:
         """Import a zip made by export_zip (or by hand in its format). Everything is checked first;
         one problem anywhere raises SampleImportError and writes nothing.
 
-        An example whose 28x28 input and label are already in the store (or earlier in the same zip)
-        is skipped, so importing the same zip twice adds nothing the second time.
+        An example already in the store, or earlier in the same zip, is skipped (the duplicate rule
+        of `_identity`, as for saving), so importing the same zip twice adds nothing the second time.
         """
         rows = [
             self._row(
@@ -278,35 +296,69 @@ class SampleStore:
             for image, label, source, original, predicted, confidence, model, created_at in _read_import(blob)
         ]
         with self._connect() as connection:
-            seen = {
-                _fingerprint(label, pixels) for label, pixels in connection.execute("SELECT label, input FROM samples")
-            }
-            fresh = []
+            stored = set(_stored_identities(connection))
+            seen_in_zip: set[tuple[int, str]] = set()
+            added = already_stored = repeated_in_zip = 0
             for row in rows:
-                fingerprint = _fingerprint(row[0], row[3])
-                if fingerprint not in seen:
-                    seen.add(fingerprint)
-                    fresh.append(row)
-            for row in fresh:
-                connection.execute(
-                    "INSERT INTO samples (label, source, created_at, input, original, predicted, confidence, model) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    row,
-                )
-        return ImportReport(added=len(fresh), duplicates=len(rows) - len(fresh))
+                identity = _identity(row[0], row[3])
+                if identity in stored:
+                    already_stored += 1
+                elif identity in seen_in_zip:
+                    repeated_in_zip += 1
+                else:
+                    seen_in_zip.add(identity)
+                    _insert(connection, row)
+                    added += 1
+        return ImportReport(added=added, already_stored=already_stored, repeated_in_zip=repeated_in_zip)
+
+
+@dataclass(frozen=True)
+class SaveReport:
+    """What saving one digit did: its example's id, and whether it was added (False: already stored)."""
+
+    sample_id: int
+    added: bool
 
 
 @dataclass(frozen=True)
 class ImportReport:
-    """What an import did: examples added, and examples skipped because the store already had them."""
+    """What an import did: examples added, examples skipped because the store already held them, and
+    examples skipped because the same zip held them once before (kept once)."""
 
     added: int
-    duplicates: int
+    already_stored: int = 0
+    repeated_in_zip: int = 0
+
+    @property
+    def skipped(self) -> int:
+        return self.already_stored + self.repeated_in_zip
 
 
-def _fingerprint(label: int, pixels: bytes) -> tuple[int, str]:
-    """An example's identity: its label and a hash of its 784 input bytes."""
+def _identity(label: int, pixels: bytes) -> tuple[int, str]:
+    """The one duplicate rule, for saving and importing alike: two examples are the same when their
+    labels and their 784 input bytes are (the same picture under another label is another example)."""
     return int(label), hashlib.sha256(bytes(pixels)).hexdigest()
+
+
+def _stored_identities(connection: sqlite3.Connection, label: int | None = None) -> dict[tuple[int, str], int]:
+    """The identity of every stored example (of one label when given), with its id (the first one's
+    when an older store holds copies)."""
+    query, params = "SELECT id, label, input FROM samples", tuple[int, ...]()
+    if label is not None:
+        query, params = query + " WHERE label = ?", (int(label),)
+    identities: dict[tuple[int, str], int] = {}
+    for sample_id, stored_label, pixels in connection.execute(query + " ORDER BY id", params):
+        identities.setdefault(_identity(stored_label, pixels), sample_id)
+    return identities
+
+
+def _insert(connection: sqlite3.Connection, row: tuple) -> int:
+    cursor = connection.execute(
+        "INSERT INTO samples (label, source, created_at, input, original, predicted, confidence, model) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        row,
+    )
+    return int(cursor.lastrowid or 0)
 
 
 def _png_bytes(image: np.ndarray) -> bytes:

@@ -9,7 +9,7 @@ import re
 import numpy as np
 import pytest
 
-from digitcore import evaluation, probes, registry
+from digitcore import evaluation, export, probes, registry
 
 
 def _texts(app) -> str:
@@ -81,6 +81,31 @@ def test_probe_and_comparison_tables_show_whole_numbers(open_page, models_dir):
         assert row["published accuracy"] == ("—" if published is None else f"{100 * published:.2f} %")
         assert row["parameters"] == f"{cards[row['model']]['parameters']:,}"
     assert "None" not in comparison.astype(str).to_numpy().ravel().tolist()
+
+
+def test_the_comparison_table_writes_a_dash_for_an_ensembles_epochs_and_the_same_decimals(open_page, models_dir, mnist):
+    """Issue 28: the ensemble's epochs and time showed a raw "None", and error % "0.8" beside "0.83"."""
+    from digitcore import ensemble
+
+    ensemble.build_and_save(["small_cnn", "small_dense"], "pair", directory=models_dir, mnist=mnist)
+    app = open_page("evaluate")
+    comparison = _frame(app, "error rate (%)").set_index("model")
+    assert comparison.loc["pair", "epochs"] == comparison.loc["pair", "training time (s)"] == "—"
+    assert comparison.loc["small_cnn", "epochs"] == "2"
+    for column, decimals in (("accuracy", 4), ("error rate (%)", 2), ("size (MB)", 2)):
+        assert all(re.fullmatch(rf"\d+\.\d{{{decimals}}}", value) for value in comparison[column]), column
+    cards = {entry.name: entry.card for entry in registry.list_models(models_dir)}
+    for name, row in comparison.iterrows():
+        assert row["error rate (%)"] == f"{100 * (1 - cards[name].test_accuracy):.2f}"
+
+
+def test_evaluate_offers_the_model_in_every_export_format(open_page):
+    app = open_page("evaluate")
+    buttons = {button.proto.label: button.proto for button in app.get("download_button")}
+    assert set(buttons) == {"Keras (.keras)", "TensorFlow Lite (.tflite)", "ONNX (.onnx)"}
+    assert not any(button.disabled for button in buttons.values())  # tf2onnx is pinned: ONNX works here
+    app.radio(key="eval_download_snippet").set_value(export.ExportFormat.ONNX).run()
+    assert 'onnxruntime.InferenceSession("small_cnn.onnx")' in app.code[0].value
 
 
 @pytest.mark.parametrize("model", ["small_cnn", "small_dense"])  # a CNN, then a model with fewer parameters

@@ -90,3 +90,25 @@ def test_the_digit_drawn_on_try_it_can_be_looked_inside(open_page):
     assert _image_caption(app).startswith(f"the digit drawn on Try it; small_cnn reads {predicted} (")
     app.radio(key="inside_source").set_value("An MNIST test digit").run()
     assert _image_caption(app).startswith("MNIST test digit 0, labelled 7; small_cnn reads ")
+
+
+def test_a_filter_picked_from_the_grid_is_drawn_large_with_its_weights(open_page, models_dir):
+    """Issue 28: on a phone, 32 filters of about 10 px could not be read. Each grid now fits a phone,
+    and the tile a visitor taps (or picks in the box) is drawn large with its values written in."""
+    from digitcore import explain
+
+    app = open_page("inside")
+    grid = _figure(app, "filters")
+    assert grid["layout"]["width"] <= 360 and grid["layout"]["clickmode"] == "event+select"  # fits a phone
+    app.selectbox(key="filters_large").set_value(5).run()
+    assert not app.exception
+    large = _figure(app, "filters_enlarged")
+    assert large["layout"]["title"]["text"] == "filter 5"
+    filters = explain.first_layer_filters(registry.load(models_dir / "small_cnn.keras"))
+    shown = large["data"][0]["z"]
+    if isinstance(shown, dict):  # the typed array newer Plotly writes for numpy data
+        shown = np.frombuffer(base64.b64decode(shown["bdata"]), dtype=np.dtype(shown["dtype"])).reshape(
+            filters.shape[1:]
+        )
+    np.testing.assert_allclose(shown, filters[5] / np.abs(filters).max(), rtol=1e-5)
+    assert large["data"][0]["texttemplate"] == "%{text}"  # each weight written in its cell

@@ -95,6 +95,50 @@ def test_a_drawn_seven_saved_with_a_corrected_label_lands_in_the_store(open_page
     assert app.selectbox(key="teach_label").value is None  # ready for the next digit
 
 
+def test_save_as_example_pressed_twice_keeps_the_digit_once(open_page, store):
+    """Issue 28: pressing "Save as example" twice saved the same digit twice."""
+    app = open_page("try_it")
+    app.session_state[PAD_KEY] = canvas_value(SEVEN)
+    app.run()
+    app.button(key="teach_save").click().run()
+    app.button(key="teach_save").click().run()
+    assert not app.exception and store.count() == 1
+
+
+def test_importing_a_zip_that_repeats_a_drawing_says_what_happened(open_page, store, mnist):
+    """Issue 28: a zip of three examples, two of them one drawing, imported into empty digits was
+    reported as '1 already in your digits were skipped'. It restores two and says the third repeated one."""
+    table = "label,input_file\n" + "".join(f"{label},inputs/{n}.png\n" for n, label in enumerate((7, 7, 2)))
+    drawings = (mnist.x_test[0], mnist.x_test[0], mnist.x_test[1])
+    app = open_page("my_digits")
+    app.get("file_uploader")[0].set_value(
+        ("my_digits.zip", _zip({"samples.csv": table.encode(), **_pngs(drawings)}), "application/zip")
+    ).run()
+    app.button(key="own_import").click().run()
+    assert not app.exception and store.count() == 2
+    assert "Imported 2 example(s). Skipped 1 repeating another example of the same zip (kept once)." in _texts(app)
+    assert "already in your digits" not in _texts(app)
+
+
+def _pngs(images) -> dict[str, bytes]:
+    from PIL import Image
+
+    files = {}
+    for number, image in enumerate(images):
+        buffer = io.BytesIO()
+        Image.fromarray(np.asarray(image, np.uint8)).save(buffer, format="PNG")
+        files[f"inputs/{number}.png"] = buffer.getvalue()
+    return files
+
+
+def _zip(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
 def test_my_digits_lists_the_examples_and_deletes_one(open_page, store, mnist):
     first, second = _fill(store, mnist, 2)
     app = open_page("my_digits")
@@ -215,14 +259,19 @@ def test_a_tiny_finetune_job_runs_to_the_end_and_its_model_names_its_parent(
     app.button(key="own_finetune").click().run()
     assert not app.exception and not app.warning
     _poll_until_ended(app, r"\*\*finetuned_in_apptest\*\* \(from small_cnn\)")
+    assert "**finetuned_in_apptest** (from small_cnn) · finished · " in _texts(app)  # as Train says, not "done"
     assert "Saved **finetuned_in_apptest**" in _texts(app)
-    before_after = next(frame.value for frame in app.dataframe if "before" in frame.value.columns)
-    assert before_after[""].tolist() == ["MNIST test accuracy", "accuracy on your digits"]
+    assert not [frame for frame in app.dataframe if "before" in frame.value.columns]  # no grid toolbar over the job
+    (before_after,) = [table.value for table in app.table if "before" in table.value.columns]
+    assert before_after.index.tolist() == ["MNIST test accuracy", "accuracy on your digits"]
+    # percentages as every other page writes them (99.67 %, not 0.9967)
+    assert all(re.fullmatch(r"\d{1,3}\.\d\d %", text) for text in [*before_after["before"], *before_after["after"]])
+    after = [float(text.removesuffix(" %")) / 100 for text in before_after["after"]]
     # The child learned: it keeps small_cnn's 96.6 % (at most 0.2 points may go) and reads the
     # 20 digits it was fine-tuned on (a model that learned nothing reads 10 %).
-    assert before_after["after"].tolist()[0] >= LEARNED and before_after["after"].tolist()[1] >= LEARNED
+    assert after[0] >= LEARNED and after[1] >= LEARNED
     card = json.loads((models_dir / "finetuned_in_apptest.json").read_text())
-    assert card["parent"] == "small_cnn" and card["test_accuracy"] == before_after["after"].iloc[0]
+    assert card["parent"] == "small_cnn" and f"{100 * card['test_accuracy']:.2f} %" == before_after["after"].iloc[0]
     options = app.sidebar.selectbox(key="model_picker").options
     assert any(option.startswith("finetuned_in_apptest") for option in options)
     app.switch_page("app_pages/train.py").run()  # the Train page shows the same (shared) job

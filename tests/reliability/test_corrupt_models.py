@@ -74,7 +74,7 @@ def bad_models_dir(models_dir):
 
 
 def offered(app) -> list[str]:
-    """The model names in the sidebar picker (its options are labels: "name · 96.59 % · default")."""
+    """The model names in the sidebar picker (its options are labels: "name · 96.59 %")."""
     return [option.split(" · ")[0] for option in app.sidebar.selectbox(key="model_picker").options]
 
 

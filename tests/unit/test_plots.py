@@ -167,6 +167,53 @@ def test_model_comparison_plots_error_against_size():
     assert figure.layout.yaxis.type == "log"  # 92 % error does not squash 0.5 % onto zero
 
 
+def test_the_log_error_axis_writes_whole_values_with_their_unit():
+    """Issue 28: Plotly's log ticks read "2, 1, 9, 8 … 3", where 9 meant 0.9 %."""
+    rows = [
+        {"model": "best", "parameters": 9_000, "accuracy": 0.9974},
+        {"model": "mid", "parameters": 120_000, "accuracy": 0.991},
+        {"model": "weak", "parameters": 1_200_000, "accuracy": 0.97},
+    ]
+    figure = plots.model_comparison(rows)
+    assert figure.layout.yaxis.tickmode == "array"
+    assert list(figure.layout.yaxis.ticktext) == ["0.3 %", "0.5 %", "1 %", "2 %", "3 %"]  # 0.26 % to 3 %
+    assert list(figure.layout.yaxis.tickvals) == pytest.approx([0.3, 0.5, 1, 2, 3])
+    assert len(figure.layout.xaxis.ticktext) <= 4 and "100k" in figure.layout.xaxis.ticktext
+    assert figure.layout.legend.orientation == "h"  # under the plot: on a phone it takes rows, not width
+
+
+def test_a_models_colour_stays_when_another_model_is_added():
+    names = ["digitnet", "bn_cnn", "keras_basic", "larger_cnn", "simple_cnn"]
+    before = plots.model_colours(names)
+    after = plots.model_colours([*names, "aaa_new_model", "my_keras_basic"])
+    assert all(after[name] == before[name] for name in names)
+    assert len(set(before.values())) == len(names)  # different models, different colours
+    rows = [{"model": name, "parameters": 1000 * (i + 1), "accuracy": 0.99} for i, name in enumerate(names)]
+    figure = plots.model_comparison(rows)
+    assert {trace.name: trace.marker.color for trace in figure.data} == before
+
+
+@pytest.mark.parametrize("count", [1, 3, 40])
+def test_an_image_grid_is_as_wide_as_its_tiles_without_axis_ticks(count):
+    """Issue 28: galleries had stray tick marks, and a single mistake sat alone in a page-wide strip."""
+    figure = plots.image_grid(np.zeros((count, 28, 28)), titles=["#1<br>90 %"] * count, columns=8, tile_height=70)
+    shown = min(count, 8)
+    plot_width = figure.layout.width - plots.MARGIN["l"] - plots.MARGIN["r"]
+    assert plot_width == pytest.approx(shown * 70 * 30 / 28, abs=5)  # 70 px a tile (plus the 2-unit gaps)
+    for axis in (figure.layout.xaxis, figure.layout.yaxis):
+        assert axis.ticks == "" and axis.showticklabels is False and axis.showline is False
+
+
+def test_a_clickable_image_grid_tells_which_tile_was_tapped():
+    figure = plots.image_grid(np.zeros((32, 5, 5)), columns=8, clickable=True, value_label="weight")
+    picker = next(trace for trace in figure.data if trace.name == plots.TILE_PICKER)
+    assert len(picker.x) == 32 and list(picker.customdata) == list(range(32))
+    assert (picker.x[9], picker.y[9]) == (1 * 7 + 2, 1 * (5 + plots.title_gap([], 8, 5)) + 2)  # row 1, column 1
+    # what Streamlit reports for a tap on tile 9's marker
+    assert plots.picked_tile([{"curve_number": 1, "point_index": 9, "customdata": 9}]) == 9
+    assert plots.picked_tile([]) is None
+
+
 def test_a_clickable_confusion_matrix_has_one_picker_per_cell():
     matrix = np.diag(np.full(10, 980)) + np.eye(10, k=1, dtype=int) * 3
     figure = plots.confusion_matrix(matrix, normalised=False, selected=(4, 5), clickable=True)

@@ -52,10 +52,31 @@ def test_importing_the_same_zip_twice_adds_nothing_the_second_time(tmp_path):
     exported = store.export_zip()
     other = samples.SampleStore(tmp_path / "b.sqlite3")
     other.add(_digit(4), 4)  # already there before the import
-    assert other.import_report(exported) == samples.ImportReport(added=2, duplicates=1)
-    assert other.import_report(exported) == samples.ImportReport(added=0, duplicates=3)
+    assert other.import_report(exported) == samples.ImportReport(added=2, already_stored=1)
+    assert other.import_report(exported) == samples.ImportReport(added=0, already_stored=3)
     assert other.import_zip(exported) == 0 and other.count() == 3
     assert sorted(sample.label for sample in other.list()) == [1, 4, 7]
+
+
+def test_saving_the_same_digit_twice_keeps_it_once(tmp_path):
+    store = samples.SampleStore(tmp_path / "a.sqlite3")
+    first = store.save(_digit(7), 7, source="canvas")
+    again = store.save(_digit(7), 7, source="canvas")  # "Save as example" pressed twice
+    assert first == samples.SaveReport(sample_id=first.sample_id, added=True)
+    assert again == samples.SaveReport(sample_id=first.sample_id, added=False)
+    assert store.add(_digit(7), 7) == first.sample_id and store.count() == 1
+    assert store.save(_digit(7), 1).added and store.count() == 2  # another label: another example
+
+
+def test_a_zip_repeating_an_example_restores_it_once_and_says_so(tmp_path):
+    """Issue 28: an empty store importing a zip whose two examples are one drawing was told that one
+    was 'already in your digits'. It was a repeat inside the zip, and the report says which it was."""
+    entries = {"inputs/1.png": _png(_digit(7)), "inputs/2.png": _png(_digit(7)), "inputs/3.png": _png(_digit(4))}
+    table = b"label,input_file\n7,inputs/1.png\n7,inputs/2.png\n4,inputs/3.png\n"
+    empty = samples.SampleStore(tmp_path / "a.sqlite3")
+    report = empty.import_report(_zip({"samples.csv": table, **entries}))
+    assert report == samples.ImportReport(added=2, already_stored=0, repeated_in_zip=1)
+    assert empty.count() == 2 and report.skipped == 1
 
 
 @pytest.mark.parametrize(
@@ -76,8 +97,10 @@ def test_bad_samples_are_refused(tmp_path, image, label, message):
 
 def _writer(path: str, label: int, count: int) -> None:
     store = samples.SampleStore(path)
-    for _ in range(count):
-        store.add(_digit(label), label)
+    for number in range(count):
+        image = _digit(label)
+        image[0, 0] = number  # each one different: the store keeps a repeated digit once
+        store.add(image, label)
 
 
 def test_two_writers_at_once_lose_nothing(tmp_path):
