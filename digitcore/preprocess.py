@@ -22,6 +22,7 @@ from digitcore.decode import (  # noqa: F401  (re-exported: the app, the CLI and
     ImageError,
     ImageTooLarge,
     ImageTooSmall,
+    ImageTooThin,
     NoDigitFound,
     NotAnImage,
     TruncatedImage,
