@@ -44,10 +44,11 @@ class Verdict:
 
     @property
     def message(self) -> str:
-        """A sentence for the visitor (only meaningful when not_a_digit)."""
+        """A sentence for the visitor (only meaningful when not_a_digit). It names no place on a page:
+        where the model's answer stands is the page's layout, not this module's."""
         return (
             "This does not look like a single digit (a letter, a symbol, a scribble or several digits?). "
-            "The model can only answer 0-9, so its answer below is probably meaningless."
+            "The model can only answer 0-9, so its answer is probably meaningless."
         )
 
 
