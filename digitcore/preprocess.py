@@ -648,6 +648,13 @@ def _drop_specks(mask: np.ndarray, ink: np.ndarray) -> np.ndarray:
     return keep[labels]
 
 
+def fit_and_centre(ink: np.ndarray, mask: np.ndarray, steps: list[Step] | None = None) -> np.ndarray:
+    """The 28x28 model input for one digit's ink (white on black) and mask: the preparation every
+    reader shares (one digit here, each digit of a number in digitcore.reading.number). Appends its
+    steps (ink box, fit, centre) to `steps` when given; raises NoDigitFound for a dot or a blob."""
+    return _fit_and_centre(ink, mask, [] if steps is None else steps)
+
+
 def _fit_and_centre(ink: np.ndarray, mask: np.ndarray, steps: list[Step]) -> np.ndarray:
     """Crop to the ink box, thicken hair-thin strokes, fit into 20x20, centre by mass in 28x28."""
     rows, cols = np.nonzero(mask)

@@ -11,10 +11,16 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image
 
-from digitcore.preprocess import Step
-from digitcore.reading.page import Box, PageInk
+from digitcore import inference, preprocess
+from digitcore.preprocess import NoDigitFound, Step
+from digitcore.reading.page import Box, PageInk, find_ink
+from digitcore.reading.segment import Glyph, SplitOption, find_glyphs, order_rows, split_options
 
 MAX_ROWS = 2  # a number is written in one row, a long one (a phone number) sometimes in two
+# Each extra digit a split makes costs this much (in mean log-probability) unless the glyph is clearly
+# too wide for one digit: one wide digit (a sprawling 2) cut in two can still look like two digits.
+SPLIT_COST = 0.35
+CLEARLY_SEVERAL = 1.4  # glyphs wider than this many digit heights pay no split cost
 
 
 @dataclass
@@ -51,5 +57,71 @@ def read_number(image: Image.Image | np.ndarray, model, *, max_rows: int = MAX_R
 
     Accepts what preprocess.to_mnist accepts. Raises preprocess.NoDigitFound when no digit is found
     and the other preprocess.ImageError subclasses for unusable images, with a sentence to show.
+    Every way of reading every glyph (unsplit, split in two or three) goes through the model in one
+    call; per glyph, the reading whose digits the model is surest of wins.
     """
-    raise NotImplementedError
+    page = find_ink(image)
+    rows = order_rows(find_glyphs(page), max_rows)
+    inputs: list[np.ndarray] = []
+    # per glyph: its options, each as (the option, the index of each part's input, each part's steps)
+    choices: list[tuple[int, Glyph, float, list[tuple[SplitOption, list[int], list[list[Step]]]]]] = []
+    for row_index, row in enumerate(rows):
+        height = float(np.median([glyph.box.h for glyph in row]))
+        for glyph in row:
+            prepared = []
+            for option in split_options(glyph, height):
+                indices, steps = [], []
+                try:
+                    for part in option.parts:
+                        part_steps = [Step("digit", "This digit's ink", preprocess._to_step_image(part.ink))]
+                        inputs.append(preprocess.fit_and_centre(part.ink, part.mask, part_steps))
+                        indices.append(len(inputs) - 1)
+                        steps.append(part_steps)
+                except NoDigitFound:
+                    continue  # a part that is only a dot: not a way to read this glyph
+                prepared.append((option, indices, steps))
+            if prepared:
+                choices.append((row_index, glyph, height, prepared))
+    if not inputs:
+        raise NoDigitFound(
+            "No digit found: the picture shows only specks or dots. Draw or photograph the digits larger."
+        )
+    probabilities = inference.predict(model, np.stack(inputs))
+    digits: list[ReadDigit] = []
+    for row_index, glyph, height, prepared in choices:
+        option, indices, steps = max(prepared, key=lambda choice: _score(choice[1], probabilities, glyph, height))
+        for part, index, part_steps in zip(option.parts, indices, steps):
+            prediction = inference.to_prediction(probabilities[index])
+            digits.append(
+                ReadDigit(
+                    digit=prediction.digit,
+                    confidence=prediction.confidence,
+                    probabilities=prediction.probabilities,
+                    unsure=prediction.unsure,
+                    box=page.to_original(part.box),
+                    row=row_index,
+                    image=inputs[index],
+                    steps=part_steps,
+                )
+            )
+    row_count = max((digit.row for digit in digits), default=-1) + 1
+    texts = ["".join(str(d.digit) for d in digits if d.row == row) for row in range(row_count)]
+    return NumberReading(digits=digits, rows=[text for text in texts if text], page=page, steps=page_steps(page))
+
+
+def _score(indices: list[int], probabilities: np.ndarray, glyph: Glyph, height: float) -> float:
+    """How much a reading looks like digits: the mean log-probability of each part's answer, less the
+    cost of each extra digit the split makes when the glyph is not clearly too wide for one."""
+    confidence = float(np.mean(np.log(np.maximum(probabilities[indices].max(axis=1), 1e-6))))
+    cost = 0.0 if glyph.box.w > CLEARLY_SEVERAL * height else SPLIT_COST * (len(indices) - 1)
+    return confidence - cost
+
+
+def page_steps(page: PageInk) -> list[Step]:
+    """What the page stage saw and did, for the steps strip: the grayscale, what was dropped, what was kept."""
+    dropped = np.where(page.lines | page.dropped, 1.0, 0.0).astype(np.float32)
+    return [
+        Step("grayscale", "Grayscale", preprocess._to_step_image(page.gray)),
+        Step("dropped", "Dropped as lines, edges and specks", preprocess._to_step_image(dropped)),
+        Step("kept", "Kept as the digits' ink", preprocess._to_step_image(page.ink)),
+    ]

@@ -10,8 +10,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 from PIL import Image
+
+from digitcore.decode import MIN_SIDE, ImageTooSmall, NoDigitFound, flatten_alpha
+from digitcore.imageops import border, luminance, stroke_width, vertical_run_lengths
+
+PAGE_SIDE = 640  # the page stage works at most this many pixels on the longest side: a digit needs far fewer
+LINE_ANGLES = np.arange(-10.0, 10.5, 1.0)  # degrees: phones are not held square; rulings tilt by a few
+RULING_SPAN = 0.45  # a ruling or grid line runs across at least this fraction of the picture
+RULING_PIECE = 0.06  # ... and is found from straight pieces at least this fraction of the picture long
+MAX_LINE_THICKNESS = 0.02  # ... no thicker than this fraction of the picture's shorter side (and 4 px)
+SPECK_AREA = 0.6  # marks smaller than this many squared stroke widths are dust, not ink of a digit
+FILLED = 0.75  # a mark covering this much of its box and several strokes wide is a patch (a band, a shadow)
 
 
 @dataclass(frozen=True)
@@ -71,4 +83,269 @@ def find_ink(image: Image.Image | np.ndarray) -> PageInk:
     or (h, w, 4) array (uint8 or float in [0, 1]). Raises preprocess.NoDigitFound when nothing that
     could be a digit is left and ImageTooSmall for images smaller than MIN_SIDE.
     """
-    raise NotImplementedError
+    from digitcore import preprocess  # imported here: preprocess uses this module
+
+    colour, alpha = preprocess._input_arrays(image)
+    height, width = colour.shape[:2]
+    if min(height, width) < MIN_SIDE:
+        raise ImageTooSmall(f"The image is only {width}x{height} pixels; a digit needs at least {MIN_SIDE}x{MIN_SIDE}.")
+    had_transparency = alpha is not None and float(alpha.min()) < 0.99
+    colour = flatten_alpha(
+        colour, alpha, empty_message="No digit found: the picture is fully transparent. Draw or photograph a number."
+    )
+    scale = min(1.0, PAGE_SIDE / max(height, width))
+    if scale < 1.0:
+        size = (max(MIN_SIDE, round(width * scale)), max(MIN_SIDE, round(height * scale)))
+        colour = cv2.resize(colour, size, interpolation=cv2.INTER_AREA).reshape(size[1], size[0], -1)
+    photo = preprocess._decide_kind(colour, had_transparency) == "photo"
+    if photo:
+        darkness, gray = _photo_darkness(colour)
+    else:
+        darkness, gray = _drawing_darkness(colour)
+    mask, strength = _threshold(darkness, photo)
+    lines = _ruling_lines(mask)
+    mask &= ~lines
+    mask, dropped = _drop_non_digit_marks(mask, darkness)
+    if not mask.any():
+        raise NoDigitFound(
+            "No digit found: only lines, edges or specks stand out from the paper. Photograph or draw the digits "
+            "larger and darker."
+        )
+    stroke = stroke_width(mask)
+    grown = cv2.dilate(mask.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    ink = np.where(grown & ~lines, np.clip(darkness / strength, 0.0, 1.0), 0.0).astype(np.float32)
+    return PageInk(
+        ink=ink,
+        mask=mask,
+        lines=lines,
+        dropped=dropped,
+        gray=gray,
+        scale=scale if scale < 1.0 else 1.0,
+        original_size=(width, height),
+        stroke=stroke,
+        photo=photo,
+    )
+
+
+def _drawing_darkness(colour: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Ink of a drawing (a flat background): the colour distance from the background, any colours."""
+    background = np.median(border(colour), axis=0)
+    distance = np.sqrt(np.mean((colour - background) ** 2, axis=-1)).astype(np.float32)
+    return distance, luminance(colour).astype(np.float32)
+
+
+def _photo_darkness(colour: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """How much darker than the paper around it each pixel is, in the channel where the ink shows most.
+
+    The paper's brightness is estimated per colour channel by a morphological closing (a max then a
+    min filter) wider than the strokes: it fills the strokes in but keeps the paper's slow changes
+    and its sharp edges (a shadow, a coloured band, a sheet of another colour), so dividing by it
+    leaves 1 on any paper and < 1 only on marks narrower than the filter. Taking the darkest
+    normalised channel makes blue ink on white, yellow or grey paper as dark as black ink. Light ink
+    on a dark surface (chalk, a white-on-black picture) is read inverted.
+    """
+    gray = luminance(colour).astype(np.float32)
+    if float(np.median(gray)) < 0.4:  # a dark surface: the marks are the light parts
+        colour = 1.0 - colour
+    height, width = colour.shape[:2]
+    rough = _paper(colour, max(height, width) / 5.0)
+    first = _darkest(colour, rough)
+    first_mask, _ = _threshold(first, True, refuse=False)
+    stroke = stroke_width(first_mask) if first_mask.sum() >= 12 else 3.0
+    # The filter must bridge the widest dark part of a stroke (where strokes meet it is about twice as
+    # wide) but no more: the narrower it is, the closer it follows shadows and bands.
+    paper = _paper(colour, max(7.0, 5.0 * stroke))
+    darkness = _darkest(colour, paper)
+    return darkness, gray
+
+
+def _paper(colour: np.ndarray, side: float) -> np.ndarray:
+    """The paper's colour under the marks: a closing with a square of about `side` px, on a small copy."""
+    height, width = colour.shape[:2]
+    factor = max(1.0, side / 9.0)  # keep the filter at most 9 taps wide on the small copy
+    small_size = (max(3, round(width / factor)), max(3, round(height / factor)))
+    small = cv2.resize(colour, small_size, interpolation=cv2.INTER_AREA).reshape(small_size[1], small_size[0], -1)
+    taps = max(3, int(round(side / factor)) | 1)
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (taps, taps))
+    closed = cv2.morphologyEx(small, cv2.MORPH_CLOSE, kernel, borderType=cv2.BORDER_REPLICATE)
+    closed = cv2.blur(closed, (3, 3)).reshape(small_size[1], small_size[0], -1)  # no blocky steps
+    paper = cv2.resize(closed, (width, height), interpolation=cv2.INTER_LINEAR).reshape(height, width, -1)
+    return np.maximum(paper, colour)  # the paper is never darker than what is on it
+
+
+def _darkest(colour: np.ndarray, paper: np.ndarray) -> np.ndarray:
+    """1 - the darkest channel of the colour relative to the paper: 0 on paper, up to 1 on black ink."""
+    relative = colour / np.maximum(paper, 0.03)
+    darkest = relative.min(axis=-1) if relative.shape[-1] > 1 else relative[..., 0]
+    return cv2.blur(np.clip(1.0 - darkest, 0.0, 1.0).astype(np.float32), (3, 3))  # grain and JPEG ringing
+
+
+def _threshold(darkness: np.ndarray, photo: bool, *, refuse: bool = True) -> tuple[np.ndarray, float]:
+    """The marks (hysteresis: above a low threshold and joined to pixels above a high one) and the ink's strength."""
+    strength = max(float(np.percentile(darkness, 99.9)), 0.5 * float(darkness.max()))
+    centred = darkness - float(np.median(darkness))
+    noise = 1.4826 * float(np.median(np.abs(centred))) if photo else 0.0
+    if refuse and (strength < 0.08 or (noise > 0 and strength / noise < 6.0)):
+        raise NoDigitFound(
+            "No digit found: the picture shows no marks that stand out from the paper. "
+            "Draw or photograph the digits dark on light or light on dark."
+        )
+    high = max(6.0 * noise, 0.45 * strength) if photo else 0.5 * strength
+    low = max(3.0 * noise, 0.2 * strength) if photo else 0.3 * strength
+    count, labels = cv2.connectedComponents((darkness > low).astype(np.uint8), connectivity=8)
+    strong = np.zeros(count, dtype=bool)
+    strong[np.unique(labels[darkness > high])] = True
+    strong[0] = False
+    return strong[labels], max(strength, 1e-6)
+
+
+def _ruling_lines(mask: np.ndarray) -> np.ndarray:
+    """The pixels of ruled and grid lines (and margin lines) in `mask`, at any tilt in LINE_ANGLES.
+
+    A ruling is a thin mark that runs straight (or gently curved) across much of the picture; no
+    stroke of a digit does. Per family (across, then down the page): the tilt is found from the
+    sharpest projection profile, the picture is turned square, straight pieces are found with an
+    opening by a long flat line (after a 1-px vertical dilation, so that a line a few degrees off
+    or curved still forms long runs), pieces in the same band of rows are joined, and a band
+    counts as a line when it spans RULING_SPAN of the picture. Only the pixels whose run across the
+    line is about as thick as the line go: where a digit's stroke crosses it, the run is longer.
+    """
+    lines = np.zeros_like(mask)
+    if mask.sum() < 20:
+        return lines
+    for transpose in (False, True):
+        these = mask.T if transpose else mask
+        found = _lines_across(np.ascontiguousarray(these))
+        lines |= found.T if transpose else found
+    return lines
+
+
+def _lines_across(mask: np.ndarray) -> np.ndarray:
+    """_ruling_lines for the family of lines running across the picture (left to right)."""
+    height, width = mask.shape
+    angle = _tilt(mask)
+    pad = int(np.ceil(np.tan(np.radians(abs(angle) + 1)) * max(height, width) / 2)) + 2
+    padded = cv2.copyMakeBorder(mask.astype(np.uint8), pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0)
+    centre = (padded.shape[1] / 2.0, padded.shape[0] / 2.0)
+    turn = cv2.getRotationMatrix2D(centre, angle, 1.0)
+    square = cv2.warpAffine(padded, turn, (padded.shape[1], padded.shape[0]), flags=cv2.INTER_NEAREST)
+    piece = max(12, round(RULING_PIECE * width))
+    tolerant = cv2.dilate(square, np.ones((3, 1), np.uint8))
+    pieces = cv2.bitwise_and(cv2.morphologyEx(tolerant, cv2.MORPH_OPEN, np.ones((1, piece), np.uint8)), square)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(pieces, connectivity=8)
+    if count <= 1:
+        return np.zeros_like(mask)
+    thickest = max(4.0, MAX_LINE_THICKNESS * min(height, width))
+    bands = _bands(labels, count, thickest)
+    runs = vertical_run_lengths(square.astype(bool))
+    piece_runs = vertical_run_lengths(pieces.astype(bool))
+    cut = np.zeros(square.shape, dtype=bool)
+    for members in bands:
+        left = min(stats[1 + i, cv2.CC_STAT_LEFT] for i in members)
+        right = max(stats[1 + i, cv2.CC_STAT_LEFT] + stats[1 + i, cv2.CC_STAT_WIDTH] for i in members)
+        if right - left < RULING_SPAN * width:
+            continue
+        band = np.isin(labels, np.asarray(members) + 1)
+        rows, cols = np.nonzero(band)
+        # the line's own thickness: over its columns, the median of each column's thinnest run
+        column_runs = np.full(square.shape[1], np.iinfo(np.int32).max)
+        np.minimum.at(column_runs, cols, piece_runs[rows, cols])
+        thickness = float(np.median(column_runs[np.unique(cols)]))
+        if thickness > thickest:
+            continue
+        # A digit's stroke lying along the line (the bar of a 7 touching it) joins its piece: only
+        # what lies on the line's course (a gentle curve fitted to the middle of each column) is cut.
+        on_course = _on_course(rows, cols, thickness)
+        rows, cols = rows[on_course], cols[on_course]
+        thin = runs[rows, cols] <= thickness + 2
+        cut[rows[thin], cols[thin]] = True
+    if not cut.any():
+        return np.zeros_like(mask)
+    back = cv2.invertAffineTransform(turn)
+    unturned = cv2.warpAffine(cut.astype(np.uint8), back, (padded.shape[1], padded.shape[0]), flags=cv2.INTER_NEAREST)
+    unturned = cv2.dilate(unturned, np.ones((3, 3), np.uint8))  # the pixels rounding left out on the way back
+    return unturned[pad : pad + height, pad : pad + width].astype(bool) & mask
+
+
+def _tilt(mask: np.ndarray) -> float:
+    """The angle (degrees) that turns the lines running across the picture level: the sharpest row profile."""
+    height, width = mask.shape
+    factor = min(1.0, 240.0 / max(height, width))
+    small = cv2.resize(mask.astype(np.float32), (max(8, round(width * factor)), max(8, round(height * factor))))
+    centre = (small.shape[1] / 2.0, small.shape[0] / 2.0)
+    best, best_score = 0.0, -1.0
+    for angle in LINE_ANGLES:
+        turned = cv2.warpAffine(small, cv2.getRotationMatrix2D(centre, float(angle), 1.0), small.shape[::-1])
+        profile = turned.sum(axis=1)
+        score = float((profile**2).sum())
+        if score > best_score * (1.0 + 1e-6):  # ties keep the smaller angle (0 is tried in the middle)
+            best, best_score = float(angle), score
+    return best
+
+
+def _on_course(rows: np.ndarray, cols: np.ndarray, thickness: float) -> np.ndarray:
+    """Which of a line's pixels lie on its course: a quadratic fitted to each column's middle row,
+    refitted without the columns where something else (a stroke) pulls the middle away."""
+    columns, inverse = np.unique(cols, return_inverse=True)
+    middles = np.zeros(len(columns))
+    np.add.at(middles, inverse, rows)
+    middles /= np.bincount(inverse)
+    keep = np.ones(len(columns), dtype=bool)
+    degree = 2 if len(columns) > 20 else 1
+    for _ in range(3):
+        coefficients = np.polyfit(columns[keep], middles[keep], degree)
+        error = np.abs(np.polyval(coefficients, columns) - middles)
+        keep = error <= max(1.0, float(np.percentile(error, 60)))
+        if keep.sum() <= degree + 1:
+            break
+    course = np.polyval(coefficients, cols)
+    return np.abs(rows - course) <= thickness / 2 + 1.5
+
+
+def _bands(labels: np.ndarray, count: int, thickest: float) -> list[list[int]]:
+    """Straight pieces grouped into lines, as lists of piece indices (label - 1).
+
+    Pieces are taken in the order of their mean row and chained while each is within a line's
+    thickness of the one before: the pieces of one line (a curve's too) follow each other closely,
+    two rulings are several thicknesses apart. The mean row of a piece that a digit's stroke joins
+    stays on the line, which is far longer than any stroke.
+    """
+    rows = np.nonzero(labels)[0]
+    sizes = np.bincount(labels[labels > 0], minlength=count)
+    mean_rows = np.bincount(labels[labels > 0], weights=rows, minlength=count)[1:] / np.maximum(1, sizes[1:])
+    order = np.argsort(mean_rows, kind="stable")
+    bands: list[list[int]] = []
+    previous = -np.inf
+    for index in order:
+        if bands and mean_rows[index] - previous <= thickest:
+            bands[-1].append(int(index))
+        else:
+            bands.append([int(index)])
+        previous = mean_rows[index]
+    return bands
+
+
+def _drop_non_digit_marks(mask: np.ndarray, darkness: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Drop what is not a digit's ink: dust, filled patches, and marks running off the picture when
+    there is ink of substance inside it (the paper's edge, a table, a margin)."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    if count <= 1:
+        return mask, np.zeros_like(mask)
+    height, width = mask.shape
+    stroke = stroke_width(mask)
+    keep = np.ones(count, dtype=bool)
+    keep[0] = False
+    area = stats[:, cv2.CC_STAT_AREA].astype(np.float64)
+    left, top = stats[:, cv2.CC_STAT_LEFT], stats[:, cv2.CC_STAT_TOP]
+    w, h = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
+    keep &= area >= SPECK_AREA * stroke * stroke
+    filled = (area / np.maximum(1, w * h) > FILLED) & (np.minimum(w, h) > 4 * stroke)
+    keep &= ~filled
+    touching = (left == 0) | (top == 0) | (left + w >= width) | (top + h >= height)
+    spanning = (w >= 0.9 * width) | (h >= 0.9 * height)
+    keep &= ~(touching & spanning)  # an edge, a fold, a table: no digit spans the whole picture
+    inside = keep & ~touching
+    if inside.any() and area[inside].max() >= 0.3 * area[keep].max():
+        keep &= ~touching  # what runs off the picture is not the digits, which have paper around them
+    kept = keep[labels]
+    return kept, mask & ~kept

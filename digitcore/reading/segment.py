@@ -8,9 +8,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from digitcore.reading.page import Box, PageInk
+
+SAME_DIGIT_OVERLAP = 0.5  # marks sharing this much of the narrower one's columns are parts of one digit ...
+SAME_DIGIT_GAP = 0.35  # ... when the gap between them is under this fraction of the digits' height
+SPECK_HEIGHT = 0.3  # a glyph lower than this fraction of its row's digits is a speck, a dot or a dash
+WIDE = 0.9  # a glyph wider than this many digit heights may be two (or more) touching digits
+SPLITS_TRIED = 4  # split columns tried per cut (the deepest minima of the column ink)
 
 
 @dataclass
@@ -31,16 +38,163 @@ class SplitOption:
 
 def find_glyphs(page: PageInk) -> list[Glyph]:
     """The page's ink grouped into glyphs: strokes that belong together joined (a 5 whose flag does not
-    touch, a 4 in two strokes, a dotted line), specks and stray marks dropped. Not yet split or ordered."""
-    raise NotImplementedError
+    touch, a 4 in two strokes, a dotted line), specks and stray marks dropped. Not yet split or ordered.
+
+    Two marks are one digit when one lies over the other (they share most of the narrower one's
+    columns) and the gap between them is small against the digits' height: digits of a number sit
+    side by side, the parts of one digit above each other. Rows are never joined this way, as the
+    gap between two rows is larger than the gap inside a digit.
+    """
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(page.mask.astype(np.uint8), connectivity=8)
+    boxes = [
+        [
+            int(stats[i, cv2.CC_STAT_LEFT]),
+            int(stats[i, cv2.CC_STAT_TOP]),
+            int(stats[i, cv2.CC_STAT_WIDTH]),
+            int(stats[i, cv2.CC_STAT_HEIGHT]),
+        ]
+        for i in range(1, count)
+    ]
+    if not boxes:
+        return []
+    members = [[i + 1] for i in range(len(boxes))]
+    height = _typical_height(boxes, stats[1:, cv2.CC_STAT_AREA])
+    merged = True
+    while merged:  # join pairs until nothing joins (a few rounds: digits have few parts)
+        merged = False
+        for a in range(len(boxes)):
+            for b in range(a + 1, len(boxes)):
+                if _same_digit(boxes[a], boxes[b], height):
+                    boxes[a] = _union(boxes[a], boxes[b])
+                    members[a] += members[b]
+                    del boxes[b], members[b]
+                    merged = True
+                    break
+            if merged:
+                break
+    glyphs = []
+    for (x, y, w, h), labels_in in zip(boxes, members):
+        if h < SPECK_HEIGHT * height and w < 1.5 * height:
+            continue  # a speck, a dot, a dash between digit groups: not a digit
+        window = labels[y : y + h, x : x + w]
+        mask = np.isin(window, labels_in)
+        glyphs.append(
+            Glyph(Box(x, y, w, h), np.where(mask, page.ink[y : y + h, x : x + w], 0.0).astype(np.float32), mask)
+        )
+    return glyphs
+
+
+def _typical_height(boxes: list[list[int]], areas: np.ndarray) -> float:
+    """The height of the page's digits: the median height of the marks with a real share of the ink."""
+    heights = np.array([box[3] for box in boxes], dtype=np.float64)
+    substantial = areas >= 0.25 * float(areas.max())
+    return float(np.median(heights[substantial]))
+
+
+def _same_digit(a: list[int], b: list[int], height: float) -> bool:
+    overlap = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
+    gap = max(a[1], b[1]) - min(a[1] + a[3], b[1] + b[3])
+    joined_height = max(a[1] + a[3], b[1] + b[3]) - min(a[1], b[1])
+    return (
+        overlap >= SAME_DIGIT_OVERLAP * min(a[2], b[2])
+        and gap <= SAME_DIGIT_GAP * height
+        and joined_height <= 1.5 * height  # never two digits stacked in two rows
+    )
+
+
+def _union(a: list[int], b: list[int]) -> list[int]:
+    x, y = min(a[0], b[0]), min(a[1], b[1])
+    return [x, y, max(a[0] + a[2], b[0] + b[2]) - x, max(a[1] + a[3], b[1] + b[3]) - y]
 
 
 def split_options(glyph: Glyph, height: float) -> list[SplitOption]:
     """The ways to read `glyph` given the typical digit height of its row: unsplit first, then splits
-    into two (or three) digits at the minima of its column ink, for a glyph wide enough to hold them."""
-    raise NotImplementedError
+    into two (or three) digits at the minima of its column ink, for a glyph wide enough to hold them.
+
+    Touching digits meet where little ink is: the column ink of the glyph has a minimum there. The
+    deepest minima in the middle part of the glyph are tried; the number reader lets the model say
+    which reading (unsplit, or which split) looks most like digits.
+    """
+    options = [SplitOption([glyph])]
+    if glyph.box.w < WIDE * height or glyph.box.w < 8:
+        return options
+    parts_wanted = [2] if glyph.box.w < 1.9 * height else [2, 3]
+    columns = glyph.mask.sum(axis=0).astype(np.float64)
+    smooth = np.convolve(columns, np.ones(3) / 3, mode="same")
+    for parts in parts_wanted:
+        for cuts in _cut_sets(smooth, parts):
+            pieces = _cut(glyph, cuts)
+            if len(pieces) == parts:
+                options.append(SplitOption(pieces))
+    return options
+
+
+def _cut_sets(columns: np.ndarray, parts: int) -> list[list[int]]:
+    """Column positions to cut at to get `parts` pieces: near each 1/parts of the width, the lowest ink."""
+    width = len(columns)
+    chosen: list[list[int]] = []
+    candidates_per_cut = []
+    for k in range(1, parts):
+        centre = width * k / parts
+        low, high = int(centre - 0.3 * width / parts), int(centre + 0.3 * width / parts) + 1
+        low, high = max(2, low), min(width - 2, high)
+        if high <= low:
+            return []
+        window = np.arange(low, high)
+        order = window[np.argsort(columns[window] + 1e-3 * np.abs(window - centre), kind="stable")]
+        picked: list[int] = []
+        for column in order:
+            if all(abs(column - other) > 2 for other in picked):
+                picked.append(int(column))
+            if len(picked) == SPLITS_TRIED:
+                break
+        candidates_per_cut.append(picked)
+    if parts == 2:
+        chosen = [[c] for c in candidates_per_cut[0]]
+    else:
+        chosen = [[a, b] for a in candidates_per_cut[0][:2] for b in candidates_per_cut[1][:2] if b > a + 2]
+    return chosen
+
+
+def _cut(glyph: Glyph, cuts: list[int]) -> list[Glyph]:
+    """The glyph cut at these columns into pieces, each trimmed to its own ink."""
+    edges = [0, *cuts, glyph.box.w]
+    pieces = []
+    for left, right in zip(edges[:-1], edges[1:]):
+        mask = glyph.mask[:, left:right]
+        rows, cols = np.nonzero(mask)
+        if len(rows) < 4:
+            continue
+        top, bottom, first, last = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
+        pieces.append(
+            Glyph(
+                Box(glyph.box.x + left + int(first), glyph.box.y + int(top), int(last - first), int(bottom - top)),
+                glyph.ink[top:bottom, left + first : left + last].copy(),
+                mask[top:bottom, first:last].copy(),
+            )
+        )
+    return pieces
 
 
 def order_rows(glyphs: list[Glyph], max_rows: int = 2) -> list[list[Glyph]]:
-    """Glyphs in rows (top to bottom), each row left to right; at most `max_rows` rows."""
-    raise NotImplementedError
+    """Glyphs in rows (top to bottom), each row left to right; at most `max_rows` rows.
+
+    A glyph belongs to the row whose vertical extent holds its centre; rows are opened top down.
+    With more rows than `max_rows`, the rows holding the most ink are kept (a heading or a stray
+    line of scribble is dropped), still in their order on the page.
+    """
+    rows: list[list[Glyph]] = []
+    for glyph in sorted(glyphs, key=lambda g: g.box.y + g.box.h / 2):
+        centre = glyph.box.y + glyph.box.h / 2
+        if rows:
+            top = float(np.median([g.box.y for g in rows[-1]]))
+            bottom = float(np.median([g.box.bottom for g in rows[-1]]))
+            if top <= centre <= bottom:
+                rows[-1].append(glyph)
+                continue
+        rows.append([glyph])
+    if len(rows) > max_rows:
+        ink = [sum(float(g.mask.sum()) for g in row) for row in rows]
+        kept = sorted(np.argsort(ink)[::-1][:max_rows])
+        rows = [rows[i] for i in kept]
+    return [sorted(row, key=lambda g: g.box.x) for row in rows]
