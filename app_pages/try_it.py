@@ -39,11 +39,12 @@ def _take_url() -> None:
         return
     st.session_state[URL_READ] = True
     model = st.query_params.get("model")
-    if model and common.MODEL_KEY not in st.session_state:
-        st.session_state[common.MODEL_KEY] = model  # the picker falls back to the default if it is gone
+    if model in {entry.name for entry in common.model_entries() if entry.problem is None}:
+        st.session_state[common.MODEL_KEY] = model
+        st.session_state["model_picker"] = model  # the sidebar picker's widget, if another page drew it already
     for kept, name, choices in ((KEPT_SOURCE, "input", [DRAW, UPLOAD]), (KEPT_READING, "read", [DIGIT, NUMBER])):
         chosen = _choice_from_url(name, choices)
-        if chosen is not None and kept not in st.session_state:
+        if chosen is not None:
             st.session_state[kept] = chosen
 
 

@@ -10,11 +10,16 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
 PAD_KEY = "drawing_pad"  # the Try it drawing pad's widget key
+NUMBER_PAD_KEY = "number_pad"  # ... and the wider pad's of "A number"
+NUMBER_ACROSS = 560  # the number pad's width (it is 280 tall)
 
 
-def drawing_png(strokes: list[list[tuple[int, int]]], side: int = 280, width: int = 20) -> bytes:
-    """The PNG the drawing pad sends after the user drew `strokes`: white on black, round ends."""
-    image = Image.new("RGBA", (side, side), (0, 0, 0, 255))
+def drawing_png(
+    strokes: list[list[tuple[int, int]]], side: int = 280, width: int = 20, across: int | None = None
+) -> bytes:
+    """The PNG the drawing pad sends after the user drew `strokes`: white on black, round ends.
+    The pad is `side` pixels tall and `across` wide (as tall when None)."""
+    image = Image.new("RGBA", (across or side, side), (0, 0, 0, 255))
     pen = ImageDraw.Draw(image)
     for points in strokes:
         pen.line(points, fill=(255, 255, 255, 255), width=width, joint="curve")
@@ -25,9 +30,10 @@ def drawing_png(strokes: list[list[tuple[int, int]]], side: int = 280, width: in
     return buffer.getvalue()
 
 
-def canvas_value(strokes: list[list[tuple[int, int]]], width: int = 20) -> dict:
-    """The drawing pad's state after the user drew `strokes` (set it as session_state[PAD_KEY])."""
-    png = "data:image/png;base64," + base64.b64encode(drawing_png(strokes, width=width)).decode("ascii")
+def canvas_value(strokes: list[list[tuple[int, int]]], width: int = 20, across: int | None = None) -> dict:
+    """The drawing pad's state after the user drew `strokes` (set it as session_state[PAD_KEY], or
+    [NUMBER_PAD_KEY] with across=NUMBER_ACROSS for the number pad)."""
+    png = "data:image/png;base64," + base64.b64encode(drawing_png(strokes, width=width, across=across)).decode("ascii")
     return {
         "drawing": {
             "sequence": len(strokes),
@@ -35,6 +41,13 @@ def canvas_value(strokes: list[list[tuple[int, int]]], width: int = 20) -> dict:
             "strokes": [[width] + [value for point in points for value in point] for points in strokes],
         }
     }
+
+
+def pad_data(app, index: int = 0) -> dict:
+    """What the page handed the drawing pad to mount with (size, pen width, drawing to restore)."""
+    import json
+
+    return json.loads(app.get("bidi_component")[index].proto.json)
 
 
 def photo_of_digit(strokes: list[list[tuple[int, int]]], seed: int = 0) -> bytes:
@@ -75,6 +88,22 @@ MULTI_STROKE_DIGITS = {
     "3 in two strokes": (3, THREE_IN_TWO),
 }
 PHOTO_SEVEN = [[(90, 110), (270, 110), (160, 380)]]
+TWO = [[(75, 95), (110, 50), (170, 45), (205, 90), (185, 150), (80, 240), (215, 240)]]
+ZERO = [
+    [(140, 40), (95, 60), (75, 140), (95, 220), (140, 245), (185, 220), (205, 140), (185, 60), (140, 40)],
+]
+SIX = [[(185, 45), (125, 85), (85, 165), (95, 230), (145, 250), (195, 220), (190, 165), (140, 150), (90, 195)]]
+DIGIT_STROKES = {0: ZERO, 2: TWO, 4: FOUR, 6: SIX, 7: SEVEN}
+
+
+def number_strokes(number: str, slot: int = 130, left: int = 15) -> list[list[tuple[int, int]]]:
+    """The strokes of `number` written across the 560x280 number pad, one digit per `slot` pixels,
+    each digit's 280x280 strokes drawn about half as wide and 0.85 as tall, as a hand writes a number."""
+    strokes = []
+    for place, character in enumerate(number):
+        for points in DIGIT_STROKES[int(character)]:
+            strokes.append([(left + place * slot + round(0.5 * x), 20 + round(0.85 * y)) for x, y in points])
+    return strokes
 
 
 def train_small_models(directory, mnist) -> None:
@@ -107,11 +136,13 @@ APP = Path(__file__).resolve().parents[2] / "streamlit_app.py"
 RUN_TIMEOUT = 120  # seconds per script run: the first run imports TensorFlow and loads MNIST
 
 
-def open_app(page: str):
-    """An AppTest that has run the app and switched to app_pages/<page>.py."""
+def open_app(page: str, query: dict[str, str] | None = None):
+    """An AppTest that has run the app and switched to app_pages/<page>.py (with `query` in its URL:
+    a visitor opening or reloading a URL such as /try_it?model=small_dense)."""
     from streamlit.testing.v1 import AppTest
 
     app = AppTest.from_file(str(APP), default_timeout=RUN_TIMEOUT)
+    app.query_params.update(query or {})
     app.run()
     if page != "explore":  # the default page
         app.switch_page(f"app_pages/{page}.py")
