@@ -50,22 +50,32 @@ def pad_data(app, index: int = 0) -> dict:
     return json.loads(app.get("bidi_component")[index].proto.json)
 
 
-def photo_of_digit(strokes: list[list[tuple[int, int]]], seed: int = 0) -> bytes:
-    """A JPEG like a phone photo of a digit on paper: dark ink, uneven light, noise, blur."""
+def photo_of_digit(
+    strokes: list[list[tuple[int, int]]], seed: int = 0, size: tuple[int, int] = (360, 480), ink_width: int = 18
+) -> bytes:
+    """A JPEG like a phone photo of a digit (or a number) on paper of `size` (width, height): dark ink,
+    uneven light, noise, blur."""
     rng = np.random.default_rng(seed)
-    height, width = 480, 360
+    width, height = size
     light = np.linspace(215, 185, width)[None, :] + np.linspace(0, -15, height)[:, None]
     paper = np.clip(light + rng.normal(0, 4, (height, width)), 0, 255).astype(np.uint8)
     image = Image.fromarray(paper).convert("RGB")
     pen = ImageDraw.Draw(image)
     for points in strokes:
-        pen.line(points, fill=(40, 40, 60), width=18, joint="curve")
+        pen.line(points, fill=(40, 40, 60), width=ink_width, joint="curve")
     buffer = io.BytesIO()
     image.filter(ImageFilter.GaussianBlur(1.5)).save(buffer, format="JPEG", quality=85)
     return buffer.getvalue()
 
 
 # Strokes on the 280x280 canvas, as a person would draw them.
+TWELVE = [
+    [(70, 40), (70, 240)],
+    [
+        (round(120 + 0.7 * (x - 75)), y)
+        for x, y in [(75, 95), (110, 50), (170, 45), (205, 90), (185, 150), (80, 240), (215, 240)]
+    ],
+]
 ONE = [[(140, 40), (140, 240)]]
 SEVEN = [[(70, 60), (210, 60), (120, 240)]]
 # Digits people draw in several strokes; for 4 and 3 the first stroke alone reads as another digit.
@@ -90,19 +100,19 @@ MULTI_STROKE_DIGITS = {
 PHOTO_SEVEN = [[(90, 110), (270, 110), (160, 380)]]
 TWO = [[(75, 95), (110, 50), (170, 45), (205, 90), (185, 150), (80, 240), (215, 240)]]
 ZERO = [
-    [(140, 40), (95, 60), (75, 140), (95, 220), (140, 245), (185, 220), (205, 140), (185, 60), (140, 40)],
+    [(140, 40), (80, 65), (55, 140), (80, 220), (140, 245), (200, 220), (225, 140), (200, 65), (140, 40)],
 ]
 SIX = [[(185, 45), (125, 85), (85, 165), (95, 230), (145, 250), (195, 220), (190, 165), (140, 150), (90, 195)]]
 DIGIT_STROKES = {0: ZERO, 2: TWO, 4: FOUR, 6: SIX, 7: SEVEN}
 
 
-def number_strokes(number: str, slot: int = 130, left: int = 15) -> list[list[tuple[int, int]]]:
+def number_strokes(number: str, slot: int = 135, left: int = 10) -> list[list[tuple[int, int]]]:
     """The strokes of `number` written across the 560x280 number pad, one digit per `slot` pixels,
-    each digit's 280x280 strokes drawn about half as wide and 0.85 as tall, as a hand writes a number."""
+    each digit's 280x280 strokes drawn 0.6 as wide and 0.85 as tall, as a hand writes a number."""
     strokes = []
     for place, character in enumerate(number):
         for points in DIGIT_STROKES[int(character)]:
-            strokes.append([(left + place * slot + round(0.5 * x), 20 + round(0.85 * y)) for x, y in points])
+            strokes.append([(left + place * slot + round(0.6 * x), 20 + round(0.85 * y)) for x, y in points])
     return strokes
 
 
