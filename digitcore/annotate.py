@@ -12,8 +12,8 @@ from PIL import Image, ImageDraw, ImageFont
 SURE_COLOUR = (34, 160, 80)  # green: the model is sure of this digit
 UNSURE_COLOUR = (230, 120, 0)  # orange: a guess (below inference.UNSURE_THRESHOLD)
 DISPLAY_WIDTH = 720  # the picture is scaled to this width (up or down) so labels read the same on any input
-LABEL_SHARE = 0.22  # a label is this share of the picture's height tall ...
-LABEL_LIMITS = (14, 40)  # ... within these pixel sizes
+LABEL_SHARE = 0.25  # a label is this share of the picture's height tall ...
+LABEL_LIMITS = (16, 64)  # ... within these pixel sizes
 
 
 @dataclass(frozen=True)

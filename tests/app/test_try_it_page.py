@@ -6,7 +6,7 @@ import io
 import pytest
 from PIL import Image
 
-from app_helpers import FOUR, PAD_KEY, PHOTO_SEVEN, SEVEN, canvas_value, pad_data, photo_of_digit
+from app_helpers import FOUR, LETTER_A, PAD_KEY, PHOTO_SEVEN, SEVEN, canvas_value, pad_data, photo_of_digit
 from digitcore import explain, plots, preprocess, registry, samples
 
 
@@ -113,7 +113,6 @@ def test_a_blank_photo_says_no_digit_was_found_in_the_picture(open_page):
     assert not any(metric.label == "Prediction" for metric in app.metric)
 
 
-LETTER_A = [[(60, 250), (140, 30), (220, 250)], [(95, 160), (185, 160)]]
 HASH_SIGN = [[(90, 40), (80, 240)], [(180, 40), (170, 240)], [(40, 100), (240, 100)], [(40, 180), (240, 180)]]
 
 
