@@ -47,13 +47,12 @@ def doubts(images: np.ndarray) -> list[bool]:
 
 def doubt_warning(number_mode: bool) -> None:
     """The guard's sentence, across the whole reading (never squeezed beside the prediction)."""
-    sentence = not_a_digit.Verdict(not_a_digit=True, score=1.0, threshold=0.0).message
     hint = (
         " It is saved only under a digit you pick."
         if number_mode
         else " Several digits? Choose **A number** under Read. It is saved only under a digit you pick."
     )
-    st.warning(sentence + hint, icon=":material/help:")
+    st.warning(not_a_digit.MESSAGE + hint, icon=":material/help:")
 
 
 def steps_strip(steps: list[preprocess.Step], image: np.ndarray) -> None:

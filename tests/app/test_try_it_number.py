@@ -123,3 +123,13 @@ def test_an_unsure_digit_is_marked_in_its_choice():
     assert number_view._digit_choice(read(4, 0.981, False), False) == "4 · 98 %"
     assert number_view._digit_choice(read(7, 0.52, True), False) == "7 · 52 % ?"
     assert number_view._digit_choice(read(1, 0.99, False), True) == "1 · 99 % ?"  # doubted by the guard
+
+
+def test_a_new_number_with_fewer_digits_after_a_click_on_a_later_one(open_page):
+    app = _number_mode(open_page)
+    _draw_number(app, "2026")
+    app.pills[0].set_value(3).run()  # the 6 is open
+    assert _metric(app, "Prediction") == "6"
+    _draw_number(app, "47")  # a new number without a 4th digit
+    assert not app.exception
+    assert _metric(app, "Number") == "47"
