@@ -85,6 +85,25 @@ def test_47_and_2026_written_with_the_mouse_are_read_whole(page: Page, app_url, 
     page.screenshot(path=ARTEFACTS / f"try-it-number-2026-{'phone' if viewport == PHONE else 'desktop'}.png")
 
 
+def test_a_photo_of_a_number_on_a_phone(page: Page, app_url, tmp_path):
+    photo = tmp_path / "forty-seven.jpg"
+    photo.write_bytes(photo_of_digit(number_strokes("47"), size=(560, 280), ink_width=14))
+    page.set_viewport_size(PHONE)
+    open_app_page(page, app_url, "try_it")
+    _choose(page, "Upload a photo")
+    _choose(page, "A number")
+    expect(page.get_by_text("Upload a photo of a number to see what the model makes of it.")).to_be_visible()
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(photo)
+    expect(_number(page)).to_have_text("47")
+    settle(page)
+    picture = page.get_by_test_id("stImage").filter(has_text="digit(s) found")
+    expect(picture).to_contain_text("2 digit(s) found in 1 row(s)")
+    picture.scroll_into_view_if_needed()
+    _within_screen(page, picture.locator("img").bounding_box(), "the photo with its boxes")
+    expect(_digit_choices(page)).to_have_count(2)
+    assert_no_error(page)
+
+
 def _strip_png(tmp_path):
     path = tmp_path / "strip.png"
     Image.new("L", (30000, 50), 255).save(path)
