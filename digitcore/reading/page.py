@@ -18,8 +18,10 @@ from digitcore.decode import MIN_SIDE, ImageTooSmall, NoDigitFound, flatten_alph
 from digitcore.imageops import border, luminance, stroke_width, vertical_run_lengths
 
 PAGE_SIDE = 640  # the page stage works at most this many pixels on the longest side: a digit needs far fewer
+MIN_PAGE_SIDE = 160  # ... and enlarges smaller pictures by a whole factor to at least this
 LINE_ANGLES = np.arange(-10.0, 10.5, 1.0)  # degrees: phones are not held square; rulings tilt by a few
 RULING_SPAN = 0.45  # a ruling or grid line runs across at least this fraction of the picture
+RULING_BEYOND = 0.03  # ... and runs on past the rest of the ink by this fraction of the picture at both ends
 RULING_PIECE = 0.06  # ... and is found from straight pieces at least this fraction of the picture long
 MAX_LINE_THICKNESS = 0.02  # ... no thicker than this fraction of the picture's shorter side (and 4 px)
 SPECK_AREA = 0.6  # marks smaller than this many squared stroke widths are dust, not ink of a digit
@@ -56,14 +58,14 @@ class Box:
 
 @dataclass
 class PageInk:
-    """The digits' ink on one page, at working scale (the original shrunk to at most PAGE_SIDE)."""
+    """The digits' ink on one page, at working scale (the original resized to MIN_PAGE_SIDE..PAGE_SIDE)."""
 
     ink: np.ndarray  # float32 (h, w) in [0, 1]: white ink on black, 0 wherever nothing was kept
     mask: np.ndarray  # bool (h, w): the pixels kept as the digits' ink
     lines: np.ndarray  # bool (h, w): marks dropped as rulings, grid lines and paper edges
     dropped: np.ndarray  # bool (h, w): other marks dropped (specks, bands, marks running off the picture)
     gray: np.ndarray  # float32 (h, w) in [0, 1]: the grayscale the ink was found in, for display
-    scale: float  # working pixels per original pixel (at most 1)
+    scale: float  # working pixels per original pixel (below 1: shrunk, above 1: a small picture enlarged)
     original_size: tuple[int, int]  # (width, height) of the image as given
     stroke: float  # typical stroke width of the kept ink, in working pixels
     photo: bool  # read as a photo of paper (False: a clean drawing, taken as it is)
@@ -93,10 +95,13 @@ def find_ink(image: Image.Image | np.ndarray) -> PageInk:
     colour = flatten_alpha(
         colour, alpha, empty_message="No digit found: the picture is fully transparent. Draw or photograph a number."
     )
-    scale = min(1.0, PAGE_SIDE / max(height, width))
-    if scale < 1.0:
+    # Large pictures are shrunk (a digit needs far fewer pixels); small ones are enlarged, so that a
+    # stroke of a 28-px digit is several pixels wide and thresholds and filters see its shape.
+    scale = min(PAGE_SIDE / max(height, width), float(max(1, int(np.ceil(MIN_PAGE_SIDE / max(height, width))))))
+    if scale != 1.0:
         size = (max(MIN_SIDE, round(width * scale)), max(MIN_SIDE, round(height * scale)))
-        colour = cv2.resize(colour, size, interpolation=cv2.INTER_AREA).reshape(size[1], size[0], -1)
+        interpolation = cv2.INTER_AREA if scale < 1.0 else cv2.INTER_CUBIC
+        colour = np.clip(cv2.resize(colour, size, interpolation=interpolation), 0.0, 1.0).reshape(size[1], size[0], -1)
     photo = preprocess._decide_kind(colour, had_transparency) == "photo"
     if photo:
         darkness, gray = _photo_darkness(colour)
@@ -120,7 +125,7 @@ def find_ink(image: Image.Image | np.ndarray) -> PageInk:
         lines=lines,
         dropped=dropped,
         gray=gray,
-        scale=scale if scale < 1.0 else 1.0,
+        scale=scale,
         original_size=(width, height),
         stroke=stroke,
         photo=photo,
@@ -207,21 +212,53 @@ def _ruling_lines(mask: np.ndarray) -> np.ndarray:
     sharpest projection profile, the picture is turned square, straight pieces are found with an
     opening by a long flat line (after a 1-px vertical dilation, so that a line a few degrees off
     or curved still forms long runs), pieces in the same band of rows are joined, and a band
-    counts as a line when it spans RULING_SPAN of the picture. Only the pixels whose run across the
-    line is about as thick as the line go: where a digit's stroke crosses it, the run is longer.
+    counts as a line when it spans RULING_SPAN of the picture and runs on past the rest of the ink
+    at both ends (the stem of a 1 in a tight crop spans the picture too, but ends where the other
+    digits do). Only the pixels whose run across the line is about as thick as the line go: where a
+    digit's stroke crosses it, the run is longer.
     """
     lines = np.zeros_like(mask)
     if mask.sum() < 20:
         return lines
-    for transpose in (False, True):
-        these = mask.T if transpose else mask
-        found = _lines_across(np.ascontiguousarray(these))
-        lines |= found.T if transpose else found
+    across = _lines_across(mask)
+    down = np.ascontiguousarray(_lines_across(np.ascontiguousarray(mask.T)).T)
+    rest = mask & (across == 0) & (down == 0)
+    # the digits' extent: the marks of substance left (not the crumbs of lines that rounding left)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(rest.astype(np.uint8), connectivity=8)
+    if count <= 1 or stats[1:, cv2.CC_STAT_AREA].max() < 12:
+        return lines  # nothing but long marks: nothing is known to be a ruling rather than the digits
+    substantial = np.nonzero(stats[:, cv2.CC_STAT_AREA] >= 0.1 * stats[1:, cv2.CC_STAT_AREA].max())[0]
+    substantial = substantial[substantial > 0]
+    # a piece of a line cut off by the picture's corner is left too: the digits have paper around them
+    inside = substantial[~_touching_border(stats[substantial], mask.shape)]
+    if len(inside):
+        substantial = inside
+    left = stats[substantial, cv2.CC_STAT_LEFT]
+    top = stats[substantial, cv2.CC_STAT_TOP]
+    extents = (
+        (left.min(), (left + stats[substantial, cv2.CC_STAT_WIDTH]).max()),
+        (top.min(), (top + stats[substantial, cv2.CC_STAT_HEIGHT]).max()),
+    )
+    margin = RULING_BEYOND * max(mask.shape)
+    for family, (low, high), axis in ((across, extents[0], 1), (down, extents[1], 0)):
+        position = np.nonzero(family)
+        along, values = position[axis], family[position]
+        for band in np.unique(values):
+            extent = along[values == band]
+            if extent.min() <= low - margin and extent.max() >= high + margin:
+                lines |= family == band
     return lines
 
 
+def _touching_border(stats: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Which components (rows of connectedComponentsWithStats' stats) touch the picture's edge."""
+    left, top = stats[:, cv2.CC_STAT_LEFT], stats[:, cv2.CC_STAT_TOP]
+    right, bottom = left + stats[:, cv2.CC_STAT_WIDTH], top + stats[:, cv2.CC_STAT_HEIGHT]
+    return (left == 0) | (top == 0) | (right >= shape[1]) | (bottom >= shape[0])
+
+
 def _lines_across(mask: np.ndarray) -> np.ndarray:
-    """_ruling_lines for the family of lines running across the picture (left to right)."""
+    """The candidate lines running across the picture (left to right), labelled 1, 2, ... (0: none)."""
     height, width = mask.shape
     angle = _tilt(mask)
     pad = int(np.ceil(np.tan(np.radians(abs(angle) + 1)) * max(height, width) / 2)) + 2
@@ -234,13 +271,13 @@ def _lines_across(mask: np.ndarray) -> np.ndarray:
     pieces = cv2.bitwise_and(cv2.morphologyEx(tolerant, cv2.MORPH_OPEN, np.ones((1, piece), np.uint8)), square)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(pieces, connectivity=8)
     if count <= 1:
-        return np.zeros_like(mask)
+        return np.zeros(mask.shape, np.float32)
     thickest = max(4.0, MAX_LINE_THICKNESS * min(height, width))
     bands = _bands(labels, count, thickest)
     runs = vertical_run_lengths(square.astype(bool))
     piece_runs = vertical_run_lengths(pieces.astype(bool))
-    cut = np.zeros(square.shape, dtype=bool)
-    for members in bands:
+    cut = np.zeros(square.shape, dtype=np.float32)
+    for number, members in enumerate(bands, 1):
         left = min(stats[1 + i, cv2.CC_STAT_LEFT] for i in members)
         right = max(stats[1 + i, cv2.CC_STAT_LEFT] + stats[1 + i, cv2.CC_STAT_WIDTH] for i in members)
         if right - left < RULING_SPAN * width:
@@ -258,13 +295,13 @@ def _lines_across(mask: np.ndarray) -> np.ndarray:
         on_course = _on_course(rows, cols, thickness)
         rows, cols = rows[on_course], cols[on_course]
         thin = runs[rows, cols] <= thickness + 2
-        cut[rows[thin], cols[thin]] = True
+        cut[rows[thin], cols[thin]] = number
     if not cut.any():
-        return np.zeros_like(mask)
+        return np.zeros(mask.shape, np.float32)
     back = cv2.invertAffineTransform(turn)
-    unturned = cv2.warpAffine(cut.astype(np.uint8), back, (padded.shape[1], padded.shape[0]), flags=cv2.INTER_NEAREST)
+    unturned = cv2.warpAffine(cut, back, (padded.shape[1], padded.shape[0]), flags=cv2.INTER_NEAREST)
     unturned = cv2.dilate(unturned, np.ones((3, 3), np.uint8))  # the pixels rounding left out on the way back
-    return unturned[pad : pad + height, pad : pad + width].astype(bool) & mask
+    return np.where(mask, unturned[pad : pad + height, pad : pad + width], 0.0)
 
 
 def _tilt(mask: np.ndarray) -> float:
@@ -336,12 +373,11 @@ def _drop_non_digit_marks(mask: np.ndarray, darkness: np.ndarray) -> tuple[np.nd
     keep = np.ones(count, dtype=bool)
     keep[0] = False
     area = stats[:, cv2.CC_STAT_AREA].astype(np.float64)
-    left, top = stats[:, cv2.CC_STAT_LEFT], stats[:, cv2.CC_STAT_TOP]
     w, h = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
     keep &= area >= SPECK_AREA * stroke * stroke
     filled = (area / np.maximum(1, w * h) > FILLED) & (np.minimum(w, h) > 4 * stroke)
     keep &= ~filled
-    touching = (left == 0) | (top == 0) | (left + w >= width) | (top + h >= height)
+    touching = _touching_border(stats, mask.shape)
     spanning = (w >= 0.9 * width) | (h >= 0.9 * height)
     keep &= ~(touching & spanning)  # an edge, a fold, a table: no digit spans the whole picture
     inside = keep & ~touching
