@@ -17,10 +17,11 @@ from digitcore.reading.page import Box, PageInk, find_ink
 from digitcore.reading.segment import Glyph, SplitOption, find_glyphs, order_rows, split_options
 
 MAX_ROWS = 2  # a number is written in one row, a long one (a phone number) sometimes in two
-# Each extra digit a split makes costs this much (in mean log-probability) unless the glyph is clearly
-# too wide for one digit: one wide digit (a sprawling 2) cut in two can still look like two digits.
-SPLIT_COST = 0.35
-CLEARLY_SEVERAL = 1.4  # glyphs wider than this many digit heights pay no split cost
+# Each extra digit a split makes beyond what the glyph's width says costs this much (in mean
+# log-probability): one wide digit (a sprawling 2) cut in two can still look like two digits.
+SPLIT_COST = 0.5
+ONE_DIGIT_WIDTH = 1.0  # in digit heights: one handwritten digit is rarely wider than this ...
+WIDTH_COST = 3.0  # ... and reading a wider glyph as one digit costs this much per digit height of excess
 
 
 @dataclass
@@ -110,10 +111,22 @@ def read_number(image: Image.Image | np.ndarray, model, *, max_rows: int = MAX_R
 
 
 def _score(indices: list[int], probabilities: np.ndarray, glyph: Glyph, height: float) -> float:
-    """How much a reading looks like digits: the mean log-probability of each part's answer, less the
-    cost of each extra digit the split makes when the glyph is not clearly too wide for one."""
+    """How much a reading looks like digits: the mean log-probability of each part's answer, less a
+    cost for a shape that the reading makes unlikely.
+
+    The model's word alone cannot settle it: squeezed into 20x20, two touching digits can look like
+    one (a 1 and a 4 read as a 4, surely). Handwritten digits are rarely wider than tall, so a glyph
+    wider than ONE_DIGIT_WIDTH digit heights pays for being read as one digit, in proportion to the
+    excess; a narrower one pays SPLIT_COST for each extra digit a split makes of it.
+    """
     confidence = float(np.mean(np.log(np.maximum(probabilities[indices].max(axis=1), 1e-6))))
-    cost = 0.0 if glyph.box.w > CLEARLY_SEVERAL * height else SPLIT_COST * (len(indices) - 1)
+    ratio = glyph.box.w / max(height, 1.0)
+    digits = len(indices)
+    expected = max(1.0, ratio / ONE_DIGIT_WIDTH)  # how many digits the width says, at least
+    if digits == 1:
+        cost = WIDTH_COST * max(0.0, ratio - ONE_DIGIT_WIDTH)
+    else:
+        cost = SPLIT_COST * max(0.0, digits - expected)
     return confidence - cost
 
 

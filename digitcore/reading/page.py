@@ -23,8 +23,10 @@ LINE_ANGLES = np.arange(-10.0, 10.5, 1.0)  # degrees: phones are not held square
 RULING_SPAN = 0.45  # a ruling or grid line runs across at least this fraction of the picture
 RULING_BEYOND = 0.03  # ... and runs on past the rest of the ink by this fraction of the picture at both ends
 RULING_PIECE = 0.06  # ... and is found from straight pieces at least this fraction of the picture long
-MAX_LINE_THICKNESS = 0.02  # ... no thicker than this fraction of the picture's shorter side (and 4 px)
+MAX_LINE_THICKNESS = 0.04  # ... no thicker than this fraction of the picture's shorter side (and 4 px)
 SPECK_AREA = 0.6  # marks smaller than this many squared stroke widths are dust, not ink of a digit
+PAPER_FILTER = 0.15  # the paper filter is at most this fraction of the picture wide
+CLOSING_TAPS = 41  # the widest paper filter run at full resolution (wider ones run on a shrunk copy)
 FILLED = 0.75  # a mark covering this much of its box and several strokes wide is a patch (a band, a shadow)
 
 
@@ -108,7 +110,7 @@ def find_ink(image: Image.Image | np.ndarray) -> PageInk:
     else:
         darkness, gray = _drawing_darkness(colour)
     mask, strength = _threshold(darkness, photo)
-    lines = _ruling_lines(mask)
+    lines = ruling_lines(mask)
     mask &= ~lines
     mask, dropped = _drop_non_digit_marks(mask, darkness)
     if not mask.any():
@@ -156,25 +158,56 @@ def _photo_darkness(colour: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     rough = _paper(colour, max(height, width) / 5.0)
     first = _darkest(colour, rough)
     first_mask, _ = _threshold(first, True, refuse=False)
-    stroke = stroke_width(first_mask) if first_mask.sum() >= 12 else 3.0
+    stroke = _stroke_of_strokes(first_mask)
     # The filter must bridge the widest dark part of a stroke (where strokes meet it is about twice as
     # wide) but no more: the narrower it is, the closer it follows shadows and bands.
-    paper = _paper(colour, max(7.0, 5.0 * stroke))
+    # (and never wider than PAPER_FILTER of the picture: a band or a shadow a little wider than that
+    # stays paper even when it was taken for strokes in the first pass)
+    paper = _paper(colour, max(7.0, min(5.0 * stroke, PAPER_FILTER * max(height, width))))
     darkness = _darkest(colour, paper)
     return darkness, gray
 
 
+def _stroke_of_strokes(mask: np.ndarray) -> float:
+    """The stroke width of the marks that are strokes (3.0 if there are none).
+
+    Per mark, twice the area over the perimeter; a mark as thick as a third of its box is a patch
+    (a coloured band, a shadow), not a stroke, and does not count: it would make the paper filter
+    so wide that the band became ink.
+    """
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    if count <= 1:
+        return 3.0
+    inner = cv2.erode(mask.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    perimeter = np.bincount(labels[mask & ~inner], minlength=count).astype(np.float64)
+    area = stats[:, cv2.CC_STAT_AREA].astype(np.float64)
+    widths = 2.0 * area / np.maximum(perimeter, 1.0)
+    shorter = np.minimum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT])
+    strokes = (np.arange(count) > 0) & (widths < shorter / 3.0) & (area >= 12)
+    if not strokes.any():
+        return 3.0
+    return float(np.average(widths[strokes], weights=area[strokes]))
+
+
 def _paper(colour: np.ndarray, side: float) -> np.ndarray:
-    """The paper's colour under the marks: a closing with a square of about `side` px, on a small copy."""
+    """The paper's colour under the marks: a closing with a square of about `side` px.
+
+    At full resolution while the square is at most CLOSING_TAPS wide (a closing keeps a sharp
+    edge, a band's or a shadow's, exactly where it is: a resized copy would blur it into false
+    ink along the edge); wider squares run on a copy shrunk to keep it that wide.
+    """
     height, width = colour.shape[:2]
-    factor = max(1.0, side / 9.0)  # keep the filter at most 9 taps wide on the small copy
-    small_size = (max(3, round(width / factor)), max(3, round(height / factor)))
-    small = cv2.resize(colour, small_size, interpolation=cv2.INTER_AREA).reshape(small_size[1], small_size[0], -1)
+    factor = max(1.0, side / CLOSING_TAPS)
+    pixels = np.round(np.clip(colour, 0.0, 1.0) * 255).astype(np.uint8)  # 8-bit morphology is fast
+    if factor > 1.0:
+        size = (max(3, round(width / factor)), max(3, round(height / factor)))
+        pixels = cv2.resize(pixels, size, interpolation=cv2.INTER_AREA)
     taps = max(3, int(round(side / factor)) | 1)
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (taps, taps))
-    closed = cv2.morphologyEx(small, cv2.MORPH_CLOSE, kernel, borderType=cv2.BORDER_REPLICATE)
-    closed = cv2.blur(closed, (3, 3)).reshape(small_size[1], small_size[0], -1)  # no blocky steps
-    paper = cv2.resize(closed, (width, height), interpolation=cv2.INTER_LINEAR).reshape(height, width, -1)
+    closed = cv2.morphologyEx(pixels, cv2.MORPH_CLOSE, kernel, borderType=cv2.BORDER_REPLICATE)
+    if factor > 1.0:
+        closed = cv2.resize(cv2.blur(closed, (3, 3)), (width, height), interpolation=cv2.INTER_LINEAR)
+    paper = closed.reshape(height, width, -1).astype(np.float32) / 255.0
     return np.maximum(paper, colour)  # the paper is never darker than what is on it
 
 
@@ -204,7 +237,7 @@ def _threshold(darkness: np.ndarray, photo: bool, *, refuse: bool = True) -> tup
     return strong[labels], max(strength, 1e-6)
 
 
-def _ruling_lines(mask: np.ndarray) -> np.ndarray:
+def ruling_lines(mask: np.ndarray) -> np.ndarray:
     """The pixels of ruled and grid lines (and margin lines) in `mask`, at any tilt in LINE_ANGLES.
 
     A ruling is a thin mark that runs straight (or gently curved) across much of the picture; no
@@ -305,17 +338,18 @@ def _lines_across(mask: np.ndarray) -> np.ndarray:
 
 
 def _tilt(mask: np.ndarray) -> float:
-    """The angle (degrees) that turns the lines running across the picture level: the sharpest row profile."""
+    """The angle (degrees) that turns the lines running across the picture level: the one whose fullest
+    row is fullest (a level ruling fills one row end to end; a digit's strokes fill no row)."""
     height, width = mask.shape
     factor = min(1.0, 240.0 / max(height, width))
     small = cv2.resize(mask.astype(np.float32), (max(8, round(width * factor)), max(8, round(height * factor))))
     centre = (small.shape[1] / 2.0, small.shape[0] / 2.0)
     best, best_score = 0.0, -1.0
-    for angle in LINE_ANGLES:
+    for angle in sorted(LINE_ANGLES, key=abs):  # on a tie the smaller tilt wins
         turned = cv2.warpAffine(small, cv2.getRotationMatrix2D(centre, float(angle), 1.0), small.shape[::-1])
-        profile = turned.sum(axis=1)
-        score = float((profile**2).sum())
-        if score > best_score * (1.0 + 1e-6):  # ties keep the smaller angle (0 is tried in the middle)
+        profile = np.convolve(turned.sum(axis=1), np.ones(2), mode="same")  # a line may straddle two rows
+        score = float(profile.max())
+        if score > best_score * 1.02:
             best, best_score = float(angle), score
     return best
 
