@@ -15,11 +15,12 @@ import numpy as np
 from PIL import Image
 
 from digitcore.decode import MIN_SIDE, ImageTooSmall, NoDigitFound, flatten_alpha
-from digitcore.imageops import border, luminance, stroke_width, vertical_run_lengths
+from digitcore.imageops import border, luminance, stroke_width
 
 PAGE_SIDE = 640  # the page stage works at most this many pixels on the longest side: a digit needs far fewer
 MIN_PAGE_SIDE = 160  # ... and enlarges smaller pictures by a whole factor to at least this
-LINE_ANGLES = np.arange(-10.0, 10.5, 1.0)  # degrees: phones are not held square; rulings tilt by a few
+LINE_ANGLES = np.arange(-10.0, 10.5, 1.0)
+TILT_SIDE = 200  # the tilt is measured on a copy this many pixels on its longest side  # degrees: phones are not held square; rulings tilt by a few
 RULING_SPAN = 0.45  # a ruling or grid line runs across at least this fraction of the picture
 RULING_BEYOND = 0.03  # ... and runs on past the rest of the ink by this fraction of the picture at both ends
 RULING_PIECE = 0.06  # ... and is found from straight pieces at least this fraction of the picture long
@@ -307,8 +308,8 @@ def _lines_across(mask: np.ndarray) -> np.ndarray:
         return np.zeros(mask.shape, np.float32)
     thickest = max(4.0, MAX_LINE_THICKNESS * min(height, width))
     bands = _bands(labels, count, thickest)
-    runs = vertical_run_lengths(square.astype(bool))
-    piece_runs = vertical_run_lengths(pieces.astype(bool))
+    # per run length: the pixels in a vertical run longer than it (an opening with a vertical line)
+    longer: dict[int, np.ndarray] = {}
     cut = np.zeros(square.shape, dtype=np.float32)
     for number, members in enumerate(bands, 1):
         left = min(stats[1 + i, cv2.CC_STAT_LEFT] for i in members)
@@ -317,17 +318,21 @@ def _lines_across(mask: np.ndarray) -> np.ndarray:
             continue
         band = np.isin(labels, np.asarray(members) + 1)
         rows, cols = np.nonzero(band)
-        # the line's own thickness: over its columns, the median of each column's thinnest run
-        column_runs = np.full(square.shape[1], np.iinfo(np.int32).max)
-        np.minimum.at(column_runs, cols, piece_runs[rows, cols])
-        thickness = float(np.median(column_runs[np.unique(cols)]))
+        # the line's own thickness: the median over its columns of its pixels in each (a stroke that
+        # joins the line adds to a few columns only)
+        counts = np.bincount(cols)
+        thickness = float(np.median(counts[counts > 0]))
         if thickness > thickest:
             continue
         # A digit's stroke lying along the line (the bar of a 7 touching it) joins its piece: only
         # what lies on the line's course (a gentle curve fitted to the middle of each column) is cut.
         on_course = _on_course(rows, cols, thickness)
         rows, cols = rows[on_course], cols[on_course]
-        thin = runs[rows, cols] <= thickness + 2
+        allowed = int(thickness) + 2
+        if allowed not in longer:
+            kernel = np.ones((allowed + 1, 1), np.uint8)
+            longer[allowed] = cv2.morphologyEx(square, cv2.MORPH_OPEN, kernel).astype(bool)
+        thin = ~longer[allowed][rows, cols]  # where a stroke crosses the line, the run is longer: kept
         cut[rows[thin], cols[thin]] = number
     if not cut.any():
         return np.zeros(mask.shape, np.float32)
@@ -341,15 +346,21 @@ def _tilt(mask: np.ndarray) -> float:
     """The angle (degrees) that turns the lines running across the picture level: the one whose fullest
     row is fullest (a level ruling fills one row end to end; a digit's strokes fill no row)."""
     height, width = mask.shape
-    factor = min(1.0, 240.0 / max(height, width))
+    factor = min(1.0, TILT_SIDE / max(height, width))
     small = cv2.resize(mask.astype(np.float32), (max(8, round(width * factor)), max(8, round(height * factor))))
     centre = (small.shape[1] / 2.0, small.shape[0] / 2.0)
-    best, best_score = 0.0, -1.0
-    for angle in sorted(LINE_ANGLES, key=abs):  # on a tie the smaller tilt wins
-        turned = cv2.warpAffine(small, cv2.getRotationMatrix2D(centre, float(angle), 1.0), small.shape[::-1])
-        profile = np.convolve(turned.sum(axis=1), np.ones(2), mode="same")  # a line may straddle two rows
-        score = float(profile.max())
-        if score > best_score * 1.02:
+
+    def fullest_row(angle: float) -> float:
+        turned = cv2.warpAffine(small, cv2.getRotationMatrix2D(centre, angle, 1.0), small.shape[::-1])
+        return float(np.convolve(turned.sum(axis=1), np.ones(2), mode="same").max())  # a line may straddle two rows
+
+    best, best_score = 0.0, fullest_row(0.0)
+    # every degree: a line one degree off drifts over several rows and no longer fills one
+    for angle in sorted(LINE_ANGLES, key=abs):
+        if angle == 0.0:
+            continue
+        score = fullest_row(float(angle))
+        if score > best_score * 1.02:  # on a near tie the smaller tilt (tried first) wins
             best, best_score = float(angle), score
     return best
 

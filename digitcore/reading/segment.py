@@ -16,8 +16,8 @@ from digitcore.reading.page import Box, PageInk
 SAME_DIGIT_OVERLAP = 0.5  # marks sharing this much of the narrower one's columns are parts of one digit ...
 SAME_DIGIT_GAP = 0.35  # ... when the gap between them is under this fraction of the digits' height
 SPECK_HEIGHT = 0.3  # a glyph lower than this fraction of its row's digits is a speck, a dot or a dash
-WIDE = 0.6  # a glyph wider than this many digit heights may be two (or more) touching digits
-SPLITS_TRIED = 4  # split columns tried per cut (the deepest minima of the column ink)
+WIDE = 0.8  # a glyph wider than this many digit heights may be two (or more) touching digits
+SPLITS_TRIED = 3  # split columns tried per cut (the deepest minima of the column ink)
 
 
 @dataclass
@@ -170,7 +170,10 @@ def _cut_path(mask: np.ndarray, column: int) -> np.ndarray:
     """The cut from top to bottom that passes through the least ink, starting near `column`: per row,
     the column it passes (it moves at most one column per row, and stays within a third of the
     glyph's height of `column`). Two digits leaning into each other touch along a slant; a straight
-    cut would slice one of them, this one follows the gap."""
+    cut would slice one of them, this one follows the gap. Tall glyphs are searched at half size."""
+    if mask.shape[0] > 64:
+        half = _cut_path(mask[::2, ::2], column // 2) * 2
+        return np.minimum(np.repeat(half, 2)[: mask.shape[0]], mask.shape[1] - 1)
     height, width = mask.shape
     reach = max(2, height // 3)
     low, high = max(1, column - reach), min(width - 1, column + reach + 1)
