@@ -38,7 +38,7 @@ from realdigits import baseline_centre  # noqa: E402
 from digitcore import preprocess  # noqa: E402
 
 DEFAULT_DIR = PROJECT_ROOT.parent / "shared" / "realnumbers"
-COMPOSED_KINDS = ("gaps", "touching", "overlap")
+COMPOSED_KINDS = ("gaps", "wide", "touching", "overlap")
 COMPOSED_DIGITS = 4
 BASELINE_SPECK = 0.01  # the baseline drops boxes under this fraction of the largest box's area
 
@@ -114,12 +114,22 @@ def _touch_offset(left: np.ndarray, right: np.ndarray, left_x: int, top_left: in
 def compose_number(digits: list[np.ndarray], kind: str, rng: np.random.Generator, scale: int = 3) -> np.ndarray:
     """(h, w, 3) uint8: the MNIST digits side by side in black on white, enlarged `scale` times.
 
-    gaps: 2-8 px (MNIST pixels) between the digits' ink boxes; touching: one adjacent pair moved
+    gaps: 2-8 px (MNIST pixels) between the digits' ink boxes; wide: as gaps, each digit stretched
+    sideways 1-1.6 times; touching: one adjacent pair moved
     until their inks touch; overlap: one pair moved 1-3 px further into each other.
     """
     crops = [_ink_box(digit) for digit in digits]
-    canvas = np.zeros((60, 40 * len(crops) + 40), dtype=np.float32)
-    pair = int(rng.integers(0, len(crops) - 1)) if kind != "gaps" else -1
+    if kind == "wide":  # sprawling handwriting: each digit stretched sideways by up to 1.6 times
+        crops = [
+            np.asarray(
+                Image.fromarray(crop).resize(
+                    (max(1, round(crop.shape[1] * rng.uniform(1.0, 1.6))), crop.shape[0]), Image.Resampling.BILINEAR
+                )
+            )
+            for crop in crops
+        ]
+    canvas = np.zeros((60, 60 * len(crops) + 40), dtype=np.float32)
+    pair = int(rng.integers(0, len(crops) - 1)) if kind in ("touching", "overlap") else -1
     x = 10
     previous = None
     for index, crop in enumerate(crops):

@@ -411,7 +411,7 @@ def _photo_ink(gray: np.ndarray, steps: list[Step]) -> tuple[np.ndarray, np.ndar
     strength = _strength(ink)
     _blank_check(strength, _strength(ink / noise), "the photo shows no marks that stand out from the paper")
     # ruled lines would make every stroke look as thin as they are
-    ink, _ = _remove_ruled_lines(ink, ink > np.maximum(3.0 * noise, 0.2 * strength))
+    ink, _ = _remove_rulings(ink, ink > np.maximum(3.0 * noise, 0.2 * strength))
     first_mask = _hysteresis(ink, noise, strength)
     width = stroke_width(first_mask) if first_mask.any() else 3.0
     background = _morphological_background(gray, radius=max(3, round(1.5 * width)), dark_ink=inverted)
@@ -425,7 +425,7 @@ def _photo_ink(gray: np.ndarray, steps: list[Step]) -> tuple[np.ndarray, np.ndar
     )
     strength = _strength(ink)
     _blank_check(strength, _strength(ink / noise), "the photo shows no marks that stand out from the paper")
-    ink, ruled = _remove_ruled_lines(ink, ink > np.maximum(3.0 * noise, 0.2 * strength))
+    ink, ruled = _remove_rulings(ink, ink > np.maximum(3.0 * noise, 0.2 * strength))
     if ruled.any():
         steps.append(Step("lines", "Ruled lines removed", _to_step_image(ink, normalise=True)))
         strength = _strength(ink)
@@ -438,6 +438,19 @@ def _photo_ink(gray: np.ndarray, steps: list[Step]) -> tuple[np.ndarray, np.ndar
     ink = np.where(max_filter(mask, 1), np.clip(ink / strength, 0.0, 1.0), 0.0)
     steps.append(Step("threshold", "Background removed, specks dropped", _to_step_image(ink)))
     return ink, mask
+
+
+def _remove_rulings(ink: np.ndarray, marks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A photo's rulings removed: level ones first (below), then what the page stage finds of lines
+    photographed at a tilt or bent by the page (digitcore.reading.page.ruling_lines), which run past
+    the digit as level ones do."""
+    from digitcore.reading.page import ruling_lines
+
+    ink, removed = _remove_ruled_lines(ink, marks)
+    tilted = ruling_lines(marks & ~removed)
+    if not tilted.any():
+        return ink, removed
+    return np.where(tilted, 0.0, ink).astype(np.float32), removed | tilted
 
 
 def _remove_ruled_lines(ink: np.ndarray, marks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
