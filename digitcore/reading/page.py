@@ -303,10 +303,14 @@ def _lines_across(mask: np.ndarray) -> np.ndarray:
     piece = max(12, round(RULING_PIECE * width))
     tolerant = cv2.dilate(square, np.ones((3, 1), np.uint8))
     pieces = cv2.bitwise_and(cv2.morphologyEx(tolerant, cv2.MORPH_OPEN, np.ones((1, piece), np.uint8)), square)
+    thickest = max(4.0, MAX_LINE_THICKNESS * min(height, width))
+    # a thick digit's flat parts (the top of a 0 or a 7) pass the opening too and would join the
+    # lines it crosses into one piece: what is thicker than any ruling is not part of one
+    thick = cv2.morphologyEx(pieces, cv2.MORPH_OPEN, np.ones((int(thickest) + 1, 1), np.uint8))
+    pieces = cv2.bitwise_and(pieces, cv2.bitwise_not(thick))
     count, labels, stats, _ = cv2.connectedComponentsWithStats(pieces, connectivity=8)
     if count <= 1:
         return np.zeros(mask.shape, np.float32)
-    thickest = max(4.0, MAX_LINE_THICKNESS * min(height, width))
     bands = _bands(labels, count, thickest)
     # per run length: the pixels in a vertical run longer than it (an opening with a vertical line)
     longer: dict[int, np.ndarray] = {}
