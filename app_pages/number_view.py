@@ -13,6 +13,7 @@ from app_pages import common, digit_view
 from digitcore import annotate, inference, preprocess, registry
 
 PICKED_KEY = "number_digit"  # which digit of the number is opened (an index into the reading's digits)
+READ_KEY = "number_read"  # the digest of the input the per-digit corrections on screen belong to
 CROP_MARGIN = 0.15  # a saved digit's original is its box and this share of its size around it
 
 
@@ -52,6 +53,7 @@ def show(entry: registry.ModelEntry, content: bytes, source: str, read_from: str
         st.session_state.pop(common.DIGIT_KEY, None)
         right.warning(str(error))
         return
+    _forget_corrections_of_another_input(common.content_digest(content))
     digits = found.digits
     doubtful = digit_view.doubts(np.stack([read.image for read in digits])) if digits else []
     labels = [
@@ -106,6 +108,15 @@ def show(entry: registry.ModelEntry, content: bytes, source: str, read_from: str
     with steps:
         digit_view.steps_strip(shown.steps, shown.image)
     digit_view.teach_panel(shown)
+
+
+def _forget_corrections_of_another_input(digest: str) -> None:
+    """A new drawing or photo: a digit picked in "Wrong — it is a …" for the old one is not this one's."""
+    if st.session_state.get(READ_KEY) == digest:
+        return
+    for key in [key for key in st.session_state if str(key).startswith("teach_label_")]:
+        del st.session_state[key]
+    st.session_state[READ_KEY] = digest
 
 
 def source_word(source: str) -> str:

@@ -133,3 +133,15 @@ def test_a_new_number_with_fewer_digits_after_a_click_on_a_later_one(open_page):
     _draw_number(app, "47")  # a new number without a 4th digit
     assert not app.exception
     assert _metric(app, "Number") == "47"
+
+
+def test_a_correction_picked_for_one_number_is_not_kept_for_the_next(open_page, store):
+    app = _number_mode(open_page)
+    _draw_number(app, "47")
+    app.pills[0].set_value(1).run()
+    app.selectbox(key="teach_label_1").set_value(1).run()  # "the 7 is a 1", not saved
+    _draw_number(app, "2026")  # a new number: its 2nd digit is a 0, not the 7 corrected above
+    assert not app.exception
+    assert app.selectbox(key="teach_label_1").value is None
+    app.button(key="teach_save_1").click().run()
+    assert [(sample.label, sample.predicted) for sample in store.list()] == [(0, 0)]
