@@ -252,6 +252,20 @@ def prepared_digit(digest: str, _content: bytes, kind: str) -> preprocess.Prepro
     return preprocess.to_mnist(preprocess.decode(_content), kind=kind)
 
 
+@st.cache_data(show_spinner="Reading the number...", max_entries=8)
+def _number_reading(path: str, modified_ns: int, digest: str, _content: bytes):
+    from digitcore.reading import number
+
+    del digest  # the cache key; the bytes themselves are not hashed again
+    picture = preprocess.decode(_content)
+    return number.read_number(picture, _load_model(path, modified_ns)), picture
+
+
+def number_reading(entry: registry.ModelEntry, content: bytes):
+    """(NumberReading, the decoded picture) of a drawing or photo, read once per content and model version."""
+    return _number_reading(str(entry.path), entry.path.stat().st_mtime_ns, content_digest(content), content)
+
+
 @st.cache_data(show_spinner=False, max_entries=64)
 def _saliency(path: str, modified_ns: int, image: bytes, method: str, digit: int) -> np.ndarray:
     from digitcore import explain

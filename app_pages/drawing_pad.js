@@ -42,19 +42,24 @@ function button(label, title) {
 }
 
 function createPad(root, data) {
-  const side = data.side;
+  const wide = data.width, high = data.height;
   const pad = { strokes: [], current: null, sequence: 0, width: data.strokeWidth, send: null };
 
   const frame = document.createElement("div");
   frame.className = "pad";
   const canvas = document.createElement("canvas");
-  canvas.width = side;
-  canvas.height = side;
+  canvas.width = wide;
+  canvas.height = high;
   canvas.className = "pad-canvas";
   canvas.setAttribute("data-testid", "drawing-pad");
   canvas.setAttribute("role", "img");
-  canvas.setAttribute("aria-label", "Drawing area: draw one digit with the mouse, a pen or a finger");
-  canvas.style.maxWidth = side + "px";
+  canvas.setAttribute(
+    "aria-label",
+    wide > high ? "Drawing area: write a number with the mouse, a pen or a finger"
+      : "Drawing area: draw one digit with the mouse, a pen or a finger",
+  );
+  canvas.style.maxWidth = wide + "px";
+  canvas.style.aspectRatio = wide + " / " + high;
   const context = canvas.getContext("2d", { willReadFrequently: true });
 
   const tools = document.createElement("div");
@@ -78,7 +83,7 @@ function createPad(root, data) {
 
   function paint() {
     context.fillStyle = BACKGROUND;
-    context.fillRect(0, 0, side, side);
+    context.fillRect(0, 0, wide, high);
     for (const stroke of pad.strokes) strokePath(context, stroke);
     undo.disabled = clear.disabled = pad.strokes.length === 0;
   }
@@ -91,10 +96,10 @@ function createPad(root, data) {
 
   function point(event) {
     const box = canvas.getBoundingClientRect();
-    const scale = side / box.width; // the canvas may be shown smaller than its pixels on a phone
+    const scale = wide / box.width; // the canvas may be shown smaller than its pixels on a phone
     const x = Math.round((event.clientX - box.left) * scale);
     const y = Math.round((event.clientY - box.top) * scale);
-    return [Math.max(0, Math.min(side - 1, x)), Math.max(0, Math.min(side - 1, y))];
+    return [Math.max(0, Math.min(wide - 1, x)), Math.max(0, Math.min(high - 1, y))];
   }
 
   canvas.addEventListener("pointerdown", (event) => {
@@ -142,6 +147,9 @@ function createPad(root, data) {
     publish();
   });
   width.addEventListener("input", () => { pad.width = Number(width.value); });
+  // Where the slider comes to rest is told to Python, which hands it to the next pad it mounts:
+  // the chosen width outlives a page switch, as the drawing does.
+  width.addEventListener("change", () => { pad.send("pen", Number(width.value)); });
 
   // Coming back to the page: show the drawing Python kept for this visitor, without a message back
   // (Python already reads that drawing), so no rerun is caused by the return itself.

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import streamlit as st
 
-SIDE = 280  # canvas pixels: ten per MNIST pixel
+SIDE = 280  # canvas pixels: ten per MNIST pixel; the pad is this tall, and as wide for one digit
+NUMBER_WIDTH = 2 * SIDE  # a number needs room for several digits side by side
 PEN_WIDTH = 20  # the pen width a visitor starts with (canvas pixels) ...
 PEN_WIDTHS = (6, 40)  # ... and the range of the pad's own width slider
 MAX_PNG_BYTES = 2 * 1024 * 1024  # a 280x280 PNG is a few KB; anything far larger was not sent by the pad
@@ -67,22 +68,38 @@ def parse(message) -> Drawing | None:
     return Drawing(sequence, tuple(tuple(int(v) for v in stroke) for stroke in strokes), image)
 
 
-def drawing_pad(*, key: str, kept: Drawing | None) -> Drawing | None:
-    """Show the pad and return its drawing (None before the first stroke).
+def parse_pen(value) -> int | None:
+    """The pen width the pad reported, or None for anything outside the slider's range."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return int(value) if PEN_WIDTHS[0] <= value <= PEN_WIDTHS[1] else None
 
-    `kept` is the drawing this visitor left on the page earlier: a pad mounted afresh (after a page
-    switch or Draw/Upload) shows it again, and it is what is read until the visitor draws.
+
+def drawing_pad(*, key: str, kept: Drawing | None, pen: int, width: int = SIDE) -> tuple[Drawing | None, int]:
+    """Show the pad; return its drawing (None before the first stroke) and the pen width it is set to.
+
+    `kept` is the drawing this visitor left on the page earlier and `pen` the pen width they chose: a
+    pad mounted afresh (after a page switch or Draw/Upload) starts with both, and the drawing is what
+    is read until the visitor draws. The pad is SIDE pixels tall and `width` wide.
     """
     mounted = key in st.session_state and parse(st.session_state[key].get("drawing")) is not None
     data = {
-        "side": SIDE,
-        "strokeWidth": PEN_WIDTH,
+        "width": width,
+        "height": SIDE,
+        "strokeWidth": pen,
         "minWidth": PEN_WIDTHS[0],
         "maxWidth": PEN_WIDTHS[1],
         "restore": None if mounted or kept is None or kept.empty else kept.to_state(),
     }
     result = _component(
-        key=key, data=data, default={"drawing": None}, on_drawing_change=lambda: None, width="content", height="content"
+        key=key,
+        data=data,
+        default={"drawing": None, "pen": None},
+        on_drawing_change=lambda: None,
+        on_pen_change=lambda: None,
+        width="content",
+        height="content",
     )
     drawing = parse(result.get("drawing"))
-    return kept if drawing is None else drawing
+    chosen = parse_pen(result.get("pen"))
+    return (kept if drawing is None else drawing), (pen if chosen is None else chosen)

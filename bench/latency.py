@@ -1,6 +1,9 @@
 """Latency of one 280x280 canvas drawing -> preprocessing -> default model -> probabilities, and peak RSS.
 
 Targets (issue 4): p50 <= 5 ms, p95 <= 15 ms on the 2-core CI machine. Prints one JSON object.
+Also timed: one photo of a digit on ruled paper through the one-digit path (decode, preprocess, model),
+and reading a 4-digit number from a photo on ruled paper (decode, digitcore.reading.number.read_number:
+the page stage, the glyphs and one model call for all of them; target, issue 26: p50 <= 60 ms).
 Every ensemble in the models folder is timed in the same run (model call only, same digits), with
 its ratio to the default model's call.
 
@@ -46,6 +49,35 @@ def ensemble_latency(entry, images: list, args, single_model_calls: list[float])
         "model_p95_ms": _percentile_ms(calls, 95),
         "p50_ratio_to_default_model": round(float(np.median(calls) / np.median(single_model_calls)), 2),
     }
+
+
+def _paper_photos(mnist, rng: np.random.Generator) -> tuple[list[bytes], list[bytes]]:
+    """JPEG photos on ruled paper (tilted lines): 16 of one digit and 16 of a 4-digit number, 640x480."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    def photo(indices) -> bytes:
+        width, height = 640, 480
+        ink = np.zeros((height, width), dtype=np.float32)
+        left = int(rng.integers(40, 120))
+        for index in indices:
+            digit = Image.fromarray(mnist.x_test[index]).resize((110, 110), Image.Resampling.BICUBIC)
+            ink[180:290, left : left + 110] = np.maximum(ink[180:290, left : left + 110], np.asarray(digit) / 255.0)
+            left += int(rng.integers(80, 110))
+        paper = Image.new("RGB", (width, height), (236, 232, 220))
+        draw = ImageDraw.Draw(paper)
+        slope = np.tan(np.radians(rng.uniform(-6, 6)))
+        for y in range(-60, height + 60, 44):
+            draw.line([(0, y), (width, y + slope * width)], fill=(150, 170, 215), width=2)
+        colour = np.asarray(paper, dtype=np.float32) * (1 - ink[..., None]) + np.array([30, 35, 90]) * ink[..., None]
+        buffer = io.BytesIO()
+        Image.fromarray(np.clip(colour, 0, 255).astype(np.uint8)).save(buffer, format="JPEG", quality=88)
+        return buffer.getvalue()
+
+    singles = [photo([int(i)]) for i in rng.choice(len(mnist.y_test), 16, replace=False)]
+    numbers = [photo([int(i) for i in rng.choice(len(mnist.y_test), 4, replace=False)]) for _ in range(16)]
+    return singles, numbers
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -97,6 +129,21 @@ def main(argv: list[str] | None = None) -> int:
         model_only.append(t2 - t1)
         guard.append(t3 - t2)
 
+    photos, numbers = _paper_photos(mnist, rng)
+    photo_times, number_times = [], []
+    from digitcore.reading.number import read_number
+
+    for n in range(args.warmup):
+        read_number(preprocess.decode(numbers[n % len(numbers)]), model)
+    for n in range(max(50, args.calls // 4)):
+        t0 = time.perf_counter()
+        inference.predict(model, preprocess.to_mnist(preprocess.decode(photos[n % len(photos)])).image)
+        t1 = time.perf_counter()
+        read_number(preprocess.decode(numbers[n % len(numbers)]), model)
+        t2 = time.perf_counter()
+        photo_times.append(t1 - t0)
+        number_times.append(t2 - t1)
+
     ensembles = [
         ensemble_latency(entry, [preprocess.to_mnist(canvas).image for canvas in canvases], args, model_only)
         for entry in registry.list_models(args.models_dir)
@@ -120,6 +167,11 @@ def main(argv: list[str] | None = None) -> int:
                 "not_a_digit_p50_ms": _percentile_ms(guard, 50),
                 "not_a_digit_p95_ms": _percentile_ms(guard, 95),
                 "first_call_ms": round(first_call_ms, 1),
+                "ruled_photo_p50_ms": _percentile_ms(photo_times, 50),
+                "ruled_photo_p95_ms": _percentile_ms(photo_times, 95),
+                "number_photo_4_digits_p50_ms": _percentile_ms(number_times, 50),
+                "number_photo_4_digits_p95_ms": _percentile_ms(number_times, 95),
+                "number_target_p50_ms": 60.0,
                 "ensembles": ensembles,
                 "peak_rss_mb": round(peak_rss_mb, 1),
                 "targets": {"p50_ms": 5.0, "p95_ms": 15.0},

@@ -61,15 +61,20 @@ def baseline_to_mnist(data: bytes) -> np.ndarray:
     if np.median(np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])) > 0.5:
         gray = 1.0 - gray  # light background: make the ink white on black as in MNIST
     ink = np.where(gray > gray.mean() + gray.std(), gray, 0.0)
+    return baseline_centre(ink)
+
+
+def baseline_centre(ink: np.ndarray) -> np.ndarray:
+    """The baseline's last steps on a white-on-black ink map: crop the ink; fit 20x20; centre by mass."""
     rows, cols = np.nonzero(ink)
     if len(rows) == 0:
         raise preprocess.NoDigitFound("No pixel above mean + one standard deviation.")
-    crop = ink[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
+    crop = ink[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1].astype(np.float32)
     scale = 20.0 / max(crop.shape)
     width, height = max(1, round(crop.shape[1] * scale)), max(1, round(crop.shape[0] * scale))
     fitted = np.asarray(Image.fromarray(crop, mode="F").resize((width, height), Image.Resampling.LANCZOS))
     fitted = np.clip(fitted, 0.0, None) / max(float(fitted.max()), 1e-6)
-    total = float(fitted.sum())
+    total = max(float(fitted.sum()), 1e-6)
     row_mass = float((fitted.sum(axis=1) * np.arange(height)).sum()) / total
     col_mass = float((fitted.sum(axis=0) * np.arange(width)).sum()) / total
     top = int(np.clip(round(14 - row_mass), 0, 28 - height))

@@ -1,4 +1,4 @@
-"""Command-line interface: fetch-data, train, evaluate, predict, samples, finetune, bench."""
+"""Command-line interface: fetch-data, train, evaluate, predict, read, samples, finetune, bench."""
 
 from __future__ import annotations
 
@@ -231,6 +231,43 @@ def cmd_predict(args: argparse.Namespace) -> int:
     for result in inference.predict_files(model, args.files, kind=args.kind):
         all_good &= "error" not in result
         _print_json(result)
+    return 0 if all_good else 1
+
+
+def cmd_read(args: argparse.Namespace) -> int:
+    from digitcore import inference, preprocess, registry
+    from digitcore.reading.number import read_number
+
+    try:
+        model = registry.load(args.model, args.models_dir)
+    except registry.ModelFileError as error:  # no file can be read: each still gets its line
+        print(_sentence(error), file=sys.stderr)
+        for file in args.files:
+            _print_json({"file": str(file), "error": _sentence(error)})
+        return 1
+    all_good = True
+    for file in args.files:
+        try:  # the whole reading first, so a failure prints one error line and nothing half-done
+            reading = read_number(preprocess.decode(inference._read_capped(file)), model)
+        except preprocess.ImageError as error:
+            all_good = False
+            _print_json({"file": str(file), "error": str(error)})
+            continue
+        except OSError as error:
+            all_good = False
+            _print_json({"file": str(file), "error": f"Cannot read the file: {error.strerror or error}."})
+            continue
+        _print_json(
+            {
+                "file": str(file),
+                "number": reading.number,
+                "rows": reading.rows,
+                "digits": [
+                    {"digit": d.digit, "confidence": round(d.confidence, 6), "box": d.box.as_list(), "row": d.row}
+                    for d in reading.digits
+                ],
+            }
+        )
     return 0 if all_good else 1
 
 
@@ -478,6 +515,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     predict.add_argument("files", nargs="+", type=_path, metavar="FILE", help="image files")
     predict.set_defaults(handler=cmd_predict)
+
+    read = commands.add_parser(
+        "read",
+        help="read the whole number in image files",
+        description="Read the number in each image file (digits left to right, one or two rows): one JSON "
+        'object per file, in order, {"file", "number", "rows", "digits": [{"digit", "confidence", "box": '
+        '[x, y, w, h], "row"}]} or {"file", "error"} for a file that cannot be used. Exit 0 when every '
+        "file gave a number, 1 when any did not.",
+    )
+    _add_model_arguments(read)
+    read.add_argument("files", nargs="+", type=_path, metavar="FILE", help="image files")
+    read.set_defaults(handler=cmd_read)
 
     from digitcore.samples import default_path as default_samples_path
 

@@ -20,6 +20,9 @@ MAX_PIXELS = 40_000_000  # about 7300x5500; checked from the header, before any 
 MIN_SIDE = 8  # pixels: smaller images cannot hold a readable digit
 ACCEPTED_FORMATS: tuple[str, ...] = ("PNG", "JPEG", "GIF", "BMP", "WEBP")
 WORK_SIDE = 800  # larger inputs are shrunk to this longest side first: a digit needs far fewer pixels
+# Shrunk to WORK_SIDE, a longer strip than this would be thinner than MIN_SIDE: refused by its real size
+# here, before any shrinking (a 30000x50 strip was once refused as "only 834x2 pixels", a size it never had).
+MAX_ASPECT_RATIO = WORK_SIDE // MIN_SIDE
 
 
 # Pillow only warns between its MAX_IMAGE_PIXELS and twice that; here any such image is refused
@@ -53,6 +56,10 @@ class TruncatedImage(ImageError):
 
 class ImageTooSmall(ImageError):
     """An image too small to hold a digit."""
+
+
+class ImageTooThin(ImageError):
+    """A strip so long for its width that, shrunk to be read, it could not hold a digit."""
 
 
 class NoDigitFound(ImageError):
@@ -98,6 +105,8 @@ def decode(data: bytes) -> Image.Image:
             f"The image is only {width}x{height} pixels; a digit needs at least {MIN_SIDE}x{MIN_SIDE}. "
             "Use a larger picture of the digit."
         )
+    if max(width, height) > MAX_ASPECT_RATIO * min(width, height):
+        raise ImageTooThin(_too_thin_message(width, height))
     if image.format == "JPEG" and max(width, height) > 2 * WORK_SIDE:
         # JPEG can decode at 1/2, 1/4 or 1/8 scale directly: a phone photo needs far fewer pixels
         side = max(width, height)
@@ -161,6 +170,15 @@ def _too_large_message(size: tuple[int, int] | None) -> str:
     return (
         f"The image has {described}; the limit is {MAX_PIXELS / 1e6:.0f} million. "
         "Crop it around the digit or scale it down and retry."
+    )
+
+
+def _too_thin_message(width: int, height: int) -> str:
+    long_side, short_side = ("wide", "tall") if width > height else ("tall", "wide")
+    return (
+        f"The image is {width}x{height} pixels, {max(width, height) / min(width, height):.0f} times as {long_side} "
+        f"as it is {short_side}: a strip that thin cannot be read (at most {MAX_ASPECT_RATIO} times is). "
+        "Crop it around the digits and retry."
     )
 
 

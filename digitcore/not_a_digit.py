@@ -30,6 +30,14 @@ _lock = threading.Lock()
 _loaded: dict = {}
 
 
+# What a visitor is told when the guard doubts the input. It names no place on a page (it once said
+# "its answer below" above the answer): where the answer stands is the page's layout, not this module's.
+MESSAGE = (
+    "This does not look like a single digit (a letter, a symbol, a scribble or several digits?). "
+    "The model can only answer 0-9, so its answer is probably meaningless."
+)
+
+
 class GuardUnavailable(RuntimeError):
     """The guard network's file is missing or cannot be loaded."""
 
@@ -45,10 +53,7 @@ class Verdict:
     @property
     def message(self) -> str:
         """A sentence for the visitor (only meaningful when not_a_digit)."""
-        return (
-            "This does not look like a single digit (a letter, a symbol, a scribble or several digits?). "
-            "The model can only answer 0-9, so its answer below is probably meaningless."
-        )
+        return MESSAGE
 
 
 def _guard():

@@ -22,6 +22,7 @@ from digitcore.decode import (  # noqa: F401  (re-exported: the app, the CLI and
     ImageError,
     ImageTooLarge,
     ImageTooSmall,
+    ImageTooThin,
     NoDigitFound,
     NotAnImage,
     TruncatedImage,
@@ -410,7 +411,7 @@ def _photo_ink(gray: np.ndarray, steps: list[Step]) -> tuple[np.ndarray, np.ndar
     strength = _strength(ink)
     _blank_check(strength, _strength(ink / noise), "the photo shows no marks that stand out from the paper")
     # ruled lines would make every stroke look as thin as they are
-    ink, _ = _remove_ruled_lines(ink, ink > np.maximum(3.0 * noise, 0.2 * strength))
+    ink, _ = _remove_rulings(ink, ink > np.maximum(3.0 * noise, 0.2 * strength))
     first_mask = _hysteresis(ink, noise, strength)
     width = stroke_width(first_mask) if first_mask.any() else 3.0
     background = _morphological_background(gray, radius=max(3, round(1.5 * width)), dark_ink=inverted)
@@ -424,7 +425,7 @@ def _photo_ink(gray: np.ndarray, steps: list[Step]) -> tuple[np.ndarray, np.ndar
     )
     strength = _strength(ink)
     _blank_check(strength, _strength(ink / noise), "the photo shows no marks that stand out from the paper")
-    ink, ruled = _remove_ruled_lines(ink, ink > np.maximum(3.0 * noise, 0.2 * strength))
+    ink, ruled = _remove_rulings(ink, ink > np.maximum(3.0 * noise, 0.2 * strength))
     if ruled.any():
         steps.append(Step("lines", "Ruled lines removed", _to_step_image(ink, normalise=True)))
         strength = _strength(ink)
@@ -437,6 +438,19 @@ def _photo_ink(gray: np.ndarray, steps: list[Step]) -> tuple[np.ndarray, np.ndar
     ink = np.where(max_filter(mask, 1), np.clip(ink / strength, 0.0, 1.0), 0.0)
     steps.append(Step("threshold", "Background removed, specks dropped", _to_step_image(ink)))
     return ink, mask
+
+
+def _remove_rulings(ink: np.ndarray, marks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A photo's rulings removed: level ones first (below), then what the page stage finds of lines
+    photographed at a tilt or bent by the page (digitcore.reading.page.ruling_lines), which run past
+    the digit as level ones do."""
+    from digitcore.reading.page import ruling_lines
+
+    ink, removed = _remove_ruled_lines(ink, marks)
+    tilted = ruling_lines(marks & ~removed)
+    if not tilted.any():
+        return ink, removed
+    return np.where(tilted, 0.0, ink).astype(np.float32), removed | tilted
 
 
 def _remove_ruled_lines(ink: np.ndarray, marks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -645,6 +659,13 @@ def _drop_specks(mask: np.ndarray, ink: np.ndarray) -> np.ndarray:
         ):
             keep[label] = True
     return keep[labels]
+
+
+def fit_and_centre(ink: np.ndarray, mask: np.ndarray, steps: list[Step] | None = None) -> np.ndarray:
+    """The 28x28 model input for one digit's ink (white on black) and mask: the preparation every
+    reader shares (one digit here, each digit of a number in digitcore.reading.number). Appends its
+    steps (ink box, fit, centre) to `steps` when given; raises NoDigitFound for a dot or a blob."""
+    return _fit_and_centre(ink, mask, [] if steps is None else steps)
 
 
 def _fit_and_centre(ink: np.ndarray, mask: np.ndarray, steps: list[Step]) -> np.ndarray:

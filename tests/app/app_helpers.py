@@ -10,11 +10,16 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
 PAD_KEY = "drawing_pad"  # the Try it drawing pad's widget key
+NUMBER_PAD_KEY = "number_pad"  # ... and the wider pad's of "A number"
+NUMBER_ACROSS = 560  # the number pad's width (it is 280 tall)
 
 
-def drawing_png(strokes: list[list[tuple[int, int]]], side: int = 280, width: int = 20) -> bytes:
-    """The PNG the drawing pad sends after the user drew `strokes`: white on black, round ends."""
-    image = Image.new("RGBA", (side, side), (0, 0, 0, 255))
+def drawing_png(
+    strokes: list[list[tuple[int, int]]], side: int = 280, width: int = 20, across: int | None = None
+) -> bytes:
+    """The PNG the drawing pad sends after the user drew `strokes`: white on black, round ends.
+    The pad is `side` pixels tall and `across` wide (as tall when None)."""
+    image = Image.new("RGBA", (across or side, side), (0, 0, 0, 255))
     pen = ImageDraw.Draw(image)
     for points in strokes:
         pen.line(points, fill=(255, 255, 255, 255), width=width, joint="curve")
@@ -25,9 +30,10 @@ def drawing_png(strokes: list[list[tuple[int, int]]], side: int = 280, width: in
     return buffer.getvalue()
 
 
-def canvas_value(strokes: list[list[tuple[int, int]]], width: int = 20) -> dict:
-    """The drawing pad's state after the user drew `strokes` (set it as session_state[PAD_KEY])."""
-    png = "data:image/png;base64," + base64.b64encode(drawing_png(strokes, width=width)).decode("ascii")
+def canvas_value(strokes: list[list[tuple[int, int]]], width: int = 20, across: int | None = None) -> dict:
+    """The drawing pad's state after the user drew `strokes` (set it as session_state[PAD_KEY], or
+    [NUMBER_PAD_KEY] with across=NUMBER_ACROSS for the number pad)."""
+    png = "data:image/png;base64," + base64.b64encode(drawing_png(strokes, width=width, across=across)).decode("ascii")
     return {
         "drawing": {
             "sequence": len(strokes),
@@ -37,22 +43,39 @@ def canvas_value(strokes: list[list[tuple[int, int]]], width: int = 20) -> dict:
     }
 
 
-def photo_of_digit(strokes: list[list[tuple[int, int]]], seed: int = 0) -> bytes:
-    """A JPEG like a phone photo of a digit on paper: dark ink, uneven light, noise, blur."""
+def pad_data(app, index: int = 0) -> dict:
+    """What the page handed the drawing pad to mount with (size, pen width, drawing to restore)."""
+    import json
+
+    return json.loads(app.get("bidi_component")[index].proto.json)
+
+
+def photo_of_digit(
+    strokes: list[list[tuple[int, int]]], seed: int = 0, size: tuple[int, int] = (360, 480), ink_width: int = 18
+) -> bytes:
+    """A JPEG like a phone photo of a digit (or a number) on paper of `size` (width, height): dark ink,
+    uneven light, noise, blur."""
     rng = np.random.default_rng(seed)
-    height, width = 480, 360
+    width, height = size
     light = np.linspace(215, 185, width)[None, :] + np.linspace(0, -15, height)[:, None]
     paper = np.clip(light + rng.normal(0, 4, (height, width)), 0, 255).astype(np.uint8)
     image = Image.fromarray(paper).convert("RGB")
     pen = ImageDraw.Draw(image)
     for points in strokes:
-        pen.line(points, fill=(40, 40, 60), width=18, joint="curve")
+        pen.line(points, fill=(40, 40, 60), width=ink_width, joint="curve")
     buffer = io.BytesIO()
     image.filter(ImageFilter.GaussianBlur(1.5)).save(buffer, format="JPEG", quality=85)
     return buffer.getvalue()
 
 
 # Strokes on the 280x280 canvas, as a person would draw them.
+TWELVE = [
+    [(70, 40), (70, 240)],
+    [
+        (round(120 + 0.7 * (x - 75)), y)
+        for x, y in [(75, 95), (110, 50), (170, 45), (205, 90), (185, 150), (80, 240), (215, 240)]
+    ],
+]
 ONE = [[(140, 40), (140, 240)]]
 SEVEN = [[(70, 60), (210, 60), (120, 240)]]
 # Digits people draw in several strokes; for 4 and 3 the first stroke alone reads as another digit.
@@ -75,6 +98,23 @@ MULTI_STROKE_DIGITS = {
     "3 in two strokes": (3, THREE_IN_TWO),
 }
 PHOTO_SEVEN = [[(90, 110), (270, 110), (160, 380)]]
+LETTER_A = [[(60, 250), (140, 30), (220, 250)], [(95, 160), (185, 160)]]  # not a digit
+TWO = [[(75, 95), (110, 50), (170, 45), (205, 90), (185, 150), (80, 240), (215, 240)]]
+ZERO = [
+    [(140, 40), (80, 65), (55, 140), (80, 220), (140, 245), (200, 220), (225, 140), (200, 65), (140, 40)],
+]
+SIX = [[(185, 45), (125, 85), (85, 165), (95, 230), (145, 250), (195, 220), (190, 165), (140, 150), (90, 195)]]
+DIGIT_STROKES = {0: ZERO, 2: TWO, 4: FOUR, 6: SIX, 7: SEVEN}
+
+
+def number_strokes(number: str, slot: int = 135, left: int = 10) -> list[list[tuple[int, int]]]:
+    """The strokes of `number` written across the 560x280 number pad, one digit per `slot` pixels,
+    each digit's 280x280 strokes drawn 0.6 as wide and 0.85 as tall, as a hand writes a number."""
+    strokes = []
+    for place, character in enumerate(number):
+        for points in DIGIT_STROKES[int(character)]:
+            strokes.append([(left + place * slot + round(0.6 * x), 20 + round(0.85 * y)) for x, y in points])
+    return strokes
 
 
 def train_small_models(directory, mnist) -> None:
@@ -107,11 +147,13 @@ APP = Path(__file__).resolve().parents[2] / "streamlit_app.py"
 RUN_TIMEOUT = 120  # seconds per script run: the first run imports TensorFlow and loads MNIST
 
 
-def open_app(page: str):
-    """An AppTest that has run the app and switched to app_pages/<page>.py."""
+def open_app(page: str, query: dict[str, str] | None = None):
+    """An AppTest that has run the app and switched to app_pages/<page>.py (with `query` in its URL:
+    a visitor opening or reloading a URL such as /try_it?model=small_dense)."""
     from streamlit.testing.v1 import AppTest
 
     app = AppTest.from_file(str(APP), default_timeout=RUN_TIMEOUT)
+    app.query_params.update(query or {})
     app.run()
     if page != "explore":  # the default page
         app.switch_page(f"app_pages/{page}.py")

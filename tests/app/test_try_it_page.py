@@ -6,8 +6,8 @@ import io
 import pytest
 from PIL import Image
 
-from app_helpers import FOUR, PAD_KEY, PHOTO_SEVEN, SEVEN, canvas_value, photo_of_digit
-from digitcore import explain, plots, preprocess, registry
+from app_helpers import FOUR, LETTER_A, PAD_KEY, PHOTO_SEVEN, SEVEN, canvas_value, pad_data, photo_of_digit
+from digitcore import explain, plots, preprocess, registry, samples
 
 
 class Calls:
@@ -113,7 +113,6 @@ def test_a_blank_photo_says_no_digit_was_found_in_the_picture(open_page):
     assert not any(metric.label == "Prediction" for metric in app.metric)
 
 
-LETTER_A = [[(60, 250), (140, 30), (220, 250)], [(95, 160), (185, 160)]]
 HASH_SIGN = [[(90, 40), (80, 240)], [(180, 40), (170, 240)], [(40, 100), (240, 100)], [(40, 180), (240, 180)]]
 
 
@@ -127,3 +126,115 @@ def test_a_drawing_that_is_not_a_digit_is_called_doubtful(open_page, strokes, do
     assert not app.exception and _prediction(app) in "0123456789"
     warnings = [element.value for element in app.warning if "does not look like a single digit" in element.value]
     assert len(warnings) == (1 if doubted else 0)
+
+
+GUARD_SENTENCE = (
+    "This does not look like a single digit (a letter, a symbol, a scribble or several digits?). "
+    "The model can only answer 0-9, so its answer is probably meaningless."
+)
+
+
+def _column_of(app, metric_label: str):
+    """The innermost column that holds the metric called `metric_label` (columns nest: the last one found)."""
+    return [column for column in app.columns if any(metric.label == metric_label for metric in column.metric)][-1]
+
+
+def test_the_guard_speaks_across_the_reading_before_the_prediction(open_page):
+    # Issue 28, item 4: it said "its answer below" under the answer, squeezed beside it in a narrow column.
+    app = open_page("try_it")
+    app.session_state[PAD_KEY] = canvas_value(LETTER_A)
+    app.run()
+    (warning,) = [element for element in app.warning if "single digit" in element.value]
+    assert warning.value.startswith(GUARD_SENTENCE + " Several digits? Choose **A number** under Read.")
+    assert "below" not in warning.value and "above" not in warning.value
+    beside = _column_of(app, "Prediction")
+    assert not any("single digit" in element.value for element in beside.warning)  # not squeezed beside it
+    shown = [element for element in app.main if element.type in ("alert", "warning", "metric")]
+    assert "single digit" in str(shown[0].value) and shown[1].label == "Prediction"  # first the doubt, then the answer
+
+
+@pytest.fixture
+def store(tmp_path, monkeypatch) -> samples.SampleStore:
+    """An empty sample store of this test, which the app opens through DIGITCORE_SAMPLES_DB."""
+    path = tmp_path / "samples.sqlite3"
+    monkeypatch.setenv("DIGITCORE_SAMPLES_DB", str(path))
+    return samples.SampleStore(path)
+
+
+def test_a_letter_is_saved_only_under_a_digit_the_visitor_picks(open_page, store):
+    # Issue 28, item 4: an "A" was saved as whatever the model answered, without a question.
+    app = open_page("try_it")
+    app.session_state[PAD_KEY] = canvas_value(LETTER_A)
+    app.run()
+    assert app.selectbox(key="teach_label").label.startswith("Which digit is it?")
+    assert app.button(key="teach_save").disabled  # until the question is answered
+    assert not app.exception and store.count() == 0
+    app.selectbox(key="teach_label").set_value(4).run()
+    assert not app.button(key="teach_save").disabled
+    app.button(key="teach_save").click().run()
+    assert [(sample.label, sample.source) for sample in store.list()] == [(4, "canvas")]
+    assert "Saved as a **4**" in _texts(app) + " ".join(element.value for element in app.success)
+
+
+def test_the_pen_width_is_kept_when_the_visitor_comes_back(open_page):
+    # Issue 28, item 5: the pen went back to 20 after a visit to another page (the drawing was kept).
+    app = open_page("try_it")
+    assert pad_data(app)["strokeWidth"] == 20
+    value = canvas_value(SEVEN)
+    value["pen"] = 34  # the visitor set the pad's pen slider to 34
+    app.session_state[PAD_KEY] = value
+    app.run()
+    app.switch_page("app_pages/explore.py").run()
+    app.switch_page("app_pages/try_it.py").run()  # the pad is mounted afresh
+    assert not app.exception
+    assert pad_data(app)["strokeWidth"] == 34
+    assert len(pad_data(app)["restore"]["strokes"]) == 1  # with the drawing, as before
+
+
+def test_a_kept_photo_can_be_removed(open_page):
+    # Issue 28, item 6: a photo kept from an earlier visit could only be replaced.
+    app = open_page("try_it")
+    app.radio(key="try_source").set_value("Upload a photo").run()
+    app.get("file_uploader")[0].set_value(("seven.jpg", photo_of_digit(PHOTO_SEVEN), "image/jpeg")).run()
+    app.switch_page("app_pages/explore.py").run()
+    app.switch_page("app_pages/try_it.py").run()
+    assert _prediction(app) == "7"
+    app.button(key="remove_photo").click().run()
+    assert not app.exception
+    assert not any(metric.label == "Prediction" for metric in app.metric)
+    assert "seven.jpg" not in _texts(app)
+    assert [element.value for element in app.info] == ["Upload a photo of a digit to see what the model makes of it."]
+
+
+@pytest.mark.parametrize(
+    "source, reading, hint",
+    [
+        ("Draw", "One digit", "Draw a digit on the canvas to see what the model makes of it."),
+        ("Upload a photo", "One digit", "Upload a photo of a digit to see what the model makes of it."),
+        ("Draw", "A number", "Write a number on the pad to see what the model makes of it."),
+        ("Upload a photo", "A number", "Upload a photo of a number to see what the model makes of it."),
+    ],
+)
+def test_the_first_hint_speaks_of_the_input_chosen(open_page, source, reading, hint):
+    # Issue 28, item 6: upload mode said "Draw a digit on the canvas or upload a photo".
+    app = open_page("try_it")
+    app.radio(key="try_source").set_value(source).run()
+    app.radio(key="try_reading").set_value(reading).run()
+    assert not app.exception
+    assert [element.value for element in app.info] == [hint]
+
+
+def test_a_reload_keeps_the_model_the_input_and_the_reading(open_page):
+    # Issue 28, item 7: a reload lost the model choice (and every other choice).
+    app = open_page("try_it")
+    app.sidebar.selectbox(key="model_picker").set_value("small_dense").run()
+    app.radio(key="try_source").set_value("Upload a photo").run()
+    app.radio(key="try_reading").set_value("A number").run()
+    url = dict(app.query_params)
+    assert url == {"model": "small_dense", "input": "upload", "read": "number"}
+
+    reloaded = open_page("try_it", url)  # a new session on the same URL
+    assert not reloaded.exception
+    assert reloaded.sidebar.selectbox(key="model_picker").value == "small_dense"
+    assert reloaded.radio(key="try_source").value == "Upload a photo"
+    assert reloaded.radio(key="try_reading").value == "A number"

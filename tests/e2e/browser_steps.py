@@ -45,9 +45,10 @@ def pad(page: Page):
 
 
 def stroke(page: Page, points: list[tuple[int, int]]) -> None:
-    """One mouse stroke through `points` (pad pixels, 280x280, origin top left), moving like a hand."""
+    """One mouse stroke through `points` (pad pixels, origin top left: 280x280 for a digit, 560x280 for
+    a number), moving like a hand."""
     box = pad(page).bounding_box()
-    scale = box["width"] / 280
+    scale = box["width"] / pad(page).evaluate("canvas => canvas.width")  # shown smaller on a phone
     page.mouse.move(box["x"] + points[0][0] * scale, box["y"] + points[0][1] * scale)
     page.mouse.down()
     for (x0, y0), (x1, y1) in zip(points, points[1:]):

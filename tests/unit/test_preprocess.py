@@ -7,13 +7,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from digitcore import preprocess
 from digitcore.preprocess import (
     FileTooLarge,
     ImageTooLarge,
     ImageTooSmall,
+    ImageTooThin,
     NoDigitFound,
     NotAnImage,
     TruncatedImage,
@@ -111,6 +112,14 @@ def drawn_seven(seven) -> np.ndarray:
 # Bad and awkward inputs: each case of the issue is one row
 
 
+def _strip_with_a_one(size: tuple[int, int]) -> Image.Image:
+    """White paper of `size` with a short dark bar (a 1) in its middle."""
+    strip = Image.new("L", size, 255)
+    width, height = size
+    ImageDraw.Draw(strip).line([(width // 2, height // 2 - 20), (width // 2, height // 2 + 20)], fill=0, width=6)
+    return strip
+
+
 def _bytes_case(name, drawn_seven):
     """The file bytes for each case, built from the drawn 7 (280x280, black on white)."""
     digit = Image.fromarray(drawn_seven)
@@ -125,6 +134,8 @@ def _bytes_case(name, drawn_seven):
         "truncated JPEG": jpeg[: len(jpeg) // 2],
         "30000x30000 PNG of a few KB": png_bomb(),
         "1x1 image": encode(Image.new("L", (1, 1), 0), "PNG"),
+        "30000x50 PNG strip": encode(_strip_with_a_one((30000, 50)), "PNG"),
+        "60x9000 PNG strip": encode(_strip_with_a_one((60, 9000)), "PNG"),
         "fully transparent PNG": encode(transparent, "PNG"),
         "all-white photo": encode(Image.fromarray(white_photo), "JPEG", quality=85),
         "all-black canvas": encode(Image.new("RGBA", (280, 280), (0, 0, 0, 255)), "PNG"),
@@ -155,6 +166,10 @@ EXPECTED_SENTENCES = {
     "30000x30000 PNG of a few KB": "The image has too many pixels; the limit is 40 million. "
     "Crop it around the digit or scale it down and retry.",
     "1x1 image": "The image is only 1x1 pixels; a digit needs at least 8x8. Use a larger picture of the digit.",
+    "30000x50 PNG strip": "The image is 30000x50 pixels, 600 times as wide as it is tall: a strip that thin "
+    "cannot be read (at most 100 times is). Crop it around the digits and retry.",
+    "60x9000 PNG strip": "The image is 60x9000 pixels, 150 times as tall as it is wide: a strip that thin "
+    "cannot be read (at most 100 times is). Crop it around the digits and retry.",
     "fully transparent PNG": "The image is fully transparent: there is nothing to read. Draw or photograph a digit.",
     "all-white photo": "No digit found: the photo shows no marks that stand out from the paper. "
     "Draw or photograph one digit, dark on light or light on dark.",
@@ -176,6 +191,8 @@ EXPECTED_SENTENCES = {
         ("truncated JPEG", TruncatedImage),
         ("30000x30000 PNG of a few KB", ImageTooLarge),  # refused from the header, nothing decoded
         ("1x1 image", ImageTooSmall),
+        ("30000x50 PNG strip", ImageTooThin),  # named by its real size, not by what shrinking left of it
+        ("60x9000 PNG strip", ImageTooThin),
         ("fully transparent PNG", NoDigitFound),  # nothing drawn
         ("all-white photo", NoDigitFound),  # a sheet of paper with grain and JPEG noise
         ("all-black canvas", NoDigitFound),

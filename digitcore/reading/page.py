@@ -1,0 +1,436 @@
+"""The page stage: the ink that belongs to the digits on a drawing or a photo of paper, nothing else.
+
+One image in; out, at a working scale, a white-on-black ink map in which rulings, grid lines,
+margins, paper edges, shadows, colour bands and specks are zero, with the masks of what was kept and
+what was dropped (for the steps strip). One-digit reading (digitcore.preprocess) and number reading
+(digitcore.reading.number) both start here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from PIL import Image
+
+from digitcore.decode import MIN_SIDE, ImageTooSmall, NoDigitFound, flatten_alpha
+from digitcore.imageops import border, luminance, stroke_width
+
+PAGE_SIDE = 640  # the page stage works at most this many pixels on the longest side: a digit needs far fewer
+MIN_PAGE_SIDE = 160  # ... and enlarges smaller pictures by a whole factor to at least this
+LINE_ANGLES = np.arange(-10.0, 10.5, 1.0)
+TILT_SIDE = 200  # the tilt is measured on a copy this many pixels on its longest side  # degrees: phones are not held square; rulings tilt by a few
+RULING_SPAN = 0.45  # a ruling or grid line runs across at least this fraction of the picture
+RULING_BEYOND = 0.03  # ... and runs on past the rest of the ink by this fraction of the picture at both ends
+RULING_PIECE = 0.06  # ... and is found from straight pieces at least this fraction of the picture long
+MAX_LINE_THICKNESS = 0.04  # ... no thicker than this fraction of the picture's shorter side (and 4 px)
+SPECK_AREA = 0.6  # marks smaller than this many squared stroke widths are dust, not ink of a digit
+PAPER_FILTER = 0.15  # the paper filter is at most this fraction of the picture wide
+CLOSING_TAPS = 41  # the widest paper filter run at full resolution (wider ones run on a shrunk copy)
+FILLED = 0.75  # a mark covering this much of its box and several strokes wide is a patch (a band, a shadow)
+
+
+@dataclass(frozen=True)
+class Box:
+    """An axis-aligned box in pixels: left x, top y, width w, height h."""
+
+    x: int
+    y: int
+    w: int
+    h: int
+
+    @property
+    def right(self) -> int:
+        return self.x + self.w
+
+    @property
+    def bottom(self) -> int:
+        return self.y + self.h
+
+    def scaled(self, factor: float) -> Box:
+        """The same box in an image `factor` times as large (rounded outwards)."""
+        x, y = int(np.floor(self.x * factor)), int(np.floor(self.y * factor))
+        right, bottom = int(np.ceil(self.right * factor)), int(np.ceil(self.bottom * factor))
+        return Box(x, y, max(1, right - x), max(1, bottom - y))
+
+    def as_list(self) -> list[int]:
+        """[x, y, w, h], as the CLI prints it."""
+        return [self.x, self.y, self.w, self.h]
+
+
+@dataclass
+class PageInk:
+    """The digits' ink on one page, at working scale (the original resized to MIN_PAGE_SIDE..PAGE_SIDE)."""
+
+    ink: np.ndarray  # float32 (h, w) in [0, 1]: white ink on black, 0 wherever nothing was kept
+    mask: np.ndarray  # bool (h, w): the pixels kept as the digits' ink
+    lines: np.ndarray  # bool (h, w): marks dropped as rulings, grid lines and paper edges
+    dropped: np.ndarray  # bool (h, w): other marks dropped (specks, bands, marks running off the picture)
+    gray: np.ndarray  # float32 (h, w) in [0, 1]: the grayscale the ink was found in, for display
+    scale: float  # working pixels per original pixel (below 1: shrunk, above 1: a small picture enlarged)
+    original_size: tuple[int, int]  # (width, height) of the image as given
+    stroke: float  # typical stroke width of the kept ink, in working pixels
+    photo: bool  # read as a photo of paper (False: a clean drawing, taken as it is)
+
+    def to_original(self, box: Box) -> Box:
+        """A box in working pixels as a box in the pixels of the image as given (clipped to it)."""
+        scaled = box.scaled(1.0 / self.scale)
+        width, height = self.original_size
+        x, y = min(max(0, scaled.x), width - 1), min(max(0, scaled.y), height - 1)
+        return Box(x, y, max(1, min(scaled.right, width) - x), max(1, min(scaled.bottom, height) - y))
+
+
+def find_ink(image: Image.Image | np.ndarray) -> PageInk:
+    """The digits' ink on a drawing or a photo of paper (see the module docstring).
+
+    Accepts what digitcore.preprocess.to_mnist accepts: a decoded Pillow image or an (h, w), (h, w, 3)
+    or (h, w, 4) array (uint8 or float in [0, 1]). Raises preprocess.NoDigitFound when nothing that
+    could be a digit is left and ImageTooSmall for images smaller than MIN_SIDE.
+    """
+    from digitcore import preprocess  # imported here: preprocess uses this module
+
+    colour, alpha = preprocess._input_arrays(image)
+    height, width = colour.shape[:2]
+    if min(height, width) < MIN_SIDE:
+        raise ImageTooSmall(f"The image is only {width}x{height} pixels; a digit needs at least {MIN_SIDE}x{MIN_SIDE}.")
+    had_transparency = alpha is not None and float(alpha.min()) < 0.99
+    colour = flatten_alpha(
+        colour, alpha, empty_message="No digit found: the picture is fully transparent. Draw or photograph a number."
+    )
+    # Large pictures are shrunk (a digit needs far fewer pixels); small ones are enlarged, so that a
+    # stroke of a 28-px digit is several pixels wide and thresholds and filters see its shape.
+    scale = min(PAGE_SIDE / max(height, width), float(max(1, int(np.ceil(MIN_PAGE_SIDE / max(height, width))))))
+    if scale != 1.0:
+        size = (max(MIN_SIDE, round(width * scale)), max(MIN_SIDE, round(height * scale)))
+        interpolation = cv2.INTER_AREA if scale < 1.0 else cv2.INTER_CUBIC
+        colour = np.clip(cv2.resize(colour, size, interpolation=interpolation), 0.0, 1.0).reshape(size[1], size[0], -1)
+    photo = preprocess._decide_kind(colour, had_transparency) == "photo"
+    if photo:
+        darkness, gray = _photo_darkness(colour)
+    else:
+        darkness, gray = _drawing_darkness(colour)
+    mask, strength = _threshold(darkness, photo)
+    lines = ruling_lines(mask)
+    mask &= ~lines
+    mask, dropped = _drop_non_digit_marks(mask, darkness)
+    if not mask.any():
+        raise NoDigitFound(
+            "No digit found: only lines, edges or specks stand out from the paper. Photograph or draw the digits "
+            "larger and darker."
+        )
+    stroke = stroke_width(mask)
+    grown = cv2.dilate(mask.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    ink = np.where(grown & ~lines, np.clip(darkness / strength, 0.0, 1.0), 0.0).astype(np.float32)
+    return PageInk(
+        ink=ink,
+        mask=mask,
+        lines=lines,
+        dropped=dropped,
+        gray=gray,
+        scale=scale,
+        original_size=(width, height),
+        stroke=stroke,
+        photo=photo,
+    )
+
+
+def _drawing_darkness(colour: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Ink of a drawing (a flat background): the colour distance from the background, any colours."""
+    background = np.median(border(colour), axis=0)
+    distance = np.sqrt(np.mean((colour - background) ** 2, axis=-1)).astype(np.float32)
+    return distance, luminance(colour).astype(np.float32)
+
+
+def _photo_darkness(colour: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """How much darker than the paper around it each pixel is, in the channel where the ink shows most.
+
+    The paper's brightness is estimated per colour channel by a morphological closing (a max then a
+    min filter) wider than the strokes: it fills the strokes in but keeps the paper's slow changes
+    and its sharp edges (a shadow, a coloured band, a sheet of another colour), so dividing by it
+    leaves 1 on any paper and < 1 only on marks narrower than the filter. Taking the darkest
+    normalised channel makes blue ink on white, yellow or grey paper as dark as black ink. Light ink
+    on a dark surface (chalk, a white-on-black picture) is read inverted.
+    """
+    gray = luminance(colour).astype(np.float32)
+    if float(np.median(gray)) < 0.4:  # a dark surface: the marks are the light parts
+        colour = 1.0 - colour
+    height, width = colour.shape[:2]
+    rough = _paper(colour, max(height, width) / 5.0)
+    first = _darkest(colour, rough)
+    first_mask, _ = _threshold(first, True, refuse=False)
+    stroke = _stroke_of_strokes(first_mask)
+    # The filter must bridge the widest dark part of a stroke (where strokes meet it is about twice as
+    # wide) but no more: the narrower it is, the closer it follows shadows and bands.
+    # (and never wider than PAPER_FILTER of the picture: a band or a shadow a little wider than that
+    # stays paper even when it was taken for strokes in the first pass)
+    paper = _paper(colour, max(7.0, min(5.0 * stroke, PAPER_FILTER * max(height, width))))
+    darkness = _darkest(colour, paper)
+    return darkness, gray
+
+
+def _stroke_of_strokes(mask: np.ndarray) -> float:
+    """The stroke width of the marks that are strokes (3.0 if there are none).
+
+    Per mark, twice the area over the perimeter; a mark as thick as a third of its box is a patch
+    (a coloured band, a shadow), not a stroke, and does not count: it would make the paper filter
+    so wide that the band became ink.
+    """
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    if count <= 1:
+        return 3.0
+    inner = cv2.erode(mask.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    perimeter = np.bincount(labels[mask & ~inner], minlength=count).astype(np.float64)
+    area = stats[:, cv2.CC_STAT_AREA].astype(np.float64)
+    widths = 2.0 * area / np.maximum(perimeter, 1.0)
+    shorter = np.minimum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT])
+    strokes = (np.arange(count) > 0) & (widths < shorter / 3.0) & (area >= 12)
+    if not strokes.any():
+        return 3.0
+    return float(np.average(widths[strokes], weights=area[strokes]))
+
+
+def _paper(colour: np.ndarray, side: float) -> np.ndarray:
+    """The paper's colour under the marks: a closing with a square of about `side` px.
+
+    At full resolution while the square is at most CLOSING_TAPS wide (a closing keeps a sharp
+    edge, a band's or a shadow's, exactly where it is: a resized copy would blur it into false
+    ink along the edge); wider squares run on a copy shrunk to keep it that wide.
+    """
+    height, width = colour.shape[:2]
+    factor = max(1.0, side / CLOSING_TAPS)
+    pixels = np.round(np.clip(colour, 0.0, 1.0) * 255).astype(np.uint8)  # 8-bit morphology is fast
+    if factor > 1.0:
+        size = (max(3, round(width / factor)), max(3, round(height / factor)))
+        pixels = cv2.resize(pixels, size, interpolation=cv2.INTER_AREA)
+    taps = max(3, int(round(side / factor)) | 1)
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (taps, taps))
+    closed = cv2.morphologyEx(pixels, cv2.MORPH_CLOSE, kernel, borderType=cv2.BORDER_REPLICATE)
+    if factor > 1.0:
+        closed = cv2.resize(cv2.blur(closed, (3, 3)), (width, height), interpolation=cv2.INTER_LINEAR)
+    paper = closed.reshape(height, width, -1).astype(np.float32) / 255.0
+    return np.maximum(paper, colour)  # the paper is never darker than what is on it
+
+
+def _darkest(colour: np.ndarray, paper: np.ndarray) -> np.ndarray:
+    """1 - the darkest channel of the colour relative to the paper: 0 on paper, up to 1 on black ink."""
+    relative = colour / np.maximum(paper, 0.03)
+    darkest = relative.min(axis=-1) if relative.shape[-1] > 1 else relative[..., 0]
+    return cv2.blur(np.clip(1.0 - darkest, 0.0, 1.0).astype(np.float32), (3, 3))  # grain and JPEG ringing
+
+
+def _threshold(darkness: np.ndarray, photo: bool, *, refuse: bool = True) -> tuple[np.ndarray, float]:
+    """The marks (hysteresis: above a low threshold and joined to pixels above a high one) and the ink's strength."""
+    strength = max(float(np.percentile(darkness, 99.9)), 0.5 * float(darkness.max()))
+    centred = darkness - float(np.median(darkness))
+    noise = 1.4826 * float(np.median(np.abs(centred))) if photo else 0.0
+    if refuse and (strength < 0.08 or (noise > 0 and strength / noise < 6.0)):
+        raise NoDigitFound(
+            "No digit found: the picture shows no marks that stand out from the paper. "
+            "Draw or photograph the digits dark on light or light on dark."
+        )
+    high = max(6.0 * noise, 0.45 * strength) if photo else 0.5 * strength
+    low = max(3.0 * noise, 0.2 * strength) if photo else 0.3 * strength
+    count, labels = cv2.connectedComponents((darkness > low).astype(np.uint8), connectivity=8)
+    strong = np.zeros(count, dtype=bool)
+    strong[np.unique(labels[darkness > high])] = True
+    strong[0] = False
+    return strong[labels], max(strength, 1e-6)
+
+
+def ruling_lines(mask: np.ndarray) -> np.ndarray:
+    """The pixels of ruled and grid lines (and margin lines) in `mask`, at any tilt in LINE_ANGLES.
+
+    A ruling is a thin mark that runs straight (or gently curved) across much of the picture; no
+    stroke of a digit does. Per family (across, then down the page): the tilt is found from the
+    sharpest projection profile, the picture is turned square, straight pieces are found with an
+    opening by a long flat line (after a 1-px vertical dilation, so that a line a few degrees off
+    or curved still forms long runs), pieces in the same band of rows are joined, and a band
+    counts as a line when it spans RULING_SPAN of the picture and runs on past the rest of the ink
+    at both ends (the stem of a 1 in a tight crop spans the picture too, but ends where the other
+    digits do). Only the pixels whose run across the line is about as thick as the line go: where a
+    digit's stroke crosses it, the run is longer.
+    """
+    lines = np.zeros_like(mask)
+    if mask.sum() < 20:
+        return lines
+    across = _lines_across(mask)
+    down = np.ascontiguousarray(_lines_across(np.ascontiguousarray(mask.T)).T)
+    rest = mask & (across == 0) & (down == 0)
+    # the digits' extent: the marks of substance left (not the crumbs of lines that rounding left)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(rest.astype(np.uint8), connectivity=8)
+    if count <= 1 or stats[1:, cv2.CC_STAT_AREA].max() < 12:
+        return lines  # nothing but long marks: nothing is known to be a ruling rather than the digits
+    substantial = np.nonzero(stats[:, cv2.CC_STAT_AREA] >= 0.1 * stats[1:, cv2.CC_STAT_AREA].max())[0]
+    substantial = substantial[substantial > 0]
+    # a piece of a line cut off by the picture's corner is left too: the digits have paper around them
+    inside = substantial[~_touching_border(stats[substantial], mask.shape)]
+    if len(inside):
+        substantial = inside
+    left = stats[substantial, cv2.CC_STAT_LEFT]
+    top = stats[substantial, cv2.CC_STAT_TOP]
+    extents = (
+        (left.min(), (left + stats[substantial, cv2.CC_STAT_WIDTH]).max()),
+        (top.min(), (top + stats[substantial, cv2.CC_STAT_HEIGHT]).max()),
+    )
+    margin = RULING_BEYOND * max(mask.shape)
+    for family, (low, high), axis in ((across, extents[0], 1), (down, extents[1], 0)):
+        position = np.nonzero(family)
+        along, values = position[axis], family[position]
+        for band in np.unique(values):
+            extent = along[values == band]
+            if extent.min() <= low - margin and extent.max() >= high + margin:
+                lines |= family == band
+    return lines
+
+
+def _touching_border(stats: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Which components (rows of connectedComponentsWithStats' stats) touch the picture's edge."""
+    left, top = stats[:, cv2.CC_STAT_LEFT], stats[:, cv2.CC_STAT_TOP]
+    right, bottom = left + stats[:, cv2.CC_STAT_WIDTH], top + stats[:, cv2.CC_STAT_HEIGHT]
+    return (left == 0) | (top == 0) | (right >= shape[1]) | (bottom >= shape[0])
+
+
+def _lines_across(mask: np.ndarray) -> np.ndarray:
+    """The candidate lines running across the picture (left to right), labelled 1, 2, ... (0: none)."""
+    height, width = mask.shape
+    angle = _tilt(mask)
+    pad = int(np.ceil(np.tan(np.radians(abs(angle) + 1)) * max(height, width) / 2)) + 2
+    padded = cv2.copyMakeBorder(mask.astype(np.uint8), pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0)
+    centre = (padded.shape[1] / 2.0, padded.shape[0] / 2.0)
+    turn = cv2.getRotationMatrix2D(centre, angle, 1.0)
+    square = cv2.warpAffine(padded, turn, (padded.shape[1], padded.shape[0]), flags=cv2.INTER_NEAREST)
+    piece = max(12, round(RULING_PIECE * width))
+    tolerant = cv2.dilate(square, np.ones((3, 1), np.uint8))
+    pieces = cv2.bitwise_and(cv2.morphologyEx(tolerant, cv2.MORPH_OPEN, np.ones((1, piece), np.uint8)), square)
+    thickest = max(4.0, MAX_LINE_THICKNESS * min(height, width))
+    # a thick digit's flat parts (the top of a 0 or a 7) pass the opening too and would join the
+    # lines it crosses into one piece: what is thicker than any ruling is not part of one
+    thick = cv2.morphologyEx(pieces, cv2.MORPH_OPEN, np.ones((int(thickest) + 1, 1), np.uint8))
+    pieces = cv2.bitwise_and(pieces, cv2.bitwise_not(thick))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(pieces, connectivity=8)
+    if count <= 1:
+        return np.zeros(mask.shape, np.float32)
+    bands = _bands(labels, count, thickest)
+    # per run length: the pixels in a vertical run longer than it (an opening with a vertical line)
+    longer: dict[int, np.ndarray] = {}
+    cut = np.zeros(square.shape, dtype=np.float32)
+    for number, members in enumerate(bands, 1):
+        left = min(stats[1 + i, cv2.CC_STAT_LEFT] for i in members)
+        right = max(stats[1 + i, cv2.CC_STAT_LEFT] + stats[1 + i, cv2.CC_STAT_WIDTH] for i in members)
+        if right - left < RULING_SPAN * width:
+            continue
+        band = np.isin(labels, np.asarray(members) + 1)
+        rows, cols = np.nonzero(band)
+        # the line's own thickness: the median over its columns of its pixels in each (a stroke that
+        # joins the line adds to a few columns only)
+        counts = np.bincount(cols)
+        thickness = float(np.median(counts[counts > 0]))
+        if thickness > thickest:
+            continue
+        # A digit's stroke lying along the line (the bar of a 7 touching it) joins its piece: only
+        # what lies on the line's course (a gentle curve fitted to the middle of each column) is cut.
+        on_course = _on_course(rows, cols, thickness)
+        rows, cols = rows[on_course], cols[on_course]
+        allowed = int(thickness) + 2
+        if allowed not in longer:
+            kernel = np.ones((allowed + 1, 1), np.uint8)
+            longer[allowed] = cv2.morphologyEx(square, cv2.MORPH_OPEN, kernel).astype(bool)
+        thin = ~longer[allowed][rows, cols]  # where a stroke crosses the line, the run is longer: kept
+        cut[rows[thin], cols[thin]] = number
+    if not cut.any():
+        return np.zeros(mask.shape, np.float32)
+    back = cv2.invertAffineTransform(turn)
+    unturned = cv2.warpAffine(cut, back, (padded.shape[1], padded.shape[0]), flags=cv2.INTER_NEAREST)
+    unturned = cv2.dilate(unturned, np.ones((3, 3), np.uint8))  # the pixels rounding left out on the way back
+    return np.where(mask, unturned[pad : pad + height, pad : pad + width], 0.0)
+
+
+def _tilt(mask: np.ndarray) -> float:
+    """The angle (degrees) that turns the lines running across the picture level: the one whose fullest
+    row is fullest (a level ruling fills one row end to end; a digit's strokes fill no row)."""
+    height, width = mask.shape
+    factor = min(1.0, TILT_SIDE / max(height, width))
+    small = cv2.resize(mask.astype(np.float32), (max(8, round(width * factor)), max(8, round(height * factor))))
+    centre = (small.shape[1] / 2.0, small.shape[0] / 2.0)
+
+    def fullest_row(angle: float) -> float:
+        turned = cv2.warpAffine(small, cv2.getRotationMatrix2D(centre, angle, 1.0), small.shape[::-1])
+        return float(np.convolve(turned.sum(axis=1), np.ones(2), mode="same").max())  # a line may straddle two rows
+
+    best, best_score = 0.0, fullest_row(0.0)
+    # every degree: a line one degree off drifts over several rows and no longer fills one
+    for angle in sorted(LINE_ANGLES, key=abs):
+        if angle == 0.0:
+            continue
+        score = fullest_row(float(angle))
+        if score > best_score * 1.02:  # on a near tie the smaller tilt (tried first) wins
+            best, best_score = float(angle), score
+    return best
+
+
+def _on_course(rows: np.ndarray, cols: np.ndarray, thickness: float) -> np.ndarray:
+    """Which of a line's pixels lie on its course: a quadratic fitted to each column's middle row,
+    refitted without the columns where something else (a stroke) pulls the middle away."""
+    columns, inverse = np.unique(cols, return_inverse=True)
+    middles = np.zeros(len(columns))
+    np.add.at(middles, inverse, rows)
+    middles /= np.bincount(inverse)
+    keep = np.ones(len(columns), dtype=bool)
+    degree = 2 if len(columns) > 20 else 1
+    for _ in range(3):
+        coefficients = np.polyfit(columns[keep], middles[keep], degree)
+        error = np.abs(np.polyval(coefficients, columns) - middles)
+        keep = error <= max(1.0, float(np.percentile(error, 60)))
+        if keep.sum() <= degree + 1:
+            break
+    course = np.polyval(coefficients, cols)
+    return np.abs(rows - course) <= thickness / 2 + 1.5
+
+
+def _bands(labels: np.ndarray, count: int, thickest: float) -> list[list[int]]:
+    """Straight pieces grouped into lines, as lists of piece indices (label - 1).
+
+    Pieces are taken in the order of their mean row and chained while each is within a line's
+    thickness of the one before: the pieces of one line (a curve's too) follow each other closely,
+    two rulings are several thicknesses apart. The mean row of a piece that a digit's stroke joins
+    stays on the line, which is far longer than any stroke.
+    """
+    rows = np.nonzero(labels)[0]
+    sizes = np.bincount(labels[labels > 0], minlength=count)
+    mean_rows = np.bincount(labels[labels > 0], weights=rows, minlength=count)[1:] / np.maximum(1, sizes[1:])
+    order = np.argsort(mean_rows, kind="stable")
+    bands: list[list[int]] = []
+    previous = -np.inf
+    for index in order:
+        if bands and mean_rows[index] - previous <= thickest:
+            bands[-1].append(int(index))
+        else:
+            bands.append([int(index)])
+        previous = mean_rows[index]
+    return bands
+
+
+def _drop_non_digit_marks(mask: np.ndarray, darkness: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Drop what is not a digit's ink: dust, filled patches, and marks running off the picture when
+    there is ink of substance inside it (the paper's edge, a table, a margin)."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    if count <= 1:
+        return mask, np.zeros_like(mask)
+    height, width = mask.shape
+    stroke = stroke_width(mask)
+    keep = np.ones(count, dtype=bool)
+    keep[0] = False
+    area = stats[:, cv2.CC_STAT_AREA].astype(np.float64)
+    w, h = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
+    keep &= area >= SPECK_AREA * stroke * stroke
+    filled = (area / np.maximum(1, w * h) > FILLED) & (np.minimum(w, h) > 4 * stroke)
+    keep &= ~filled
+    touching = _touching_border(stats, mask.shape)
+    spanning = (w >= 0.9 * width) | (h >= 0.9 * height)
+    keep &= ~(touching & spanning)  # an edge, a fold, a table: no digit spans the whole picture
+    inside = keep & ~touching
+    if inside.any() and area[inside].max() >= 0.3 * area[keep].max():
+        keep &= ~touching  # what runs off the picture is not the digits, which have paper around them
+    kept = keep[labels]
+    return kept, mask & ~kept

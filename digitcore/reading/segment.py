@@ -1,0 +1,280 @@
+"""Cutting a page's ink into digits: group the strokes of one digit, split touching digits, order rows.
+
+Works on a PageInk (digitcore.reading.page) and knows nothing of the model: where a split is
+ambiguous it returns the options, and the number reader lets the model choose among them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from digitcore.reading.page import Box, PageInk
+
+SAME_DIGIT_OVERLAP = 0.5  # marks sharing this much of the narrower one's columns are parts of one digit ...
+SAME_DIGIT_GAP = 0.35  # ... when the gap between them is under this fraction of the digits' height
+SPECK_HEIGHT = 0.3  # a glyph lower than this fraction of its row's digits is a speck, a dot or a dash
+WIDE = 0.8  # a glyph wider than this many digit heights may be two (or more) touching digits
+SPLITS_TRIED = 3  # split columns tried per cut (the deepest minima of the column ink)
+
+
+@dataclass
+class Glyph:
+    """The ink of one digit (or of a group that may hold several touching digits), in working pixels."""
+
+    box: Box  # in the PageInk's working pixels
+    ink: np.ndarray  # float32 (box.h, box.w): this glyph's ink only (other glyphs' ink inside the box is 0)
+    mask: np.ndarray  # bool (box.h, box.w)
+
+
+@dataclass
+class SplitOption:
+    """One way to read a glyph: as the digits `parts`, left to right (one part: not split)."""
+
+    parts: list[Glyph]
+
+
+def find_glyphs(page: PageInk) -> list[Glyph]:
+    """The page's ink grouped into glyphs: strokes that belong together joined (a 5 whose flag does not
+    touch, a 4 in two strokes, a dotted line), specks and stray marks dropped. Not yet split or ordered.
+
+    Two marks are one digit when one lies over the other (they share most of the narrower one's
+    columns) and the gap between them is small against the digits' height: digits of a number sit
+    side by side, the parts of one digit above each other. Rows are never joined this way, as the
+    gap between two rows is larger than the gap inside a digit.
+    """
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(page.mask.astype(np.uint8), connectivity=8)
+    boxes = [
+        [
+            int(stats[i, cv2.CC_STAT_LEFT]),
+            int(stats[i, cv2.CC_STAT_TOP]),
+            int(stats[i, cv2.CC_STAT_WIDTH]),
+            int(stats[i, cv2.CC_STAT_HEIGHT]),
+        ]
+        for i in range(1, count)
+    ]
+    if not boxes:
+        return []
+    members = [[i + 1] for i in range(len(boxes))]
+    height = _typical_height(boxes, stats[1:, cv2.CC_STAT_AREA])
+    merged = True
+    while merged:  # join pairs until nothing joins (a few rounds: digits have few parts)
+        merged = False
+        for a in range(len(boxes)):
+            for b in range(a + 1, len(boxes)):
+                if _same_digit(boxes[a], boxes[b], height):
+                    boxes[a] = _union(boxes[a], boxes[b])
+                    members[a] += members[b]
+                    del boxes[b], members[b]
+                    merged = True
+                    break
+            if merged:
+                break
+    glyphs = []
+    for (x, y, w, h), labels_in in zip(boxes, members):
+        if h < SPECK_HEIGHT * height and w < 1.5 * height:
+            continue  # a speck, a dot, a dash between digit groups: not a digit
+        window = labels[y : y + h, x : x + w]
+        mask = np.isin(window, labels_in)
+        glyphs.append(
+            Glyph(Box(x, y, w, h), np.where(mask, page.ink[y : y + h, x : x + w], 0.0).astype(np.float32), mask)
+        )
+    return glyphs
+
+
+def _typical_height(boxes: list[list[int]], areas: np.ndarray) -> float:
+    """The height of the page's digits: the median height of the marks with a real share of the ink."""
+    heights = np.array([box[3] for box in boxes], dtype=np.float64)
+    substantial = areas >= 0.25 * float(areas.max())
+    return float(np.median(heights[substantial]))
+
+
+def _same_digit(a: list[int], b: list[int], height: float) -> bool:
+    overlap = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
+    gap = max(a[1], b[1]) - min(a[1] + a[3], b[1] + b[3])
+    joined_height = max(a[1] + a[3], b[1] + b[3]) - min(a[1], b[1])
+    return (
+        overlap >= SAME_DIGIT_OVERLAP * min(a[2], b[2])
+        and gap <= SAME_DIGIT_GAP * height
+        and joined_height <= 1.5 * height  # never two digits stacked in two rows
+    )
+
+
+def _union(a: list[int], b: list[int]) -> list[int]:
+    x, y = min(a[0], b[0]), min(a[1], b[1])
+    return [x, y, max(a[0] + a[2], b[0] + b[2]) - x, max(a[1] + a[3], b[1] + b[3]) - y]
+
+
+def split_options(glyph: Glyph, height: float) -> list[SplitOption]:
+    """The ways to read `glyph` given the typical digit height of its row: unsplit first, then splits
+    into two (or three) digits at the minima of its column ink, for a glyph wide enough to hold them.
+
+    Touching digits meet where little ink is: the column ink of the glyph has a minimum there. The
+    deepest minima in the middle part of the glyph are tried; the number reader lets the model say
+    which reading (unsplit, or which split) looks most like digits.
+    """
+    options = [SplitOption([glyph])]
+    if glyph.box.w < WIDE * height or glyph.box.w < 8:
+        return options
+    parts_wanted = [2] if glyph.box.w < 1.9 * height else [2, 3]
+    columns = glyph.mask.sum(axis=0).astype(np.float64)
+    smooth = np.convolve(columns, np.ones(3) / 3, mode="same")
+    seen: set[tuple] = set()
+    for parts in parts_wanted:
+        for cuts in _cut_sets(smooth, parts):
+            paths = [_cut_path(glyph.mask, cut) for cut in cuts]
+            key = tuple(int(path[len(path) // 2]) for path in paths) + tuple(int(path[0]) for path in paths)
+            if key in seen:
+                continue
+            seen.add(key)
+            pieces = _cut(glyph, paths)
+            if len(pieces) == parts:
+                options.append(SplitOption(pieces))
+    return options
+
+
+def _cut_sets(columns: np.ndarray, parts: int) -> list[list[int]]:
+    """Column positions to cut at to get `parts` pieces: the lowest-ink columns in each cut's window.
+
+    Two touching digits can meet anywhere between a fifth and four fifths of their width (a 1
+    leaning on a 7 meets near a quarter); for three, each cut is looked for near its third.
+    """
+    width = len(columns)
+    candidates_per_cut = []
+    for k in range(1, parts):
+        if parts == 2:
+            low, high = int(0.18 * width), int(0.82 * width) + 1
+        else:
+            centre = width * k / parts
+            low, high = int(centre - 0.3 * width / parts), int(centre + 0.3 * width / parts) + 1
+        low, high = max(2, low), min(width - 2, high)
+        if high <= low:
+            return []
+        window = np.arange(low, high)
+        order = window[np.argsort(columns[window], kind="stable")]
+        picked: list[int] = []
+        for column in order:
+            if all(abs(column - other) > max(2, width // 12) for other in picked):
+                picked.append(int(column))
+            if len(picked) == SPLITS_TRIED:
+                break
+        candidates_per_cut.append(picked)
+    if parts == 2:
+        return [[c] for c in candidates_per_cut[0]]
+    return [[a, b] for a in candidates_per_cut[0][:2] for b in candidates_per_cut[1][:2] if b > a + 2]
+
+
+def _cut_path(mask: np.ndarray, column: int) -> np.ndarray:
+    """The cut from top to bottom that passes through the least ink, starting near `column`: per row,
+    the column it passes (it moves at most one column per row, and stays within a third of the
+    glyph's height of `column`). Two digits leaning into each other touch along a slant; a straight
+    cut would slice one of them, this one follows the gap. Tall glyphs are searched at half size."""
+    if mask.shape[0] > 64:
+        half = _cut_path(mask[::2, ::2], column // 2) * 2
+        return np.minimum(np.repeat(half, 2)[: mask.shape[0]], mask.shape[1] - 1)
+    height, width = mask.shape
+    reach = max(2, height // 3)
+    low, high = max(1, column - reach), min(width - 1, column + reach + 1)
+    ink = mask[:, low:high].astype(np.float64)
+    span = high - low
+    # a small price for leaving the starting column keeps the cut straight where nothing is in the way
+    drift = 0.02 * np.abs(np.arange(low, high) - column)
+    cost = ink[0] + drift
+    moves = np.zeros((height, span), dtype=np.int8)
+    for row in range(1, height):
+        left = np.concatenate([[np.inf], cost[:-1]])
+        right = np.concatenate([cost[1:], [np.inf]])
+        stacked = np.stack([left, cost, right])
+        choice = stacked.argmin(axis=0)
+        moves[row] = choice.astype(np.int8) - 1
+        cost = stacked[choice, np.arange(span)] + ink[row] + drift
+    path = np.zeros(height, dtype=np.int64)
+    path[-1] = int(np.argmin(cost))
+    for row in range(height - 1, 0, -1):
+        path[row - 1] = path[row] + moves[row, path[row]]
+    return path + low
+
+
+def _cut(glyph: Glyph, paths: list[np.ndarray]) -> list[Glyph]:
+    """The glyph cut along these paths (left to right) into pieces, each trimmed to its own ink."""
+    height, width = glyph.mask.shape
+    columns = np.arange(width)[None, :]
+    edges = [np.zeros(height, dtype=np.int64), *paths, np.full(height, width)]
+    pieces = []
+    for left, right in zip(edges[:-1], edges[1:]):
+        inside = (columns >= left[:, None]) & (columns < right[:, None])
+        mask = glyph.mask & inside
+        rows, cols = np.nonzero(mask)
+        if len(rows) < 4:
+            continue
+        top, bottom, first, last = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
+        pieces.append(
+            Glyph(
+                Box(glyph.box.x + int(first), glyph.box.y + int(top), int(last - first), int(bottom - top)),
+                np.where(mask, glyph.ink, 0.0)[top:bottom, first:last].astype(np.float32),
+                mask[top:bottom, first:last].copy(),
+            )
+        )
+    return pieces
+
+
+def order_rows(glyphs: list[Glyph], max_rows: int = 2) -> list[list[Glyph]]:
+    """Glyphs in rows (top to bottom), each row left to right; at most `max_rows` rows.
+
+    A glyph belongs to the row whose vertical extent holds its centre; rows are opened top down.
+    With more rows than `max_rows`, the rows holding the most ink are kept (a heading or a stray
+    line of scribble is dropped), still in their order on the page.
+    """
+    rows: list[list[Glyph]] = []
+    for glyph in sorted(glyphs, key=lambda g: g.box.y + g.box.h / 2):
+        centre = glyph.box.y + glyph.box.h / 2
+        if rows:
+            top = float(np.median([g.box.y for g in rows[-1]]))
+            bottom = float(np.median([g.box.bottom for g in rows[-1]]))
+            if top <= centre <= bottom:
+                rows[-1].append(glyph)
+                continue
+        rows.append([glyph])
+    if len(rows) > max_rows:
+        ink = [sum(float(g.mask.sum()) for g in row) for row in rows]
+        kept = sorted(np.argsort(ink)[::-1][:max_rows])
+        rows = [rows[i] for i in kept]
+    return [sorted(row, key=lambda g: g.box.x) for row in rows]
+
+
+def main_glyph(glyphs: list[Glyph]) -> Glyph:
+    """The one digit of a page meant to hold one: the glyph with the most ink, joined with the glyphs
+    that nearly touch its box (a stroke the page stage or a pen lift cut off), within a tenth of its size."""
+    if not glyphs:
+        raise ValueError("No glyphs to choose from.")
+    largest = max(glyphs, key=lambda glyph: float(glyph.ink.sum()))
+    reach = 0.1 * max(largest.box.w, largest.box.h)
+    box = [largest.box.x, largest.box.y, largest.box.w, largest.box.h]
+    parts = [largest]
+    for glyph in glyphs:
+        if glyph is largest:
+            continue
+        near = (
+            glyph.box.right >= box[0] - reach
+            and glyph.box.x <= box[0] + box[2] + reach
+            and glyph.box.bottom >= box[1] - reach
+            and glyph.box.y <= box[1] + box[3] + reach
+        )
+        if near and float(glyph.ink.sum()) >= 0.05 * float(largest.ink.sum()):
+            parts.append(glyph)
+    if len(parts) == 1:
+        return largest
+    for part in parts[1:]:
+        box = _union(box, [part.box.x, part.box.y, part.box.w, part.box.h])
+    x, y, w, h = box
+    ink = np.zeros((h, w), dtype=np.float32)
+    mask = np.zeros((h, w), dtype=bool)
+    for part in parts:
+        top, left = part.box.y - y, part.box.x - x
+        ink[top : top + part.box.h, left : left + part.box.w] = np.maximum(
+            ink[top : top + part.box.h, left : left + part.box.w], part.ink
+        )
+        mask[top : top + part.box.h, left : left + part.box.w] |= part.mask
+    return Glyph(Box(x, y, w, h), ink, mask)

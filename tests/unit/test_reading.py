@@ -1,0 +1,210 @@
+"""Tests for digitcore.reading: the page stage (rulings and specks left out), grouping strokes into
+digits, splitting touching digits, row order, and reading whole numbers with a small real model."""
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFilter
+
+from digitcore.preprocess import NoDigitFound
+from digitcore.reading.page import Box, find_ink
+from digitcore.reading.segment import Glyph, find_glyphs, order_rows, split_options
+from test_inference import small_model_directory
+
+DIGIT_HEIGHT = 60
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory, mnist):
+    from digitcore import registry
+
+    return registry.load(None, small_model_directory(tmp_path_factory, mnist))
+
+
+def digit_ink(digit28: np.ndarray, height: int = DIGIT_HEIGHT) -> np.ndarray:
+    """The MNIST digit's ink box enlarged to `height` px, as float ink in [0, 1]."""
+    rows, cols = np.nonzero(digit28 > 30)
+    crop = digit28[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
+    width = max(1, round(crop.shape[1] * height / crop.shape[0]))
+    big = np.asarray(Image.fromarray(crop).resize((width, height), Image.Resampling.BICUBIC), dtype=np.float32)
+    return np.clip((big - 60) / 120, 0, 1)
+
+
+def number_page(inks: list[np.ndarray], gap: int = 20, rows: int = 1, size=(420, 260)) -> np.ndarray:
+    """(h, w) float ink of the digits side by side (split evenly into `rows` rows), a margin around."""
+    page = np.zeros((size[1], size[0]), dtype=np.float32)
+    per_row = int(np.ceil(len(inks) / rows))
+    for index, ink in enumerate(inks):
+        row, column = divmod(index, per_row)
+        top = 30 + row * (DIGIT_HEIGHT + 40)
+        left = 30 + sum(i.shape[1] + gap for i in inks[row * per_row : row * per_row + column])
+        region = page[top : top + ink.shape[0], left : left + ink.shape[1]]
+        np.maximum(region, ink[: region.shape[0], : region.shape[1]], out=region)
+    return page
+
+
+def on_paper(ink: np.ndarray, paper=(0.97, 0.96, 0.9), pen=(0.1, 0.15, 0.5)) -> np.ndarray:
+    """(h, w, 3) uint8: the ink in a ballpoint's colour on paper."""
+    colour = np.array(paper) * (1 - ink[..., None]) + np.array(pen) * ink[..., None]
+    return np.round(colour * 255).astype(np.uint8)
+
+
+def ruled(image: np.ndarray, spacing: int, angle: float, bend: float = 0.0) -> np.ndarray:
+    """The picture with blue ruled lines drawn over it at `angle` degrees, bent by up to `bend` px."""
+    picture = Image.fromarray(image)
+    draw = ImageDraw.Draw(picture)
+    height, width = image.shape[:2]
+    xs = np.linspace(0, width, 40)
+    for base in range(-height, 2 * height, spacing):
+        ys = base + np.tan(np.radians(angle)) * xs + bend * np.sin(np.pi * xs / width)
+        draw.line(list(zip(xs, ys)), fill=(110, 140, 215), width=2)
+    return np.asarray(picture)
+
+
+# ---------------------------------------------------------------------------------------------
+# The page stage
+
+
+@pytest.mark.parametrize("angle, bend", [(0.0, 0.0), (6.0, 0.0), (-8.0, 0.0), (3.0, 5.0)])
+def test_ruled_lines_are_removed_and_the_digits_kept(mnist, angle, bend):
+    ink = number_page([digit_ink(mnist.x_test[i]) for i in (0, 1, 2)])
+    page = find_ink(ruled(on_paper(ink), spacing=45, angle=angle, bend=bend))
+    digits = ink > 0.5
+    near_digits = np.asarray(Image.fromarray(digits).filter(ImageFilter.MaxFilter(9)))
+    kept_elsewhere = page.mask & ~near_digits
+    assert page.lines.sum() > 2000, "the rulings were not found"
+    assert kept_elsewhere.sum() < 0.01 * page.lines.sum(), "pieces of ruling were kept as ink"
+    assert (page.mask & digits).sum() > 0.85 * digits.sum(), "the digits lost ink with the lines"
+
+
+def test_a_blank_page_with_only_rulings_has_no_digit():
+    blank = ruled(on_paper(np.zeros((240, 320), np.float32)), spacing=40, angle=4.0)
+    try:
+        glyphs = find_glyphs(find_ink(blank))
+    except NoDigitFound:
+        glyphs = []
+    assert glyphs == []
+
+
+def test_boxes_are_given_in_the_pixels_of_the_image_as_given(mnist):
+    ink = number_page([digit_ink(mnist.x_test[0])], size=(1600, 900))  # shrunk by the page stage
+    page = find_ink(on_paper(ink))
+    (glyph,) = find_glyphs(page)
+    box = page.to_original(glyph.box)
+    rows, cols = np.nonzero(ink > 0.5)
+    assert abs(box.x - cols.min()) <= 4 and abs(box.y - rows.min()) <= 4
+    assert abs(box.right - cols.max()) <= 5 and abs(box.bottom - rows.max()) <= 5
+
+
+# ---------------------------------------------------------------------------------------------
+# Grouping, splitting, rows
+
+
+def _strokes(size, lines, width=5) -> np.ndarray:
+    picture = Image.new("L", size, 0)
+    draw = ImageDraw.Draw(picture)
+    for line in lines:
+        draw.line(line, fill=255, width=width)
+    return np.asarray(picture, dtype=np.float32) / 255.0
+
+
+def test_a_five_with_a_loose_flag_and_a_four_in_two_strokes_are_one_digit_each():
+    five_body = [(60, 40, 58, 70), (58, 70, 80, 72), (80, 72, 88, 85), (88, 85, 84, 98), (84, 98, 56, 100)]
+    five_flag = [(64, 30, 92, 30)]  # does not touch the body
+    four_left = [(130, 30, 120, 75), (120, 75, 160, 75)]
+    four_stem = [(150, 45, 152, 100)]  # crosses nothing: a pen lift before the stem
+    ink = _strokes((240, 140), five_body + five_flag + four_left + four_stem)
+    glyphs = find_glyphs(find_ink(on_paper(ink)))
+    assert len(glyphs) == 2
+    left, right = sorted(glyphs, key=lambda glyph: glyph.box.x)
+    assert left.box.y < 35 and left.box.bottom > 95  # the flag joined the 5
+    assert right.box.y < 35 and right.box.bottom > 95  # the stem joined the 4
+
+
+def test_specks_are_not_digits(mnist):
+    ink = number_page([digit_ink(mnist.x_test[i]) for i in (0, 1)])
+    ink[200:203, 380:383] = 1.0  # a speck of dust
+    ink[150:152, 150:160] = 1.0  # a short dash below the digits
+    glyphs = find_glyphs(find_ink(on_paper(ink)))
+    assert len(glyphs) == 2
+
+
+def test_touching_digits_get_a_split_that_separates_them(mnist):
+    zero = digit_ink(mnist.x_test[3])  # a 0
+    ink = np.zeros((120, 40 + 2 * zero.shape[1]), np.float32)
+    ink[30 : 30 + DIGIT_HEIGHT, 20 : 20 + zero.shape[1]] = zero
+    second = 20 + zero.shape[1] - 4  # overlapping by 4 px: the two 0s touch
+    np.maximum(
+        ink[30 : 30 + DIGIT_HEIGHT, second : second + zero.shape[1]],
+        zero,
+        out=ink[30 : 30 + DIGIT_HEIGHT, second : second + zero.shape[1]],
+    )
+    page = find_ink(on_paper(ink))
+    (glyph,) = find_glyphs(page)
+    options = split_options(glyph, float(glyph.box.h))
+    assert len(options[0].parts) == 1  # unsplit first
+    halves = [option for option in options if len(option.parts) == 2]
+    assert halves, "no split was offered for two touching digits"
+    best = min(halves, key=lambda option: abs(option.parts[0].box.w - option.parts[1].box.w))
+    meet = glyph.box.x + (zero.shape[1] - 2) * page.scale  # in the page stage's pixels
+    assert abs(best.parts[1].box.x - meet) <= 8 * page.scale  # cut where they meet
+
+
+def test_a_narrow_glyph_is_not_split():
+    glyph = Glyph(Box(0, 0, 20, 60), np.ones((60, 20), np.float32), np.ones((60, 20), bool))
+    assert len(split_options(glyph, 60.0)) == 1
+
+
+def _glyph_at(x: int, y: int, w: int = 30, h: int = 50) -> Glyph:
+    return Glyph(Box(x, y, w, h), np.ones((h, w), np.float32), np.ones((h, w), bool))
+
+
+def test_rows_are_read_top_to_bottom_and_left_to_right():
+    second_row = [_glyph_at(200, 130), _glyph_at(20, 125), _glyph_at(110, 135)]
+    first_row = [_glyph_at(150, 12), _glyph_at(10, 5), _glyph_at(80, 8)]
+    rows = order_rows(second_row + first_row)
+    assert [[g.box.x for g in row] for row in rows] == [[10, 80, 150], [20, 110, 200]]
+
+
+def test_more_rows_than_allowed_keep_those_with_most_ink():
+    small_top = [Glyph(Box(10, 0, 10, 10), np.ones((10, 10), np.float32), np.ones((10, 10), bool))]
+    rows = order_rows(small_top + [_glyph_at(10, 60), _glyph_at(10, 160)], max_rows=2)
+    assert [[g.box.y for g in row] for row in rows] == [[60], [160]]
+
+
+# ---------------------------------------------------------------------------------------------
+# Whole numbers
+
+
+def test_a_number_is_read_left_to_right_with_boxes_inputs_and_probabilities(mnist, model):
+    indices = (0, 1, 2, 3)  # a 7, a 2, a 1 and a 0
+    ink = number_page([digit_ink(mnist.x_test[i]) for i in indices], gap=25)
+    from digitcore.reading.number import read_number
+
+    reading = read_number(ruled(on_paper(ink), spacing=50, angle=5.0), model)
+    assert reading.number == "".join(str(int(mnist.y_test[i])) for i in indices)
+    assert reading.rows == [reading.number]
+    xs = [digit.box.x for digit in reading.digits]
+    assert xs == sorted(xs)
+    for digit in reading.digits:
+        assert digit.image.shape == (28, 28) and digit.image.max() == pytest.approx(1.0, abs=0.05)
+        assert abs(sum(digit.probabilities) - 1) < 1e-3 and digit.confidence == max(digit.probabilities)
+        assert digit.row == 0 and digit.steps
+
+
+def test_two_rows_are_read_top_row_first(mnist, model):
+    indices = (0, 1, 2, 3, 4, 7)
+    ink = number_page([digit_ink(mnist.x_test[i]) for i in indices], gap=25, rows=2)
+    from digitcore.reading.number import read_number
+
+    reading = read_number(on_paper(ink), model)
+    labels = "".join(str(int(mnist.y_test[i])) for i in indices)
+    assert reading.rows == [labels[:3], labels[3:]]
+    assert reading.number == f"{labels[:3]} {labels[3:]}"
+    assert [digit.row for digit in reading.digits] == [0, 0, 0, 1, 1, 1]
+
+
+def test_a_blank_page_is_no_number(model):
+    from digitcore.reading.number import read_number
+
+    with pytest.raises(NoDigitFound):
+        read_number(on_paper(np.zeros((200, 300), np.float32)), model)
