@@ -109,7 +109,7 @@ def _save_example(digit: ShownDigit) -> None:
         st.session_state["teach_message"] = ("warning", "Pick the digit it is first: it was not saved.")
         return
     label = digit.prediction.digit if correction is None else int(correction)
-    sample_id = common.sample_store().add(
+    report = common.sample_store().save(
         digit.image,
         label,
         source=digit.source,
@@ -120,8 +120,12 @@ def _save_example(digit: ShownDigit) -> None:
     )
     st.session_state[label_key] = None
     st.session_state["teach_message"] = (
-        "success",
-        f"Saved as a **{label}** (example #{sample_id}). It is on the My digits page.",
+        ("success", f"Saved as a **{label}** (example #{report.sample_id}). It is on the My digits page.")
+        if report.added
+        else (
+            "info",
+            f"This digit is already saved as a **{label}** (example #{report.sample_id}); it was not saved twice.",
+        )
     )
 
 
@@ -164,5 +168,7 @@ def teach_panel(digit: ShownDigit) -> None:
         kind, text = message
         if kind == "success":
             st.success(text, icon=":material/check:")
+        elif kind == "info":
+            st.info(text)
         else:
             st.warning(text)

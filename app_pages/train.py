@@ -13,7 +13,7 @@ import dataclasses
 import pandas as pd
 import streamlit as st
 
-from app_pages import common, job_panel
+from app_pages import common, job_panel, model_download
 from digitcore import errors, estimates, jobs, limits, plots, registry
 from digitcore.architectures import MAX_EPOCHS, PRESETS, SCHEDULES, TRAINING_DIGITS, Augmentation, Recipe
 from digitcore.events import FinetuneDone, Outcome, TrainDone
@@ -21,15 +21,6 @@ from digitcore.jobs import JobKind, JobState
 from digitcore.run_plan import RunPlan
 
 BATCH_SIZES = [16, 32, 64, 128, 200, 256, 512]
-STATE_TEXT = {
-    "starting": "starting",
-    "running": "training",
-    "stopping": "stopping",
-    "done": "finished",
-    "stopped": "stopped",
-    "failed": "failed",
-    "interrupted": "interrupted (the server stopped)",
-}
 CUSTOM = "custom"
 RECIPE_TEXT = {"fast": "Fast", "fast995": "Fast, augmented", "default": "Full", CUSTOM: "Custom"}
 RECIPE_ABOUT = {
@@ -361,7 +352,7 @@ def _percent(value) -> str:
 
 def show_job(snapshot: jobs.JobSnapshot) -> None:
     """Progress, curves and the outcome of one job (any visitor's)."""
-    state = STATE_TEXT.get(snapshot.state, snapshot.state)
+    state = snapshot.state.text
     if snapshot.kind == JobKind.FINETUNE:
         st.markdown(
             f"**{snapshot.name}** (fine-tune of {snapshot.preset} on your digits) · {state} · {snapshot.elapsed:.0f} s"
@@ -437,6 +428,8 @@ def _show_saved(snapshot: jobs.JobSnapshot, result: Outcome) -> None:
             st.warning(f"{text}  \n{result.warning}", icon=":material/warning:")
         else:
             st.success(text)
+        with st.expander("Take this model with you"):
+            model_download.download_buttons(result.name, key=f"train_download_{snapshot.id}")
 
 
 def show_live(snapshot: jobs.JobSnapshot | None) -> None:

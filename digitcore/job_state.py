@@ -46,7 +46,7 @@ class JobKind(enum.StrEnum):
 _STATE_TEXT = {
     JobState.STARTING: "starting",
     JobState.RUNNING: "training",
-    JobState.STOPPING: "stopping after this batch",
+    JobState.STOPPING: "stopping",
     JobState.DONE: "finished",
     JobState.STOPPED: "stopped",
     JobState.FAILED: "failed",
