@@ -15,6 +15,7 @@ from digitcore.records import plain
 class JobState(enum.StrEnum):
     """Where a job is; a str, so records and older callers may compare it with plain text."""
 
+    QUEUED = "queued"  # waiting in the class's queue for a free worker
     STARTING = "starting"
     RUNNING = "running"
     STOPPING = "stopping"
@@ -30,6 +31,7 @@ class JobKind(enum.StrEnum):
 
 
 RUNNING_STATES = (JobState.STARTING, JobState.RUNNING, JobState.STOPPING)
+ACTIVE_STATES = (JobState.QUEUED, *RUNNING_STATES)  # not yet ended: waiting or on a worker
 FINAL_STATES = (JobState.DONE, JobState.STOPPED, JobState.FAILED, JobState.INTERRUPTED)
 
 
@@ -52,6 +54,8 @@ class JobSnapshot:
     finished_at: float | None
     kind: JobKind = JobKind.TRAIN
     fit_started_at: float | None = None  # time.time() of the first batch's start (train_begin)
+    workspace: str = ""  # the workspace that started it ("": the manager's own models folder)
+    dispatched_at: float | None = None  # time.time() it left the queue for a worker
 
     def __post_init__(self) -> None:
         """Accept the JSON form too (a job record, or a caller that built one by hand): states and
@@ -82,7 +86,18 @@ class JobSnapshot:
 
     @property
     def running(self) -> bool:
+        """On a worker (starting, training or stopping); a queued job is active but not running."""
         return self.state in RUNNING_STATES
+
+    @property
+    def active(self) -> bool:
+        """Waiting in the queue or running: not ended yet."""
+        return self.state in ACTIVE_STATES
+
+    @property
+    def queue_wait(self) -> float | None:
+        """Seconds it waited in the queue before a worker took it (None while it still waits)."""
+        return None if self.dispatched_at is None else self.dispatched_at - self.started_at
 
     @property
     def elapsed(self) -> float:
