@@ -112,11 +112,11 @@ class Cluster:
 
     def forget(self, key: str) -> None:
         """Drop a finished job's queue, stop event and claim from the scheduler."""
-        from distributed import Variable
+        from distributed import Event
 
         try:
             self.stop_signal(key).clear()
-            Variable(key + CLAIM_SUFFIX, client=self.client()).delete()
+            Event(key + CLAIM_SUFFIX, client=self.client()).clear()
         except Exception as error:  # tidying only: a cluster gone away has nothing left to drop
             log.debug("Could not tidy the job %s on the cluster: %s", key, error)
 

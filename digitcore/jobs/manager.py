@@ -42,7 +42,7 @@ CLUSTER_DOWN_MESSAGE = (
     "The details are in the server log."
 )
 NO_RESULT_MESSAGE = "Training failed because of an internal error; the details are in the server log."
-EVENT_WAIT_SECONDS = 0.5  # how long a monitor waits for a progress event before it checks the task
+EVENT_POLL_SECONDS = 0.25  # how often a monitor collects its job's progress events (one scheduler call)
 
 
 @dataclasses.dataclass
@@ -262,19 +262,17 @@ class JobManager:
     def _monitor(self, job: _Job, future) -> None:
         """Follow a running job's events until its task ends, then save what it returned."""
         events = self.cluster.events(job.key)
-        while not future.done():
+        while True:
+            # done first, then read: the task sent its last events before it returned
+            done = future.done()
             try:
-                self._apply(job, work.event_from_dict(events.get(timeout=EVENT_WAIT_SECONDS)))
-            except TimeoutError:
-                continue
+                for event in events.get(batch=True):  # what has arrived, without waiting on the scheduler
+                    self._apply(job, work.event_from_dict(event))
             except Exception as problem:  # the scheduler went away, or a stray message: the task's end tells
                 log.warning("Job %s: reading its events failed: %s", job.name, problem)
-                time.sleep(EVENT_WAIT_SECONDS)
-        try:  # the task sent its last events before it returned
-            for event in events.get(batch=True):
-                self._apply(job, work.event_from_dict(event))
-        except Exception as problem:
-            log.warning("Job %s: reading its last events failed: %s", job.name, problem)
+            if done:
+                break
+            time.sleep(EVENT_POLL_SECONDS)
         result, error = None, None
         try:
             outcome = future.result()

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import os
 import queue
 import tempfile
 import threading
@@ -110,10 +109,11 @@ class StopPoller:
     def _poll(self) -> None:
         while not self._done.is_set() and not self._local.is_set():
             try:
-                if self._signal.wait(timeout=STOP_POLL_SECONDS):
+                if self._signal.is_set():
                     self._local.set()
-            except Exception:  # the scheduler is briefly unreachable: ask again
-                self._done.wait(STOP_POLL_SECONDS)
+            except Exception as error:  # the scheduler is briefly unreachable: ask again
+                log.debug("Could not read the stop signal: %s", error)
+            self._done.wait(STOP_POLL_SECONDS)
 
     def set(self) -> None:
         self._local.set()
@@ -129,15 +129,13 @@ class StopPoller:
 def claim(key: str) -> bool:
     """Mark the job as taken by this attempt; False when an earlier attempt took it (its worker died
     and the cluster ran the task again): the job has failed, and must not start over in silence."""
-    from distributed import Variable
+    from distributed import Event
 
-    taken = Variable(key + CLAIM_SUFFIX)
-    try:
-        taken.get(timeout=0.1)
+    taken = Event(key + CLAIM_SUFFIX)
+    if taken.is_set():
         return False
-    except TimeoutError:
-        taken.set(os.getpid())
-        return True
+    taken.set()
+    return True
 
 
 def run_job(key: str, name: str, work: Callable[[Path, Callable, Any], Outcome]) -> Finished | Failed:
