@@ -11,6 +11,7 @@ from digitcore.jobs import JobKind, JobState
 
 BATCH_SIZES = [16, 32, 64, 128, 200, 256, 512]
 STATE_TEXT = {
+    "queued": "waiting in the queue",
     "starting": "starting",
     "running": "training",
     "stopping": "stopping after this batch",
@@ -109,7 +110,7 @@ def recipe_panel(preset_name: str, which: str):
     name_key = f"name_{key}"
     if name_key not in st.session_state or st.session_state[name_key].strip() in _taken_names():
         # first drawn, or the name was saved meanwhile (by this visitor's job or another's): a fresh one
-        st.session_state[name_key] = registry.free_name(f"my_{preset_name}", registry.models_dir())
+        st.session_state[name_key] = registry.free_name(f"my_{preset_name}", common.my_models_dir())
     name = first.text_input("Save as", key=name_key, help="A new name: training never overwrites a saved model.")
     augment = second.toggle(
         "Augmentation",
@@ -193,7 +194,11 @@ def _start(preset_name: str, recipe, limit: int, name: str) -> bool:
     """Start the job, or keep a sentence saying why not; True when it started."""
     try:
         common.job_manager().start(
-            preset_name, name=name, recipe=recipe, limit=None if limit >= TRAINING_DIGITS else limit
+            preset_name,
+            name=name,
+            recipe=recipe,
+            limit=None if limit >= TRAINING_DIGITS else limit,
+            workspace=common.workspace(),
         )
         st.session_state["train_message"] = None
         return True
@@ -207,7 +212,7 @@ def _percent(value) -> str:
 
 
 def show_job(snapshot: jobs.JobSnapshot) -> None:
-    """Progress, curves and the outcome of one job (any visitor's)."""
+    """Progress, curves and the outcome of this visitor's job."""
     state = STATE_TEXT.get(snapshot.state, snapshot.state)
     if snapshot.kind == JobKind.FINETUNE:
         st.markdown(
@@ -220,6 +225,7 @@ def show_job(snapshot: jobs.JobSnapshot) -> None:
         )
     # Only finished epochs (the snapshot leaves out a partial epoch an older server's record held).
     history = snapshot.history
+    job_panel.show_queue(common.my_job_view(), stop_key="train_stop_queued")
     job_panel.show_progress(snapshot, stop_key="train_stop", detailed=True)
     result = snapshot.result
     if isinstance(result, TrainDone) and result.kept_epoch:
@@ -273,9 +279,10 @@ def _show_saved(snapshot: jobs.JobSnapshot, result: Outcome) -> None:
 
 
 def show_live(snapshot: jobs.JobSnapshot | None) -> None:
-    """The live panel's content: the current or last job, any visitor's."""
+    """The live panel's content: this visitor's current or last job."""
     if snapshot is None:
-        st.caption("No training job has run here yet.")
+        st.caption("You have not trained a model here yet.")
+        job_panel.show_queue(common.my_job_view(), stop_key="train_stop_queued")
     else:
         show_job(snapshot)
 
@@ -283,8 +290,8 @@ def show_live(snapshot: jobs.JobSnapshot | None) -> None:
 def render() -> None:
     st.title("Train")
     common.model_picker()
-    snapshot = common.job_manager().snapshot()
-    running = snapshot is not None and snapshot.running
+    snapshot = common.my_job()
+    running = snapshot is not None and snapshot.active  # this visitor's job waits or runs
     settings, live = st.columns([1, 1], gap="large")
     with settings:
         st.subheader("Recipe")
@@ -298,10 +305,7 @@ def render() -> None:
         if recipe is not None:
             show_estimate(preset_name, which, recipe, limit)
         if running:
-            st.info(
-                f"'{snapshot.name}' is training on this server; one job runs at a time. "
-                "Its progress is on the right, live for every visitor."
-            )
+            st.info(f"Your job '{snapshot.name}' is on the right; each visitor runs one job at a time.")
         # Handled inline, not in on_click: a callback's args would hold the values of the previous run.
         if st.button(
             "Train", type="primary", icon=":material/play_arrow:", disabled=running or recipe is None, key="train_start"
