@@ -51,7 +51,7 @@ class Workspace:
 def parse(key: str, root: Path | None = None) -> Workspace:
     """The workspace named `key` (created on first use by whoever writes into it), or InvalidWorkspace."""
     root = Path(root) if root is not None else paths.workspaces_dir()
-    if not isinstance(key, str) or not KEY_PATTERN.match(key):
+    if not isinstance(key, str) or not KEY_PATTERN.fullmatch(key):
         raise InvalidWorkspace(
             "A workspace key is 4 to 40 letters, digits, '-' or '_', starting with a letter or digit."
         )

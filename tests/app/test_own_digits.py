@@ -20,11 +20,9 @@ FINAL_STATES = "done|finished|stopped|failed|interrupted"  # the job header's wo
 
 
 @pytest.fixture
-def store(tmp_path, monkeypatch) -> samples.SampleStore:
-    """An empty sample store of this test, which the app opens through DIGITCORE_SAMPLES_DB."""
-    path = tmp_path / "samples.sqlite3"
-    monkeypatch.setenv("DIGITCORE_SAMPLES_DB", str(path))
-    return samples.SampleStore(path)
+def store(app_workspace) -> samples.SampleStore:
+    """The empty sample store of the test visitor's workspace, which the app opens."""
+    return samples.SampleStore(app_workspace.samples_path)
 
 
 def _fill(store: samples.SampleStore, mnist, count: int) -> list[int]:
@@ -107,20 +105,19 @@ def test_my_digits_lists_the_examples_and_deletes_one(open_page, store, mnist):
         app.button(key=f"delete_{first}")
 
 
-def test_export_then_import_round_trips_through_the_page(open_page, store, mnist, tmp_path, monkeypatch):
+def test_export_then_import_round_trips_through_the_page(open_page, store, mnist, workspaces_dir, monkeypatch):
     _fill(store, mnist, 3)
     media = MemoryMediaFileStorage("/mock/media")  # keeps the download's bytes after the run ends
     monkeypatch.setattr("streamlit.testing.v1.app_test.MemoryMediaFileStorage", lambda endpoint: media)
     app = open_page("my_digits")
     url = app.get("download_button")[0].proto.url
     exported = media.get_file(url.rsplit("/", 1)[-1]).content
-    monkeypatch.setenv("DIGITCORE_SAMPLES_DB", str(tmp_path / "another.sqlite3"))  # a classmate's empty store
-    app = open_page("my_digits")
+    app = open_page("my_digits", workspace="classmate")  # a classmate's workspace: an empty store
     assert "No examples yet" in _texts(app)
     app.get("file_uploader")[0].set_value(("my_digits.zip", exported, "application/zip")).run()
     app.button(key="own_import").click().run()
     assert not app.exception and "Imported 3 example(s)." in _texts(app)
-    imported = samples.SampleStore(tmp_path / "another.sqlite3").arrays()
+    imported = samples.SampleStore(workspaces_dir / "classmate" / "samples.sqlite3").arrays()
     np.testing.assert_array_equal(imported[0], store.arrays()[0])
     np.testing.assert_array_equal(imported[1], store.arrays()[1])
 
