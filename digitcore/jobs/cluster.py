@@ -120,9 +120,12 @@ class Cluster:
         except Exception as error:  # tidying only: a cluster gone away has nothing left to drop
             log.debug("Could not tidy the job %s on the cluster: %s", key, error)
 
-    def worker_processes(self) -> dict[str, int]:
-        """Each worker's address and process id (tests kill one to see a job fail)."""
-        return self.client().run(os.getpid)
+    def worker_process(self, key: str) -> int | None:
+        """The process id of the worker running the task `key` (None when none runs it), on that
+        worker's machine: tests kill it to see a job fail."""
+        client = self.client()
+        address = next((address for address, keys in client.processing().items() if key in keys), None)
+        return None if address is None else client.run(os.getpid, workers=[address])[address]
 
     def close(self) -> None:
         with self._lock:

@@ -397,6 +397,12 @@ class JobManager:
             job.ended.wait(timeout)
         return self.snapshot(workspace)
 
+    def worker_process(self, workspace: Workspace | None = None) -> int | None:
+        """The process id of the worker running the workspace's job, on its machine (None if none)."""
+        with self._lock:
+            job = self._latest.get(workspace.key if workspace is not None else "")
+        return None if job is None or job.state == JobState.QUEUED else self.cluster.worker_process(job.key)
+
     def close(self) -> None:
         """Close the cluster connection (and the embedded cluster); for scripts and tests."""
         self.cluster.close()
