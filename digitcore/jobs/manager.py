@@ -207,8 +207,7 @@ class JobManager:
 
     def _enqueue(self, job: _Job) -> JobSnapshot:
         with self._lock:
-            doing = "training" if job.kind == JobKind.TRAIN else "fine-tuning"
-            self._queue.add(job.id, job.workspace, label=f"Your {doing} job '{self._active_name(job.workspace)}'")
+            self._queue.add(job.id, job.workspace, label=self._active_label(job.workspace))
             self._jobs[job.id] = job
             self._latest[job.workspace] = job
             self._write_record(job)
@@ -216,10 +215,13 @@ class JobManager:
         self._dispatch()
         return snapshot
 
-    def _active_name(self, workspace: str) -> str:
-        """Call with the lock held."""
+    def _active_label(self, workspace: str) -> str:
+        """How a refusal names the workspace's active job (call with the lock held)."""
         active = self._queue.active_job(workspace)
-        return self._jobs[active].name if active is not None else ""
+        if active is None:
+            return "Your job"
+        job = self._jobs[active]
+        return f"Your {'training' if job.kind == JobKind.TRAIN else 'fine-tuning'} job '{job.name}'"
 
     # --- running them
 

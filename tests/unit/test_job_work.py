@@ -1,76 +1,72 @@
-"""job_process.follow: how the supervisor reads a job process's messages, with a stand-in process and queue."""
+"""What a worker's task sends back, without a cluster: progress events in their plain form, and the
+task's result (the model's bytes and card, or a sentence for visitors with the traceback for the log)."""
 
-import queue
+import math
 
 import pytest
 
-from digitcore import job_process
-from digitcore.events import BatchProgress, NothingSaved
-
-
-class StandInProcess:
-    """A job process as the supervisor sees it: alive until `dies_after` polls, then an exit code."""
-
-    def __init__(self, alive: bool = True, exitcode: int | None = None) -> None:
-        self.alive, self.exitcode, self.joined = alive, exitcode, False
-
-    def is_alive(self) -> bool:
-        return self.alive
-
-    def join(self, timeout=None) -> None:
-        self.joined = True
-
-
-def _events(*messages) -> queue.Queue:
-    events = queue.Queue()
-    for message in messages:
-        events.put(message)
-    return events
-
-
-def test_events_go_to_the_listener_until_the_result():
-    progress = BatchProgress(epoch=1, step=1, steps=4, loss=2.0, accuracy=0.1)
-    seen = []
-    process = StandInProcess()
-    result, error = job_process.follow(
-        process, _events(progress, job_process.Finished(NothingSaved(name="x"))), "x (larger_cnn)", seen.append
-    )
-    assert (result, error, seen) == (NothingSaved(name="x"), None, [progress])
-    assert process.joined
+from digitcore import data, errors
+from digitcore.events import BatchProgress, EpochEnd, EpochStopped, NothingSaved, TrainBegin, TrainDone
+from digitcore.jobs import work
 
 
 @pytest.mark.parametrize(
-    "failure, sentence",
+    "event",
     [
-        # a failure people can act on: its sentence as sent
-        (job_process.Failed("The loss became NaN."), "The loss became NaN."),
-        # an internal error: no sentence was sent, so the generic one (the traceback went to the log)
-        (
-            job_process.Failed(None, "Traceback ..."),
-            "Training failed because of an internal error; the details are in the server log.",
+        TrainBegin(epochs=3, steps_per_epoch=40),
+        BatchProgress(epoch=1, step=5, steps=40, loss=2.1, accuracy=0.25),
+        EpochEnd(
+            epoch=1, epochs=3, loss=0.5, accuracy=0.9, val_loss=0.4, val_accuracy=0.91, learning_rate=1e-3, seconds=2.0
         ),
+        EpochStopped(epoch=2, epochs=3),
     ],
 )
-def test_a_failure_ends_the_job_with_its_sentence(failure, sentence):
-    assert job_process.follow(StandInProcess(), _events(failure), "x (larger_cnn)", print) == (None, sentence)
+def test_every_progress_event_crosses_the_cluster_unchanged(event):
+    assert work.event_from_dict(event.to_dict()) == event
 
 
-def test_a_process_that_dies_without_a_word_is_reported():
-    # (no message will come; the process is already gone)
-    result, error = job_process.follow(StandInProcess(alive=False, exitcode=-9), _events(), "x (larger_cnn)", print)
-    assert result is None
-    assert error == "The training process ended unexpectedly; the details are in the server log."
+def test_an_unknown_event_is_refused():
+    with pytest.raises(ValueError, match="Unknown job event 'surprise'"):
+        work.event_from_dict({"event": "surprise"})
 
 
-def test_a_job_process_reports_a_failure_with_the_job_sentence():
-    """report() in the child: missing MNIST becomes the job's sentence, with the traceback for the log."""
-    from digitcore import data, errors
+def test_a_saved_model_comes_back_as_its_bytes_and_card(tmp_path):
+    (tmp_path / "mine.keras").write_bytes(b"model bytes")
+    (tmp_path / "mine.json").write_text('{"name": "mine"}')
+    done = TrainDone(
+        name="mine",
+        model=str(tmp_path / "mine.keras"),
+        test_accuracy=0.9,
+        epochs_completed=1,
+        kept_epoch=1,
+        stopped=False,
+        seconds=1.0,
+    )
+    result = work.report(lambda: done, tmp_path, "mine")
+    assert result == work.Finished(done, work.SavedModel("mine", b"model bytes", '{"name": "mine"}'))
 
-    events = queue.Queue()
 
-    def work():
+def test_a_run_that_saved_nothing_sends_no_model(tmp_path):
+    assert work.report(lambda: NothingSaved(name="mine"), tmp_path, "mine") == work.Finished(NothingSaved(name="mine"))
+
+
+def test_a_failure_comes_back_as_the_job_sentence_with_the_traceback_for_the_log(tmp_path):
+    def missing_digits():
         raise data.DataUnavailable("Every MNIST source failed: /srv/data/mnist is empty.")
 
-    job_process.report(events, work)
-    message = events.get_nowait()
-    assert message.message == errors.DATA_MISSING_IN_JOB and "DataUnavailable" in message.details
+    failed = work.report(missing_digits, tmp_path, "mine")
+    assert failed.message == errors.DATA_MISSING_IN_JOB and "DataUnavailable" in failed.details
+    assert "/srv" not in failed.message
+
+
+def test_an_internal_error_sends_no_sentence_only_its_traceback(tmp_path):
+    def broken():
+        return 1 / 0
+
+    failed = work.report(broken, tmp_path, "mine")
+    assert failed.message is None and "ZeroDivisionError" in failed.details
+
+
+def test_a_nan_free_batch_event_survives_missing_numbers():
+    event = work.event_from_dict({"event": "batch", "epoch": 1, "step": 2, "steps": 3})
+    assert event.step == 2 and math.isnan(event.loss)
