@@ -110,7 +110,9 @@ def recipe_panel(preset_name: str, which: str):
     name_key = f"name_{key}"
     if name_key not in st.session_state or st.session_state[name_key].strip() in _taken_names():
         # first drawn, or the name was saved meanwhile (by this visitor's job or another's): a fresh one
-        st.session_state[name_key] = registry.free_name(f"my_{preset_name}", common.my_models_dir())
+        st.session_state[name_key] = registry.free_name(
+            f"my_{preset_name}", common.my_models_dir(), taken=_taken_names()
+        )
     name = first.text_input("Save as", key=name_key, help="A new name: training never overwrites a saved model.")
     augment = second.toggle(
         "Augmentation",

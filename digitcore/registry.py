@@ -12,7 +12,7 @@ import re
 import tempfile
 import time
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -92,16 +92,21 @@ def check_name(name: str) -> str:
     return name
 
 
-def free_name(base: str, directory: Path | None = None) -> str:
-    """`base` if no model in the folder has that name, else `base_2`, `base_3`, ... (the one naming
-    style for new models). A free name is only a proposal: save(overwrite=False) is what refuses,
-    atomically, a name another save took in between."""
+def free_name(base: str, directory: Path | None = None, *, taken: Collection[str] = ()) -> str:
+    """`base` if no model in the folder has that name (nor is in `taken`: names of another folder a
+    picker shows beside it), else `base_2`, `base_3`, ... (the one naming style for new models). A
+    free name is only a proposal: save(overwrite=False) is what refuses, atomically, a name another
+    save took in between."""
     directory = Path(directory) if directory is not None else models_dir()
     check_name(base)
     for number in range(1, 10000):
         suffix = "" if number == 1 else f"_{number}"
         name = base[: 64 - len(suffix)] + suffix
-        if not (directory / f"{name}.keras").exists() and not (directory / f"{name}.json").exists():
+        if (
+            name not in taken
+            and not (directory / f"{name}.keras").exists()
+            and not (directory / f"{name}.json").exists()
+        ):
             return name
     raise ValueError(f"Every name from {base} to {base}_9999 is taken; choose another name.")
 

@@ -134,3 +134,17 @@ class Cluster:
             if self._local is not None:
                 self._local.close()
             self._client = self._local = None
+
+
+_shared: Cluster | None = None
+_shared_lock = threading.Lock()
+
+
+def shared() -> Cluster:
+    """The process's one cluster from the environment, made (not yet connected) on first use: every
+    job manager of a server, however often its pages' caches are cleared, shares its workers."""
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            _shared = Cluster()
+        return _shared

@@ -25,6 +25,7 @@ from digitcore.cards import ModelCard
 from digitcore.events import BatchProgress, EpochEnd, FinetuneDone, NothingSaved, Outcome, TrainBegin, TrainDone
 from digitcore.jobs import record as job_record
 from digitcore.jobs import work
+from digitcore.jobs import cluster as clusters
 from digitcore.jobs.cluster import Cluster
 from digitcore.jobs.queue import FairQueue
 from digitcore.jobs.requests import FinetuneRequest, TrainRequest
@@ -86,8 +87,8 @@ class JobView:
 class JobManager:
     """Queues jobs from any number of workspaces and runs up to the cluster's worker count at once.
 
-    One manager per server (the app keeps it in st.cache_resource); it owns a Cluster, embedded or
-    remote (DIGITCORE_CLUSTER), connected when the first job is dispatched. `models_directory` is
+    One manager per server (the app keeps it in st.cache_resource); by default it uses the process's
+    shared Cluster, embedded or remote (DIGITCORE_CLUSTER), connected when the first job is dispatched. `models_directory` is
     the shared models folder: shipped models, read-only for visitors, and the home of jobs started
     without a workspace (the CLI's and scripts'). A monitor thread per running job turns its events
     into state under a lock, so any page can read a snapshot whenever it likes; a rerun, a page
@@ -99,7 +100,7 @@ class JobManager:
         self._dispatch_lock = threading.Lock()  # one dispatcher at a time; never held with _lock across a call out
         self._ids = itertools.count(1)
         self._models_directory = Path(models_directory) if models_directory is not None else None
-        self.cluster = cluster or Cluster()
+        self.cluster = cluster or clusters.shared()
         self._queue = FairQueue()
         self._latest: dict[str, _Job] = {}  # each workspace's latest job
         self._jobs: dict[int, _Job] = {}
@@ -406,7 +407,7 @@ class JobManager:
         return None if job is None or job.state == JobState.QUEUED else self.cluster.worker_process(job.key)
 
     def close(self) -> None:
-        """Close the cluster connection (and the embedded cluster); for scripts and tests."""
+        """Close its cluster connection (and the embedded cluster); for scripts that are done with it."""
         self.cluster.close()
 
     # --- the crash record (record.py): what the next server start shows of a job this server did not finish
