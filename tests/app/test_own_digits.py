@@ -186,7 +186,7 @@ def test_evaluate_shows_the_robustness_probes(open_page):
 
 
 @pytest.mark.slow
-def test_train_passes_barred_sevens_into_the_recipe(open_page, models_dir, fresh_jobs):
+def test_train_passes_barred_sevens_into_the_recipe(open_page, models_dir, fresh_jobs, app_workspace):
     app = open_page("train")
     app.selectbox(key="train_preset").set_value("larger_cnn").run()
     app.number_input(key="limit_larger_cnn").set_value(300).run()
@@ -196,14 +196,14 @@ def test_train_passes_barred_sevens_into_the_recipe(open_page, models_dir, fresh
     _button(app, "Train").click().run()
     _poll_until_ended(app, r"\*\*barred_in_apptest\*\* \(Larger CNN \(9 layers\)\)")
     assert "Saved **barred_in_apptest**" in _texts(app)
-    card = json.loads((models_dir / "barred_in_apptest.json").read_text())  # what the job trained with
+    card = json.loads((app_workspace.models_dir / "barred_in_apptest.json").read_text())  # what the job trained with
     assert card["training"]["recipe"]["augmentation"]["barred_sevens"] == 0.5
     assert card["training"]["recipe"]["epochs"] == 1 and card["training"]["limit"] == 300
 
 
 @pytest.mark.slow
 def test_a_tiny_finetune_job_runs_to_the_end_and_its_model_names_its_parent(
-    open_page, store, mnist, models_dir, fresh_jobs
+    open_page, store, mnist, models_dir, fresh_jobs, app_workspace
 ):
     _fill(store, mnist, 20)
     app = open_page("my_digits")
@@ -218,7 +218,7 @@ def test_a_tiny_finetune_job_runs_to_the_end_and_its_model_names_its_parent(
     # The child learned: it keeps small_cnn's 96.6 % (at most 0.2 points may go) and reads the
     # 20 digits it was fine-tuned on (a model that learned nothing reads 10 %).
     assert before_after["after"].tolist()[0] >= LEARNED and before_after["after"].tolist()[1] >= LEARNED
-    card = json.loads((models_dir / "finetuned_in_apptest.json").read_text())
+    card = json.loads((app_workspace.models_dir / "finetuned_in_apptest.json").read_text())
     assert card["parent"] == "small_cnn" and card["test_accuracy"] == before_after["after"].iloc[0]
     options = app.sidebar.selectbox(key="model_picker").options
     assert any(option.startswith("finetuned_in_apptest") for option in options)
@@ -232,7 +232,9 @@ FINETUNE_BAR = re.compile(r"^Epoch (\d+) of (\d+) · (\d+) %$")
 
 
 @pytest.mark.slow
-def test_stop_ends_a_finetune_early_and_keeps_its_finished_epochs(open_page, store, mnist, models_dir, fresh_jobs):
+def test_stop_ends_a_finetune_early_and_keeps_its_finished_epochs(
+    open_page, store, mnist, models_dir, fresh_jobs, app_workspace
+):
     _fill(store, mnist, 20)
     app = open_page("my_digits")
     app.number_input(key="own_epochs").set_value(20)
@@ -257,14 +259,16 @@ def test_stop_ends_a_finetune_early_and_keeps_its_finished_epochs(open_page, sto
     assert _button(app, "Stop") is None and not app.get("progress")
     # Stopped inside a later epoch: the finished ones were kept and saved, far fewer than 20.
     assert "Saved **stopped_finetune**" in _texts(app)
-    card = json.loads((models_dir / "stopped_finetune.json").read_text())
+    card = json.loads((app_workspace.models_dir / "stopped_finetune.json").read_text())
     assert epoch - 1 <= len(card["history"]) < 20 and card["parent"] == "small_cnn"
     kept = len(card["history"])
     assert f"Saved **stopped_finetune** (stopped early: {kept} of 20 epoch(s) finished and kept)" in _texts(app)
 
 
 @pytest.mark.slow
-def test_a_finetune_that_costs_mnist_accuracy_is_refused_on_the_page(open_page, store, mnist, models_dir, fresh_jobs):
+def test_a_finetune_that_costs_mnist_accuracy_is_refused_on_the_page(
+    open_page, store, mnist, models_dir, fresh_jobs, app_workspace
+):
     # Twenty zeros saved as ones: learning them makes the model read MNIST's zeros as ones (1.5 points
     # of MNIST lost, measured), more than the 0.2 points a fine-tune may cost.
     for index in np.flatnonzero(mnist.y_test == 0)[:20]:
@@ -285,5 +289,5 @@ def test_a_finetune_that_costs_mnist_accuracy_is_refused_on_the_page(open_page, 
     )
     assert refused, error
     assert float(refused.group(1)) > 0.2
-    assert not (models_dir / "zeros_as_ones.keras").exists() and not (models_dir / "zeros_as_ones.json").exists()
+    assert not list(app_workspace.models_dir.glob("zeros_as_ones.*"))
     assert not _button(app, "Fine-tune").disabled  # ready for another try
