@@ -10,7 +10,7 @@ import pytest
 
 from app_helpers import train_small_models  # tests/app, on the path from tests/conftest.py
 from app_server import free_port, healthy, streamlit_command
-from e2e_paths import ARTEFACTS, ROOT
+from e2e_paths import ARTEFACTS, E2E_WORKSPACE, ROOT
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -37,19 +37,35 @@ def e2e_models(tmp_path_factory, mnist) -> Path:
 
 
 @pytest.fixture(scope="session")
-def samples_db(e2e_models) -> Path:
-    """The throwaway samples database the served app writes to."""
-    return e2e_models.parent / "samples.sqlite3"
+def e2e_workspaces(e2e_models) -> Path:
+    """The throwaway workspaces folder of the served app."""
+    return e2e_models.parent / "workspaces"
 
 
 @pytest.fixture(scope="session")
-def app_url(e2e_models, samples_db):
+def samples_db(e2e_workspaces) -> Path:
+    """The throwaway samples database the served app writes to for the browser tests' visitor."""
+    return e2e_workspaces / E2E_WORKSPACE / "samples.sqlite3"
+
+
+@pytest.fixture(scope="session")
+def e2e_visitor_models(e2e_workspaces) -> Path:
+    """Where the browser tests' visitor's trained models are saved."""
+    return e2e_workspaces / E2E_WORKSPACE / "models"
+
+
+@pytest.fixture(scope="session")
+def app_url(e2e_models, e2e_workspaces):
     """Start `streamlit run streamlit_app.py` headless on a free port; yield its URL; stop it."""
     ARTEFACTS.mkdir(exist_ok=True)
     port = free_port()
     command = streamlit_command(port)
-    # Samples saved by the browser tests go to a throwaway database, never the user's own.
-    environment = {**os.environ, "DIGITCORE_MODELS_DIR": str(e2e_models), "DIGITCORE_SAMPLES_DB": str(samples_db)}
+    # Samples and models the browser tests save go to throwaway workspaces, never the user's own.
+    environment = {
+        **os.environ,
+        "DIGITCORE_MODELS_DIR": str(e2e_models),
+        "DIGITCORE_WORKSPACES_DIR": str(e2e_workspaces),
+    }
     log = open(ARTEFACTS / "e2e-server.log", "w")
     server = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
