@@ -23,9 +23,9 @@ from typing import TYPE_CHECKING
 from digitcore import errors, limits, registry
 from digitcore.cards import ModelCard
 from digitcore.events import BatchProgress, EpochEnd, FinetuneDone, NothingSaved, Outcome, TrainBegin, TrainDone
+from digitcore.jobs import cluster as clusters
 from digitcore.jobs import record as job_record
 from digitcore.jobs import work
-from digitcore.jobs import cluster as clusters
 from digitcore.jobs.cluster import Cluster
 from digitcore.jobs.queue import FairQueue
 from digitcore.jobs.requests import FinetuneRequest, TrainRequest
