@@ -47,6 +47,7 @@ class Cluster:
         self._lock = threading.Lock()
         self._client: Any = None
         self._local: Any = None
+        self._last_capacity: int | None = None
 
     @property
     def embedded(self) -> bool:
@@ -80,19 +81,14 @@ class Cluster:
 
     def capacity(self) -> int:
         """How many jobs may run at once: the worker threads connected now (at least one, so the queue
-        moves as soon as a worker joins)."""
-        return max(1, sum(self.client().nthreads().values()))
+        moves as soon as a worker joins). Asks the scheduler: the dispatcher calls it, not the pages."""
+        self._last_capacity = max(1, sum(self.client().nthreads().values()))
+        return self._last_capacity
 
     def known_capacity(self) -> int:
-        """capacity() without connecting: the embedded cluster's planned workers until it has started."""
-        with self._lock:
-            connected = self._client is not None
-        if connected:
-            try:
-                return self.capacity()
-            except Exception:  # unreachable now: the last plan is the best guess
-                pass
-        return self.workers
+        """The last capacity() seen, without a call to the scheduler (pages poll this every second);
+        before the first, the embedded cluster's planned workers."""
+        return self._last_capacity or self.workers
 
     def submit(self, function: Callable, *args, key: str):
         """Run `function(*args)` as one task named `key` (never cached: every job is new work)."""
