@@ -213,7 +213,9 @@ class JobManager:
             self._latest[job.workspace] = job
             self._write_record(job)
             snapshot = self._snapshot(job)
-        self._dispatch()
+        # In a thread of its own: the first dispatch starts the embedded cluster (seconds), and a
+        # visitor's click should not wait for it.
+        threading.Thread(target=self._dispatch, name="job-dispatch", daemon=True).start()
         return snapshot
 
     def _active_label(self, workspace: str) -> str:

@@ -76,6 +76,7 @@ def test_a_queued_job_waits_its_turn_and_stops_at_once_and_a_running_one_after_i
     ann, bob, cid = people
     for person in (ann, bob):
         manager.start("larger_cnn", name=f"{person.key}_model", recipe=_recipe(30), limit=6000, workspace=person)
+    _wait_for(lambda: manager.view(ann).running == 2, "both workers taken")  # dispatch runs in the background
     queued = manager.start("larger_cnn", name="cid_model", recipe=_recipe(1), limit=300, workspace=cid)
     try:
         assert queued.state == "queued"
