@@ -1,5 +1,6 @@
-"""Shared by every page: the only st.cache_* wrappers, the sidebar model picker, the training-job
-manager, and the guard that turns any error into a friendly message (details to the server log)."""
+"""Shared by every page: the only st.cache_* wrappers, the visitor's workspace, the sidebar model picker,
+the training-job manager, and the guard that turns any error into a friendly message (details to the
+server log)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from digitcore import data, ensemble, errors, jobs, preprocess, registry
+from digitcore import data, ensemble, errors, jobs, preprocess, registry, workspaces
 
 log = logging.getLogger("digit_studio")
 if not log.handlers:
@@ -42,6 +43,26 @@ _keep_keras_state_between_runs()
 
 MODEL_KEY = "chosen_model"  # survives page switches (widget keys are cleared with their page)
 DIGIT_KEY = "current_digit"  # the last digit drawn or uploaded on Try it: {"image", "source"}
+
+
+# --- the visitor's workspace -------------------------------------------------------------------------
+
+WORKSPACE_PARAMETER = "ws"  # ?ws=<key> in the URL: bookmark it to come back to your digits and models
+WORKSPACE_KEY = "workspace_key"  # the same key for this session, should a page switch drop the URL's
+
+
+def workspace() -> workspaces.Workspace:
+    """This visitor's workspace, from the URL's key (kept there, so a reload or a bookmark returns to
+    it); a new one on a first visit or for a key that is not one (never another folder)."""
+    key = st.query_params.get(WORKSPACE_PARAMETER) or st.session_state.get(WORKSPACE_KEY)
+    try:
+        chosen = workspaces.parse(key) if key else workspaces.new()
+    except workspaces.InvalidWorkspace:
+        chosen = workspaces.new()
+    st.session_state[WORKSPACE_KEY] = chosen.key
+    if st.query_params.get(WORKSPACE_PARAMETER) != chosen.key:
+        st.query_params[WORKSPACE_PARAMETER] = chosen.key
+    return chosen
 
 
 # --- errors -------------------------------------------------------------------------------------
@@ -143,11 +164,20 @@ def _tidy_models_folder(directory: str) -> bool:
     return True
 
 
-def model_entries() -> list[registry.ModelEntry]:
-    """Every model in the models folder with its card (problems included), re-read when it changes."""
-    directory = registry.models_dir()
+def _entries_in(directory: Path) -> list[registry.ModelEntry]:
     _tidy_models_folder(str(directory))
     return _list_models(str(directory), _fingerprint(directory))
+
+
+def model_entries() -> list[registry.ModelEntry]:
+    """The shipped models (shared, read-only) and this visitor's own, with their cards (problems
+    included), re-read when a folder changes. Another workspace's models are never listed."""
+    return _entries_in(registry.models_dir()) + _entries_in(my_models_dir())
+
+
+def my_models_dir() -> Path:
+    """Where this visitor's trained and fine-tuned models are saved."""
+    return workspace().models_dir
 
 
 @st.cache_resource(show_spinner="Loading the model...", max_entries=8)
@@ -292,6 +322,16 @@ def job_manager() -> jobs.JobManager:
     return jobs.JobManager()
 
 
+def my_job() -> jobs.JobSnapshot | None:
+    """This visitor's current or last job (never another workspace's)."""
+    return job_manager().snapshot(workspace())
+
+
+def my_job_view() -> jobs.JobView:
+    """This visitor's job with its place in the queue, and the queue's size."""
+    return job_manager().view(workspace())
+
+
 @st.cache_data(show_spinner="Building the network to list its layers...")
 def preset_layers(preset: str) -> list[dict]:
     """The layer table of a preset's freshly built network."""
@@ -320,11 +360,9 @@ def _sample_store(path: str):
 
 
 def sample_store():
-    """The SQLite store of labelled digits (DIGITCORE_SAMPLES_DB or data/samples.sqlite3), opened once
-    per path; the store opens a connection per call, so every session may share it."""
-    from digitcore import samples
-
-    return _sample_store(str(samples.default_path()))
+    """This visitor's SQLite store of labelled digits (one file in their workspace), opened once per
+    path; the store opens a connection per call, so every session of the workspace may share it."""
+    return _sample_store(str(workspace().samples_path))
 
 
 PROBE_LIMIT = 1000  # test digits per probe: enough for a stable accuracy, a few seconds per model

@@ -19,7 +19,27 @@ ShowJob = Callable[[jobs.JobSnapshot | None], None]
 
 
 def _stop() -> None:
-    common.job_manager().stop()
+    common.job_manager().stop(common.workspace())  # only ever this visitor's own job
+
+
+def show_queue(view: jobs.JobView, *, stop_key: str) -> None:
+    """Where this visitor's job stands in the class's queue (others' jobs only as counts), with Stop
+    while it waits; or, with no job of theirs waiting, how busy the workers are."""
+    snapshot = view.job
+    if snapshot is not None and snapshot.state == JobState.QUEUED:
+        when = (
+            f", starts in about {estimates.duration_text(view.starts_in_seconds)}"
+            if view.starts_in_seconds is not None
+            else ""
+        )
+        st.info(
+            f"Your job **{snapshot.name}** waits in the queue: position {view.position} of {view.waiting}{when}. "
+            f"{view.running} of {view.capacity} workers are busy.",
+            icon=":material/hourglass_top:",
+        )
+        st.button("Stop", on_click=_stop, key=stop_key, icon=":material/stop:")
+    elif view.waiting or view.running:
+        st.caption(f"Training queue: {view.running} of {view.capacity} workers busy, {view.waiting} job(s) waiting.")
 
 
 def show_progress(snapshot: jobs.JobSnapshot, *, stop_key: str, detailed: bool) -> None:
@@ -60,14 +80,14 @@ def show_ending(snapshot: jobs.JobSnapshot, *, failed: str, saved: Callable[[Out
 
 
 def _live(show: ShowJob, was_running: bool, doing: str) -> None:
-    snapshot = common.job_manager().snapshot()
-    if (snapshot is not None and snapshot.running) != was_running:
-        st.rerun()  # a job started (perhaps by another visitor) or ended: redraw the page's buttons and picker
+    snapshot = common.my_job()
+    if (snapshot is not None and snapshot.active) != was_running:
+        st.rerun()  # this visitor's job started or ended: redraw the page's buttons and picker
     with common.friendly_errors(doing):  # a fragment's rerun skips the page's own guard
         show(snapshot)
 
 
 def live_panel(show: ShowJob, *, running: bool, doing: str) -> None:
-    """Draw `show(snapshot)` (None: no job yet) now and again every POLL_SECONDS while a job runs,
-    else every IDLE_POLL_SECONDS; a job starting or ending reruns the whole page."""
+    """Draw `show(snapshot)` of this visitor's job (None: no job yet) now and again every POLL_SECONDS
+    while it waits or runs, else every IDLE_POLL_SECONDS; their job starting or ending reruns the page."""
     st.fragment(run_every=POLL_SECONDS if running else IDLE_POLL_SECONDS)(_live)(show, running, doing)

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import common, job_panel
-from digitcore import ensemble, errors, evaluation, job_requests, jobs, limits, plots, registry, samples
+from digitcore import ensemble, errors, evaluation, jobs, limits, plots, registry, samples
 from digitcore.events import FinetuneDone, Outcome
 from digitcore.jobs import JobKind
 
@@ -116,17 +116,18 @@ def evaluate_section(entry: registry.ModelEntry, x: np.ndarray, y: np.ndarray) -
 
 
 def _taken_names() -> set[str]:
-    return {path.stem for path in registry.models_dir().glob("*.keras")}
+    return {entry.name for entry in common.model_entries()}
 
 
 def _free_name(parent: str) -> str:
     # the one naming rule for fine-tuned models (parent_mine, parent_mine_2, ...), as the CLI uses
-    return job_requests.finetuned_name(parent, registry.models_dir())
+    return jobs.finetuned_name(parent, common.my_models_dir())
 
 
 def show_finetune(snapshot: jobs.JobSnapshot) -> None:
     """Progress of the fine-tune job, then its before and after on MNIST and on your digits."""
     st.markdown(f"**{snapshot.name}** (from {snapshot.preset}) · {snapshot.state.text} · {snapshot.elapsed:.0f} s")
+    job_panel.show_queue(common.my_job_view(), stop_key="own_stop_queued")
     job_panel.show_progress(snapshot, stop_key="own_stop", detailed=False)
     job_panel.show_ending(snapshot, failed="Fine-tuning failed.", saved=lambda result: _show_saved(result, snapshot))
 
@@ -182,8 +183,8 @@ def finetune_section(entry: registry.ModelEntry, x: np.ndarray, y: np.ndarray) -
         f"Starts from **{entry.name}** (the model picker's choice), trains a few epochs on your digits, "
         "heavily augmented and mixed with replayed MNIST digits, and saves a new model."
     )
-    snapshot = common.job_manager().snapshot()
-    running = snapshot is not None and snapshot.running
+    snapshot = common.my_job()
+    running = snapshot is not None and snapshot.active
     left, right = st.columns(2)
     epochs = left.number_input(
         "Epochs",
@@ -198,10 +199,12 @@ def finetune_section(entry: registry.ModelEntry, x: np.ndarray, y: np.ndarray) -
         st.session_state[name_key] = _free_name(entry.name)
     name = right.text_input("Save as", key=name_key)
     if running and snapshot.kind == JobKind.TRAIN:
-        st.info(f"'{snapshot.name}' is training on this server; one job runs at a time.")
+        st.info(f"Your training job '{snapshot.name}' runs first; each visitor runs one job at a time.")
     if st.button("Fine-tune", type="primary", icon=":material/tune:", disabled=running, key="own_finetune"):
         try:
-            common.job_manager().start_finetune(entry.path, x, y, name=name.strip(), epochs=int(epochs))
+            common.job_manager().start_finetune(
+                entry.path, x, y, name=name.strip(), epochs=int(epochs), workspace=common.workspace()
+            )
             st.session_state["own_finetune_message"] = None
             st.rerun()
         except (ValueError, jobs.JobBusy) as error:  # a request's refusal, a ValueError, is a sentence too

@@ -267,11 +267,11 @@ def _taken_names() -> set[str]:
 def name_box(preset_name: str, running: jobs.JobSnapshot | None) -> str | None:
     """The name to save as, or None (with a sentence) when it is taken: never a silent new name."""
     key = _key("name", preset_name)
-    taken = _taken_names() | ({running.name} if running is not None and running.running else set())
+    taken = _taken_names() | ({running.name} if running is not None and running.active else set())
     mine = st.session_state.get("train_started_name")
     if key not in st.session_state or (st.session_state[key].strip() == mine and mine in taken):
         # first drawn, or this visitor's own last run took the name: the next free one
-        proposal = registry.free_name(f"my_{preset_name}", registry.models_dir(), reserved=taken)
+        proposal = registry.free_name(f"my_{preset_name}", common.my_models_dir(), taken=taken)
         if key in st.session_state:
             st.caption(f"Your last run took the name **{mine}**; this one gets a new name.")
         st.session_state[key] = proposal
@@ -337,6 +337,7 @@ def _start(preset_name: str, recipe: Recipe, limit: int, name: str, expected: es
             limit=None if limit >= TRAINING_DIGITS else limit,
             estimated_seconds=None if pace is None else estimates.estimate(pace, plan, recipe.to_dict()).seconds,
             accuracy_floor=None if expected is None else expected.floor,
+            workspace=common.workspace(),
         )
         st.session_state["train_message"] = None
         st.session_state["train_started_name"] = name
@@ -351,7 +352,7 @@ def _percent(value) -> str:
 
 
 def show_job(snapshot: jobs.JobSnapshot) -> None:
-    """Progress, curves and the outcome of one job (any visitor's)."""
+    """Progress, curves and the outcome of this visitor's job."""
     state = snapshot.state.text
     if snapshot.kind == JobKind.FINETUNE:
         st.markdown(
@@ -364,6 +365,7 @@ def show_job(snapshot: jobs.JobSnapshot) -> None:
             f"**{snapshot.name}** ({PRESETS[snapshot.preset].title}) · {state} · "
             f"{snapshot.elapsed:.0f} s · {snapshot.limit or TRAINING_DIGITS:,} digits{shape}"
         )
+    job_panel.show_queue(common.my_job_view(), stop_key="train_stop_queued")
     job_panel.show_progress(snapshot, stop_key="train_stop", detailed=True)
     history, points = snapshot.history, snapshot.curve
     result = snapshot.result
@@ -433,9 +435,10 @@ def _show_saved(snapshot: jobs.JobSnapshot, result: Outcome) -> None:
 
 
 def show_live(snapshot: jobs.JobSnapshot | None) -> None:
-    """The live panel's content: the current or last job, any visitor's."""
+    """The live panel's content: this visitor's current or last job."""
     if snapshot is None:
-        st.caption("No training job has run here yet.")
+        st.caption("You have not trained a model here yet.")
+        job_panel.show_queue(common.my_job_view(), stop_key="train_stop_queued")
     else:
         show_job(snapshot)
 
@@ -443,8 +446,8 @@ def show_live(snapshot: jobs.JobSnapshot | None) -> None:
 def render() -> None:
     st.title("Train")
     common.model_picker()
-    snapshot = common.job_manager().snapshot()
-    running = snapshot is not None and snapshot.running
+    snapshot = common.my_job()
+    running = snapshot is not None and snapshot.active  # this visitor's job waits or runs
     settings, live = st.columns([1, 1], gap="large")
     with settings:
         st.subheader("Recipe")
@@ -460,10 +463,7 @@ def render() -> None:
         if recipe is not None:
             expected = show_estimate(preset_name, recipe, limit)
         if running:
-            st.info(
-                f"'{snapshot.name}' is training on this server; one job runs at a time. "
-                "Its progress is on the right, live for every visitor."
-            )
+            st.info(f"Your job '{snapshot.name}' is on the right; each visitor runs one job at a time.")
         # Handled inline, not in on_click: a callback's args would hold the values of the previous run.
         if st.button(
             "Train",

@@ -76,7 +76,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     import signal
 
     from digitcore import architectures, registry, training
-    from digitcore.job_requests import TrainRequest
+    from digitcore.jobs.requests import TrainRequest
 
     preset = architectures.get_preset(args.arch)
     # A recipe tuned for a number of digits seen gets more epochs on a subset; --epochs still wins.
@@ -305,7 +305,7 @@ def cmd_samples(args: argparse.Namespace) -> int:
 
 def cmd_finetune(args: argparse.Namespace) -> int:
     from digitcore import registry, samples, training
-    from digitcore.job_requests import FinetuneRequest
+    from digitcore.jobs.requests import FinetuneRequest
 
     x, y = samples.SampleStore(args.db).arrays()
     try:

@@ -6,6 +6,9 @@ from its place in the project. Nothing here imports Keras or creates a folder.
     DIGITCORE_DATA_DIR     the MNIST cache (default data/mnist/)
     DIGITCORE_MODELS_DIR   trained models and their cards (default models/)
     DIGITCORE_SAMPLES_DB   the visitor's saved digits, SQLite (default data/samples.sqlite3)
+    DIGITCORE_WORKSPACES_DIR  the visitors' private workspaces of the app (default data/workspaces/)
+    DIGITCORE_CLUSTER      a Dask scheduler address to run training jobs on (default: an embedded cluster)
+    DIGITCORE_WORKERS      workers of the embedded cluster (default: one per core)
 """
 
 from __future__ import annotations
@@ -18,6 +21,9 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR_VARIABLE = "DIGITCORE_DATA_DIR"
 MODELS_DIR_VARIABLE = "DIGITCORE_MODELS_DIR"
 SAMPLES_DB_VARIABLE = "DIGITCORE_SAMPLES_DB"
+WORKSPACES_DIR_VARIABLE = "DIGITCORE_WORKSPACES_DIR"
+CLUSTER_VARIABLE = "DIGITCORE_CLUSTER"
+WORKERS_VARIABLE = "DIGITCORE_WORKERS"
 
 
 def _configured(variable: str, default: Path) -> Path:
@@ -38,3 +44,8 @@ def models_dir() -> Path:
 def samples_db() -> Path:
     """The SQLite file of the visitor's saved digits (git-ignored)."""
     return _configured(SAMPLES_DB_VARIABLE, PROJECT_ROOT / "data" / "samples.sqlite3")
+
+
+def workspaces_dir() -> Path:
+    """The folder holding one folder per visitor's workspace (git-ignored)."""
+    return _configured(WORKSPACES_DIR_VARIABLE, PROJECT_ROOT / "data" / "workspaces")

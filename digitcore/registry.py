@@ -92,9 +92,9 @@ def check_name(name: str) -> str:
     return name
 
 
-def free_name(base: str, directory: Path | None = None, reserved: Collection[str] = ()) -> str:
-    """`base` if no model in the folder has that name, else `base_2`, `base_3`, ... (the one naming
-    style for new models); names in `reserved` (a running job's, not saved yet) count as taken. A
+def free_name(base: str, directory: Path | None = None, *, taken: Collection[str] = ()) -> str:
+    """`base` if no model in the folder has that name (nor is in `taken`: names of another folder a
+    picker shows beside it), else `base_2`, `base_3`, ... (the one naming style for new models). A
     free name is only a proposal: save(overwrite=False) is what refuses, atomically, a name another
     save took in between."""
     directory = Path(directory) if directory is not None else models_dir()
@@ -103,7 +103,7 @@ def free_name(base: str, directory: Path | None = None, reserved: Collection[str
         suffix = "" if number == 1 else f"_{number}"
         name = base[: 64 - len(suffix)] + suffix
         if (
-            name not in reserved
+            name not in taken
             and not (directory / f"{name}.keras").exists()
             and not (directory / f"{name}.json").exists()
         ):
@@ -182,9 +182,58 @@ def save(model, card: ModelCard | Mapping, name: str, directory: Path | None = N
     name exists: ModelExists, even when another save took the name a moment before.
     """
     directory = Path(directory) if directory is not None else models_dir()
-    check_name(name)
     if not isinstance(card, ModelCard):
         card = ModelCard.from_dict(card)
+    tmp = _temporary(name, directory)
+    try:
+        _strip_for_inference(model).save(tmp)
+        _load_keras_file(tmp)  # reload to validate before anything is replaced
+        card = card.replace(
+            created_at=card.created_at or dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            versions=card.versions or library_versions(),
+            parameters=int(model.count_params()),
+        )
+    except OSError as error:
+        tmp.unlink(missing_ok=True)
+        raise ModelSaveError(
+            f"Could not save the model {name}: {error.strerror or type(error).__name__}. "
+            "The previous model, if any, is unchanged."
+        ) from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return _place(tmp, card, name, directory, overwrite=overwrite)
+
+
+def save_bytes(
+    model_bytes: bytes, card: ModelCard, name: str, directory: Path | None = None, *, overwrite: bool = False
+) -> Path:
+    """Save a model file made elsewhere (by a training worker, which reloaded it before sending it) with
+    its card, atomically as save() does. Checked without TensorFlow: a sound Keras digit model
+    (inspect_file) whose SHA-256 is the one its card records, else ModelFileError and nothing saved."""
+    directory = Path(directory) if directory is not None else models_dir()
+    tmp = _temporary(name, directory)
+    try:
+        tmp.write_bytes(model_bytes)
+        inspect_file(tmp)
+        if card.sha256 and sha256_of(tmp) != card.sha256:
+            raise ModelFileError(
+                f"The model {name} arrived damaged (its checksum is not its card's); nothing was saved."
+            )
+    except OSError as error:
+        tmp.unlink(missing_ok=True)
+        raise ModelSaveError(
+            f"Could not save the model {name}: {error.strerror or type(error).__name__}. Nothing was changed."
+        ) from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return _place(tmp, card, name, directory, overwrite=overwrite)
+
+
+def _temporary(name: str, directory: Path) -> Path:
+    """An empty temporary .keras file in `directory` for the model `name` (a checked name)."""
+    check_name(name)
     try:
         directory.mkdir(parents=True, exist_ok=True)
         remove_stale_temporaries(directory)
@@ -196,21 +245,21 @@ def save(model, card: ModelCard | Mapping, name: str, directory: Path | None = N
             f"{error.strerror or type(error).__name__}. Nothing was changed."
         ) from None
     os.close(handle)
+    return Path(tmp_name)
+
+
+def _place(tmp: Path, card: ModelCard, name: str, directory: Path, *, overwrite: bool) -> Path:
+    """Move the validated model file `tmp` and its card into place under `name`, atomically."""
     target = directory / f"{name}.keras"
-    tmp = Path(tmp_name)
     # Named after the model's temporary, so two saves of one name never share a pending card.
     pending = directory / f"{tmp.name[: -len('.keras')]}.card.json"
     try:
-        _strip_for_inference(model).save(tmp)
-        _load_keras_file(tmp)  # reload to validate before anything is replaced
         card = card.replace(
             name=name,
             file=target.name,
             sha256=sha256_of(tmp),
             file_bytes=tmp.stat().st_size,
-            parameters=int(model.count_params()),
             created_at=card.created_at or dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            versions=card.versions or library_versions(),
             card_format=cards.CARD_FORMAT,
         )
         tmp.chmod(0o644)

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from digitcore import architectures, augment_real, data, job_requests, limits, probes
+from digitcore import architectures, augment_real, data, limits, probes
 from digitcore.architectures import Augmentation, Preset, Recipe
 from digitcore.cards import ModelCard, TrainingRecord
 from digitcore.errors import FinetuneRejected, TrainingDiverged  # noqa: F401 (raised here; callers name them training.X)
@@ -799,6 +799,7 @@ def finetune(
     import keras
 
     from digitcore import evaluation, registry
+    from digitcore.jobs.requests import finetuned_name
 
     if x_samples is None or y_samples is None or len(x_samples) == 0:
         raise ValueError("Fine-tuning needs at least one of your own labelled digits.")
@@ -811,7 +812,7 @@ def finetune(
     parent_card = registry.read_card(parent_path)
     model = registry.load(parent_path)
     mnist = mnist or data.load_mnist()
-    name = registry.check_name(name or job_requests.finetuned_name(parent_path.stem, models_directory))
+    name = registry.check_name(name or finetuned_name(parent_path.stem, models_directory))
     set_seed(seed)
     rng = np.random.default_rng(seed)
 

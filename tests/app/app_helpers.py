@@ -144,15 +144,17 @@ def train_small_models(directory, mnist) -> None:
 
 
 APP = Path(__file__).resolve().parents[2] / "streamlit_app.py"
+APP_WORKSPACE = "apptest"  # tests/conftest.py's TEST_WORKSPACE: its app_workspace fixture is this one
 RUN_TIMEOUT = 120  # seconds per script run: the first run imports TensorFlow and loads MNIST
 
 
-def open_app(page: str, query: dict[str, str] | None = None):
-    """An AppTest that has run the app and switched to app_pages/<page>.py (with `query` in its URL:
-    a visitor opening or reloading a URL such as /try_it?model=small_dense)."""
+def open_app(page: str, query: dict[str, str] | None = None, workspace: str = APP_WORKSPACE):
+    """An AppTest that has run the app in `workspace` and switched to app_pages/<page>.py (with `query`
+    in its URL: a visitor opening or reloading a URL such as /try_it?model=small_dense)."""
     from streamlit.testing.v1 import AppTest
 
     app = AppTest.from_file(str(APP), default_timeout=RUN_TIMEOUT)
+    app.query_params["ws"] = workspace  # as a bookmarked link: the visitor's own workspace
     app.query_params.update(query or {})
     app.run()
     if page != "explore":  # the default page

@@ -52,12 +52,11 @@ def test_try_it_reads_a_drawing_with_the_ensemble_and_inside_names_its_members(w
 
 
 def test_my_digits_offers_no_fine_tune_of_an_ensemble_and_names_its_members(
-    with_ensemble, open_page, mnist, tmp_path, monkeypatch
+    with_ensemble, open_page, mnist, app_workspace
 ):
     from digitcore import samples
 
-    monkeypatch.setenv("DIGITCORE_SAMPLES_DB", str(tmp_path / "samples.sqlite3"))
-    store = samples.SampleStore(tmp_path / "samples.sqlite3")
+    store = samples.SampleStore(app_workspace.samples_path)
     for index in range(3):
         store.add(mnist.x_test[index], int(mnist.y_test[index]))
     app = open_page("my_digits")

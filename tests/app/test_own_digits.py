@@ -20,11 +20,9 @@ FINAL_STATES = "done|finished|stopped|failed|interrupted"  # the job header's wo
 
 
 @pytest.fixture
-def store(tmp_path, monkeypatch) -> samples.SampleStore:
-    """An empty sample store of this test, which the app opens through DIGITCORE_SAMPLES_DB."""
-    path = tmp_path / "samples.sqlite3"
-    monkeypatch.setenv("DIGITCORE_SAMPLES_DB", str(path))
-    return samples.SampleStore(path)
+def store(app_workspace) -> samples.SampleStore:
+    """The empty sample store of the test visitor's workspace, which the app opens."""
+    return samples.SampleStore(app_workspace.samples_path)
 
 
 def _fill(store: samples.SampleStore, mnist, count: int) -> list[int]:
@@ -151,20 +149,19 @@ def test_my_digits_lists_the_examples_and_deletes_one(open_page, store, mnist):
         app.button(key=f"delete_{first}")
 
 
-def test_export_then_import_round_trips_through_the_page(open_page, store, mnist, tmp_path, monkeypatch):
+def test_export_then_import_round_trips_through_the_page(open_page, store, mnist, workspaces_dir, monkeypatch):
     _fill(store, mnist, 3)
     media = MemoryMediaFileStorage("/mock/media")  # keeps the download's bytes after the run ends
     monkeypatch.setattr("streamlit.testing.v1.app_test.MemoryMediaFileStorage", lambda endpoint: media)
     app = open_page("my_digits")
     url = app.get("download_button")[0].proto.url
     exported = media.get_file(url.rsplit("/", 1)[-1]).content
-    monkeypatch.setenv("DIGITCORE_SAMPLES_DB", str(tmp_path / "another.sqlite3"))  # a classmate's empty store
-    app = open_page("my_digits")
+    app = open_page("my_digits", workspace="classmate")  # a classmate's workspace: an empty store
     assert "No examples yet" in _texts(app)
     app.get("file_uploader")[0].set_value(("my_digits.zip", exported, "application/zip")).run()
     app.button(key="own_import").click().run()
     assert not app.exception and "Imported 3 example(s)." in _texts(app)
-    imported = samples.SampleStore(tmp_path / "another.sqlite3").arrays()
+    imported = samples.SampleStore(workspaces_dir / "classmate" / "samples.sqlite3").arrays()
     np.testing.assert_array_equal(imported[0], store.arrays()[0])
     np.testing.assert_array_equal(imported[1], store.arrays()[1])
 
@@ -233,7 +230,7 @@ def test_evaluate_shows_the_robustness_probes(open_page):
 
 
 @pytest.mark.slow
-def test_train_passes_barred_sevens_into_the_recipe(open_page, models_dir, fresh_jobs):
+def test_train_passes_barred_sevens_into_the_recipe(open_page, models_dir, fresh_jobs, app_workspace):
     app = open_page("train")
     app.selectbox(key="train_preset").set_value("larger_cnn").run()
     app.number_input(key="limit_larger_cnn").set_value(300).run()
@@ -243,14 +240,14 @@ def test_train_passes_barred_sevens_into_the_recipe(open_page, models_dir, fresh
     _button(app, "Train").click().run()
     _poll_until_ended(app, r"\*\*barred_in_apptest\*\* \(Larger CNN \(9 layers\)\)")
     assert "Saved **barred_in_apptest**" in _texts(app)
-    card = json.loads((models_dir / "barred_in_apptest.json").read_text())  # what the job trained with
+    card = json.loads((app_workspace.models_dir / "barred_in_apptest.json").read_text())  # what the job trained with
     assert card["training"]["recipe"]["augmentation"]["barred_sevens"] == 0.5
     assert card["training"]["recipe"]["epochs"] == 1 and card["training"]["limit"] == 300
 
 
 @pytest.mark.slow
 def test_a_tiny_finetune_job_runs_to_the_end_and_its_model_names_its_parent(
-    open_page, store, mnist, models_dir, fresh_jobs
+    open_page, store, mnist, models_dir, fresh_jobs, app_workspace
 ):
     _fill(store, mnist, 20)
     app = open_page("my_digits")
@@ -270,7 +267,7 @@ def test_a_tiny_finetune_job_runs_to_the_end_and_its_model_names_its_parent(
     # The child learned: it keeps small_cnn's 96.6 % (at most 0.2 points may go) and reads the
     # 20 digits it was fine-tuned on (a model that learned nothing reads 10 %).
     assert after[0] >= LEARNED and after[1] >= LEARNED
-    card = json.loads((models_dir / "finetuned_in_apptest.json").read_text())
+    card = json.loads((app_workspace.models_dir / "finetuned_in_apptest.json").read_text())
     assert card["parent"] == "small_cnn" and f"{100 * card['test_accuracy']:.2f} %" == before_after["after"].iloc[0]
     options = app.sidebar.selectbox(key="model_picker").options
     assert any(option.startswith("finetuned_in_apptest") for option in options)
@@ -284,7 +281,9 @@ FINETUNE_BAR = re.compile(r"^Epoch (\d+) of (\d+) · (\d+) %$")
 
 
 @pytest.mark.slow
-def test_stop_ends_a_finetune_early_and_keeps_its_finished_epochs(open_page, store, mnist, models_dir, fresh_jobs):
+def test_stop_ends_a_finetune_early_and_keeps_its_finished_epochs(
+    open_page, store, mnist, models_dir, fresh_jobs, app_workspace
+):
     _fill(store, mnist, 20)
     app = open_page("my_digits")
     app.number_input(key="own_epochs").set_value(20)
@@ -309,14 +308,16 @@ def test_stop_ends_a_finetune_early_and_keeps_its_finished_epochs(open_page, sto
     assert _button(app, "Stop") is None and not app.get("progress")
     # Stopped inside a later epoch: the finished ones were kept and saved, far fewer than 20.
     assert "Saved **stopped_finetune**" in _texts(app)
-    card = json.loads((models_dir / "stopped_finetune.json").read_text())
+    card = json.loads((app_workspace.models_dir / "stopped_finetune.json").read_text())
     assert epoch - 1 <= len(card["history"]) < 20 and card["parent"] == "small_cnn"
     kept = len(card["history"])
     assert f"Saved **stopped_finetune** (stopped early: {kept} of 20 epoch(s) finished and kept)" in _texts(app)
 
 
 @pytest.mark.slow
-def test_a_finetune_that_costs_mnist_accuracy_is_refused_on_the_page(open_page, store, mnist, models_dir, fresh_jobs):
+def test_a_finetune_that_costs_mnist_accuracy_is_refused_on_the_page(
+    open_page, store, mnist, models_dir, fresh_jobs, app_workspace
+):
     # Twenty zeros saved as ones: learning them makes the model read MNIST's zeros as ones (1.5 points
     # of MNIST lost, measured), more than the 0.2 points a fine-tune may cost.
     for index in np.flatnonzero(mnist.y_test == 0)[:20]:
@@ -337,5 +338,5 @@ def test_a_finetune_that_costs_mnist_accuracy_is_refused_on_the_page(open_page, 
     )
     assert refused, error
     assert float(refused.group(1)) > 0.2
-    assert not (models_dir / "zeros_as_ones.keras").exists() and not (models_dir / "zeros_as_ones.json").exists()
+    assert not list(app_workspace.models_dir.glob("zeros_as_ones.*"))
     assert not _button(app, "Fine-tune").disabled  # ready for another try

@@ -191,7 +191,7 @@ def test_a_damaged_model_is_listed_as_unusable_and_never_offered(open_page, mode
 
 
 @pytest.mark.slow
-def test_train_runs_a_tiny_job_to_the_end_and_the_model_joins_the_picker(open_page, models_dir):
+def test_train_runs_a_tiny_job_to_the_end_and_the_model_joins_the_picker(open_page, models_dir, app_workspace):
     app = open_page("train")
     app.selectbox(key="train_preset").set_value("larger_cnn").run()
     app.number_input(key="epochs_larger_cnn").set_value(1)
@@ -204,6 +204,6 @@ def test_train_runs_a_tiny_job_to_the_end_and_the_model_joins_the_picker(open_pa
         time.sleep(0.5)
         app.run()  # what the page's polling fragment does in a browser
     assert "Saved **trained_in_apptest**" in _texts(app)
-    assert (models_dir / "trained_in_apptest.keras").is_file()
+    assert (app_workspace.models_dir / "trained_in_apptest.keras").is_file()
     options = app.sidebar.selectbox(key="model_picker").options
     assert any(option.startswith("trained_in_apptest") for option in options)

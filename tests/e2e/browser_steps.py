@@ -11,6 +11,8 @@ import numpy as np
 from PIL import Image
 from playwright.sync_api import Page, expect
 
+from e2e_paths import E2E_WORKSPACE
+
 PAGES = {
     "explore": "Explore the data",
     "train": "Train",
@@ -29,8 +31,9 @@ def settle(page: Page) -> None:
     expect(page.get_by_test_id("stSkeleton")).to_have_count(0)  # elements whose code is still loading
 
 
-def open_app_page(page: Page, app_url: str, slug: str) -> None:
-    page.goto(f"{app_url}/{slug if slug != 'explore' else ''}")
+def open_app_page(page: Page, app_url: str, slug: str, workspace: str = E2E_WORKSPACE) -> None:
+    """Open a page in `workspace`, as a visitor's bookmarked link does."""
+    page.goto(f"{app_url}/{slug if slug != 'explore' else ''}?ws={workspace}")
     expect(page.get_by_role("heading", name=PAGES[slug], exact=True)).to_be_visible()
     settle(page)
 

@@ -8,7 +8,7 @@ import pytest
 from e2e_server import served_app
 
 from app_helpers import train_small_models  # tests/app, on the path from tests/conftest.py
-from e2e_paths import ARTEFACTS
+from e2e_paths import ARTEFACTS, E2E_WORKSPACE
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -34,15 +34,27 @@ def e2e_models(tmp_path_factory, mnist) -> Path:
 
 
 @pytest.fixture(scope="session")
-def samples_db(e2e_models) -> Path:
-    """The throwaway samples database the served app writes to."""
-    return e2e_models.parent / "samples.sqlite3"
+def e2e_workspaces(e2e_models) -> Path:
+    """The throwaway workspaces folder of the served app."""
+    return e2e_models.parent / "workspaces"
 
 
 @pytest.fixture(scope="session")
-def app_url(e2e_models, samples_db):
-    """The app served over the tests' small models."""
-    with served_app(e2e_models, samples_db) as url:
+def samples_db(e2e_workspaces) -> Path:
+    """The throwaway samples database the served app writes to for the browser tests' visitor."""
+    return e2e_workspaces / E2E_WORKSPACE / "samples.sqlite3"
+
+
+@pytest.fixture(scope="session")
+def e2e_visitor_models(e2e_workspaces) -> Path:
+    """Where the browser tests' visitor's trained models are saved."""
+    return e2e_workspaces / E2E_WORKSPACE / "models"
+
+
+@pytest.fixture(scope="session")
+def app_url(e2e_models, e2e_workspaces):
+    """The app served over the tests' small models; what visitors save goes to throwaway workspaces."""
+    with served_app(e2e_models, e2e_workspaces) as url:
         yield url
 
 

@@ -13,13 +13,18 @@ SERVER_START_SECONDS = 90  # a ceiling for the health check, never an assertion 
 
 
 @contextlib.contextmanager
-def served_app(models_dir: Path, samples_db: Path, log_name: str = "e2e-server.log"):
-    """`streamlit run streamlit_app.py` headless on a free port over `models_dir`; yields its URL."""
+def served_app(models_dir: Path, workspaces_dir: Path, log_name: str = "e2e-server.log"):
+    """`streamlit run streamlit_app.py` headless on a free port over the shipped-models folder
+    `models_dir`, visitors' workspaces in `workspaces_dir`; yields its URL."""
     ARTEFACTS.mkdir(exist_ok=True)
     port = free_port()
     command = streamlit_command(port)
-    # Samples saved by the browser tests go to a throwaway database, never the user's own.
-    environment = {**os.environ, "DIGITCORE_MODELS_DIR": str(models_dir), "DIGITCORE_SAMPLES_DB": str(samples_db)}
+    # Samples and models the browser tests save go to throwaway workspaces, never the user's own.
+    environment = {
+        **os.environ,
+        "DIGITCORE_MODELS_DIR": str(models_dir),
+        "DIGITCORE_WORKSPACES_DIR": str(workspaces_dir),
+    }
     log = open(ARTEFACTS / log_name, "w")
     server = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from digitcore import samples
-from e2e_paths import ARTEFACTS
+from e2e_paths import ARTEFACTS, E2E_WORKSPACE
 from test_browser import assert_no_error, open_app_page, settle, wait_for_charts
 
 pytestmark = pytest.mark.e2e
@@ -128,7 +128,7 @@ def test_importing_the_same_zip_twice_adds_it_once(page: Page, app_url, samples_
     before = store.count()
 
     page.set_viewport_size({"width": 1400, "height": 1800})
-    page.goto(f"{app_url}/my_digits")
+    page.goto(f"{app_url}/my_digits?ws={E2E_WORKSPACE}")
     expect(page.get_by_role("heading", name="My digits", exact=True)).to_be_visible()
     settle(page)
     for attempt in range(2):

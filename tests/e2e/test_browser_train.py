@@ -63,7 +63,7 @@ def _training_points(page: Page) -> int:
     )
 
 
-def test_each_recipe_sets_every_box_and_train_runs_what_they_show(page: Page, app_url, e2e_models):
+def test_each_recipe_sets_every_box_and_train_runs_what_they_show(page: Page, app_url, e2e_visitor_models):
     page.set_viewport_size({"width": 1400, "height": 1600})
     open_app_page(page, app_url, "train")
     _expect_boxes(page, epochs="1", batch="256", rate="0.00800", augmented=False)
@@ -85,14 +85,14 @@ def test_each_recipe_sets_every_box_and_train_runs_what_they_show(page: Page, ap
         timeout=30_000
     )
     expect(page.get_by_text(re.compile(rf"^Saved {name}"))).to_be_visible(timeout=TRAINING_SECONDS * 1000)
-    recipe = json.loads((e2e_models / f"{name}.json").read_text())["training"]["recipe"]
+    recipe = json.loads((e2e_visitor_models / f"{name}.json").read_text())["training"]["recipe"]
     assert (recipe["epochs"], recipe["batch_size"], recipe["learning_rate"]) == (2, 64, 0.003)
     assert recipe["augmentation"]["rotation_degrees"] == 10.0 and recipe["augmentation"]["real_inputs"] == 0.0
-    assert json.loads((e2e_models / f"{name}.json").read_text())["training"]["limit"] == 1000
+    assert json.loads((e2e_visitor_models / f"{name}.json").read_text())["training"]["limit"] == 1000
 
 
 @pytest.mark.parametrize("digits, epochs", [("2", "100"), ("200", "100")])
-def test_a_tiny_subset_trains_with_the_epochs_the_box_shows(page: Page, app_url, e2e_models, digits, epochs):
+def test_a_tiny_subset_trains_with_the_epochs_the_box_shows(page: Page, app_url, e2e_visitor_models, digits, epochs):
     page.set_viewport_size({"width": 1400, "height": 1600})
     open_app_page(page, app_url, "train")
     _fill(page, "Training digits (of 60,000)", digits)
@@ -101,11 +101,11 @@ def test_a_tiny_subset_trains_with_the_epochs_the_box_shows(page: Page, app_url,
     page.get_by_role("button", name=re.compile("Train$")).click()
     expect(page.get_by_text(re.compile(rf"^Saved {name}"))).to_be_visible(timeout=TRAINING_SECONDS * 1000)
     expect(page.get_by_text("internal error")).to_have_count(0)
-    card = json.loads((e2e_models / f"{name}.json").read_text())
+    card = json.loads((e2e_visitor_models / f"{name}.json").read_text())
     assert card["training"]["limit"] == int(digits) and card["training"]["epochs_completed"] == int(epochs)
 
 
-def test_a_one_epoch_run_draws_its_curve_while_it_runs_and_stops_at_once(page: Page, app_url, e2e_models):
+def test_a_one_epoch_run_draws_its_curve_while_it_runs_and_stops_at_once(page: Page, app_url, e2e_visitor_models):
     page.set_viewport_size({"width": 1400, "height": 1600})
     open_app_page(page, app_url, "train")
     _fill(page, "Training digits (of 60,000)", "30000")
@@ -130,17 +130,20 @@ def test_a_one_epoch_run_draws_its_curve_while_it_runs_and_stops_at_once(page: P
         timeout=TRAINING_SECONDS * 1000
     )
     assert time.monotonic() - clicked < STOP_SECONDS_LOOSELY
-    assert not (e2e_models / f"{name}.keras").exists()
+    assert not (e2e_visitor_models / f"{name}.keras").exists()
 
 
-def test_after_stop_the_page_shows_the_saved_epochs_and_save_as_offers_a_fresh_name(page, app_url, e2e_models):
+def test_after_stop_the_page_shows_the_saved_epochs_and_save_as_offers_a_fresh_name(
+    page, app_url, e2e_models, e2e_visitor_models
+):
     page.set_viewport_size({"width": 1400, "height": 1600})
     open_app_page(page, app_url, "train")
     page.get_by_test_id("stSelectbox").filter(has_text="Architecture").click()
     page.get_by_role("option", name="Larger CNN (9 layers)").click()
     expect(page.get_by_text("59,933 parameters")).to_be_visible()
     settle(page)
-    proposed = registry.free_name("my_larger_cnn", e2e_models)
+    shipped = {path.stem for path in e2e_models.glob("*.keras")}
+    proposed = registry.free_name("my_larger_cnn", e2e_visitor_models, taken=shipped)
     expect(page.get_by_label("Save as", exact=True)).to_have_value(proposed)
     for label, value in {"Epochs": "30", "Training digits (of 60,000)": "10000"}.items():
         _fill(page, label, value)
@@ -156,7 +159,7 @@ def test_after_stop_the_page_shows_the_saved_epochs_and_save_as_offers_a_fresh_n
     )
     settle(page)
 
-    card = json.loads((e2e_models / f"{proposed}.json").read_text())
+    card = json.loads((e2e_visitor_models / f"{proposed}.json").read_text())
     kept = card["history"][card["training"]["kept_epoch"] - 1]
     assert card["training"]["epochs_completed"] == len(card["history"])  # no unfinished epoch in the card
     expect(_metric(page, "Validation accuracy")).to_have_text(f"{100 * kept['val_accuracy']:.2f} %")
@@ -164,7 +167,7 @@ def test_after_stop_the_page_shows_the_saved_epochs_and_save_as_offers_a_fresh_n
     expect(page.get_by_text(f"test {100 * card['test_accuracy']:.2f} % on the 10,000 test digits")).to_be_visible()
 
     # This visitor's run took the name: the field proposes the next free one, and says why.
-    fresh = registry.free_name("my_larger_cnn", e2e_models)
+    fresh = registry.free_name("my_larger_cnn", e2e_visitor_models, taken=shipped)
     assert fresh != proposed
     expect(page.get_by_label("Save as", exact=True)).to_have_value(fresh)
     expect(page.get_by_text(f"Your last run took the name {proposed}; this one gets a new name.")).to_be_visible()

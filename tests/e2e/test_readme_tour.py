@@ -12,7 +12,7 @@ from e2e_server import served_app
 from playwright.sync_api import Page, expect
 
 from browser_steps import draw, open_app_page, prediction, settle
-from e2e_paths import ROOT
+from e2e_paths import E2E_WORKSPACE, ROOT
 
 pytestmark = pytest.mark.e2e
 
@@ -24,11 +24,11 @@ SEVEN = [[(70, 70), (210, 70), (120, 230)]]
 
 @pytest.fixture(scope="module")
 def shipped_url(tmp_path_factory):
-    """The app over a copy of the shipped models (the tour's short run is saved in the copy only)."""
+    """The app over a copy of the shipped models; the tour's short run is saved in a throwaway workspace."""
     folder = tmp_path_factory.mktemp("tour")
     shutil.copytree(SHIPPED, folder / "models", ignore=shutil.ignore_patterns(".tmp-*", ".jobs"))
-    with served_app(folder / "models", folder / "samples.sqlite3", "tour-server.log") as url:
-        yield url, folder / "models"
+    with served_app(folder / "models", folder / "workspaces", "tour-server.log") as url:
+        yield url, folder / "workspaces" / E2E_WORKSPACE / "models"  # where the visitor's run is saved
 
 
 def _default_card() -> dict:

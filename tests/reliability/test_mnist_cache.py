@@ -137,11 +137,15 @@ def test_a_job_started_without_the_digits_fails_with_the_fix(tmp_path, data_copy
     from digitcore.architectures import get_preset
 
     _delete_folder(data_copy)
-    manager = jobs.JobManager(tmp_path / "models")
-    manager.start(
-        "larger_cnn", name="no_digits", recipe=get_preset("larger_cnn").recipe.with_overrides(epochs=1), limit=300
-    )
-    final = manager.wait(120)
+    # A cluster of its own, started now: its worker reads this test's (missing) cache, offline.
+    manager = jobs.JobManager(tmp_path / "models", cluster=jobs.Cluster(workers=1))
+    try:
+        manager.start(
+            "larger_cnn", name="no_digits", recipe=get_preset("larger_cnn").recipe.with_overrides(epochs=1), limit=300
+        )
+        final = manager.wait(120)
+    finally:
+        manager.close()
     assert final.state == "failed" and final.error == JOB_MESSAGE, final.error
 
 

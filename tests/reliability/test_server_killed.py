@@ -21,6 +21,7 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
 WAIT_MS = 120_000  # a ceiling for each wait, never an assertion about speed
 JOB = "killed_job"
+WORKSPACE = "killed-visitor"  # the visitor's workspace key, in every URL (as a bookmark)
 ORPHAN_GRACE_SECONDS = 20  # how long a training process may outlive its killed server
 
 
@@ -28,6 +29,7 @@ class Server:
     """`streamlit run` in its own process group (so a whole-machine style kill can take its children too)."""
 
     def __init__(self, models: Path, log: Path) -> None:
+        """Serve the app over the shipped `models` and the workspaces folder beside them."""
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         command = streamlit_command(self.port)
@@ -35,7 +37,11 @@ class Server:
         self.process = subprocess.Popen(
             command,
             cwd=ROOT,
-            env={**os.environ, "DIGITCORE_MODELS_DIR": str(models)},
+            env={
+                **os.environ,
+                "DIGITCORE_MODELS_DIR": str(models),
+                "DIGITCORE_WORKSPACES_DIR": str(models.parent / "workspaces"),
+            },
             stdout=self.log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -48,7 +54,7 @@ class Server:
             time.sleep(0.2)
 
     def descendants(self) -> list[int]:
-        """Every process the server started (the training child, multiprocessing's helpers)."""
+        """Every process the server started (the cluster's workers, multiprocessing's helpers)."""
         found, frontier = [], [self.process.pid]
         while frontier:
             pid = frontier.pop()
@@ -108,17 +114,29 @@ def _settle(page) -> None:
     expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=WAIT_MS)
 
 
-def _start_job(browser, url: str, epochs: int, limit: int):
-    """On the Train page: a Larger CNN job of `epochs` over `limit` digits, saved as JOB."""
+def _visitor_models(models: Path) -> Path:
+    """Where the visitor's job saves its model: their workspace's models folder."""
+    return models.parent / "workspaces" / WORKSPACE / "models"
+
+
+LARGER_CNN = ("Larger CNN (9 layers)", "59,933 parameters")
+# The largest preset's file (4.8 MB): the app's side of its save (write, check, rename) lasts long
+# enough for a poll to see it start, now that the model arrives as bytes from a worker.
+LARGEST = ("Conv-Conv-Pool-Dropout CNN", "1,199,882 parameters")
+
+
+def _start_job(browser, url: str, epochs: int, limit: int, architecture: tuple[str, str] = LARGER_CNN):
+    """On the Train page: a job of `architecture` (its option and parameter count) for `epochs` over
+    `limit` digits, saved as JOB."""
     from playwright.sync_api import expect
 
     page = browser.new_page(viewport={"width": 1400, "height": 1300})
-    page.goto(f"{url}/train", timeout=WAIT_MS)
+    page.goto(f"{url}/train?ws={WORKSPACE}", timeout=WAIT_MS)
     expect(page.get_by_role("heading", name="Train", exact=True)).to_be_visible(timeout=WAIT_MS)
     _settle(page)
     page.get_by_test_id("stSelectbox").filter(has_text="Architecture").click()
-    page.get_by_role("option", name="Larger CNN (9 layers)").click()
-    expect(page.get_by_text("59,933 parameters")).to_be_visible(timeout=WAIT_MS)
+    page.get_by_role("option", name=architecture[0]).click()
+    expect(page.get_by_text(architecture[1])).to_be_visible(timeout=WAIT_MS)
     _settle(page)
     for label, value in {
         "Epochs": str(epochs),
@@ -142,8 +160,10 @@ def _check_models_after_restart(models: Path, browser, server: Server) -> str:
     entries = registry.list_models(models, deep=True)
     assert [(entry.name, entry.problem) for entry in entries if entry.problem] == []
     assert {"small_cnn", "small_dense"} <= {entry.name for entry in entries}
+    visitors = registry.list_models(_visitor_models(models), deep=True)
+    assert [(entry.name, entry.problem) for entry in visitors if entry.problem] == []
     page = browser.new_page(viewport={"width": 1400, "height": 1300})
-    page.goto(f"{server.url}/train", timeout=WAIT_MS)
+    page.goto(f"{server.url}/train?ws={WORKSPACE}", timeout=WAIT_MS)
     expect(page.get_by_role("heading", name="Train", exact=True)).to_be_visible(timeout=WAIT_MS)
     _settle(page)
     assert page.get_by_test_id("stException").count() == 0
@@ -207,7 +227,7 @@ def _killed_during_training(trained_models, tmp_path_factory):
 
 def test_after_a_kill_during_training_the_models_folder_is_sound(killed_during_training):
     """Only complete, loadable models (checked in _check_models_after_restart); no half-trained file."""
-    models = killed_during_training["models"]
+    models = _visitor_models(killed_during_training["models"])
     assert killed_during_training["children"], "the training process was not found"
     assert not (models / f"{JOB}.keras").exists()  # 30 epochs over 60,000 digits cannot have finished
     assert not list(models.glob(".tmp-*"))
@@ -223,14 +243,14 @@ def test_the_interrupted_job_is_shown_as_interrupted(killed_during_training):
 
 
 def _wait_for_save(models: Path, server: Server, timeout: float = 600) -> None:
-    """Poll (every 5 ms) until the job's save has created its temporary model file."""
+    """Poll (every millisecond) until the job's save has created its temporary model file."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if list(models.glob(f".tmp-{JOB}-*.keras")) or list(models.glob(f".tmp-{JOB}.card.json")):
             return
         if (models / f"{JOB}.keras").exists():
             raise AssertionError("the save finished before the test saw it start")
-        time.sleep(0.005)
+        time.sleep(0.001)
     raise AssertionError("the job never started saving")
 
 
@@ -255,16 +275,16 @@ def _killed_during_save(trained_models, tmp_path_factory):
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         server = Server(models, work / "server.log")
         try:
-            page = _start_job(chromium, server.url, epochs=1, limit=1500)
-            _wait_for_save(models, server)
+            page = _start_job(chromium, server.url, epochs=1, limit=1500, architecture=LARGEST)
+            _wait_for_save(_visitor_models(models), server)
             os.killpg(server.process.pid, signal.SIGKILL)
             server.process.wait()
             page.close()
         finally:
             server.stop()
-        outcome["leftovers"] = sorted(path.name for path in models.glob(".tmp-*"))
+        outcome["leftovers"] = sorted(path.name for path in _visitor_models(models).glob(".tmp-*"))
         stale = time.time() - registry.STALE_TEMPORARY_SECONDS - 60  # time passes
-        for path in models.glob(".tmp-*"):
+        for path in _visitor_models(models).glob(".tmp-*"):
             os.utime(path, (stale, stale))
         restarted = Server(models, work / "server.log")
         try:
@@ -272,7 +292,7 @@ def _killed_during_save(trained_models, tmp_path_factory):
         finally:
             restarted.stop()
             chromium.close()
-    outcome["remaining"] = sorted(path.name for path in models.glob(".tmp-*"))
+    outcome["remaining"] = sorted(path.name for path in _visitor_models(models).glob(".tmp-*"))
     return outcome
 
 
@@ -280,7 +300,7 @@ def test_after_a_kill_during_the_save_the_models_folder_is_sound(killed_during_s
     """No partial model (checked in _check_models_after_restart); a model whose rename landed has its card."""
     from digitcore import registry
 
-    models = killed_during_save["models"]
+    models = _visitor_models(killed_during_save["models"])
     assert killed_during_save["leftovers"], "the kill came too late to leave a temporary file"
     if (models / f"{JOB}.keras").exists():
         assert registry.read_card(models / f"{JOB}.keras").get("sha256")
@@ -289,7 +309,7 @@ def test_after_a_kill_during_the_save_the_models_folder_is_sound(killed_during_s
 def test_a_job_killed_while_saving_is_shown_as_interrupted(killed_during_save):
     text = killed_during_save["train_page"]
     assert re.search(rf"{JOB}.*interrupted", text, re.IGNORECASE | re.DOTALL), text[:1500]
-    saved = (killed_during_save["models"] / f"{JOB}.keras").exists()
+    saved = (_visitor_models(killed_during_save["models"]) / f"{JOB}.keras").exists()
     assert ("had been saved" if saved else "nothing of it was saved") in text, text[:1500]
 
 

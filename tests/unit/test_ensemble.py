@@ -5,7 +5,7 @@ import pytest
 from test_cli import run_cli
 
 from digitcore import ensemble, evaluation, registry
-from digitcore.job_requests import FinetuneRequest
+from digitcore.jobs.requests import FinetuneRequest
 
 MEMBERS = ["small_cnn", "small_dense"]  # the two small real models of tests/conftest.py
 

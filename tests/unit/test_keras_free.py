@@ -44,7 +44,7 @@ def test_commands_without_a_network_load_no_keras(tmp_path, argv):
 
 def test_recipes_presets_and_requests_load_no_keras():
     code = (
-        "import sys; from digitcore import architectures, recipes, job_requests, jobs, errors; "
+        "import sys; from digitcore import architectures, recipes, jobs, errors; "
         "architectures.get_preset('digitnet').recipe.sized_for(6000).validate(); "
         "print(sorted(name for name in ('keras', 'tensorflow') if name in sys.modules))"
     )

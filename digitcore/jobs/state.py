@@ -24,6 +24,7 @@ from digitcore.records import plain
 class JobState(enum.StrEnum):
     """Where a job is; a str, so records and older callers may compare it with plain text."""
 
+    QUEUED = "queued"  # waiting in the class's queue for a free worker
     STARTING = "starting"
     RUNNING = "running"
     STOPPING = "stopping"
@@ -44,6 +45,7 @@ class JobKind(enum.StrEnum):
 
 
 _STATE_TEXT = {
+    JobState.QUEUED: "waiting in the queue",
     JobState.STARTING: "starting",
     JobState.RUNNING: "training",
     JobState.STOPPING: "stopping",
@@ -53,6 +55,7 @@ _STATE_TEXT = {
     JobState.INTERRUPTED: "interrupted (the server stopped)",
 }
 RUNNING_STATES = (JobState.STARTING, JobState.RUNNING, JobState.STOPPING)
+ACTIVE_STATES = (JobState.QUEUED, *RUNNING_STATES)  # not yet ended: waiting or on a worker
 FINAL_STATES = (JobState.DONE, JobState.STOPPED, JobState.FAILED, JobState.INTERRUPTED)
 
 
@@ -79,6 +82,8 @@ class JobSnapshot:
     # (time.time(), overall progress) at the first progress after the first compiled call
     pace_reference: tuple[float, float] | None = None
     estimated_seconds: float | None = None  # the page's estimate before the click
+    workspace: str = ""  # the workspace that started it ("": the manager's own models folder)
+    dispatched_at: float | None = None  # time.time() it left the queue for a worker
 
     def __post_init__(self) -> None:
         """Accept the JSON form too (a job record, or a caller that built one by hand): states and
@@ -111,7 +116,18 @@ class JobSnapshot:
 
     @property
     def running(self) -> bool:
+        """On a worker (starting, training or stopping); a queued job is active but not running."""
         return self.state in RUNNING_STATES
+
+    @property
+    def active(self) -> bool:
+        """Waiting in the queue or running: not ended yet."""
+        return self.state in ACTIVE_STATES
+
+    @property
+    def queue_wait(self) -> float | None:
+        """Seconds it waited in the queue before a worker took it (None while it still waits)."""
+        return None if self.dispatched_at is None else self.dispatched_at - self.started_at
 
     @property
     def elapsed(self) -> float:
@@ -140,7 +156,8 @@ class JobSnapshot:
 
         if not self.running:
             return None
-        planned_left = None if self.estimated_seconds is None else self.estimated_seconds - self.elapsed
+        on_worker = time.time() - (self.dispatched_at or self.started_at)  # the estimate leaves out the queue
+        planned_left = None if self.estimated_seconds is None else self.estimated_seconds - on_worker
         if self.pace_reference is None:
             return None if planned_left is None else max(estimates.FINISH_SECONDS, planned_left)
         since, progress_then = self.pace_reference

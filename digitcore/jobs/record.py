@@ -1,4 +1,4 @@
-"""The crash record: the last job's state in <models>/.jobs/last.json, written as it goes, so the next
+"""The crash record: the last job's state in <models>/.jobs/last.json (one per workspace's models folder), written as it goes, so the next
 server start can show a job a dead server left unfinished (as interrupted)."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 
 from digitcore import registry
-from digitcore.job_state import RUNNING_STATES, JobSnapshot, JobState
+from digitcore.jobs.state import ACTIVE_STATES, JobSnapshot, JobState
 
 log = logging.getLogger("digitcore.jobs")
 
@@ -51,7 +51,7 @@ def write(models_directory: Path, snapshot: JobSnapshot, server: str | None) -> 
     record = {**snapshot.to_record(), "batch": None, "server": server}
     path = record_path(models_directory)
     try:
-        path.parent.mkdir(exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
         registry.write_atomically(path, json.dumps(record))
     except OSError as error:
         log.warning("Could not write the job record %s: %s", path, error)
@@ -73,7 +73,7 @@ def read_previous(models_directory: Path, server: str | None) -> JobSnapshot | N
         return None
     if writer == server or (writer and process_identity(int(writer.split(":")[0])) == writer):
         return None
-    if snapshot.state in RUNNING_STATES:
+    if snapshot.state in ACTIVE_STATES:  # a queued job is lost with its server too
         # A server killed right after the save's final rename leaves the model complete and in place.
         saved = (models_directory / f"{snapshot.name}.keras").exists()
         snapshot = dataclasses.replace(
