@@ -1,6 +1,6 @@
 """How pages write a job's state: one wording for every page (issue 28: My digits showed the raw "done")."""
 
-from digitcore.job_state import JobState
+from digitcore.jobs.state import JobState
 
 
 def test_every_state_has_its_words_and_a_finished_job_says_finished():
