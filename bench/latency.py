@@ -52,7 +52,7 @@ def ensemble_latency(entry, images: list, args, single_model_calls: list[float])
 
 
 def _paper_photos(mnist, rng: np.random.Generator) -> tuple[list[bytes], list[bytes]]:
-    """JPEG photos on ruled paper (tilted lines): 16 of one digit and 16 of a 4-digit number, 640x480."""
+    """JPEG photos on grainy ruled paper (tilted lines): 16 of one digit and 16 of a 4-digit number, 640x480."""
     import io
 
     from PIL import Image, ImageDraw
@@ -71,6 +71,7 @@ def _paper_photos(mnist, rng: np.random.Generator) -> tuple[list[bytes], list[by
         for y in range(-60, height + 60, 44):
             draw.line([(0, y), (width, y + slope * width)], fill=(150, 170, 215), width=2)
         colour = np.asarray(paper, dtype=np.float32) * (1 - ink[..., None]) + np.array([30, 35, 90]) * ink[..., None]
+        colour = colour + rng.normal(0, 10, size=colour.shape)  # a camera's grain: read as a photo, not a drawing
         buffer = io.BytesIO()
         Image.fromarray(np.clip(colour, 0, 255).astype(np.uint8)).save(buffer, format="JPEG", quality=88)
         return buffer.getvalue()

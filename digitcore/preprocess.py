@@ -411,7 +411,7 @@ def _photo_ink(gray: np.ndarray, steps: list[Step]) -> tuple[np.ndarray, np.ndar
     strength = _strength(ink)
     _blank_check(strength, _strength(ink / noise), "the photo shows no marks that stand out from the paper")
     # ruled lines would make every stroke look as thin as they are
-    ink, _ = _remove_rulings(ink, ink > np.maximum(3.0 * noise, 0.2 * strength))
+    ink, _ = _remove_ruled_lines(ink, ink > np.maximum(3.0 * noise, 0.2 * strength))  # level ones suffice here
     first_mask = _hysteresis(ink, noise, strength)
     width = stroke_width(first_mask) if first_mask.any() else 3.0
     background = _morphological_background(gray, radius=max(3, round(1.5 * width)), dark_ink=inverted)

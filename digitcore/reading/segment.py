@@ -17,6 +17,7 @@ SAME_DIGIT_OVERLAP = 0.5  # marks sharing this much of the narrower one's column
 SAME_DIGIT_GAP = 0.35  # ... when the gap between them is under this fraction of the digits' height
 SPECK_HEIGHT = 0.3  # a glyph lower than this fraction of its row's digits is a speck, a dot or a dash
 WIDE = 0.8  # a glyph wider than this many digit heights may be two (or more) touching digits
+PART_HEIGHT = 0.6  # every piece a split makes is at least this fraction of the row's digit height
 SPLITS_TRIED = 3  # split columns tried per cut (the deepest minima of the column ink)
 
 
@@ -130,7 +131,9 @@ def split_options(glyph: Glyph, height: float) -> list[SplitOption]:
                 continue
             seen.add(key)
             pieces = _cut(glyph, paths)
-            if len(pieces) == parts:
+            # each piece of a split must be a digit's height: a cut that slices off the end of a
+            # 7's bar or a 5's flag leaves a short piece, two touching digits leave two tall ones
+            if len(pieces) == parts and min(piece.box.h for piece in pieces) >= PART_HEIGHT * height:
                 options.append(SplitOption(pieces))
     return options
 
