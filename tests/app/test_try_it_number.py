@@ -25,11 +25,10 @@ from digitcore.reading.page import Box
 
 
 @pytest.fixture
-def store(tmp_path, monkeypatch) -> samples.SampleStore:
-    """An empty sample store of this test, which the app opens through DIGITCORE_SAMPLES_DB."""
-    path = tmp_path / "samples.sqlite3"
-    monkeypatch.setenv("DIGITCORE_SAMPLES_DB", str(path))
-    return samples.SampleStore(path)
+def store(app_workspace) -> samples.SampleStore:
+    """The AppTest visitor's own sample store (empty at the start of each test)."""
+    app_workspace.samples_path.parent.mkdir(parents=True, exist_ok=True)
+    return samples.SampleStore(app_workspace.samples_path)
 
 
 def _metric(app, label: str) -> str | None:

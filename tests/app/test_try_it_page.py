@@ -154,11 +154,10 @@ def test_the_guard_speaks_across_the_reading_before_the_prediction(open_page):
 
 
 @pytest.fixture
-def store(tmp_path, monkeypatch) -> samples.SampleStore:
-    """An empty sample store of this test, which the app opens through DIGITCORE_SAMPLES_DB."""
-    path = tmp_path / "samples.sqlite3"
-    monkeypatch.setenv("DIGITCORE_SAMPLES_DB", str(path))
-    return samples.SampleStore(path)
+def store(app_workspace) -> samples.SampleStore:
+    """The AppTest visitor's own sample store (empty at the start of each test)."""
+    app_workspace.samples_path.parent.mkdir(parents=True, exist_ok=True)
+    return samples.SampleStore(app_workspace.samples_path)
 
 
 def test_a_letter_is_saved_only_under_a_digit_the_visitor_picks(open_page, store):
@@ -231,6 +230,7 @@ def test_a_reload_keeps_the_model_the_input_and_the_reading(open_page):
     app.radio(key="try_source").set_value("Upload a photo").run()
     app.radio(key="try_reading").set_value("A number").run()
     url = dict(app.query_params)
+    assert url.pop("ws")  # the visitor's workspace, and beside it what Try it keeps
     assert url == {"model": "small_dense", "input": "upload", "read": "number"}
 
     reloaded = open_page("try_it", url)  # a new session on the same URL
