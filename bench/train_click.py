@@ -102,9 +102,9 @@ def stop_latency(folder: Path) -> dict:
     recipe, _, _ = promise("fast", TRAINING_DIGITS)
     manager = jobs.JobManager(folder)
     manager.start(DEFAULT_PRESET, name=registry.free_name("click_stopped", folder), recipe=recipe)
-    while True:
+    while True:  # queued, then starting, then fitting: stop it a third of the way through
         snapshot = manager.snapshot()
-        if snapshot is None or not snapshot.running or snapshot.overall_progress >= 0.33:
+        if snapshot is None or not snapshot.active or (snapshot.running and snapshot.overall_progress >= 0.33):
             break
         time.sleep(0.05)
     clicked = time.perf_counter()
@@ -112,7 +112,7 @@ def stop_latency(folder: Path) -> dict:
     manager.stop()
     while True:
         snapshot = manager.snapshot()
-        if snapshot is None or not snapshot.running:
+        if snapshot is None or not snapshot.active:
             break
         time.sleep(0.02)
     ended = time.perf_counter() - clicked

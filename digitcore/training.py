@@ -318,7 +318,7 @@ def _events_callback(
     import keras
 
     total_steps = epochs * steps_per_epoch
-    point_every = max(1, math.ceil(total_steps / CURVE_POINTS))
+    point_every = max(1.0, total_steps / CURVE_POINTS)  # steps between points (fractions allowed)
     validating = validation is not None and len(validation[1]) > 0
     checks = validation_checks(epochs, steps_per_epoch) if validating else []
     quick_validation = None
@@ -404,13 +404,14 @@ def _events_callback(
                 )
             if step >= steps_per_epoch:
                 return  # the epoch's end draws this point, with the full validation
+            first = self.epoch * steps_per_epoch  # the run's steps before this epoch
             check = self.next_check < len(checks) and step >= checks[self.next_check]
             while self.next_check < len(checks) and step >= checks[self.next_check]:
                 self.next_check += 1
             if check:
                 self._point(step, loss, accuracy, self._scores(model if model is not None else self.model, full=False))
-            elif step - self.point_step >= point_every:
-                self._point(step, loss, accuracy)
+            elif int((first + step) / point_every) > int((first + self.point_step) / point_every):
+                self._point(step, loss, accuracy)  # the run crossed its next 2 % since the last point
 
         def on_epoch_end(self, epoch, logs=None):
             logs = logs or {}
