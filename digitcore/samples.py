@@ -137,29 +137,10 @@ class SampleStore:
         finally:
             connection.close()
 
-    def add(
-        self,
-        image: np.ndarray,
-        label: int,
-        *,
-        source: str = "canvas",
-        original=None,
-        predicted: int | None = None,
-        confidence: float | None = None,
-        model: str | None = None,
-        created_at: str | None = None,
-    ) -> int:
-        """Store one labelled digit; returns its id (the stored one's when it is already there: see save)."""
-        return self.save(
-            image,
-            label,
-            source=source,
-            original=original,
-            predicted=predicted,
-            confidence=confidence,
-            model=model,
-            created_at=created_at,
-        ).sample_id
+    def add(self, image: np.ndarray, label: int, **details) -> int:
+        """Store one labelled digit; returns its id (the stored one's when it is already there). The
+        keyword `details` are save()'s."""
+        return self.save(image, label, **details).sample_id
 
     def save(
         self,
