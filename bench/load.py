@@ -118,7 +118,7 @@ async def trainer(browser, url: str, deadline_seconds: float, results: dict) -> 
         await page.get_by_role("option", name="Larger CNN (9 layers)").click()
         await expect(page.get_by_text("59,933 parameters")).to_be_visible(timeout=WAIT_MS)
         await settle(page)
-        for label, value in {"Epochs": "2", "Training digits (subset of 60,000)": "1500", "Save as": JOB_NAME}.items():
+        for label, value in {"Epochs": "2", "Training digits (of 60,000)": "1500", "Save as": JOB_NAME}.items():
             field = page.get_by_label(label, exact=True)
             await field.fill(value)
             await field.press("Enter")

@@ -78,7 +78,7 @@ def test_a_training_job_survives_a_page_switch_and_a_new_tab(page, browser, app_
     expect(page.get_by_text("59,933 parameters")).to_be_visible()  # the run drawing the preset's widgets ...
     settle(page)  # ... has ended, and the previous preset's widgets are gone
     expect(page.get_by_label("Epochs", exact=True)).to_have_value("10")
-    settings = {"Epochs": "2", "Training digits (subset of 60,000)": "1500", "Save as": "e2e_model"}
+    settings = {"Epochs": "2", "Training digits (of 60,000)": "1500", "Save as": "e2e_model"}
     for label, value in settings.items():
         field = page.get_by_label(label, exact=True)
         field.fill(value)

@@ -38,7 +38,7 @@ def _set_up_larger_cnn(page, *, name: str, epochs: int, limit: int) -> None:
     page.get_by_role("option", name="Larger CNN (9 layers)").click()
     expect(page.get_by_text("59,933 parameters")).to_be_visible()
     settle(page)
-    settings = {"Epochs": str(epochs), "Training digits (subset of 60,000)": str(limit), "Save as": name}
+    settings = {"Epochs": str(epochs), "Training digits (of 60,000)": str(limit), "Save as": name}
     for label, value in settings.items():
         field = page.get_by_label(label, exact=True)
         field.fill(value)

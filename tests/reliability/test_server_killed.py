@@ -140,7 +140,7 @@ def _start_job(browser, url: str, epochs: int, limit: int, architecture: tuple[s
     _settle(page)
     for label, value in {
         "Epochs": str(epochs),
-        "Training digits (subset of 60,000)": str(limit),
+        "Training digits (of 60,000)": str(limit),
         "Save as": JOB,
     }.items():
         field = page.get_by_label(label, exact=True)
