@@ -3,7 +3,8 @@ background, watch it learn.
 
 The boxes are the one source of truth for a run: choosing a recipe writes every box it implies
 (epochs, batch, learning rate, schedule, augmentation and its sliders) into the session state; a
-box changed after that makes the choice "Custom"; Train runs exactly what the boxes show. The
+box changed after that makes the settings "Custom" (with a Reset back to the recipe); Train runs
+exactly what the boxes show. The
 widgets are drawn from the session state only (never with a `value=` as well): a value passed to a
 widget that the browser already holds is ignored there, which is how a recipe once failed to apply.
 """
@@ -21,8 +22,7 @@ from digitcore.jobs import JobKind, JobState
 from digitcore.run_plan import RunPlan
 
 BATCH_SIZES = [16, 32, 64, 128, 200, 256, 512]
-CUSTOM = "custom"
-RECIPE_TEXT = {"fast": "Fast", "fast995": "Fast, augmented", "default": "Full", CUSTOM: "Custom"}
+RECIPE_TEXT = {"fast": "Fast", "fast995": "Fast, augmented", "default": "Full"}
 RECIPE_ABOUT = {
     "fast": "one pass's worth of digits (60,000 seen: more epochs on fewer), large batches, no augmentation",
     "fast995": "three epochs of small batches with augmentation",
@@ -78,6 +78,7 @@ def _box_values(recipe: Recipe) -> dict[str, object]:
 def _apply(preset_name: str, which: str) -> None:
     """Write every box recipe `which` implies (sized for the chosen digits) into the session state."""
     st.session_state[_key("base", preset_name)] = which
+    st.session_state[_key("custom", preset_name)] = False
     for box, value in _box_values(_sized(preset_name, which)).items():
         st.session_state[_key(box, preset_name)] = value
 
@@ -89,27 +90,33 @@ def _shown_values(preset_name: str) -> dict[str, object]:
     return values
 
 
+def _custom(preset_name: str) -> bool:
+    """Whether a box was changed by hand since the recipe was chosen. Kept apart from the radio, which
+    only the visitor sets: a radio value written by the server reaches the browser a moment later,
+    and a click in that moment sent the old value back, choosing the recipe again over the boxes."""
+    return bool(st.session_state.get(_key("custom", preset_name)))
+
+
 def _recipe_chosen(preset_name: str) -> None:
-    which = st.session_state[_key("recipe", preset_name)]
-    if which != CUSTOM:
-        _apply(preset_name, which)
+    _apply(preset_name, st.session_state[_key("recipe", preset_name)])
+
+
+def _reset(preset_name: str) -> None:
+    _apply(preset_name, _base(preset_name))
 
 
 def _subset_changed(preset_name: str) -> None:
-    """A recipe chosen (not custom) is sized again for the new subset: its epochs and batch follow."""
-    which = st.session_state.get(_key("recipe", preset_name), CUSTOM)
-    if which != CUSTOM:
-        _apply(preset_name, which)
+    """A recipe left as chosen is sized again for the new subset: its epochs and batch follow."""
+    if not _custom(preset_name):
+        _apply(preset_name, _base(preset_name))
 
 
 def _box_changed(preset_name: str) -> None:
-    """A box changed by hand: "Custom", unless every box is back at the recipe's value."""
-    base = _base(preset_name)
-    recipe_values = _box_values(_sized(preset_name, base))
+    """A box changed by hand: custom settings, unless every box is back at the recipe's value."""
+    recipe_values = _box_values(_sized(preset_name, _base(preset_name)))
     if not recipe_values["augment"]:
         recipe_values.update({box: None for box in SLIDERS})
-    same = _shown_values(preset_name) == recipe_values
-    st.session_state[_key("recipe", preset_name)] = base if same else CUSTOM
+    st.session_state[_key("custom", preset_name)] = _shown_values(preset_name) != recipe_values
 
 
 def _augmentation_switched(preset_name: str) -> None:
@@ -149,12 +156,13 @@ def preset_panel() -> str:
     return preset_name
 
 
-def recipe_choice(preset_name: str) -> str:
-    """The recipe radio: the preset's recipes, quickest first, and "Custom" once a box was changed."""
+def recipe_choice(preset_name: str) -> None:
+    """The recipe radio (the preset's recipes, quickest first) and what the boxes hold: the recipe,
+    or custom settings that started from it, with a way back."""
     preset = PRESETS[preset_name]
-    which = st.radio(
+    st.radio(
         "Recipe",
-        [*preset.recipes, CUSTOM],
+        list(preset.recipes),
         key=_key("recipe", preset_name),
         horizontal=True,
         format_func=lambda which: RECIPE_TEXT.get(which, which),
@@ -163,13 +171,14 @@ def recipe_choice(preset_name: str) -> str:
     )
     base = _base(preset_name)
     about = RECIPE_ABOUT.get(base, "as published")
-    st.caption(
-        f"**{RECIPE_TEXT.get(base, base)}**: {about}."
-        if which != CUSTOM
-        else f"Your own settings, starting from **{RECIPE_TEXT.get(base, base)}** ({about}). "
-        "Pick a recipe to set every box again."
+    if not _custom(preset_name):
+        st.caption(f"**{RECIPE_TEXT.get(base, base)}**: {about}.")
+        return
+    text, button = st.columns([3, 1], vertical_alignment="center")
+    text.caption(f"**Custom**: your own settings, started from **{RECIPE_TEXT.get(base, base)}** ({about}).")
+    button.button(
+        "Reset", key=f"reset_{preset_name}", on_click=_reset, args=(preset_name,), help="Every box back to the recipe."
     )
-    return which
 
 
 def recipe_panel(preset_name: str) -> tuple[Recipe, int]:
@@ -303,7 +312,6 @@ def show_estimate(preset_name: str, recipe: Recipe, limit: int) -> estimates.Exp
             f"**Estimated time: {estimates.duration_text(guess.seconds)}**: {plan.epochs * fitted:,} digits "
             f"at the {pace.digits_per_second:,.0f} per second of {pace.measured_by}{loosely}."
         )
-    which = st.session_state.get(_key("recipe", preset_name), _base(preset_name))
     expected = estimates.expected_accuracy(runs, PRESETS[preset_name], _base(preset_name), settings, limit)
     if expected is None:
         lines.append(
@@ -316,7 +324,7 @@ def show_estimate(preset_name: str, recipe: Recipe, limit: int) -> estimates.Exp
         lines.append(f"{plan.held_out:,} of the {limit:,} digits are held out for the validation curve.")
     else:
         lines.append("Too few digits to hold any out: there is no validation curve.")
-    if which == CUSTOM:
+    if _custom(preset_name):
         lines.append("Custom settings: Train runs exactly what the boxes show.")
     st.info("  \n".join(lines))
     return expected

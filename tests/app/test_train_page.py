@@ -91,17 +91,25 @@ def test_choosing_a_recipe_sets_every_box_it_implies(train_page, recipe, boxes):
     assert app.radio(key="recipe_digitnet").value == recipe
 
 
-def test_changing_a_box_makes_the_settings_custom_and_train_runs_them(train_page):
+def _custom(app) -> bool:
+    return any(element.value.startswith("**Custom**") for element in app.caption)
+
+
+def test_changing_a_box_makes_the_settings_custom_and_reset_brings_the_recipe_back(train_page):
     app = train_page()
     app.radio(key="recipe_digitnet").set_value("fast995").run()
     app.number_input(key="epochs_digitnet").set_value(2).run()
-    assert app.radio(key="recipe_digitnet").value == "custom"
+    assert _custom(app) and app.radio(key="recipe_digitnet").value == "fast995"  # the radio is only the visitor's
     assert "Custom settings: Train runs exactly what the boxes show." in _estimate(app)
+    app.number_input(key="limit_digitnet").set_value(6000).run()  # custom settings are not sized again
+    assert app.number_input(key="epochs_digitnet").value == 2
     app.number_input(key="epochs_digitnet").set_value(3).run()  # back to the recipe's own value
-    assert app.radio(key="recipe_digitnet").value == "fast995"
+    assert not _custom(app)
     app.toggle(key="augment_digitnet").set_value(False).run()
-    assert app.radio(key="recipe_digitnet").value == "custom"
-    assert not any(slider.label.startswith("Rotation") for slider in app.slider)
+    assert _custom(app) and not any(slider.label.startswith("Rotation") for slider in app.slider)
+    app.button(key="reset_digitnet").click().run()
+    assert not _custom(app) and app.toggle(key="augment_digitnet").value
+    assert app.number_input(key="epochs_digitnet").value == 3
 
 
 @pytest.mark.parametrize(

@@ -76,7 +76,7 @@ def test_each_recipe_sets_every_box_and_train_runs_what_they_show(page: Page, ap
     _fill(page, "Training digits (of 60,000)", "1000")
     _expect_boxes(page, epochs="3", batch="64", rate="0.00300", augmented=True)  # a recipe of epochs keeps them
     _fill(page, "Epochs", "2")  # a box changed by hand: the choice says so
-    expect(page.get_by_test_id("stRadio").get_by_role("radio", name="Custom")).to_be_checked()
+    expect(page.get_by_text("Custom: your own settings, started from Fast, augmented")).to_be_visible()
     expect(page.get_by_text("Custom settings: Train runs exactly what the boxes show.")).to_be_visible()
 
     name = page.get_by_label("Save as", exact=True).input_value()
