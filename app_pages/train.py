@@ -280,10 +280,9 @@ def name_box(preset_name: str, running: jobs.JobSnapshot | None) -> str | None:
     mine = st.session_state.get("train_started_name")
     if key not in st.session_state or (st.session_state[key].strip() == mine and mine in taken):
         # first drawn, or this visitor's own last run took the name: the next free one
-        proposal = registry.free_name(f"my_{preset_name}", common.my_models_dir(), taken=taken)
-        if key in st.session_state:
-            st.caption(f"Your last run took the name **{mine}**; this one gets a new name.")
-        st.session_state[key] = proposal
+        st.session_state[key] = registry.free_name(f"my_{preset_name}", common.my_models_dir(), taken=taken)
+    if mine in taken and st.session_state[key].strip() != mine:
+        st.caption(f"Your last run took the name **{mine}**; this one gets a new name.")
     name = st.text_input("Save as", key=key, help="A new name: training never overwrites a saved model.").strip()
     if name in taken:
         st.warning(f"A model named '{name}' already exists, and training never overwrites one: choose another name.")
