@@ -180,7 +180,9 @@ def test_a_kept_photo_can_be_removed(page: Page, app_url, tmp_path):
     page.get_by_test_id("stSidebarNavLink").filter(has_text="Explore the data").click()
     expect(page.get_by_role("heading", name="Explore the data", exact=True)).to_be_visible()
     settle(page)
-    page.go_back()
+    # back through the sidebar (the browser's Back button after a page switch is a known issue since the
+    # workspace key is written into the URL: see the stop's note)
+    page.get_by_test_id("stSidebarNavLink").filter(has_text="Try it").click()
     expect(page.get_by_text("Showing seven.jpg, uploaded earlier.", exact=False)).to_be_visible()
     expect(prediction(page)).to_have_text("7")
     page.set_viewport_size(PHONE)  # the same visit on a phone-sized screen: Remove must be reachable
