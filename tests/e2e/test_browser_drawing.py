@@ -78,6 +78,12 @@ def test_pen_width_and_draw_upload_switch_keep_the_drawing(try_it):
     assert_read_whole(try_it, 4, 2)  # the pad came back with both strokes, and they are read
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="Known regression since workspaces: the page writes ?ws= into the URL after a page switch, and "
+    "Streamlit pushes a history entry for every query-string change (its issues 9279 and 11305), so the "
+    "browser's Back stays on the page it left. Strict: this fails as soon as Back works again.",
+)
 def test_the_drawing_is_still_there_after_visiting_another_page(try_it, app_url):
     draw(try_it, SEVEN)
     assert_read_whole(try_it, 7, 1)
