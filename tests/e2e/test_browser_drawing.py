@@ -79,10 +79,10 @@ def test_pen_width_and_draw_upload_switch_keep_the_drawing(try_it):
 
 
 @pytest.mark.xfail(
-    strict=True,
-    reason="Known regression since workspaces: the page writes ?ws= into the URL after a page switch, and "
-    "Streamlit pushes a history entry for every query-string change (its issues 9279 and 11305), so the "
-    "browser's Back stays on the page it left. Strict: this fails as soon as Back works again.",
+    strict=False,
+    reason="Known regression since workspaces, not fixed yet: the page writes ?ws= into the URL after a page "
+    "switch, and Streamlit pushes a history entry for every query-string change (its issues 9279 and 11305), "
+    "so the browser's Back often stays on the page it left (a race: it passed in one of three runs here).",
 )
 def test_the_drawing_is_still_there_after_visiting_another_page(try_it, app_url):
     draw(try_it, SEVEN)
