@@ -98,6 +98,13 @@ def prediction_panel(entry: registry.ModelEntry, digit: ShownDigit, read_from: s
     )
 
 
+def show_unreadable(error: preprocess.ImageError, right) -> None:
+    """Why an input gave no reading, in `right`: no digit in it is news (info), a bad file a warning.
+    The digit another page would read from this one is forgotten."""
+    st.session_state.pop(common.DIGIT_KEY, None)
+    (right.info if isinstance(error, preprocess.NoDigitFound) else right.warning)(str(error))
+
+
 def _save_example(digit: ShownDigit) -> None:
     """Store the digit on screen with the corrected label (or the prediction when none is picked).
 

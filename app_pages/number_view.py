@@ -45,13 +45,8 @@ def show(entry: registry.ModelEntry, content: bytes, source: str, read_from: str
     """Read the number in `content` (a drawing or a photo; `source` "canvas" or "photo") and show it."""
     try:
         found, picture = common.number_reading(entry, content)
-    except preprocess.NoDigitFound as error:
-        st.session_state.pop(common.DIGIT_KEY, None)
-        right.info(str(error))
-        return
     except preprocess.ImageError as error:
-        st.session_state.pop(common.DIGIT_KEY, None)
-        right.warning(str(error))
+        digit_view.show_unreadable(error, right)
         return
     _forget_corrections_of_another_input(common.content_digest(content))
     digits = found.digits

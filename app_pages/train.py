@@ -290,7 +290,15 @@ def name_box(preset_name: str, running: jobs.JobSnapshot | None) -> str | None:
     return name
 
 
-def show_estimate(preset_name: str, recipe: Recipe, limit: int) -> estimates.Expectation | None:
+@dataclasses.dataclass(frozen=True)
+class Promise:
+    """What the page said before the click: the job keeps both (the time left, the accuracy floor)."""
+
+    seconds: float | None
+    expected: estimates.Expectation | None
+
+
+def show_estimate(preset_name: str, recipe: Recipe, limit: int) -> Promise:
     """Before the click: how long this will take here, what test accuracy to expect, and from where."""
     cards = [entry.card for entry in common.model_entries() if entry.problem is None and entry.card is not None]
     runs = [*estimates.past_runs(cards), *estimates.measured_runs()]
@@ -299,17 +307,17 @@ def show_estimate(preset_name: str, recipe: Recipe, limit: int) -> estimates.Exp
     plan = RunPlan(epochs=recipe.epochs, fitted=fitted, held_out=limit - fitted, batch_size=recipe.batch_size)
     lines = []
     pace = estimates.pace_for(runs, preset_name, settings)
-    if pace is None:
+    guess = None if pace is None else estimates.estimate(pace, plan, settings)
+    if guess is None:
         lines.append(
             "**Time:** no run of this architecture has finished on this machine yet, so there is no "
             "estimate; the time left is shown once training starts."
         )
     else:
-        guess = estimates.estimate(pace, plan, settings)
         loosely = "" if guess.same_setup else " (measured with another batch size or augmentation: take it loosely)"
         lines.append(
             f"**Estimated time: {estimates.duration_text(guess.seconds)}**: {plan.epochs * fitted:,} digits "
-            f"at the {pace.digits_per_second:,.0f} per second of {pace.measured_by}{loosely}."
+            f"at the {guess.pace.digits_per_second:,.0f} per second of {guess.pace.measured_by}{loosely}."
         )
     expected = estimates.expected_accuracy(runs, PRESETS[preset_name], _base(preset_name), settings, limit)
     if expected is None:
@@ -326,23 +334,19 @@ def show_estimate(preset_name: str, recipe: Recipe, limit: int) -> estimates.Exp
     if _custom(preset_name):
         lines.append("Custom settings: Train runs exactly what the boxes show.")
     st.info("  \n".join(lines))
-    return expected
+    return Promise(None if guess is None else guess.seconds, expected)
 
 
-def _start(preset_name: str, recipe: Recipe, limit: int, name: str, expected: estimates.Expectation | None) -> bool:
+def _start(preset_name: str, recipe: Recipe, limit: int, name: str, promise: Promise | None) -> bool:
     """Start the job, or keep a sentence saying why not; True when it started."""
-    cards = [entry.card for entry in common.model_entries() if entry.problem is None and entry.card is not None]
-    runs = [*estimates.past_runs(cards), *estimates.measured_runs()]
-    pace = estimates.pace_for(runs, preset_name, recipe.to_dict())
-    fitted = recipe.fitted_digits(limit)
-    plan = RunPlan(epochs=recipe.epochs, fitted=fitted, held_out=limit - fitted, batch_size=recipe.batch_size)
+    expected = None if promise is None else promise.expected
     try:
         common.job_manager().start(
             preset_name,
             name=name,
             recipe=recipe,
             limit=None if limit >= TRAINING_DIGITS else limit,
-            estimated_seconds=None if pace is None else estimates.estimate(pace, plan, recipe.to_dict()).seconds,
+            estimated_seconds=None if promise is None else promise.seconds,
             accuracy_floor=None if expected is None else expected.floor,
             workspace=common.workspace(),
         )
@@ -461,14 +465,14 @@ def render() -> None:
         preset_name = preset_panel()
         _fill_missing_boxes(preset_name)
         recipe_choice(preset_name)
-        recipe, limit, expected = None, TRAINING_DIGITS, None
+        recipe, limit, promise = None, TRAINING_DIGITS, None
         try:
             recipe, limit = recipe_panel(preset_name)
         except ValueError as error:  # a combination that cannot run, in a sentence, before the click
             st.warning(str(error))
         name = name_box(preset_name, snapshot)
         if recipe is not None:
-            expected = show_estimate(preset_name, recipe, limit)
+            promise = show_estimate(preset_name, recipe, limit)
         if running:
             st.info(f"Your job '{snapshot.name}' is on the right; each visitor runs one job at a time.")
         # Handled inline, not in on_click: a callback's args would hold the values of the previous run.
@@ -480,7 +484,7 @@ def render() -> None:
             key="train_start",
         ):
             assert recipe is not None and name is not None
-            if _start(preset_name, recipe, limit, name, expected):
+            if _start(preset_name, recipe, limit, name, promise):
                 st.rerun()  # redraw everything with the job running and the live panel polling
         if st.session_state.get("train_message"):
             st.warning(st.session_state["train_message"])

@@ -129,13 +129,8 @@ def one_digit(entry: registry.ModelEntry, content: bytes, source: str, read_from
     kind = "canvas" if source == DRAW else "auto"
     try:
         prepared = common.prepared_digit(common.content_digest(content), content, kind)
-    except preprocess.NoDigitFound as error:
-        st.session_state.pop(common.DIGIT_KEY, None)
-        right.info(str(error))
-        return
     except preprocess.ImageError as error:
-        st.session_state.pop(common.DIGIT_KEY, None)
-        right.warning(str(error))
+        digit_view.show_unreadable(error, right)
         return
     st.session_state[common.DIGIT_KEY] = {"image": prepared.image, "source": "drawn" if source == DRAW else "uploaded"}
     shown = digit_view.ShownDigit(
