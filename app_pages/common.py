@@ -42,6 +42,7 @@ def _keep_keras_state_between_runs() -> None:
 _keep_keras_state_between_runs()
 
 MODEL_KEY = "chosen_model"  # survives page switches (widget keys are cleared with their page)
+MODELS_LISTED_AT = "models_listed_at"  # when this run's picker read the models folders (models_listed_before)
 DIGIT_KEY = "current_digit"  # the last digit drawn or uploaded on Try it: {"image", "source"}
 
 
@@ -175,6 +176,13 @@ def model_entries() -> list[registry.ModelEntry]:
     return _entries_in(registry.models_dir()) + _entries_in(my_models_dir())
 
 
+def models_listed_before(moment: float) -> bool:
+    """Whether this run's picker listed the models before `moment`: a job that saved its model after the sidebar's
+    picker was drawn (but before the page looked at the job) is not in the picker yet."""
+    listed_at = st.session_state.get(MODELS_LISTED_AT)
+    return listed_at is not None and listed_at < moment
+
+
 def my_models_dir() -> Path:
     """Where this visitor's trained and fine-tuned models are saved."""
     return workspace().models_dir
@@ -218,6 +226,7 @@ def _remember_model() -> None:
 
 def model_picker() -> registry.ModelEntry | None:
     """The sidebar's model choice (the default model preselected), or None when there is none."""
+    st.session_state[MODELS_LISTED_AT] = time.time()
     listed = model_entries()
     entries = {entry.name: entry for entry in listed if entry.problem is None}
     if not entries:

@@ -81,7 +81,13 @@ def show_ending(snapshot: jobs.JobSnapshot, *, failed: str, saved: Callable[[Out
 
 def _live(show: ShowJob, was_running: bool, doing: str) -> None:
     snapshot = common.my_job()
-    if (snapshot is not None and snapshot.active) != was_running:
+    started_or_ended = (snapshot is not None and snapshot.active) != was_running
+    # It can also end in the moment between the sidebar's picker and the page's own look at the job:
+    # the page then saw it ended, but the picker was drawn without the model it saved.
+    ended_after_the_picker = (
+        snapshot is not None and snapshot.finished_at is not None and common.models_listed_before(snapshot.finished_at)
+    )
+    if started_or_ended or ended_after_the_picker:
         st.rerun()  # this visitor's job started or ended: redraw the page's buttons and picker
     with common.friendly_errors(doing):  # a fragment's rerun skips the page's own guard
         show(snapshot)
