@@ -14,7 +14,8 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from digitcore import data, ensemble, errors, jobs, preprocess, registry, workspaces
+from digitcore import data, ensemble, errors, jobs, registry, workspaces
+from digitcore.reading import preprocess
 
 log = logging.getLogger("digit_studio")
 if not log.handlers:

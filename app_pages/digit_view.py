@@ -14,7 +14,8 @@ import streamlit as st
 from PIL import Image
 
 from app_pages import common
-from digitcore import inference, not_a_digit, plots, preprocess, registry
+from digitcore import inference, not_a_digit, plots, registry
+from digitcore.reading import preprocess
 
 
 @dataclass(frozen=True)

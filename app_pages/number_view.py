@@ -10,7 +10,8 @@ import streamlit as st
 from PIL import Image
 
 from app_pages import common, digit_view
-from digitcore import annotate, inference, preprocess, registry
+from digitcore import inference, registry
+from digitcore.reading import annotate, preprocess
 
 PICKED_KEY = "number_digit"  # which digit of the number is opened (an index into the reading's digits)
 READ_KEY = "number_read"  # the digest of the input the per-digit corrections on screen belong to

@@ -14,7 +14,8 @@ import streamlit as st
 
 from app_pages import common, digit_view, number_view
 from app_pages.drawing_pad import NUMBER_WIDTH, PEN_WIDTH, SIDE, drawing_pad
-from digitcore import inference, preprocess, registry
+from digitcore import inference, registry
+from digitcore.reading import preprocess
 
 DRAW, UPLOAD = "Draw", "Upload a photo"
 DIGIT, NUMBER = "One digit", "A number"

@@ -39,8 +39,9 @@ digitcore.import_tensorflow_quietly()
 import numpy as np  # noqa: E402
 from handwriting import render_drawing  # noqa: E402
 
-from digitcore import data, inference, jobs, preprocess, registry, samples, workspaces  # noqa: E402
+from digitcore import data, inference, jobs, registry, samples, workspaces  # noqa: E402
 from digitcore.architectures import DEFAULT_PRESET, get_preset  # noqa: E402
+from digitcore.reading import preprocess  # noqa: E402
 
 DIGITS_PER_VISITOR = 5
 WAIT_SECONDS = 3600  # a ceiling for one class, never an assertion about speed

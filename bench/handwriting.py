@@ -28,7 +28,7 @@ from PIL import Image, ImageDraw, ImageFilter
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from digitcore import preprocess  # noqa: E402
+from digitcore.reading import preprocess  # noqa: E402
 
 # ---------------------------------------------------------------------------------------------
 # Pen paths from MNIST digits

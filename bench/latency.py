@@ -96,7 +96,8 @@ def main(argv: list[str] | None = None) -> int:
     digitcore.import_tensorflow_quietly()
     from handwriting import render_drawing
 
-    from digitcore import data, ensemble, inference, not_a_digit, preprocess, registry
+    from digitcore import data, ensemble, inference, not_a_digit, registry
+    from digitcore.reading import preprocess
 
     model_path = registry.resolve(args.model, args.models_dir)
     model = registry.load(model_path)

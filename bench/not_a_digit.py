@@ -10,7 +10,7 @@ Non-digits are generated here with fonts, seeds and parameters the guard was NOT
 - two or three MNIST TEST digits side by side.
 Each is saved as a PNG file, either as the drawing pad gives it (white ink on a transparent
 canvas) or as dark ink on light paper with noise, and read through the product's predict path
-(`inference.predict_files`, what `python -m digitcore predict` runs). An input the product refuses
+(`files.predict_files`, what `python -m digitcore predict` runs). An input the product refuses
 outright ("no digit found") counts as flagged and is reported apart.
 Real digits: every image of ../shared/realdigits through the same path (evaluation data, read in
 place, never trained on), and MNIST test digits.
@@ -37,7 +37,7 @@ from PIL import Image
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_ROOT))
 
-from digitcore import data, inference, non_digits, not_a_digit, registry  # noqa: E402
+from digitcore import data, non_digits, not_a_digit, registry  # noqa: E402
 
 SEED = 777  # not the training seed
 BENCH_FONTS = ("Liberation",)  # training used DejaVu
@@ -100,7 +100,7 @@ def generate(folder: Path, per_kind: int, mnist: data.Mnist) -> dict[str, list[P
 
 
 def run(model, files: list[Path]) -> list[dict]:
-    return list(inference.predict_files(model, files, kind="auto"))
+    return list(files.predict_files(model, files, kind="auto"))
 
 
 def rate(answers: list[dict]) -> dict:

@@ -46,7 +46,7 @@ sys.path.insert(0, str(PROJECT_ROOT / "bench"))
 from handwriting import _smooth_noise, _stamp, _transform, pen_path  # noqa: E402
 from realdigits import baseline_to_mnist  # noqa: E402
 
-from digitcore import preprocess  # noqa: E402
+from digitcore.reading import preprocess  # noqa: E402
 
 CONDITIONS = (
     "plain",

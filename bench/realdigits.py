@@ -1,6 +1,6 @@
 """Accuracy on real people's handwritten digits (../shared/realdigits), beside a 20-line baseline.
 
-Every image goes through the product's own predict path (`inference.predict_files`, the code that
+Every image goes through the product's own predict path (`files.predict_files`, the code that
 `python -m digitcore predict --kind auto` runs) with one model. The same model also reads each image
 through the simple pipeline of issue 11 (grayscale; invert a light background; keep pixels above
 mean + one standard deviation; crop the ink; fit 20x20; centre by mass in 28x28), so the two are
@@ -30,7 +30,7 @@ from PIL import Image, ImageDraw
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_ROOT))
 
-from digitcore import preprocess  # noqa: E402
+from digitcore.reading import files, preprocess  # noqa: E402
 
 DEFAULT_DIR = PROJECT_ROOT.parent / "shared" / "realdigits"
 DEFAULT_SHEET = PROJECT_ROOT / "test-artefacts" / "realdigits_misses.png"
@@ -160,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     model = registry.load(model_path)
 
     started = time.perf_counter()
-    answers = list(inference.predict_files(model, [entry["file"] for entry in entries], kind="auto"))
+    answers = list(files.predict_files(model, [entry["file"] for entry in entries], kind="auto"))
     product_seconds = time.perf_counter() - started
 
     results, misses = [], []

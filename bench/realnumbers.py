@@ -35,7 +35,7 @@ sys.path.insert(0, str(PROJECT_ROOT / "bench"))
 
 from realdigits import baseline_centre  # noqa: E402
 
-from digitcore import preprocess  # noqa: E402
+from digitcore.reading import preprocess  # noqa: E402
 
 DEFAULT_DIR = PROJECT_ROOT.parent / "shared" / "realnumbers"
 COMPOSED_KINDS = ("gaps", "wide", "touching", "overlap")

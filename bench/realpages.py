@@ -1,7 +1,7 @@
 """Accuracy on real photos of single digits on ruled and squared paper (../shared/realpages), beside the
 20-line baseline with the same model, per kind of paper.
 
-Every image goes through the product's predict path (`inference.predict_files`, what `python -m
+Every image goes through the product's predict path (`files.predict_files`, what `python -m
 digitcore predict` runs) and through the baseline of bench/realdigits.py; "no digit found" counts as
 a miss. Prints one JSON object. The images are evaluation data: read in place, never copied, and
 nothing is trained or tuned on them.
@@ -25,7 +25,7 @@ sys.path.insert(0, str(PROJECT_ROOT / "bench"))
 
 from realdigits import baseline_to_mnist  # noqa: E402
 
-from digitcore import preprocess  # noqa: E402
+from digitcore.reading import files, preprocess  # noqa: E402
 
 DEFAULT_DIR = PROJECT_ROOT.parent / "shared" / "realpages"
 
@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     model_path = registry.resolve(args.model, args.models_dir)
     model = registry.load(model_path)
     names = sorted(meta)
-    answers = list(inference.predict_files(model, [args.dir / name for name in names], kind="auto"))
+    answers = list(files.predict_files(model, [args.dir / name for name in names], kind="auto"))
     groups: dict = defaultdict(lambda: [0, 0, 0])  # product right, baseline right, count
     misses = []
     for name, answer in zip(names, answers):

@@ -218,7 +218,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from digitcore import inference, registry
+    from digitcore import registry
+    from digitcore.reading import files
 
     try:
         model = registry.load(args.model, args.models_dir)
@@ -228,14 +229,15 @@ def cmd_predict(args: argparse.Namespace) -> int:
             _print_json({"file": str(file), "error": _sentence(error)})
         return 1
     all_good = True
-    for result in inference.predict_files(model, args.files, kind=args.kind):
+    for result in files.predict_files(model, args.files, kind=args.kind):
         all_good &= "error" not in result
         _print_json(result)
     return 0 if all_good else 1
 
 
 def cmd_read(args: argparse.Namespace) -> int:
-    from digitcore import inference, preprocess, registry
+    from digitcore import registry
+    from digitcore.reading import files, preprocess
     from digitcore.reading.number import read_number
 
     try:
@@ -248,7 +250,7 @@ def cmd_read(args: argparse.Namespace) -> int:
     all_good = True
     for file in args.files:
         try:  # the whole reading first, so a failure prints one error line and nothing half-done
-            reading = read_number(preprocess.decode(inference._read_capped(file)), model)
+            reading = read_number(preprocess.decode(files.read_capped(file)), model)
         except preprocess.ImageError as error:
             all_good = False
             _print_json({"file": str(file), "error": str(error)})

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import enum
 
-from digitcore import data, decode, ensemble, export, registry, samples
+from digitcore import data, ensemble, export, registry, samples
+from digitcore.reading import decode
 
 
 class TrainingDiverged(RuntimeError):

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
-from digitcore import preprocess
+from digitcore.reading import preprocess
 
 SIDE = 140  # the drawing's side in pixels (the drawing pad's work size, see preprocess.CANVAS_SIDE)
 FONT_FOLDERS = (Path("/usr/share/fonts"), Path("/usr/local/share/fonts"))

@@ -32,7 +32,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 
 import handwriting  # noqa: E402  (bench/handwriting.py: MNIST digits redrawn with a round brush, as on the pad)
 
-from digitcore import augment_real, data, non_digits, not_a_digit, preprocess  # noqa: E402
+from digitcore import augment_real, data, non_digits, not_a_digit  # noqa: E402
+from digitcore.reading import preprocess  # noqa: E402
 
 TRAIN_DIGITS = slice(0, 50_000)  # MNIST training digits the guard learns from
 HELD_OUT_DIGITS = slice(50_000, 60_000)  # ... and the ones that set its threshold

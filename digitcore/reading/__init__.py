@@ -1,9 +1,14 @@
-"""Reading the digits on a page: find the ink that belongs to the digits, cut it into digits, read them.
+"""Reading digits from pictures: untrusted bytes in, 28x28 MNIST-style inputs and the model's answers out.
 
-page.py finds the digits' ink on a drawing or a photo of paper (leaving out rulings, grid lines,
-edges, shadows, colour bands and specks); segment.py groups that ink into digits (joining the
-strokes of one digit, splitting touching digits) and orders them in rows; number.py reads each digit
-with the model, through the same 28x28 preparation as one-digit reading. Import from the modules
-(digitcore.reading.number, ...): this package imports nothing itself, so digitcore.preprocess can use
-the page stage without an import cycle.
+decode.py turns uploaded bytes into a picture safely (formats, sizes, limits, typed errors);
+imageops.py is the array toolkit the stages share; inputs.py turns a picture into float arrays and
+tells a drawing from a photo or an MNIST crop. Then two readings over one page stage:
+- page.py finds the digits' ink on a drawing or a photo of paper, leaving out rulings, grid lines,
+  edges, shadows, colour bands and specks;
+- preprocess.py prepares one digit as MNIST does (20x20 box, centre of mass in 28x28), with the steps
+  Try it shows; files.py reads image files with it for the CLI;
+- segment.py groups the page's ink into digits (joining a digit's strokes, splitting touching
+  digits) and orders them in rows; number.py reads each digit with the model, through the same
+  28x28 preparation; annotate.py draws what was read over the picture.
+Import the modules themselves (from digitcore.reading import preprocess); this file imports nothing.
 """

@@ -1,6 +1,6 @@
 """Reading a whole number: the page stage, the glyphs cut into digits, each digit through the model.
 
-Each digit is prepared exactly as one-digit reading prepares its ink (digitcore.preprocess.fit_and_centre:
+Each digit is prepared exactly as one-digit reading prepares its ink (digitcore.reading.preprocess.fit_and_centre:
 a 20x20 fit, centred by mass in 28x28) and all digits go through the model in one compiled call.
 """
 
@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image
 
-from digitcore import inference, preprocess
-from digitcore.preprocess import NoDigitFound, Step
+from digitcore import inference
+from digitcore.reading import preprocess
 from digitcore.reading.page import Box, PageInk, find_ink
+from digitcore.reading.preprocess import NoDigitFound, Step
 from digitcore.reading.segment import Glyph, SplitOption, find_glyphs, order_rows, split_options
 
 MAX_ROWS = 2  # a number is written in one row, a long one (a phone number) sometimes in two

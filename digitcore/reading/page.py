@@ -2,7 +2,7 @@
 
 One image in; out, at a working scale, a white-on-black ink map in which rulings, grid lines,
 margins, paper edges, shadows, colour bands and specks are zero, with the masks of what was kept and
-what was dropped (for the steps strip). One-digit reading (digitcore.preprocess) and number reading
+what was dropped (for the steps strip). One-digit reading (digitcore.reading.preprocess) and number reading
 (digitcore.reading.number) both start here.
 """
 
@@ -14,8 +14,9 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from digitcore.decode import MIN_SIDE, ImageTooSmall, NoDigitFound, flatten_alpha
-from digitcore.imageops import border, luminance, stroke_width
+from digitcore.reading.decode import MIN_SIDE, ImageTooSmall, NoDigitFound, flatten_alpha
+from digitcore.reading.imageops import border, luminance, stroke_width
+from digitcore.reading.inputs import decide_kind, input_arrays
 
 PAGE_SIDE = 640  # the page stage works at most this many pixels on the longest side: a digit needs far fewer
 MIN_PAGE_SIDE = 160  # ... and enlarges smaller pictures by a whole factor to at least this
@@ -84,13 +85,11 @@ class PageInk:
 def find_ink(image: Image.Image | np.ndarray) -> PageInk:
     """The digits' ink on a drawing or a photo of paper (see the module docstring).
 
-    Accepts what digitcore.preprocess.to_mnist accepts: a decoded Pillow image or an (h, w), (h, w, 3)
+    Accepts what digitcore.reading.preprocess.to_mnist accepts: a decoded Pillow image or an (h, w), (h, w, 3)
     or (h, w, 4) array (uint8 or float in [0, 1]). Raises preprocess.NoDigitFound when nothing that
     could be a digit is left and ImageTooSmall for images smaller than MIN_SIDE.
     """
-    from digitcore import preprocess  # imported here: preprocess uses this module
-
-    colour, alpha = preprocess._input_arrays(image)
+    colour, alpha = input_arrays(image)
     height, width = colour.shape[:2]
     if min(height, width) < MIN_SIDE:
         raise ImageTooSmall(f"The image is only {width}x{height} pixels; a digit needs at least {MIN_SIDE}x{MIN_SIDE}.")
@@ -105,7 +104,7 @@ def find_ink(image: Image.Image | np.ndarray) -> PageInk:
         size = (max(MIN_SIDE, round(width * scale)), max(MIN_SIDE, round(height * scale)))
         interpolation = cv2.INTER_AREA if scale < 1.0 else cv2.INTER_CUBIC
         colour = np.clip(cv2.resize(colour, size, interpolation=interpolation), 0.0, 1.0).reshape(size[1], size[0], -1)
-    photo = preprocess._decide_kind(colour, had_transparency) == "photo"
+    photo = decide_kind(colour, had_transparency) == "photo"
     if photo:
         darkness, gray = _photo_darkness(colour)
     else:

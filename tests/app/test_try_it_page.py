@@ -7,7 +7,8 @@ import pytest
 from PIL import Image
 
 from app_helpers import FOUR, LETTER_A, PAD_KEY, PHOTO_SEVEN, SEVEN, canvas_value, pad_data, photo_of_digit
-from digitcore import explain, plots, preprocess, registry, samples
+from digitcore import explain, plots, registry, samples
+from digitcore.reading import preprocess
 
 
 class Calls:

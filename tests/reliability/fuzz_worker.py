@@ -46,7 +46,7 @@ def main(seconds: float, memory_mb: int) -> None:
     from hypothesis import HealthCheck, given, settings
     from hypothesis import strategies as st
 
-    from digitcore import preprocess
+    from digitcore.reading import preprocess
 
     seeds = seed_images()
     seen: dict[str, int] = {}

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from digitcore import preprocess
+from digitcore.reading import preprocess
 
 WORKER = Path(__file__).with_name("fuzz_worker.py")
 FUZZ_SECONDS = 30  # the whole search; each example is also held to hypothesis's 2 s deadline

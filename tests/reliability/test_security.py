@@ -79,7 +79,7 @@ def _explode(*args, **kwargs):
     [
         ("explore", "digitcore.plots.sample_grid"),  # a plot builder fails
         ("evaluate", "digitcore.evaluation.summary"),  # the metrics fail
-        ("try_it", "digitcore.preprocess.to_mnist"),  # preprocessing fails (after a drawing)
+        ("try_it", "digitcore.reading.preprocess.to_mnist"),  # preprocessing fails (after a drawing)
         ("inside", "digitcore.explain.layer_summary"),  # the layer table fails
     ],
 )

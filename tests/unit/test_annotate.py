@@ -3,7 +3,7 @@
 import numpy as np
 from PIL import Image
 
-from digitcore import annotate
+from digitcore.reading import annotate
 
 
 def _colour_share(picture: Image.Image, colour: tuple[int, int, int], box: tuple[int, int, int, int]) -> float:

@@ -3,8 +3,9 @@ typed failure of the core, word for word."""
 
 import pytest
 
-from digitcore import data, decode, errors, jobs, registry, samples, training
+from digitcore import data, errors, jobs, registry, samples, training
 from digitcore.errors import Audience
+from digitcore.reading import decode
 
 DATA_DETAILS = "Every MNIST source failed: the cache /srv/data/mnist is empty and the network is off."
 PAGE_DATA = (

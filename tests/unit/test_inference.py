@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageFilter
 
-from digitcore import inference, preprocess, registry
+from digitcore import inference, registry
+from digitcore.reading import preprocess
 from test_preprocess import as_rgba, big_digit
 
 SMALL_MODEL = "small"

@@ -12,7 +12,8 @@ import pytest
 from PIL import Image
 
 import digitcore
-from digitcore import non_digits, not_a_digit, preprocess
+from digitcore import non_digits, not_a_digit
+from digitcore.reading import preprocess
 
 PROJECT = Path(digitcore.__file__).resolve().parents[1]
 TEST_FONTS = ("Liberation",)  # the guard was trained on DejaVu only

@@ -106,12 +106,13 @@ def test_predict_exits_zero_when_every_file_gives_a_digit(tmp_path, models_dir, 
     ],
 )
 def test_predict_files_in_process_honours_kind(tmp_path, models_dir, mnist, kind):
-    from digitcore import inference, registry
+    from digitcore import registry
+    from digitcore.reading import files
 
     model = registry.load(None, models_dir)
     cases = _files(tmp_path, mnist)
     paths = [tmp_path / "seven.png", tmp_path / "notes.png", tmp_path]  # an image, a text file, a folder
-    results = list(inference.predict_files(model, paths, kind=kind))
+    results = list(files.predict_files(model, paths, kind=kind))
     assert results[0]["digit"] == dict(cases)["seven.png"]
     assert "error" in results[1] and "folder" in results[2]["error"]
 

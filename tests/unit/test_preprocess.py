@@ -1,4 +1,4 @@
-"""Tests for digitcore.preprocess: safe decoding of untrusted files and MNIST-style preprocessing."""
+"""Tests for digitcore.reading.preprocess: safe decoding of untrusted files and MNIST-style preprocessing."""
 
 import io
 import struct
@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from digitcore import preprocess
-from digitcore.preprocess import (
+from digitcore.reading import preprocess
+from digitcore.reading.preprocess import (
     FileTooLarge,
     ImageTooLarge,
     ImageTooSmall,
@@ -412,8 +412,8 @@ def test_preprocess_does_not_import_tensorflow():
     import subprocess
     import sys
 
-    code = "import sys, digitcore.preprocess; print('tensorflow' in sys.modules, 'streamlit' in sys.modules)"
-    project = Path(preprocess.__file__).resolve().parents[1]
+    code = "import sys, digitcore.reading.preprocess; print('tensorflow' in sys.modules, 'streamlit' in sys.modules)"
+    project = Path(preprocess.__file__).resolve().parents[2]
     output = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=project
     ).stdout

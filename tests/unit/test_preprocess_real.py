@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageFilter
 
-from digitcore import decode, imageops, preprocess
+from digitcore.reading import decode, imageops, preprocess
 from test_preprocess import big_digit
 
 DIGITS = (0, 1, 2, 3, 4)  # MNIST test indices: a 7, a 2, a 1, a 0, a 4

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from test_reading import digit_ink, number_page, on_paper, ruled
 
-from digitcore import preprocess
+from digitcore.reading import preprocess
 
 
 def _similarity(a: np.ndarray, b: np.ndarray) -> float:

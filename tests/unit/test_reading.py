@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFilter
 
-from digitcore.preprocess import NoDigitFound
 from digitcore.reading.page import Box, find_ink
+from digitcore.reading.preprocess import NoDigitFound
 from digitcore.reading.segment import Glyph, find_glyphs, order_rows, split_options
 from test_inference import small_model_directory
 

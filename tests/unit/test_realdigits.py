@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from digitcore import inference, registry
+from digitcore import registry
+from digitcore.reading import files
 
 REALDIGITS = Path(__file__).resolve().parents[3] / "shared" / "realdigits"
 FLOORS = {"photo": 0.98, "drawing": 0.99, "drawing_28px": 0.99, "paper_28px": 0.99}
@@ -29,7 +30,7 @@ def answers() -> tuple[dict, list[dict]]:
     meta = json.loads((REALDIGITS / "meta.json").read_text())
     names = sorted(meta)
     model = registry.load(None)  # the shipped default model, as `predict` uses it
-    results = list(inference.predict_files(model, [REALDIGITS / name for name in names], kind="auto"))
+    results = list(files.predict_files(model, [REALDIGITS / name for name in names], kind="auto"))
     return {name: meta[name] for name in names}, results
 
 

@@ -13,7 +13,7 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from digitcore import limits
-from digitcore.imageops import luminance
+from digitcore.reading.imageops import luminance
 
 MAX_UPLOAD_BYTES = limits.MAX_UPLOAD_BYTES  # a phone photo is 2-6 MB
 MAX_PIXELS = 40_000_000  # about 7300x5500; checked from the header, before any decoding

@@ -1,7 +1,7 @@
 """MNIST-style preprocessing of canvas drawings, photos of digits on paper and MNIST-like digits.
 
-The pipelines live here; decoding untrusted bytes is in digitcore.decode and the array toolkit in
-digitcore.imageops. The names other modules import from here (decode, ImageError and its
+The pipelines live here; decoding untrusted bytes is in digitcore.reading.decode and the array toolkit in
+digitcore.reading.imageops. The names other modules import from here (decode, ImageError and its
 subclasses, the upload limits, image_to_array, label_components) are re-exported unchanged.
 """
 
@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image, ImageFilter
 
-from digitcore.decode import (  # noqa: F401  (re-exported: the app, the CLI and tests import them from here)
+from digitcore.reading.decode import (  # noqa: F401  (re-exported: the app, the CLI and tests import them from here)
     ACCEPTED_FORMATS,
     MAX_PIXELS,
     MAX_UPLOAD_BYTES,
@@ -31,7 +31,7 @@ from digitcore.decode import (  # noqa: F401  (re-exported: the app, the CLI and
     flatten_alpha,
     image_to_array,
 )
-from digitcore.imageops import (  # noqa: F401
+from digitcore.reading.imageops import (  # noqa: F401
     border,
     box_blur,
     label_components,
@@ -44,8 +44,7 @@ from digitcore.imageops import (  # noqa: F401
     trim,
     vertical_run_lengths,
 )
-
-KINDS = ("auto", "canvas", "photo", "mnist")
+from digitcore.reading.inputs import KINDS, decide_kind, input_arrays  # noqa: F401  (KINDS re-exported)
 
 CANVAS_SIDE = 140  # drawings from the drawing pad are clean: worked on at this size (the result is 20x20)
 STEP_SIDE = 140  # longest side of the step images shown in the app
@@ -113,7 +112,7 @@ def to_mnist(image: Image.Image | np.ndarray, kind: str = "auto") -> Preprocesse
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}.")
     image = _shrink_canvas_rgba(image, kind)
-    colour, alpha = _input_arrays(image)
+    colour, alpha = input_arrays(image)
     height, width = colour.shape[:2]
     if min(height, width) < MIN_SIDE:
         raise ImageTooSmall(f"The image is only {width}x{height} pixels; a digit needs at least {MIN_SIDE}x{MIN_SIDE}.")
@@ -136,7 +135,7 @@ def to_mnist(image: Image.Image | np.ndarray, kind: str = "auto") -> Preprocesse
         else "the picture is blank or one uniform colour"
     )
     if kind == "auto":
-        kind = _decide_kind(colour, had_transparency)
+        kind = decide_kind(colour, had_transparency)
     steps: list[Step] = []
     if kind == "photo" and colour.shape[-1] == 3:
         gray = _colour_aware_gray(colour)
@@ -199,42 +198,6 @@ def _shrink_canvas_rgba(image, kind: str):
     return np.asarray(Image.fromarray(image, mode="RGBA").resize(size, Image.Resampling.BOX))
 
 
-def _input_arrays(image: Image.Image | np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-    """Colour (h, w, c) float32 [0, 1] and alpha or None from a Pillow image or an array."""
-    if isinstance(image, Image.Image):
-        factor = max(image.size) // WORK_SIDE
-        if factor >= 2:  # shrink huge pictures before they become float arrays
-            if image.mode not in ("L", "LA", "RGB", "RGBA", "I", "F"):
-                image = image.convert("RGBA" if "transparency" in image.info or "A" in image.mode else "RGB")
-            image = image.reduce(factor)
-        return image_to_array(image)
-    array = np.asarray(image)
-    if array.ndim == 3 and array.shape[-1] == 1:
-        array = array[..., 0]
-    if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[-1] not in (3, 4)):
-        raise ValueError(f"Expected a 2-D grayscale, (h, w, 3) RGB or (h, w, 4) RGBA array, got shape {array.shape}.")
-    if array.dtype == np.uint8:
-        values = array.astype(np.float32) / 255.0
-    elif array.dtype == bool:
-        values = array.astype(np.float32)
-    elif np.issubdtype(array.dtype, np.number):
-        values = np.nan_to_num(array.astype(np.float32))
-        top = float(values.max()) if values.size else 0.0
-        # floats in [0, 1] are taken as they are; larger values as 0-255 (or 0-65535) pixels
-        if top > 255.0:
-            values = values / 65535.0
-        elif top > 1.0:
-            values = values / 255.0
-        values = np.clip(values, 0.0, 1.0)
-    else:
-        raise ValueError(f"Expected a numeric image array, got dtype {array.dtype}.")
-    if values.ndim == 2:
-        return values[..., None], None
-    if values.shape[-1] == 4:
-        return values[..., :3], values[..., 3]
-    return values, None
-
-
 def _shrink(colour: np.ndarray, side: int) -> np.ndarray:
     """Area-average (h, w, c) inputs larger than `side` on their longest side down to it."""
     height, width = colour.shape[:2]
@@ -244,20 +207,6 @@ def _shrink(colour: np.ndarray, side: int) -> np.ndarray:
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
     channels = [resize(colour[..., c], *size) for c in range(colour.shape[-1])]
     return np.stack(channels, axis=-1)
-
-
-def _decide_kind(colour: np.ndarray, had_transparency: bool) -> str:
-    """ "mnist" for tiny images, "canvas" for drawings (a flat background), "photo" otherwise."""
-    height, width = colour.shape[:2]
-    if max(height, width) <= 40:
-        return "mnist"
-    if had_transparency:
-        return "canvas"
-    gray = luminance(colour)
-    background = float(np.median(border(gray)))
-    flat = float(np.mean(np.abs(gray - background) < 3.0 / 255.0))
-    # a drawing's background is one exact colour; paper under a camera never is
-    return "canvas" if flat > 0.5 else "photo"
 
 
 def _colour_aware_gray(colour: np.ndarray) -> np.ndarray:
