@@ -121,7 +121,7 @@ def _taken_names() -> set[str]:
 
 def _free_name(parent: str) -> str:
     # the one naming rule for fine-tuned models (parent_mine, parent_mine_2, ...), as the CLI uses
-    return jobs.finetuned_name(parent, common.my_models_dir())
+    return registry.finetuned_name(parent, common.my_models_dir())
 
 
 def show_finetune(snapshot: jobs.JobSnapshot) -> None:

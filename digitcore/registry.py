@@ -92,6 +92,14 @@ def check_name(name: str) -> str:
     return name
 
 
+FINETUNED_SUFFIX = "_mine"  # a fine-tuned model is named <parent>_mine, then <parent>_mine_2, ...
+
+
+def finetuned_name(parent: str, directory: Path | None = None) -> str:
+    """The first free name for a model fine-tuned from `parent` (the one rule for app and CLI)."""
+    return free_name(f"{parent}{FINETUNED_SUFFIX}", directory)
+
+
 def free_name(base: str, directory: Path | None = None, *, taken: Collection[str] = ()) -> str:
     """`base` if no model in the folder has that name (nor is in `taken`: names of another folder a
     picker shows beside it), else `base_2`, `base_3`, ... (the one naming style for new models). A

@@ -800,7 +800,6 @@ def finetune(
     import keras
 
     from digitcore import evaluation, registry
-    from digitcore.jobs.requests import finetuned_name
 
     if x_samples is None or y_samples is None or len(x_samples) == 0:
         raise ValueError("Fine-tuning needs at least one of your own labelled digits.")
@@ -813,7 +812,7 @@ def finetune(
     parent_card = registry.read_card(parent_path)
     model = registry.load(parent_path)
     mnist = mnist or data.load_mnist()
-    name = registry.check_name(name or finetuned_name(parent_path.stem, models_directory))
+    name = registry.check_name(name or registry.finetuned_name(parent_path.stem, models_directory))
     set_seed(seed)
     rng = np.random.default_rng(seed)
 

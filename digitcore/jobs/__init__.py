@@ -13,7 +13,7 @@ from digitcore.jobs.cluster import Cluster
 from digitcore.jobs.manager import CLUSTER_DOWN_MESSAGE, QUEUED_STOP_MESSAGE, JobManager, JobView
 from digitcore.jobs.queue import FairQueue, Place
 from digitcore.jobs.record import INTERRUPTED_MESSAGE, INTERRUPTED_SAVED_MESSAGE, RECORD_FOLDER
-from digitcore.jobs.requests import FinetuneRequest, TrainRequest, finetuned_name
+from digitcore.jobs.requests import FinetuneRequest, TrainRequest
 from digitcore.jobs.state import ACTIVE_STATES, FINAL_STATES, RUNNING_STATES, JobKind, JobSnapshot, JobState
 from digitcore.jobs.work import WORKER_LOST_MESSAGE
 
@@ -41,5 +41,4 @@ __all__ = [
     "JobView",
     "Place",
     "TrainRequest",
-    "finetuned_name",
 ]

@@ -17,13 +17,6 @@ from digitcore import ensemble, limits, registry
 if TYPE_CHECKING:
     from digitcore.recipes import Recipe
 
-FINETUNED_SUFFIX = "_mine"  # a fine-tuned model is named <parent>_mine, then <parent>_mine_2, ...
-
-
-def finetuned_name(parent: str, directory: Path | None = None) -> str:
-    """The first free name for a model fine-tuned from `parent` (the one rule for app and CLI)."""
-    return registry.free_name(f"{parent}{FINETUNED_SUFFIX}", directory)
-
 
 def _refuse_taken(name: str, directory: Path) -> None:
     """An early, friendly refusal; the save's exclusive create is what guarantees it."""
@@ -85,7 +78,7 @@ class FinetuneRequest:
             raise ValueError(
                 f"{parent_path.stem} is an ensemble of {', '.join(members)}: fine-tune one of them instead."
             )
-        name = self.name if self.name is not None else finetuned_name(parent_path.stem, models_directory)
+        name = self.name if self.name is not None else registry.finetuned_name(parent_path.stem, models_directory)
         registry.check_name(name)
         _refuse_taken(name, models_directory)
         return dataclasses.replace(

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from digitcore import limits
-from digitcore.jobs.requests import FinetuneRequest, TrainRequest, finetuned_name
+from digitcore.jobs.requests import FinetuneRequest, TrainRequest
+from digitcore.registry import finetuned_name
 
 ROOT = Path(__file__).resolve().parents[2]
 
