@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from app_pages import common
+from app_pages import common, tap_to_select
 from digitcore import ensemble, explain, inference, not_a_digit, plots
 
 FROM_TRY_IT, FROM_MNIST = "The digit from Try it", "An MNIST test digit"
@@ -46,9 +46,8 @@ def _tile_clicked(grid: str) -> None:
 
 
 def tile_grid(grid: str, stack: np.ndarray, *, names: list[str], colorscale: str, zmid, value_label: str) -> None:
-    """A grid of small maps; pick one in the box (or click it) to see it large with its values. Side by
-    side on a wide screen, one under the other on a phone. On a touch screen Plotly selects a tile only
-    on a second tap (it selects from the hover a first tap makes), so the box is the way there."""
+    """A grid of small maps; pick one in the box, or click or tap it, to see it large with its values.
+    Side by side on a wide screen, one under the other on a phone."""
     small, large = st.columns([3, 2], gap="large")
     small.plotly_chart(
         plots.image_grid(
@@ -191,6 +190,7 @@ def render() -> None:
         return
     filters_section(model)
     feature_maps_section(model, image)
+    tap_to_select.enable()  # last: an element of no height still takes a gap, at the page's end it shows none
 
 
 common.run_page(render, "looking inside the model")

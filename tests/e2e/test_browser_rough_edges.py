@@ -20,7 +20,7 @@ from PIL import Image
 from playwright.sync_api import Page, expect
 
 from browser_steps import draw, open_app_page, settle
-from digitcore import inference, registry, samples
+from digitcore import inference, plots, registry, samples
 from e2e_paths import ARTEFACTS
 from test_browser import assert_no_error, wait_for_charts
 
@@ -154,6 +154,76 @@ def test_a_filter_clicked_or_picked_is_drawn_large(browser, app_url, viewport):
             r"kernels of (\d+)×(\d+) weights", page.get_by_text("kernels of").inner_text()
         ).groups()
         assert len(weights) == int(rows) * int(columns)  # each weight of the kernel written in its cell
+    finally:
+        context.close()
+
+
+# Where point `index` of a chart's clickable layer (trace `name`) sits on the chart's touch layer (Plotly's
+# drag rectangle over the plot).
+_POINT_ON_TOUCH_LAYER = """(plot, [name, index]) => { const layout = plot._fullLayout;
+    const point = plot.calcdata.find(points => points[0].trace.name === name)[index];
+    return {x: layout.xaxis.c2p(point.x), y: layout.yaxis.c2p(point.y)}; }"""
+
+
+def _tap_point(chart, layer: str, index: int) -> None:
+    """One finger tap on point `index` of a chart's clickable layer, and nothing else (no mouse move first)."""
+    chart.scroll_into_view_if_needed()
+    position = chart.locator(".js-plotly-plot").evaluate(_POINT_ON_TOUCH_LAYER, [layer, index])
+    chart.locator(".nsewdrag").first.tap(position=position)
+
+
+def test_one_tap_on_a_filter_or_a_feature_map_draws_it_large(browser, app_url):
+    """On a phone one tap on a tile draws that tile large. Plotly picks a clicked point from the hover of
+    the last pointer move, and a finger makes none before its tap: the first tap did nothing, the next
+    drew the tile tapped before it."""
+    context, page = _new_page(browser, PHONE)
+    try:
+        open_app_page(page, app_url, "inside")
+        wait_for_charts(page)
+        boxes = page.get_by_role("combobox", name="See one large (or click a tile)")
+        filters, first_maps = page.get_by_test_id("stPlotlyChart").nth(0), page.get_by_test_id("stPlotlyChart").nth(2)
+        expect(boxes.first).to_have_value("filter 0")
+        for grid, box, tile, shown in (
+            (filters, boxes.nth(0), 9, re.compile("^filter 9$")),
+            (filters, boxes.nth(0), 3, re.compile("^filter 3$")),  # the tile tapped now, not the one before
+            (first_maps, boxes.nth(1), 5, re.compile(" channel 5$")),
+        ):
+            _tap_point(grid, plots.TILE_PICKER, tile)
+            expect(box).to_have_value(shown, timeout=20_000)
+            settle(page)
+            expect(box).to_have_value(shown)  # kept once the run the tap started has ended
+            large = page.get_by_test_id("stPlotlyChart").filter(has=page.locator(".gtitle", has_text=shown))
+            expect(large).to_be_visible()
+        assert_no_error(page)
+    finally:
+        context.close()
+
+
+def test_one_tap_on_a_confusion_cell_shows_its_mistakes(browser, app_url):
+    """On a phone one tap on a cell of Evaluate's confusion matrix picks that cell (the same Plotly hover
+    as Inside's tiles: a first tap picked nothing)."""
+    context, page = _new_page(browser, PHONE)
+    try:
+        open_app_page(page, app_url, "evaluate")
+        wait_for_charts(page)
+        matrix = page.get_by_test_id("stPlotlyChart").filter(has=page.locator(".gtitle", has_text="Counts"))
+        box = page.get_by_role("combobox", name="Pick a cell to see its mistakes")
+        shown = box.input_value()  # the most frequent confusion
+        counts = np.asarray(
+            matrix.locator(".js-plotly-plot").evaluate(
+                "(plot, name) => Array.from(plot._fullData.find(trace => trace.name === name).customdata)",
+                plots.CELL_PICKER,
+            )
+        ).reshape(10, 10)
+        np.fill_diagonal(counts, 0)
+        true_digit, predicted_digit = min(zip(*np.nonzero(counts)), key=lambda cell: counts[cell])  # the rarest
+        assert not shown.startswith(f"true {true_digit} → predicted {predicted_digit} ")
+        _tap_point(matrix, plots.CELL_PICKER, 10 * int(true_digit) + int(predicted_digit))
+        picked = re.compile(rf"^true {true_digit} → predicted {predicted_digit} · ")
+        expect(box).to_have_value(picked, timeout=20_000)
+        settle(page)
+        expect(box).to_have_value(picked)
+        assert_no_error(page)
     finally:
         context.close()
 
