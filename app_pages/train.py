@@ -150,9 +150,16 @@ def preset_panel() -> str:
     st.markdown(f"**{sum(row['parameters'] for row in layers):,} parameters** · {published}")
     st.caption(preset.description)  # prose: a docstring's indented lines would render as clipped code
     with st.expander("Layers", expanded=False):
-        table = pd.DataFrame(layers).rename(columns={"output shape": "output"}).set_index("layer")
-        table["parameters"] = [f"{count:,}" for count in table["parameters"]]
-        st.table(table)  # a static table: every column shown, however long the layer names
+        # Each layer by its type: Keras numbers a preset's layer names by how many were built before it in
+        # this server (conv2d_13), which tells nobody anything and made the table too wide for a phone.
+        table = pd.DataFrame(
+            {
+                "layer": [row["type"] for row in layers],
+                "output": [row["output shape"] for row in layers],
+                "parameters": [f"{row['parameters']:,}" for row in layers],  # separators in every locale
+            }
+        ).set_index("layer")
+        st.table(table)  # a static table: every column shown, at most about 300 pixels wide
     return preset_name
 
 

@@ -228,6 +228,58 @@ def test_one_tap_on_a_confusion_cell_shows_its_mistakes(browser, app_url):
         context.close()
 
 
+# Train's layer table as the phone shows it: its box, the table's widths, its header and each row's cells.
+_LAYER_TABLE = """table => { const grid = table.querySelector('table'), box = table.getBoundingClientRect();
+    const cell = c => { const r = c.getBoundingClientRect();
+        return {text: c.textContent.trim(), left: r.left, right: r.right, height: r.height,
+                cut: c.scrollWidth > c.clientWidth + 1}; };
+    return {box: {left: box.left, right: box.right}, width: grid.scrollWidth, room: table.clientWidth,
+            scrolled: [...table.querySelectorAll('*')].filter(e => e.scrollWidth > e.clientWidth + 1).length,
+            header: [...grid.querySelectorAll('thead th')].map(cell),
+            rows: [...grid.querySelectorAll('tbody tr')].map(row => [...row.querySelectorAll('th,td')].map(cell))}; }"""
+
+
+def test_trains_layer_table_is_whole_on_a_phone(browser, app_url):
+    """Train's "Layers" table on a 390-px phone, for every architecture: its three columns (layer, output,
+    parameters) all on the screen, nothing to scroll sideways, and every row on one line."""
+    context, page = _new_page(browser, PHONE)
+    try:
+        open_app_page(page, app_url, "train")
+        architecture = page.get_by_role("combobox", name="Architecture")
+        architecture.tap()
+        names = [name.strip() for name in page.get_by_role("option").all_inner_texts()]
+        assert len(names) >= 8
+        page.get_by_role("option", name=names[0], exact=True).tap()
+        settle(page)
+        layers = page.get_by_test_id("stExpander").filter(has_text="Layers")
+        layers.locator("summary").tap()
+        for name in names:
+            if architecture.input_value() != name:
+                architecture.tap()
+                page.get_by_role("option", name=name, exact=True).tap()
+                settle(page)
+            table = layers.get_by_test_id("stTable")
+            expect(table).to_be_visible()
+            shown = table.evaluate(_LAYER_TABLE)
+            assert shown["width"] <= shown["room"] and shown["scrolled"] == 0, (
+                f"{name}: the table is {shown['width']} px wide in {shown['room']}: it scrolls sideways"
+            )
+            assert 0 <= shown["box"]["left"] and shown["box"]["right"] <= PHONE["width"]
+            assert [cell["text"] for cell in shown["header"]] == ["layer", "output", "parameters"], name
+            heights = []
+            for row in shown["rows"]:
+                assert len(row) == 3 and all(cell["text"] for cell in row), f"{name}: {row}"
+                assert re.fullmatch(r"\d+(×\d+)*", row[1]["text"]) and re.fullmatch(r"[\d,]+", row[2]["text"])
+                for cell in row:
+                    assert not cell["cut"] and cell["right"] <= shown["box"]["right"] + 1, f"{name}: {cell} is cut"
+                heights.append(max(cell["height"] for cell in row))
+            assert max(heights) < 1.5 * min(heights), f"{name}: a row wraps onto more lines: {heights}"
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        assert_no_error(page)
+    finally:
+        context.close()
+
+
 def _table_rows(page: Page, header: str) -> list[list[str]]:
     """The rows of a data grid as its accessible table gives them (the grid draws on a canvas)."""
     grid = page.get_by_test_id("stDataFrame").filter(has_text=header).first
