@@ -1,10 +1,9 @@
 """Inside the CNN: the first layer's filters and every convolution and pooling layer's feature maps."""
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 
-from app_pages import common, tap_to_select
+from app_pages import common, layer_table, tap_to_select
 from digitcore import ensemble, explain, inference, not_a_digit, plots
 
 FROM_TRY_IT, FROM_MNIST = "The digit from Try it", "An MNIST test digit"
@@ -172,15 +171,7 @@ def render() -> None:
                 )
     with right:
         st.markdown(f"**Layers of {entry.name}**")
-        layers = pd.DataFrame(common.layers_of(str(entry.path), entry.path.stat().st_mtime_ns))
-        layers["parameters"] = [f"{count:,}" for count in layers["parameters"]]  # separators in every locale
-        st.dataframe(
-            layers,
-            hide_index=True,
-            key="inside_layers",
-            width="stretch",
-            column_config={"parameters": st.column_config.TextColumn("parameters", width="small")},
-        )
+        layer_table.show(common.layers_of(str(entry.path), entry.path.stat().st_mtime_ns), with_names=True)
     members = ensemble.members_of(entry.card)
     if members:  # an ensemble: its layers are whole models, each with its own filters and maps
         st.info(

@@ -11,10 +11,9 @@ widget that the browser already holds is ignored there, which is how a recipe on
 
 import dataclasses
 
-import pandas as pd
 import streamlit as st
 
-from app_pages import common, job_panel, model_download
+from app_pages import common, job_panel, layer_table, model_download
 from digitcore import errors, estimates, jobs, limits, plots, registry
 from digitcore.architectures import MAX_EPOCHS, PRESETS, SCHEDULES, TRAINING_DIGITS, Augmentation, Recipe
 from digitcore.events import FinetuneDone, Outcome, TrainDone
@@ -150,16 +149,7 @@ def preset_panel() -> str:
     st.markdown(f"**{sum(row['parameters'] for row in layers):,} parameters** · {published}")
     st.caption(preset.description)  # prose: a docstring's indented lines would render as clipped code
     with st.expander("Layers", expanded=False):
-        # Each layer by its type: Keras numbers a preset's layer names by how many were built before it in
-        # this server (conv2d_13), which tells nobody anything and made the table too wide for a phone.
-        table = pd.DataFrame(
-            {
-                "layer": [row["type"] for row in layers],
-                "output": [row["output shape"] for row in layers],
-                "parameters": [f"{row['parameters']:,}" for row in layers],  # separators in every locale
-            }
-        ).set_index("layer")
-        st.table(table)  # a static table: every column shown, at most about 300 pixels wide
+        layer_table.show(layers, with_names=False)
     return preset_name
 
 

@@ -228,7 +228,7 @@ def test_one_tap_on_a_confusion_cell_shows_its_mistakes(browser, app_url):
         context.close()
 
 
-# Train's layer table as the phone shows it: its box, the table's widths, its header and each row's cells.
+# A layer table as the phone shows it: its box, the table's widths, its header and each row's cells.
 _LAYER_TABLE = """table => { const grid = table.querySelector('table'), box = table.getBoundingClientRect();
     const cell = c => { const r = c.getBoundingClientRect();
         return {text: c.textContent.trim(), left: r.left, right: r.right, height: r.height,
@@ -239,9 +239,28 @@ _LAYER_TABLE = """table => { const grid = table.querySelector('table'), box = ta
             rows: [...grid.querySelectorAll('tbody tr')].map(row => [...row.querySelectorAll('th,td')].map(cell))}; }"""
 
 
+def _assert_whole_on_a_phone(table, name: str) -> None:
+    """A layer table on the phone: its three columns (layer, output, parameters) all on the screen, nothing
+    to scroll sideways, no cell cut, and every row as many lines as the others (no output wrapped)."""
+    shown = table.evaluate(_LAYER_TABLE)
+    assert shown["width"] <= shown["room"] and shown["scrolled"] == 0, (
+        f"{name}: the table is {shown['width']} px wide in {shown['room']}: it scrolls sideways"
+    )
+    assert 0 <= shown["box"]["left"] and shown["box"]["right"] <= PHONE["width"]
+    assert [cell["text"] for cell in shown["header"]] == ["layer", "output", "parameters"], name
+    heights = []
+    for row in shown["rows"]:
+        assert len(row) == 3 and all(cell["text"] for cell in row), f"{name}: {row}"
+        assert re.fullmatch(r"\d+(×\d+)*", row[1]["text"]) and re.fullmatch(r"[\d,]+", row[2]["text"])
+        for cell in row:
+            assert not cell["cut"] and cell["right"] <= shown["box"]["right"] + 1, f"{name}: {cell} is cut"
+        heights.append(max(cell["height"] for cell in row))
+    assert max(heights) < 1.5 * min(heights), f"{name}: a row wraps onto more lines: {heights}"
+
+
 def test_trains_layer_table_is_whole_on_a_phone(browser, app_url):
-    """Train's "Layers" table on a 390-px phone, for every architecture: its three columns (layer, output,
-    parameters) all on the screen, nothing to scroll sideways, and every row on one line."""
+    """Train's "Layers" table on a 390-px phone, for every architecture: each layer's type, output and
+    parameters whole on the screen."""
     context, page = _new_page(browser, PHONE)
     try:
         open_app_page(page, app_url, "train")
@@ -260,21 +279,26 @@ def test_trains_layer_table_is_whole_on_a_phone(browser, app_url):
                 settle(page)
             table = layers.get_by_test_id("stTable")
             expect(table).to_be_visible()
-            shown = table.evaluate(_LAYER_TABLE)
-            assert shown["width"] <= shown["room"] and shown["scrolled"] == 0, (
-                f"{name}: the table is {shown['width']} px wide in {shown['room']}: it scrolls sideways"
-            )
-            assert 0 <= shown["box"]["left"] and shown["box"]["right"] <= PHONE["width"]
-            assert [cell["text"] for cell in shown["header"]] == ["layer", "output", "parameters"], name
-            heights = []
-            for row in shown["rows"]:
-                assert len(row) == 3 and all(cell["text"] for cell in row), f"{name}: {row}"
-                assert re.fullmatch(r"\d+(×\d+)*", row[1]["text"]) and re.fullmatch(r"[\d,]+", row[2]["text"])
-                for cell in row:
-                    assert not cell["cut"] and cell["right"] <= shown["box"]["right"] + 1, f"{name}: {cell} is cut"
-                heights.append(max(cell["height"] for cell in row))
-            assert max(heights) < 1.5 * min(heights), f"{name}: a row wraps onto more lines: {heights}"
+            _assert_whole_on_a_phone(table, name)
+            expect(table.locator("tbody th").first).to_have_text("InputLayer")
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        assert_no_error(page)
+    finally:
+        context.close()
+
+
+def test_insides_layer_table_is_whole_on_a_phone(browser, app_url):
+    """Inside's layer table on a 390-px phone: each layer's name and type, output and parameters whole
+    on the screen (the output was cut and the parameters scrolled out of the grid)."""
+    context, page = _new_page(browser, PHONE)
+    try:
+        open_app_page(page, app_url, "inside")
+        table = page.get_by_test_id("stTable").filter(has_text="parameters")
+        expect(table).to_be_visible()
+        table.scroll_into_view_if_needed()
+        _assert_whole_on_a_phone(table, "small_cnn")
+        first = table.locator("tbody th").first.inner_text().split("\n")
+        assert [line.strip() for line in first] == ["digit", "InputLayer"]  # its name above its type
         assert_no_error(page)
     finally:
         context.close()
