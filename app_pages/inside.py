@@ -7,6 +7,7 @@ from app_pages import common, layer_table, tap_to_select
 from digitcore import ensemble, explain, inference, not_a_digit, plots
 
 FROM_TRY_IT, FROM_MNIST = "The digit from Try it", "An MNIST test digit"
+LAYER_TABLE_HEIGHT = 400  # pixels: about eight layers, the rest a scroll away
 MAX_CHANNELS = 64  # feature maps drawn per layer at most (a browser slows down beyond that)
 
 
@@ -171,7 +172,8 @@ def render() -> None:
                 )
     with right:
         st.markdown(f"**Layers of {entry.name}**")
-        layer_table.show(common.layers_of(str(entry.path), entry.path.stat().st_mtime_ns), with_names=True)
+        with st.container(height=LAYER_TABLE_HEIGHT, border=False):  # its rows scroll: the filters stay in view
+            layer_table.show(common.layers_of(str(entry.path), entry.path.stat().st_mtime_ns), with_names=True)
     members = ensemble.members_of(entry.card)
     if members:  # an ensemble: its layers are whole models, each with its own filters and maps
         st.info(
