@@ -265,7 +265,7 @@ def download_section(entry: registry.ModelEntry) -> None:
         "phones and small devices, ONNX for ONNX Runtime in many languages. Each zip holds the model, its "
         "card and a short script that reads a 28×28 digit."
     )
-    model_download.download_buttons(entry.name, key="eval_download")
+    model_download.download_buttons(entry.path, key="eval_download")
 
 
 def render() -> None:

@@ -439,7 +439,9 @@ def _show_saved(snapshot: jobs.JobSnapshot, result: Outcome) -> None:
         else:
             st.success(text)
         with st.expander("Take this model with you"):
-            model_download.download_buttons(result.name, key=f"train_download_{snapshot.id}")
+            model_download.download_buttons(
+                common.my_models_dir() / f"{result.name}.keras", key=f"train_download_{snapshot.id}"
+            )
 
 
 def show_live(snapshot: jobs.JobSnapshot | None) -> None:

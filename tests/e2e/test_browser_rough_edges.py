@@ -19,7 +19,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Page, expect
 
-from browser_steps import draw, open_app_page, settle
+from browser_steps import downloaded_names, draw, open_app_page, settle
 from digitcore import inference, plots, registry, samples
 from e2e_paths import ARTEFACTS
 from test_browser import assert_no_error, wait_for_charts
@@ -370,6 +370,31 @@ def test_evaluate_writes_readable_numbers_and_hands_over_a_working_tflite_file(p
     expected = inference.predict(registry.load(e2e_models / "small_cnn.keras"), batch)
     assert np.array_equal(interpreter.get_tensor(target["index"]).argmax(1), expected.argmax(1))
     assert_no_error(page)
+
+
+def test_a_model_of_the_visitors_own_offers_its_downloads_on_evaluate(
+    page: Page, app_url, e2e_models, e2e_visitor_models
+):
+    """A model in the visitor's workspace (trained or fine-tuned here, not shipped) offers its downloads on
+    Evaluate once picked (they looked for it among the shipped models and showed none). Train's offer
+    under a finished run is checked in test_browser_train."""
+    name = registry.free_name("small_dense_takeaway", e2e_visitor_models)
+    shipped = e2e_models / "small_dense.keras"
+    registry.save(registry.load(shipped), registry.read_card(shipped), name, e2e_visitor_models)
+    try:
+        page.set_viewport_size({"width": 1400, "height": 1600})
+        open_app_page(page, app_url, "evaluate")
+        page.get_by_test_id("stSidebar").get_by_role("combobox").click()
+        page.get_by_role("option", name=re.compile(rf"^{re.escape(name)} · ")).click()
+        settle(page)
+        expect(page.get_by_text(re.compile(rf"^{re.escape(name)} as its Keras file"))).to_be_visible()
+        assert {f"{name}.tflite", f"{name}.json", "read_digit.py"} <= downloaded_names(
+            page, r"TensorFlow Lite \(\.tflite\)"
+        )
+        assert_no_error(page)
+    finally:
+        for saved in e2e_visitor_models.glob(f"{name}.*"):  # the other browser tests see the same workspace
+            saved.unlink()
 
 
 def test_a_digit_saved_twice_is_kept_once_and_an_import_says_what_it_did(page: Page, app_url, samples_db, tmp_path):
