@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from app_pages import common, model_download
+from app_pages import common, model_download, tap_to_select
 from digitcore import evaluation, plots, registry
 
 MAX_MISTAKES_SHOWN = 40  # images in the gallery; the table lists every mistake of the cell
@@ -123,7 +123,7 @@ def confusion_section(
         if not cells:
             st.success("No test digit is misclassified.")
             return
-        st.caption("Click a cell of the matrix, or pick one here, to see its mistakes.")
+        st.caption("Click or tap a cell of the matrix, or pick one here, to see its mistakes.")
         true_digit, predicted_digit = st.selectbox(
             "Pick a cell to see its mistakes",
             cells,
@@ -265,7 +265,7 @@ def download_section(entry: registry.ModelEntry) -> None:
         "phones and small devices, ONNX for ONNX Runtime in many languages. Each zip holds the model, its "
         "card and a short script that reads a 28×28 digit."
     )
-    model_download.download_buttons(entry.name, key="eval_download")
+    model_download.download_buttons(entry.path, key="eval_download")
 
 
 def render() -> None:
@@ -288,6 +288,7 @@ def render() -> None:
     probes_section(entry)
     download_section(entry)
     comparison_section()
+    tap_to_select.enable()  # a cell of the matrix is picked with one tap on a phone
 
 
 common.run_page(render, "evaluating the model")

@@ -1,13 +1,13 @@
 """Inside the CNN: the first layer's filters and every convolution and pooling layer's feature maps."""
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 
-from app_pages import common
+from app_pages import common, layer_table, tap_to_select
 from digitcore import ensemble, explain, inference, not_a_digit, plots
 
 FROM_TRY_IT, FROM_MNIST = "The digit from Try it", "An MNIST test digit"
+LAYER_TABLE_HEIGHT = 400  # pixels: about eight layers, the rest a scroll away
 MAX_CHANNELS = 64  # feature maps drawn per layer at most (a browser slows down beyond that)
 
 
@@ -46,9 +46,8 @@ def _tile_clicked(grid: str) -> None:
 
 
 def tile_grid(grid: str, stack: np.ndarray, *, names: list[str], colorscale: str, zmid, value_label: str) -> None:
-    """A grid of small maps; pick one in the box (or click it) to see it large with its values. Side by
-    side on a wide screen, one under the other on a phone. On a touch screen Plotly selects a tile only
-    on a second tap (it selects from the hover a first tap makes), so the box is the way there."""
+    """A grid of small maps; pick one in the box, or click or tap it, to see it large with its values.
+    Side by side on a wide screen, one under the other on a phone."""
     small, large = st.columns([3, 2], gap="large")
     small.plotly_chart(
         plots.image_grid(
@@ -173,15 +172,8 @@ def render() -> None:
                 )
     with right:
         st.markdown(f"**Layers of {entry.name}**")
-        layers = pd.DataFrame(common.layers_of(str(entry.path), entry.path.stat().st_mtime_ns))
-        layers["parameters"] = [f"{count:,}" for count in layers["parameters"]]  # separators in every locale
-        st.dataframe(
-            layers,
-            hide_index=True,
-            key="inside_layers",
-            width="stretch",
-            column_config={"parameters": st.column_config.TextColumn("parameters", width="small")},
-        )
+        with st.container(height=LAYER_TABLE_HEIGHT, border=False):  # its rows scroll: the filters stay in view
+            layer_table.show(common.layers_of(str(entry.path), entry.path.stat().st_mtime_ns), with_names=True)
     members = ensemble.members_of(entry.card)
     if members:  # an ensemble: its layers are whole models, each with its own filters and maps
         st.info(
@@ -191,6 +183,7 @@ def render() -> None:
         return
     filters_section(model)
     feature_maps_section(model, image)
+    tap_to_select.enable()  # last: an element of no height still takes a gap, at the page's end it shows none
 
 
 common.run_page(render, "looking inside the model")

@@ -4,9 +4,11 @@ model, Train after a run; not registered as a page."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
-from digitcore import export, registry
+from digitcore import export
 
 
 @st.cache_data(show_spinner=False, max_entries=12)
@@ -20,11 +22,12 @@ def _deferred(path: str, modified_ns: int, export_format: export.ExportFormat):
     return lambda: _exported(path, modified_ns, export_format.value)
 
 
-def download_buttons(model_name: str, *, key: str = "download") -> None:
-    """Download buttons for the saved model `model_name` (a name in models/), and how to use a download."""
-    path = registry.models_dir() / f"{model_name}.keras"
+def download_buttons(path: Path, *, key: str = "download") -> None:
+    """Download buttons for the saved model file `path` (a shipped model, or one of the visitor's in their
+    workspace), and how to use a download."""
     if not path.is_file():
         return
+    model_name = path.stem
     modified_ns = path.stat().st_mtime_ns
     onnx_ready = export.onnx_available()
     columns = st.columns(len(export.ExportFormat))

@@ -11,10 +11,9 @@ widget that the browser already holds is ignored there, which is how a recipe on
 
 import dataclasses
 
-import pandas as pd
 import streamlit as st
 
-from app_pages import common, job_panel, model_download
+from app_pages import common, job_panel, layer_table, model_download
 from digitcore import errors, estimates, jobs, limits, plots, registry
 from digitcore.architectures import MAX_EPOCHS, PRESETS, SCHEDULES, TRAINING_DIGITS, Augmentation, Recipe
 from digitcore.events import FinetuneDone, Outcome, TrainDone
@@ -150,9 +149,7 @@ def preset_panel() -> str:
     st.markdown(f"**{sum(row['parameters'] for row in layers):,} parameters** · {published}")
     st.caption(preset.description)  # prose: a docstring's indented lines would render as clipped code
     with st.expander("Layers", expanded=False):
-        table = pd.DataFrame(layers).rename(columns={"output shape": "output"}).set_index("layer")
-        table["parameters"] = [f"{count:,}" for count in table["parameters"]]
-        st.table(table)  # a static table: every column shown, however long the layer names
+        layer_table.show(layers, with_names=False)
     return preset_name
 
 
@@ -442,7 +439,9 @@ def _show_saved(snapshot: jobs.JobSnapshot, result: Outcome) -> None:
         else:
             st.success(text)
         with st.expander("Take this model with you"):
-            model_download.download_buttons(result.name, key=f"train_download_{snapshot.id}")
+            model_download.download_buttons(
+                common.my_models_dir() / f"{result.name}.keras", key=f"train_download_{snapshot.id}"
+            )
 
 
 def show_live(snapshot: jobs.JobSnapshot | None) -> None:

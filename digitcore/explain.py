@@ -43,13 +43,15 @@ def _as_image(image: np.ndarray) -> np.ndarray:
 
 
 def _shape_text(shape) -> str:
+    """One digit's output, "26×26×32": the batch size is the same unknown for every layer, and a shape
+    without spaces stays on one line in a phone's narrow table."""
     if isinstance(shape, list):
         return ", ".join(_shape_text(part) for part in shape)
-    return "(" + ", ".join("batch" if size is None else str(size) for size in shape) + ")"
+    return "×".join(str(size) for size in shape if size is not None)
 
 
 def layer_summary(model) -> list[dict]:
-    """One row per layer: name, type, output shape and parameter count, in model order."""
+    """One row per layer: name, type, output shape (one digit's) and parameter count, in model order."""
     rows = []
     for layer in model.layers:
         try:

@@ -24,7 +24,7 @@ def test_the_channel_slider_reaches_the_last_channel(open_page):
         if match
     ]
     assert widths and max(widths) == slider.max  # the widest layer is shown to its last channel
-    layers = next(frame.value for frame in app.dataframe if "parameters" in frame.value.columns)
+    layers = next(table.value for table in app.table if "parameters" in table.value.columns)
     assert all(re.fullmatch(r"\d{1,3}(,\d{3})*", count) for count in layers["parameters"])
 
 

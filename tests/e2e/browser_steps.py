@@ -4,8 +4,10 @@ draw on the Try it pad with the mouse at a person's pace, and read what the page
 from __future__ import annotations
 
 import io
+import re
 import time
 import urllib.request
+import zipfile
 
 import numpy as np
 from PIL import Image
@@ -40,6 +42,14 @@ def open_app_page(page: Page, app_url: str, slug: str, workspace: str = E2E_WORK
 
 def prediction(page: Page):
     return page.get_by_test_id("stMetric").filter(has_text="Prediction").get_by_test_id("stMetricValue")
+
+
+def downloaded_names(page: Page, button: str) -> set[str]:
+    """The files in the zip that the download button named like `button` (a pattern) hands over."""
+    with page.expect_download() as started:
+        page.get_by_role("button", name=re.compile(button)).click()
+    with zipfile.ZipFile(started.value.path()) as archive:
+        return set(archive.namelist())
 
 
 def pad(page: Page):

@@ -19,8 +19,8 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Page, expect
 
-from browser_steps import draw, open_app_page, settle
-from digitcore import inference, registry, samples
+from browser_steps import downloaded_names, draw, open_app_page, settle
+from digitcore import inference, plots, registry, samples
 from e2e_paths import ARTEFACTS
 from test_browser import assert_no_error, wait_for_charts
 
@@ -138,7 +138,7 @@ def test_a_filter_clicked_or_picked_is_drawn_large(browser, app_url, viewport):
         else:
             box = page.get_by_role("combobox", name="See one large (or click a tile)").first
             box.scroll_into_view_if_needed()
-            box.tap()
+            _tap_box(box)
             page.get_by_role("option", name="filter 9", exact=True).tap()
         large = page.get_by_test_id("stPlotlyChart").filter(
             has=page.locator(".gtitle", has_text=re.compile("^filter 9$"))
@@ -154,6 +154,158 @@ def test_a_filter_clicked_or_picked_is_drawn_large(browser, app_url, viewport):
             r"kernels of (\d+)×(\d+) weights", page.get_by_text("kernels of").inner_text()
         ).groups()
         assert len(weights) == int(rows) * int(columns)  # each weight of the kernel written in its cell
+    finally:
+        context.close()
+
+
+# Where point `index` of a chart's clickable layer (trace `name`) sits on the chart's touch layer (Plotly's
+# drag rectangle over the plot).
+_POINT_ON_TOUCH_LAYER = """(plot, [name, index]) => { const layout = plot._fullLayout;
+    const point = plot.calcdata.find(points => points[0].trace.name === name)[index];
+    return {x: layout.xaxis.c2p(point.x), y: layout.yaxis.c2p(point.y)}; }"""
+
+
+def _tap_box(box) -> None:
+    """A finger's tap on a select box, a little off its centre: React Aria takes a touch at the exact centre
+    pixel for a screen reader's (VoiceOver taps there) and then opens no list, and Playwright taps there."""
+    box.tap(position={"x": 30, "y": 10})
+
+
+def _tap_point(chart, layer: str, index: int) -> None:
+    """One finger tap on point `index` of a chart's clickable layer, and nothing else (no mouse move first)."""
+    chart.scroll_into_view_if_needed()
+    position = chart.locator(".js-plotly-plot").evaluate(_POINT_ON_TOUCH_LAYER, [layer, index])
+    chart.locator(".nsewdrag").first.tap(position=position)
+
+
+def test_one_tap_on_a_filter_or_a_feature_map_draws_it_large(browser, app_url):
+    """On a phone one tap on a tile draws that tile large. Plotly picks a clicked point from the hover of
+    the last pointer move, and a finger makes none before its tap: the first tap did nothing, the next
+    drew the tile tapped before it."""
+    context, page = _new_page(browser, PHONE)
+    try:
+        open_app_page(page, app_url, "inside")
+        wait_for_charts(page)
+        boxes = page.get_by_role("combobox", name="See one large (or click a tile)")
+        filters, first_maps = page.get_by_test_id("stPlotlyChart").nth(0), page.get_by_test_id("stPlotlyChart").nth(2)
+        expect(boxes.first).to_have_value("filter 0")
+        for grid, box, tile, shown in (
+            (filters, boxes.nth(0), 9, re.compile("^filter 9$")),
+            (filters, boxes.nth(0), 3, re.compile("^filter 3$")),  # the tile tapped now, not the one before
+            (first_maps, boxes.nth(1), 5, re.compile(" channel 5$")),
+        ):
+            _tap_point(grid, plots.TILE_PICKER, tile)
+            expect(box).to_have_value(shown, timeout=20_000)
+            settle(page)
+            expect(box).to_have_value(shown)  # kept once the run the tap started has ended
+            large = page.get_by_test_id("stPlotlyChart").filter(has=page.locator(".gtitle", has_text=shown))
+            expect(large).to_be_visible()
+        assert_no_error(page)
+    finally:
+        context.close()
+
+
+def test_one_tap_on_a_confusion_cell_shows_its_mistakes(browser, app_url):
+    """On a phone one tap on a cell of Evaluate's confusion matrix picks that cell (the same Plotly hover
+    as Inside's tiles: a first tap picked nothing)."""
+    context, page = _new_page(browser, PHONE)
+    try:
+        open_app_page(page, app_url, "evaluate")
+        wait_for_charts(page)
+        matrix = page.get_by_test_id("stPlotlyChart").filter(has=page.locator(".gtitle", has_text="Counts"))
+        box = page.get_by_role("combobox", name="Pick a cell to see its mistakes")
+        shown = box.input_value()  # the most frequent confusion
+        counts = np.asarray(
+            matrix.locator(".js-plotly-plot").evaluate(
+                "(plot, name) => Array.from(plot._fullData.find(trace => trace.name === name).customdata)",
+                plots.CELL_PICKER,
+            )
+        ).reshape(10, 10)
+        np.fill_diagonal(counts, 0)
+        true_digit, predicted_digit = min(zip(*np.nonzero(counts)), key=lambda cell: counts[cell])  # the rarest
+        assert not shown.startswith(f"true {true_digit} → predicted {predicted_digit} ")
+        _tap_point(matrix, plots.CELL_PICKER, 10 * int(true_digit) + int(predicted_digit))
+        picked = re.compile(rf"^true {true_digit} → predicted {predicted_digit} · ")
+        expect(box).to_have_value(picked, timeout=20_000)
+        settle(page)
+        expect(box).to_have_value(picked)
+        assert_no_error(page)
+    finally:
+        context.close()
+
+
+# A layer table as the phone shows it: its box, the table's widths, its header and each row's cells.
+_LAYER_TABLE = """table => { const grid = table.querySelector('table'), box = table.getBoundingClientRect();
+    const cell = c => { const r = c.getBoundingClientRect();
+        return {text: c.textContent.trim(), left: r.left, right: r.right, height: r.height,
+                cut: c.scrollWidth > c.clientWidth + 1}; };
+    return {box: {left: box.left, right: box.right}, width: grid.scrollWidth, room: table.clientWidth,
+            scrolled: [...table.querySelectorAll('*')].filter(e => e.scrollWidth > e.clientWidth + 1).length,
+            header: [...grid.querySelectorAll('thead th')].map(cell),
+            rows: [...grid.querySelectorAll('tbody tr')].map(row => [...row.querySelectorAll('th,td')].map(cell))}; }"""
+
+
+def _assert_whole_on_a_phone(table, name: str) -> None:
+    """A layer table on the phone: its three columns (layer, output, parameters) all on the screen, nothing
+    to scroll sideways, no cell cut, and every row as many lines as the others (no output wrapped)."""
+    shown = table.evaluate(_LAYER_TABLE)
+    assert shown["width"] <= shown["room"] and shown["scrolled"] == 0, (
+        f"{name}: the table is {shown['width']} px wide in {shown['room']}: it scrolls sideways"
+    )
+    assert 0 <= shown["box"]["left"] and shown["box"]["right"] <= PHONE["width"]
+    assert [cell["text"] for cell in shown["header"]] == ["layer", "output", "parameters"], name
+    heights = []
+    for row in shown["rows"]:
+        assert len(row) == 3 and all(cell["text"] for cell in row), f"{name}: {row}"
+        assert re.fullmatch(r"\d+(×\d+)*", row[1]["text"]) and re.fullmatch(r"[\d,]+", row[2]["text"])
+        for cell in row:
+            assert not cell["cut"] and cell["right"] <= shown["box"]["right"] + 1, f"{name}: {cell} is cut"
+        heights.append(max(cell["height"] for cell in row))
+    assert max(heights) < 1.5 * min(heights), f"{name}: a row wraps onto more lines: {heights}"
+
+
+def test_trains_layer_table_is_whole_on_a_phone(browser, app_url):
+    """Train's "Layers" table on a 390-px phone, for every architecture: each layer's type, output and
+    parameters whole on the screen."""
+    context, page = _new_page(browser, PHONE)
+    try:
+        open_app_page(page, app_url, "train")
+        architecture = page.get_by_role("combobox", name="Architecture")
+        _tap_box(architecture)
+        names = [name.strip() for name in page.get_by_role("option").all_inner_texts()]
+        assert len(names) >= 8
+        page.get_by_role("option", name=names[0], exact=True).tap()
+        settle(page)
+        layers = page.get_by_test_id("stExpander").filter(has_text="Layers")
+        layers.locator("summary").tap()
+        for name in names:
+            if architecture.input_value() != name:
+                _tap_box(architecture)
+                page.get_by_role("option", name=name, exact=True).tap()
+                settle(page)
+            table = layers.get_by_test_id("stTable")
+            expect(table).to_be_visible()
+            _assert_whole_on_a_phone(table, name)
+            expect(table.locator("tbody th").first).to_have_text("InputLayer")
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        assert_no_error(page)
+    finally:
+        context.close()
+
+
+def test_insides_layer_table_is_whole_on_a_phone(browser, app_url):
+    """Inside's layer table on a 390-px phone: each layer's name and type, output and parameters whole
+    on the screen (the output was cut and the parameters scrolled out of the grid)."""
+    context, page = _new_page(browser, PHONE)
+    try:
+        open_app_page(page, app_url, "inside")
+        table = page.get_by_test_id("stTable").filter(has_text="parameters")
+        expect(table).to_be_visible()
+        table.scroll_into_view_if_needed()
+        _assert_whole_on_a_phone(table, "small_cnn")
+        first = table.locator("tbody th").first.inner_text().split("\n")
+        assert [line.strip() for line in first] == ["digit", "InputLayer"]  # its name above its type
+        assert_no_error(page)
     finally:
         context.close()
 
@@ -218,6 +370,31 @@ def test_evaluate_writes_readable_numbers_and_hands_over_a_working_tflite_file(p
     expected = inference.predict(registry.load(e2e_models / "small_cnn.keras"), batch)
     assert np.array_equal(interpreter.get_tensor(target["index"]).argmax(1), expected.argmax(1))
     assert_no_error(page)
+
+
+def test_a_model_of_the_visitors_own_offers_its_downloads_on_evaluate(
+    page: Page, app_url, e2e_models, e2e_visitor_models
+):
+    """A model in the visitor's workspace (trained or fine-tuned here, not shipped) offers its downloads on
+    Evaluate once picked (they looked for it among the shipped models and showed none). Train's offer
+    under a finished run is checked in test_browser_train."""
+    name = registry.free_name("small_dense_takeaway", e2e_visitor_models)
+    shipped = e2e_models / "small_dense.keras"
+    registry.save(registry.load(shipped), registry.read_card(shipped), name, e2e_visitor_models)
+    try:
+        page.set_viewport_size({"width": 1400, "height": 1600})
+        open_app_page(page, app_url, "evaluate")
+        page.get_by_test_id("stSidebar").get_by_role("combobox").click()
+        page.get_by_role("option", name=re.compile(rf"^{re.escape(name)} · ")).click()
+        settle(page)
+        expect(page.get_by_text(re.compile(rf"^{re.escape(name)} as its Keras file"))).to_be_visible()
+        assert {f"{name}.tflite", f"{name}.json", "read_digit.py"} <= downloaded_names(
+            page, r"TensorFlow Lite \(\.tflite\)"
+        )
+        assert_no_error(page)
+    finally:
+        for saved in e2e_visitor_models.glob(f"{name}.*"):  # the other browser tests see the same workspace
+            saved.unlink()
 
 
 def test_a_digit_saved_twice_is_kept_once_and_an_import_says_what_it_did(page: Page, app_url, samples_db, tmp_path):

@@ -1,7 +1,7 @@
 """Train in a real Chromium, as a person clicks it: a recipe sets every box and Train runs what the
-boxes show (the card records it); tiny subsets train; a one-epoch run draws its curve while it runs
-and Stop ends it at once; after Stop the page shows the saved model's epochs and "Save as" offers a
-fresh name."""
+boxes show (the card records it); tiny subsets train, and their model can be downloaded under the
+result; a one-epoch run draws its curve while it runs and Stop ends it at once; after Stop the page
+shows the saved model's epochs and "Save as" offers a fresh name."""
 
 import json
 import re
@@ -10,7 +10,7 @@ import time
 import pytest
 from playwright.sync_api import Page, expect
 
-from browser_steps import open_app_page, settle
+from browser_steps import downloaded_names, open_app_page, settle
 from digitcore import registry
 
 pytestmark = pytest.mark.e2e
@@ -103,6 +103,9 @@ def test_a_tiny_subset_trains_with_the_epochs_the_box_shows(page: Page, app_url,
     expect(page.get_by_text("internal error")).to_have_count(0)
     card = json.loads((e2e_visitor_models / f"{name}.json").read_text())
     assert card["training"]["limit"] == int(digits) and card["training"]["epochs_completed"] == int(epochs)
+    # the run's model can be taken away under its result (it is in the visitor's workspace, not shipped)
+    page.get_by_test_id("stExpander").filter(has_text="Take this model with you").locator("summary").click()
+    assert {f"{name}.keras", f"{name}.json", "read_digit.py"} <= downloaded_names(page, r"Keras \(\.keras\)")
 
 
 def test_a_one_epoch_run_draws_its_curve_while_it_runs_and_stops_at_once(page: Page, app_url, e2e_visitor_models):

@@ -32,7 +32,7 @@ def test_layer_summary_lists_every_layer_and_all_parameters(models):
         assert [row["layer"] for row in rows] == [layer.name for layer in model.layers]
         assert sum(row["parameters"] for row in rows) == model.count_params()
     conv = next(row for row in explain.layer_summary(models["keras_basic"]) if row["type"] == "Conv2D")
-    assert conv["output shape"] == "(batch, 26, 26, 32)" and conv["parameters"] == 320
+    assert conv["output shape"] == "26×26×32" and conv["parameters"] == 320
 
 
 @pytest.mark.parametrize(
