@@ -1,10 +1,11 @@
 """How often the browser's Back after a page switch returns to the page the visitor left, in a real Chromium.
 
 Serves the app (`streamlit run`, over the shipped models, visitors' workspaces in a throwaway folder),
-then, in a fresh browser context per repetition: open Explore in a workspace, switch to Try it through
-the sidebar, press Back, and note the page shown once the app has settled (and a moment more, for a
-page that would write the URL again). Prints JSON: repetitions, how many landed on Explore, and what
-each repetition ended on.
+then, in a fresh browser context per repetition: open one page in a workspace (Explore, or Try it),
+switch to the other through the sidebar, press Back, and note the page shown once the app has settled
+(and a moment more, for a page that would write the URL again). Prints JSON per direction: how many
+repetitions landed on the page left, the browser-history entries each switch made (one is right),
+and the page and address each ended on.
 
     .venv/bin/python scripts/measure_back_button.py [--repetitions 10]
 """
@@ -38,16 +39,19 @@ def one_switch_and_back(browser, url: str, workspace: str, left: str, switched_t
         page.goto(f"{url}/{next(path for path, title in TITLES.items() if title == left)}?ws={workspace}")
         expect(page.get_by_role("heading", name=left, exact=True)).to_be_visible()
         settle(page)
+        before = page.evaluate("navigation.currentEntry.index")
         page.get_by_test_id("stSidebar").get_by_role("link").filter(has_text=re.compile(f"{switched_to}$")).click()
         expect(page.get_by_role("heading", name=switched_to, exact=True)).to_be_visible()
         settle(page)
+        page.wait_for_timeout(SETTLE_MORE_MS)
+        entries = page.evaluate("navigation.currentEntry.index") - before
         page.go_back()
         page.wait_for_timeout(300)
         settle(page)
         page.wait_for_timeout(SETTLE_MORE_MS)
         settle(page)
         shown = page.get_by_role("heading", level=1).first.inner_text().strip()
-        return {"shown": shown, "url": page.url.removeprefix(url)}
+        return {"shown": shown, "url": page.url.removeprefix(url), "history_entries_of_the_switch": entries}
     finally:
         context.close()
 
@@ -69,6 +73,7 @@ def main() -> None:
                 results[f"{left} -> {switched_to} -> Back"] = {
                     "repetitions": len(runs),
                     "back_landed_on_the_page_left": sum(run["shown"] == left for run in runs),
+                    "history_entries_per_switch": sorted({run["history_entries_of_the_switch"] for run in runs}),
                     "runs": runs,
                 }
             browser.close()
