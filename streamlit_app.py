@@ -1,4 +1,4 @@
-"""Digit Recognition Studio: page config and the router over app_pages/; nothing else.
+"""Digit Recognition Studio: page config and the router over app_pages/ (its links in the sidebar); nothing else.
 
 The pages live in app_pages/, not pages/: with a pages/ folder beside this file, Streamlit 1.67
 runs its older folder-based navigation until some visitor's run reaches st.navigation below, so a
@@ -6,6 +6,8 @@ fresh server's first visitor arriving on a page's URL would run that page withou
 """
 
 import streamlit as st
+
+from app_pages import navigation
 
 st.set_page_config(page_title="Digit Recognition Studio", page_icon=":material/draw:", layout="wide")
 
@@ -17,4 +19,8 @@ pages = [
     st.Page("app_pages/my_digits.py", title="My digits", icon=":material/collections_bookmark:"),
     st.Page("app_pages/inside.py", title="Inside the CNN", icon=":material/neurology:"),
 ]
-st.navigation(pages).run()
+# Streamlit's own sidebar navigation is hidden: its page switch dropped the workspace key from the URL,
+# and writing it back took the browser's Back (app_pages/navigation.py says how).
+page = st.navigation(pages, position="hidden")
+navigation.sidebar_links(pages)
+page.run()

@@ -55,7 +55,10 @@ WORKSPACE_KEY = "workspace_key"  # the same key for this session, should a page 
 
 def workspace() -> workspaces.Workspace:
     """This visitor's workspace, from the URL's key (kept there, so a reload or a bookmark returns to
-    it); a new one on a first visit or for a key that is not one (never another folder)."""
+    it); a new one on a first visit or for a key that is not one (never another folder).
+
+    The sidebar's links carry the key to every page (app_pages/navigation.py), so it is written here
+    only on a first visit or to a URL that lost it: each write is a browser-history entry."""
     key = st.query_params.get(WORKSPACE_PARAMETER) or st.session_state.get(WORKSPACE_KEY)
     try:
         chosen = workspaces.parse(key) if key else workspaces.new()
@@ -225,6 +228,21 @@ def _remember_model() -> None:
     st.session_state[MODEL_KEY] = st.session_state["model_picker"]
 
 
+def _default_name(entries: dict[str, registry.ModelEntry]) -> str:
+    """The picker's preselection: the model whose card says it is the default, else the first."""
+    return next((name for name, entry in entries.items() if entry.card and entry.card.default), next(iter(entries)))
+
+
+def chosen_model_name() -> str | None:
+    """The model the sidebar's picker shows on this visitor's next page (None when there is none):
+    their choice while it is usable, else the default. For links that must name it before the picker runs."""
+    usable = {entry.name: entry for entry in model_entries() if entry.problem is None}
+    if not usable:
+        return None
+    chosen = st.session_state.get(MODEL_KEY)
+    return chosen if chosen in usable else _default_name(usable)
+
+
 def model_picker() -> registry.ModelEntry | None:
     """The sidebar's model choice (the default model preselected), or None when there is none."""
     st.session_state[MODELS_LISTED_AT] = time.time()
@@ -236,9 +254,7 @@ def model_picker() -> registry.ModelEntry | None:
     unusable = [entry for entry in listed if entry.problem is not None]
     chosen = st.session_state.get(MODEL_KEY)
     if chosen not in entries:
-        default = next(
-            (name for name, entry in entries.items() if entry.card and entry.card.default), next(iter(entries))
-        )
+        default = _default_name(entries)
         st.session_state[MODEL_KEY] = default
         broken = next((entry for entry in unusable if entry.name == chosen), None)
         if broken is not None:  # the visitor's model went bad on disk while the app ran

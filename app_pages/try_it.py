@@ -12,50 +12,18 @@ survive switching pages, not a reload.
 
 import streamlit as st
 
-from app_pages import common, digit_view, number_view
+from app_pages import common, digit_view, number_view, try_it_url
 from app_pages.drawing_pad import NUMBER_WIDTH, PEN_WIDTH, SIDE, drawing_pad
+from app_pages.try_it_url import DRAW, KEPT_READING, KEPT_SOURCE, NUMBER, READINGS, SOURCES
 from digitcore import inference, registry
 from digitcore.reading import preprocess
 
-DRAW, UPLOAD = "Draw", "Upload a photo"
-DIGIT, NUMBER = "One digit", "A number"
-IN_URL = {DRAW: "draw", UPLOAD: "upload", DIGIT: "digit", NUMBER: "number"}  # each choice's word in the URL
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "gif", "bmp", "webp"]
 PAD_KEY, NUMBER_PAD_KEY = "drawing_pad", "number_pad"
 # Kept outside widget state, which Streamlit drops when the visitor leaves the page: what the
-# visitor drew or uploaded, with which pen, and their choices are still there when they come back.
-KEPT_SOURCE, KEPT_READING, KEPT_UPLOAD, KEPT_PEN = "try_kept_source", "try_kept_reading", "try_kept_upload", "try_pen"
+# visitor drew or uploaded, with which pen, and their choices (try_it_url) are still there when they come back.
+KEPT_UPLOAD, KEPT_PEN = "try_kept_upload", "try_pen"
 KEPT_DRAWING = {PAD_KEY: "try_kept_drawing", NUMBER_PAD_KEY: "try_kept_number_drawing"}
-URL_READ = "try_url_read"  # the URL's choices are taken once per visit, then the visitor's own win
-
-
-def _choice_from_url(name: str, choices: list[str]) -> str | None:
-    word = st.query_params.get(name)
-    return next((choice for choice in choices if IN_URL[choice] == word), None)
-
-
-def _take_url() -> None:
-    """On a visit's first run of this page: the model, input and reading named in the URL (a reload)."""
-    if st.session_state.get(URL_READ):
-        return
-    st.session_state[URL_READ] = True
-    model = st.query_params.get("model")
-    if model in {entry.name for entry in common.model_entries() if entry.problem is None}:
-        st.session_state[common.MODEL_KEY] = model
-        st.session_state["model_picker"] = model  # the sidebar picker's widget, if another page drew it already
-    for kept, name, choices in ((KEPT_SOURCE, "input", [DRAW, UPLOAD]), (KEPT_READING, "read", [DIGIT, NUMBER])):
-        chosen = _choice_from_url(name, choices)
-        if chosen is not None:
-            st.session_state[kept] = chosen
-
-
-def _put_in_url(entry: registry.ModelEntry | None, source: str, reading: str) -> None:
-    wanted = {"model": entry.name if entry else None, "input": IN_URL[source], "read": IN_URL[reading]}
-    for name, value in wanted.items():
-        if value is None:
-            st.query_params.pop(name, None)
-        elif st.query_params.get(name) != value:
-            st.query_params[name] = value
 
 
 def _remember(widget: str, kept: str) -> None:
@@ -175,31 +143,30 @@ def reading(entry: registry.ModelEntry | None, source: str, mode: str) -> None:
 
 def render() -> None:
     st.title("Try it")
-    _take_url()
+    try_it_url.take()
     entry = common.model_picker()
-    sources, modes = [DRAW, UPLOAD], [DIGIT, NUMBER]
     first, second = st.columns(2)
     source = first.radio(
         "Input",
-        sources,
+        SOURCES,
         horizontal=True,
         key="try_source",
         on_change=_remember,
         args=("try_source", KEPT_SOURCE),
-        index=sources.index(st.session_state.get(KEPT_SOURCE, DRAW)),
+        index=SOURCES.index(try_it_url.kept_source()),
     )
     mode = second.radio(
         "Read",
-        modes,
+        READINGS,
         horizontal=True,
         key="try_reading",
         on_change=_remember,
         args=("try_reading", KEPT_READING),
-        index=modes.index(st.session_state.get(KEPT_READING, DIGIT)),
+        index=READINGS.index(try_it_url.kept_reading()),
         help="One digit reads the whole input as a single digit; A number finds each digit, "
         "left to right in one or two rows, and reads them all.",
     )
-    _put_in_url(entry, source, mode)
+    try_it_url.put(entry.name if entry else None, source, mode)
     reading(entry, source, mode)
 
 

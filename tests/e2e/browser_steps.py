@@ -40,6 +40,11 @@ def open_app_page(page: Page, app_url: str, slug: str, workspace: str = E2E_WORK
     settle(page)
 
 
+def sidebar_link(page: Page, title: str):
+    """The sidebar's link to the page titled `title` (app_pages/navigation.py draws them)."""
+    return page.get_by_test_id("stSidebar").get_by_role("link").filter(has_text=title)
+
+
 def prediction(page: Page):
     return page.get_by_test_id("stMetric").filter(has_text="Prediction").get_by_test_id("stMetricValue")
 

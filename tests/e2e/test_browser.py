@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from app_helpers import ONE, PHOTO_SEVEN, SEVEN, photo_of_digit
-from browser_steps import clear, draw, open_app_page, pad, prediction, read_from, settle
+from browser_steps import clear, draw, open_app_page, pad, prediction, read_from, settle, sidebar_link
 from e2e_paths import ARTEFACTS
 
 pytestmark = pytest.mark.e2e
@@ -91,9 +91,9 @@ def test_a_training_job_survives_a_page_switch_and_a_new_tab(page, browser, app_
     expect(
         page.get_by_text(re.compile(r"^e2e_model \(Larger CNN \(9 layers\)\) · (starting|training)"))
     ).to_be_visible()
-    page.get_by_test_id("stSidebarNavLink").filter(has_text="Explore the data").click()
+    sidebar_link(page, "Explore the data").click()
     expect(page.get_by_role("heading", name="Explore the data", exact=True)).to_be_visible()
-    page.get_by_test_id("stSidebarNavLink").filter(has_text="Train").click()
+    sidebar_link(page, "Train").click()
     expect(
         page.get_by_text(re.compile(r"^e2e_model \(Larger CNN \(9 layers\)\) · (starting|training|finished)"))
     ).to_be_visible()

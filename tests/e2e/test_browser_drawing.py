@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from app_helpers import FOUR, MULTI_STROKE_DIGITS, ONE, SEVEN, THREE_IN_TWO
-from browser_steps import clear, draw, ink_overlap, open_app_page, pad, prediction, read_from, settle
+from browser_steps import clear, draw, ink_overlap, open_app_page, pad, prediction, read_from, settle, sidebar_link
 
 pytestmark = pytest.mark.e2e
 
@@ -78,16 +78,10 @@ def test_pen_width_and_draw_upload_switch_keep_the_drawing(try_it):
     assert_read_whole(try_it, 4, 2)  # the pad came back with both strokes, and they are read
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="Known regression since workspaces, not fixed yet: the page writes ?ws= into the URL after a page "
-    "switch, and Streamlit pushes a history entry for every query-string change (its issues 9279 and 11305), "
-    "so the browser's Back often stays on the page it left (a race: it passed in one of three runs here).",
-)
 def test_the_drawing_is_still_there_after_visiting_another_page(try_it, app_url):
     draw(try_it, SEVEN)
     assert_read_whole(try_it, 7, 1)
-    try_it.get_by_test_id("stSidebarNavLink").filter(has_text="Explore the data").click()
+    sidebar_link(try_it, "Explore the data").click()
     expect(try_it.get_by_role("heading", name="Explore the data", exact=True)).to_be_visible()
     settle(try_it)
     try_it.go_back()  # the browser's Back, as a person would

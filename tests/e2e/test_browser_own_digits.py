@@ -5,7 +5,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from browser_steps import draw, open_app_page, prediction, read_from, settle
+from browser_steps import draw, open_app_page, prediction, read_from, settle, sidebar_link
 from digitcore import samples
 from e2e_paths import ARTEFACTS
 from test_browser import assert_no_error
@@ -31,7 +31,7 @@ def test_a_corrected_digit_appears_on_my_digits(page: Page, app_url, samples_db)
     expect(page.get_by_text(f"Saved as a {corrected}")).to_be_visible()
     settle(page)
     assert_no_error(page)
-    page.get_by_test_id("stSidebarNavLink").filter(has_text="My digits").click()
+    sidebar_link(page, "My digits").click()
     expect(page.get_by_role("heading", name="My digits", exact=True)).to_be_visible()
     expect(page.get_by_text(re.compile(rf"^{corrected} · canvas · read as {predicted} "))).to_be_visible()
     settle(page)

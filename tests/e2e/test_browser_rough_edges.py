@@ -19,7 +19,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Page, expect
 
-from browser_steps import downloaded_names, draw, open_app_page, settle
+from browser_steps import downloaded_names, draw, open_app_page, settle, sidebar_link
 from digitcore import inference, plots, registry, samples
 from e2e_paths import ARTEFACTS
 from test_browser import assert_no_error, wait_for_charts
@@ -422,7 +422,7 @@ def test_a_digit_saved_twice_is_kept_once_and_an_import_says_what_it_did(page: P
             handle.writestr(f"inputs/{name}.png", png.getvalue())
     (tmp_path / "repeat.zip").write_bytes(archive.getvalue())
     before = store.count()
-    page.get_by_test_id("stSidebarNavLink").filter(has_text="My digits").click()
+    sidebar_link(page, "My digits").click()
     expect(page.get_by_role("heading", name="My digits", exact=True)).to_be_visible()
     settle(page)
     page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(tmp_path / "repeat.zip")

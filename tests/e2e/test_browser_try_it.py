@@ -10,7 +10,7 @@ from PIL import Image
 from playwright.sync_api import Page, expect
 
 from app_helpers import LETTER_A, PHOTO_SEVEN, SEVEN, number_strokes, photo_of_digit
-from browser_steps import clear, draw, open_app_page, pad, prediction, read_from, settle
+from browser_steps import clear, draw, open_app_page, pad, prediction, read_from, settle, sidebar_link
 from e2e_paths import ARTEFACTS
 from test_browser import assert_no_error, wait_for_charts
 
@@ -160,10 +160,10 @@ def test_the_pen_width_outlives_a_visit_to_another_page(page: Page, app_url):
     draw(page, SEVEN)
     expect(read_from(page, 1)).to_be_visible()
     settle(page)
-    page.get_by_test_id("stSidebarNavLink").filter(has_text="Explore the data").click()
+    sidebar_link(page, "Explore the data").click()
     expect(page.get_by_role("heading", name="Explore the data", exact=True)).to_be_visible()
     settle(page)
-    page.get_by_test_id("stSidebarNavLink").filter(has_text="Try it").click()
+    sidebar_link(page, "Try it").click()
     expect(read_from(page, 1)).to_be_visible()
     expect(page.get_by_label("Pen width")).to_have_value("34")
 
@@ -177,12 +177,10 @@ def test_a_kept_photo_can_be_removed(page: Page, app_url, tmp_path):
     page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(photo)
     expect(prediction(page)).to_have_text("7")
     settle(page)
-    page.get_by_test_id("stSidebarNavLink").filter(has_text="Explore the data").click()
+    sidebar_link(page, "Explore the data").click()
     expect(page.get_by_role("heading", name="Explore the data", exact=True)).to_be_visible()
     settle(page)
-    # back through the sidebar (the browser's Back button after a page switch is a known issue since the
-    # workspace key is written into the URL: see the stop's note)
-    page.get_by_test_id("stSidebarNavLink").filter(has_text="Try it").click()
+    page.go_back()  # the browser's Back, as a person would
     expect(page.get_by_text("Showing seven.jpg, uploaded earlier.", exact=False)).to_be_visible()
     expect(prediction(page)).to_have_text("7")
     page.set_viewport_size(PHONE)  # the same visit on a phone-sized screen: Remove must be reachable
