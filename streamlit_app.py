@@ -24,3 +24,4 @@ pages = [
 page = st.navigation(pages, position="hidden")
 navigation.sidebar_links(pages)
 page.run()
+navigation.close_sidebar_after_a_link_on_phones()

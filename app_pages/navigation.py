@@ -13,11 +13,14 @@ pages' titles and icons in their order, the current page highlighted.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
 from app_pages import common, try_it_url
 
+_CLOSE_SIDEBAR_SCRIPT = (Path(__file__).parent / "close_sidebar.js").read_text(encoding="utf-8")
 LINK_GAP_PX = 14  # between two links: the navigation's spacing (Streamlit's "small" gap spreads them more)
 
 
@@ -38,3 +41,9 @@ def sidebar_links(pages: list[StreamlitPage]) -> None:
                 for page in pages:
                     st.page_link(page, query_params=query_of(page, key))
                 st.divider()
+
+
+def close_sidebar_after_a_link_on_phones() -> None:
+    """On a phone, a tapped link closes the sidebar, as Streamlit's navigation did (close_sidebar.js
+    says why). Drawn at the end of the page: the script's element has no height but still a gap."""
+    st.html(f"<script>{_CLOSE_SIDEBAR_SCRIPT}</script>", unsafe_allow_javascript=True)

@@ -81,3 +81,24 @@ def test_back_and_forward_walk_the_pages_with_the_same_workspace(page: Page, app
     _switch(page, "Try it")  # its link carries the page's choices too: arriving writes nothing more
     page.go_back()
     _assert_on(page, "My digits")
+
+
+def test_on_a_phone_a_tapped_page_link_closes_the_sidebar(browser, app_url):
+    """On a phone the sidebar covers the page; Streamlit's navigation closed it after a tap on a page, and
+    the links that replace it must too, else the visitor lands on a page hidden behind the sidebar."""
+    expect.set_options(timeout=60_000)  # a first visit imports TensorFlow
+    context = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)
+    try:
+        page = context.new_page()
+        open_app_page(page, app_url, "explore", WORKSPACE)
+        sidebar = page.get_by_test_id("stSidebar")
+        if sidebar.get_attribute("data-collapsed") != "false":
+            page.get_by_test_id("stExpandSidebarButton").tap()
+        expect(sidebar).to_have_attribute("data-collapsed", "false")
+        sidebar_link(page, "Try it").tap()
+        expect(page.get_by_role("heading", name="Try it", exact=True)).to_be_visible()
+        expect(sidebar).to_have_attribute("data-collapsed", "true")
+        settle(page)
+        expect(sidebar).to_have_attribute("data-collapsed", "true")  # and it stays closed
+    finally:
+        context.close()
