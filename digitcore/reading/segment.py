@@ -18,7 +18,7 @@ SAME_DIGIT_GAP = 0.35  # ... when the gap between them is under this fraction of
 SPECK_HEIGHT = 0.3  # a glyph lower than this fraction of its row's digits is a speck, a dot or a dash
 WIDE = 0.8  # a glyph wider than this many digit heights may be two (or more) touching digits
 PART_HEIGHT = 0.6  # every piece a split makes is at least this fraction of the row's digit height
-SPLITS_TRIED = 3  # split columns tried per cut (the deepest minima of the column ink)
+SPLITS_TRIED = 5  # split columns tried per cut (the deepest minima of the column ink)
 
 
 @dataclass
