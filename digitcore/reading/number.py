@@ -7,6 +7,7 @@ a 20x20 fit, centred by mass in 28x28) and all digits go through the model in on
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 from PIL import Image
@@ -41,12 +42,17 @@ class NumberReading:
     digits: list[ReadDigit]  # in reading order
     rows: list[str]  # each row's digits as text
     page: PageInk  # what the page stage kept and dropped
-    steps: list[Step] = field(default_factory=list)  # the page's steps (grayscale, ink, lines dropped)
 
     @property
     def number(self) -> str:
         """The rows joined by one space: "2026", "12345 67890"."""
         return " ".join(self.rows)
+
+    @cached_property
+    def steps(self) -> list[Step]:
+        """The page's steps (grayscale, lines dropped, ink kept), drawn only when shown: the CLI and
+        the benches never look at them."""
+        return page_steps(self.page)
 
 
 def read_number(image: Image.Image | np.ndarray, model, *, max_rows: int = MAX_ROWS) -> NumberReading:
@@ -103,7 +109,7 @@ def read_number(image: Image.Image | np.ndarray, model, *, max_rows: int = MAX_R
             )
     row_count = max((digit.row for digit in digits), default=-1) + 1
     texts = ["".join(str(d.digit) for d in digits if d.row == row) for row in range(row_count)]
-    return NumberReading(digits=digits, rows=[text for text in texts if text], page=page, steps=page_steps(page))
+    return NumberReading(digits=digits, rows=[text for text in texts if text], page=page)
 
 
 def _score(indices: list[int], probabilities: np.ndarray) -> float:
