@@ -38,7 +38,7 @@ from realdigits import baseline_centre  # noqa: E402
 from digitcore.reading import preprocess  # noqa: E402
 
 DEFAULT_DIR = PROJECT_ROOT.parent / "shared" / "realnumbers"
-COMPOSED_KINDS = ("gaps", "wide", "touching", "overlap")
+COMPOSED_KINDS = ("gaps", "wide", "touching", "overlap", "drawn", "drawn_touching")
 COMPOSED_DIGITS = 4
 BASELINE_SPECK = 0.01  # the baseline drops boxes under this fraction of the largest box's area
 
@@ -111,14 +111,40 @@ def _touch_offset(left: np.ndarray, right: np.ndarray, left_x: int, top_left: in
     return best if best is not None else left_x + left.shape[1]
 
 
+def _drawn(crop: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A digit as a person might draw it in a number: slanted -15..+15 degrees, 0.8-1.25 times the size."""
+    size = rng.uniform(0.8, 1.25)
+    shear = np.tan(np.radians(rng.uniform(-15, 15)))
+    height, width = crop.shape
+    new_width = int(np.ceil(width * size + abs(shear) * height * size)) + 2
+    matrix = np.array([[size, -shear * size, max(0.0, shear) * height * size + 1], [0, size, 1]], dtype=np.float32)
+    warped = cv2.warpAffine(crop, matrix, (new_width, int(np.ceil(height * size)) + 2), flags=cv2.INTER_LINEAR)
+    return _ink_box(warped)
+
+
+def _pen(big: np.ndarray, rng: np.random.Generator, scale: int) -> np.ndarray:
+    """The enlarged ink redrawn with a pen from hair-thin to twice MNIST's stroke (eroded or dilated)."""
+    radius = int(rng.integers(-scale + 1, scale + 1))
+    if radius == 0:
+        return big
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * abs(radius) + 1, 2 * abs(radius) + 1))
+    pen = cv2.erode if radius < 0 else cv2.dilate
+    thinned = pen(big.astype(np.float32), kernel)
+    return thinned if thinned.max() > 0.3 else big
+
+
 def compose_number(digits: list[np.ndarray], kind: str, rng: np.random.Generator, scale: int = 3) -> np.ndarray:
     """(h, w, 3) uint8: the MNIST digits side by side in black on white, enlarged `scale` times.
 
     gaps: 2-8 px (MNIST pixels) between the digits' ink boxes; wide: as gaps, each digit stretched
     sideways 1-1.6 times; touching: one adjacent pair moved
-    until their inks touch; overlap: one pair moved 1-3 px further into each other.
+    until their inks touch; overlap: one pair moved 1-3 px further into each other; drawn: as gaps
+    (1-10 px), each digit slanted and sized differently, all with a thinner or thicker pen;
+    drawn_touching: drawn, with one touching pair.
     """
     crops = [_ink_box(digit) for digit in digits]
+    if kind.startswith("drawn"):
+        crops = [_drawn(crop, rng) for crop in crops]
     if kind == "wide":  # sprawling handwriting: each digit stretched sideways by up to 1.6 times
         crops = [
             np.asarray(
@@ -128,8 +154,8 @@ def compose_number(digits: list[np.ndarray], kind: str, rng: np.random.Generator
             )
             for crop in crops
         ]
-    canvas = np.zeros((60, 60 * len(crops) + 40), dtype=np.float32)
-    pair = int(rng.integers(0, len(crops) - 1)) if kind in ("touching", "overlap") else -1
+    canvas = np.zeros((70, 60 * len(crops) + 40), dtype=np.float32)
+    pair = int(rng.integers(0, len(crops) - 1)) if kind in ("touching", "overlap", "drawn_touching") else -1
     x = 10
     previous = None
     for index, crop in enumerate(crops):
@@ -141,7 +167,11 @@ def compose_number(digits: list[np.ndarray], kind: str, rng: np.random.Generator
                 if kind == "overlap":
                     x -= int(rng.integers(1, 4))
             else:
-                x = prev_x + prev_crop.shape[1] + int(rng.integers(2, 9))
+                x = (
+                    prev_x
+                    + prev_crop.shape[1]
+                    + int(rng.integers(1, 11) if kind.startswith("drawn") else rng.integers(2, 9))
+                )
         region = canvas[top : top + crop.shape[0], x : x + crop.shape[1]]
         np.maximum(region, crop.astype(np.float32) / 255.0, out=region)
         previous = (crop, x, top)
@@ -152,6 +182,8 @@ def compose_number(digits: list[np.ndarray], kind: str, rng: np.random.Generator
             (canvas.shape[1] * scale, canvas.shape[0] * scale), Image.Resampling.BICUBIC
         )
     )
+    if kind.startswith("drawn"):
+        big = _pen(big, rng, scale)
     gray = np.round(255 * (1.0 - np.clip(big, 0.0, 1.0))).astype(np.uint8)
     return np.stack([gray] * 3, axis=-1)
 

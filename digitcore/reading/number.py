@@ -7,6 +7,7 @@ a 20x20 fit, centred by mass in 28x28) and all digits go through the model in on
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 from PIL import Image
@@ -15,18 +16,9 @@ from digitcore import inference
 from digitcore.reading import preprocess
 from digitcore.reading.page import Box, PageInk, find_ink
 from digitcore.reading.preprocess import NoDigitFound, Step
-from digitcore.reading.segment import Glyph, SplitOption, find_glyphs, order_rows, split_options
+from digitcore.reading.segment import SplitOption, find_glyphs, order_rows, split_options
 
 MAX_ROWS = 2  # a number is written in one row, a long one (a phone number) sometimes in two
-# How wide one digit is, in digit heights, when a row has too few glyphs to tell (and at least).
-TYPICAL_WIDTH = 0.75
-NARROWEST = 0.6
-# A glyph this many times as wide as the row's digits is probably several; reading it as one costs
-# WIDTH_COST (in mean log-probability) per digit width of excess, and each digit a split makes
-# beyond what the width says costs SPLIT_COST: one wide digit cut in two can still look like two.
-ONE_DIGIT_WIDTH = 1.5
-WIDTH_COST = 3.0
-SPLIT_COST = 0.5
 
 
 @dataclass
@@ -50,12 +42,17 @@ class NumberReading:
     digits: list[ReadDigit]  # in reading order
     rows: list[str]  # each row's digits as text
     page: PageInk  # what the page stage kept and dropped
-    steps: list[Step] = field(default_factory=list)  # the page's steps (grayscale, ink, lines dropped)
 
     @property
     def number(self) -> str:
         """The rows joined by one space: "2026", "12345 67890"."""
         return " ".join(self.rows)
+
+    @cached_property
+    def steps(self) -> list[Step]:
+        """The page's steps (grayscale, lines dropped, ink kept), drawn only when shown: the CLI and
+        the benches never look at them."""
+        return page_steps(self.page)
 
 
 def read_number(image: Image.Image | np.ndarray, model, *, max_rows: int = MAX_ROWS) -> NumberReading:
@@ -70,10 +67,9 @@ def read_number(image: Image.Image | np.ndarray, model, *, max_rows: int = MAX_R
     rows = order_rows(find_glyphs(page), max_rows)
     inputs: list[np.ndarray] = []
     # per glyph: its options, each as (the option, the index of each part's input, each part's steps)
-    choices: list[tuple[int, Glyph, float, list[tuple[SplitOption, list[int], list[list[Step]]]]]] = []
+    choices: list[tuple[int, list[tuple[SplitOption, list[int], list[list[Step]]]]]] = []
     for row_index, row in enumerate(rows):
         height = float(np.median([glyph.box.h for glyph in row]))
-        width = _digit_width(row, height)
         for glyph in row:
             prepared = []
             for option in split_options(glyph, height):
@@ -88,15 +84,15 @@ def read_number(image: Image.Image | np.ndarray, model, *, max_rows: int = MAX_R
                     continue  # a part that is only a dot: not a way to read this glyph
                 prepared.append((option, indices, steps))
             if prepared:
-                choices.append((row_index, glyph, width, prepared))
+                choices.append((row_index, prepared))
     if not inputs:
         raise NoDigitFound(
             "No digit found: the picture shows only specks or dots. Draw or photograph the digits larger."
         )
     probabilities = inference.predict(model, np.stack(inputs))
     digits: list[ReadDigit] = []
-    for row_index, glyph, width, prepared in choices:
-        option, indices, steps = max(prepared, key=lambda choice: _score(choice[1], probabilities, glyph, width))
+    for row_index, prepared in choices:
+        option, indices, steps = max(prepared, key=lambda choice: _score(choice[1], probabilities))
         for part, index, part_steps in zip(option.parts, indices, steps):
             prediction = inference.to_prediction(probabilities[index])
             digits.append(
@@ -113,37 +109,20 @@ def read_number(image: Image.Image | np.ndarray, model, *, max_rows: int = MAX_R
             )
     row_count = max((digit.row for digit in digits), default=-1) + 1
     texts = ["".join(str(d.digit) for d in digits if d.row == row) for row in range(row_count)]
-    return NumberReading(digits=digits, rows=[text for text in texts if text], page=page, steps=page_steps(page))
+    return NumberReading(digits=digits, rows=[text for text in texts if text], page=page)
 
 
-def _digit_width(row: list[Glyph], height: float) -> float:
-    """How wide one digit of this row is: the median glyph width when the row has enough glyphs to
-    say (sprawling handwriting is wide throughout; a touching pair is wide against its neighbours),
-    else a typical digit's width for the row's height; never narrower than NARROWEST (a row of 1s)."""
-    if len(row) >= 3:
-        typical = float(np.median([glyph.box.w for glyph in row]))
-    else:
-        typical = TYPICAL_WIDTH * height
-    return max(typical, NARROWEST * height, 1.0)
+def _score(indices: list[int], probabilities: np.ndarray) -> float:
+    """How likely a reading of a glyph is: the product of the probabilities of each of its digits'
+    answers (as a sum of logarithms).
 
-
-def _score(indices: list[int], probabilities: np.ndarray, glyph: Glyph, digit_width: float) -> float:
-    """How much a reading looks like digits: the mean log-probability of each part's answer, less a
-    cost for a shape that the reading makes unlikely.
-
-    The model's word alone cannot settle it: squeezed into 20x20, two touching digits can look like
-    one (a 1 and a 4 read as a 4, surely). A glyph more than ONE_DIGIT_WIDTH times as wide as the
-    row's digits pays for being read as one digit, in proportion to the excess; a split pays
-    SPLIT_COST for each digit it makes beyond what the glyph's width says.
+    Each digit a split makes must pay for itself with its own probability, so a confident one-digit
+    reading beats a split into two that are each a little less sure (the left end of a wide 2 cut off
+    reads as a 5, surely but not quite), and a split wins when the glyph squeezed into one digit
+    leaves the model in doubt. The mean (not the product) would let a split into pieces as sure as
+    the whole win, and pieces of one digit often are.
     """
-    confidence = float(np.mean(np.log(np.maximum(probabilities[indices].max(axis=1), 1e-6))))
-    ratio = glyph.box.w / digit_width
-    digits = len(indices)
-    if digits == 1:
-        cost = WIDTH_COST * max(0.0, ratio - ONE_DIGIT_WIDTH)
-    else:
-        cost = SPLIT_COST * max(0.0, digits - max(1.0, ratio / ONE_DIGIT_WIDTH))
-    return confidence - cost
+    return float(np.log(np.maximum(probabilities[indices].max(axis=1), 1e-6)).sum())
 
 
 def page_steps(page: PageInk) -> list[Step]:

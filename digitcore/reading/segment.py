@@ -18,7 +18,7 @@ SAME_DIGIT_GAP = 0.35  # ... when the gap between them is under this fraction of
 SPECK_HEIGHT = 0.3  # a glyph lower than this fraction of its row's digits is a speck, a dot or a dash
 WIDE = 0.8  # a glyph wider than this many digit heights may be two (or more) touching digits
 PART_HEIGHT = 0.6  # every piece a split makes is at least this fraction of the row's digit height
-SPLITS_TRIED = 3  # split columns tried per cut (the deepest minima of the column ink)
+SPLITS_TRIED = 5  # split columns tried per cut (the deepest minima of the column ink)
 
 
 @dataclass
@@ -123,9 +123,13 @@ def split_options(glyph: Glyph, height: float) -> list[SplitOption]:
     columns = glyph.mask.sum(axis=0).astype(np.float64)
     smooth = np.convolve(columns, np.ones(3) / 3, mode="same")
     seen: set[tuple] = set()
+    paths_from: dict[int, np.ndarray] = {}  # the cut from each column, found once (three-way splits share them)
     for parts in parts_wanted:
         for cuts in _cut_sets(smooth, parts):
-            paths = [_cut_path(glyph.mask, cut) for cut in cuts]
+            for cut in cuts:
+                if cut not in paths_from:
+                    paths_from[cut] = _cut_path(glyph.mask, cut)
+            paths = [paths_from[cut] for cut in cuts]
             key = tuple(int(path[len(path) // 2]) for path in paths) + tuple(int(path[0]) for path in paths)
             if key in seen:
                 continue

@@ -208,3 +208,46 @@ def test_a_blank_page_is_no_number(model):
 
     with pytest.raises(NoDigitFound):
         read_number(on_paper(np.zeros((200, 300), np.float32)), model)
+
+
+def _probabilities(*tops: tuple[int, float]) -> np.ndarray:
+    """Ten probabilities per reading: `digit` at `probability`, the rest spread evenly."""
+    rows = np.full((len(tops), 10), 0.0, dtype=np.float32)
+    for row, (digit, probability) in enumerate(tops):
+        rows[row] = (1 - probability) / 9
+        rows[row, digit] = probability
+    return rows
+
+
+def test_each_digit_a_split_makes_pays_for_itself_with_its_probability():
+    from digitcore.reading.number import _score
+
+    # the left end of a wide 2 cut off reads as a fairly sure 5: the sure 2, whole, wins
+    sure_two = _probabilities((2, 0.999), (5, 0.96), (2, 0.999))
+    assert _score([0], sure_two) > _score([1, 2], sure_two)
+    # a touching pair squeezed into one digit leaves the model in doubt: the split, sure of both, wins
+    doubtful = _probabilities((8, 0.55), (8, 0.99), (9, 0.98))
+    assert _score([1, 2], doubtful) > _score([0], doubtful)
+
+
+def _touching(left: np.ndarray, right: np.ndarray, overlap: int) -> np.ndarray:
+    """Two digits' ink side by side, the right one moved `overlap` px into the left one's box."""
+    ink = np.zeros((120, 60 + left.shape[1] + right.shape[1]), np.float32)
+    ink[30 : 30 + DIGIT_HEIGHT, 30 : 30 + left.shape[1]] = left
+    start = 30 + left.shape[1] - overlap
+    region = ink[30 : 30 + DIGIT_HEIGHT, start : start + right.shape[1]]
+    np.maximum(region, right, out=region)
+    return ink
+
+
+def test_two_touching_zeros_are_read_as_two_digits_and_a_wide_zero_as_one(mnist, model):
+    from digitcore.reading.number import read_number
+
+    zero = digit_ink(mnist.x_test[3])  # a 0
+    assert read_number(on_paper(_touching(zero, zero, overlap=4)), model).number == "00"
+    wide = np.asarray(
+        Image.fromarray(zero).resize((round(1.5 * zero.shape[1]), zero.shape[0]), Image.Resampling.BILINEAR)
+    )
+    page = np.zeros((120, wide.shape[1] + 60), np.float32)
+    page[30 : 30 + DIGIT_HEIGHT, 30 : 30 + wide.shape[1]] = wide
+    assert read_number(on_paper(page), model).number == "0"
