@@ -573,12 +573,12 @@ def _morphological_background(gray: np.ndarray, radius: int, dark_ink: bool) -> 
     height, width = gray.shape
     side = 2 * radius + 1
     factor = max(1.0, side / BACKGROUND_TAPS)
-    # the grain is averaged out first: a closing of raw grain is its local maximum, a bumpy paper
     # the grain is taken out first (a closing of raw grain is its local maximum: a bumpy paper that
     # leaves grain standing out as ink); a median keeps a band's or a shadow's edge sharp, a blur would not
     small = cv2.medianBlur(gray.astype(np.float32), 3)
     if factor > 1.0:
-        small = cv2.resize(small, (max(3, round(width / factor)), max(3, round(height / factor))), cv2.INTER_AREA)
+        shrunk = (max(3, round(width / factor)), max(3, round(height / factor)))
+        small = cv2.resize(small, shrunk, interpolation=cv2.INTER_LINEAR)  # the median already took out the grain
     taps = max(3, int(round(side / factor)) | 1)
     disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (taps, taps))
     operation = cv2.MORPH_CLOSE if dark_ink else cv2.MORPH_OPEN
