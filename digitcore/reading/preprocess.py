@@ -575,14 +575,15 @@ def _morphological_background(gray: np.ndarray, radius: int, dark_ink: bool) -> 
     factor = max(1.0, side / BACKGROUND_TAPS)
     # the grain is taken out first (a closing of raw grain is its local maximum: a bumpy paper that
     # leaves grain standing out as ink); a median keeps a band's or a shadow's edge sharp, a blur would not
-    small = cv2.medianBlur(gray.astype(np.float32), 3)
+    # (on 8-bit pixels: OpenCV's morphology with a disc is several times faster on them than on floats)
+    small = cv2.medianBlur(np.round(np.clip(gray, 0.0, 1.0) * 255).astype(np.uint8), 3)
     if factor > 1.0:
         shrunk = (max(3, round(width / factor)), max(3, round(height / factor)))
         small = cv2.resize(small, shrunk, interpolation=cv2.INTER_LINEAR)  # the median already took out the grain
     taps = max(3, int(round(side / factor)) | 1)
     disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (taps, taps))
     operation = cv2.MORPH_CLOSE if dark_ink else cv2.MORPH_OPEN
-    closed = cv2.morphologyEx(small, operation, disc, borderType=cv2.BORDER_REPLICATE)
+    closed = cv2.morphologyEx(small, operation, disc, borderType=cv2.BORDER_REPLICATE).astype(np.float32) / 255.0
     if factor == 1.0:
         return closed
     return cv2.resize(closed, (width, height), interpolation=cv2.INTER_LINEAR)
