@@ -38,6 +38,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_ROOT))
 
 from digitcore import data, non_digits, not_a_digit, registry  # noqa: E402
+from digitcore.reading import files  # noqa: E402
 
 SEED = 777  # not the training seed
 BENCH_FONTS = ("Liberation",)  # training used DejaVu
@@ -99,8 +100,8 @@ def generate(folder: Path, per_kind: int, mnist: data.Mnist) -> dict[str, list[P
     return files
 
 
-def run(model, files: list[Path]) -> list[dict]:
-    return list(files.predict_files(model, files, kind="auto"))
+def run(model, paths: list[Path]) -> list[dict]:
+    return list(files.predict_files(model, paths, kind="auto"))
 
 
 def rate(answers: list[dict]) -> dict:

@@ -105,6 +105,21 @@ def test_a_pale_blue_pen_under_a_shadow_stands_out_by_colour(digits):
         assert similarity(preprocess.to_mnist(photo, kind="photo").image, clean(digit, height=70)) > 0.8
 
 
+def test_a_band_running_diagonally_behind_the_digit_stays_paper(digits):
+    """A darker band at 45 degrees, a little wider than the paper filter, under the digit: the paper
+    filter must fit inside the band at that angle (a square as wide as the strokes needs does not),
+    or the band's colour is read as ink and the digit is lost in it."""
+    height, width = 300, 300
+    rows, cols = np.mgrid[0:height, 0:width]
+    band = np.abs(cols - rows) < 40  # about 57 px across, through the middle of the page
+    light = np.where(band, 0.72, 1.0).astype(np.float32)
+    for index, digit in enumerate(digits):
+        ink = big_digit(digit, height=140, side=300)
+        photo = photograph(ink, light=light, seed=index)
+        prepared = preprocess.to_mnist(photo, kind="photo")
+        assert similarity(prepared.image, clean(digit)) > 0.85, f"digit {index}"
+
+
 def test_a_ruled_line_alone_is_not_mistaken_for_a_stroke_of_the_digit():
     """The bar of a 7 spanning a tight crop is the digit, not a ruling line: nothing is removed."""
     seven = np.zeros((200, 200), np.float32)
