@@ -7,13 +7,34 @@ camera. One-digit reading (preprocess.py) and the page stage (page.py) both star
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from PIL import Image
 
-from digitcore.reading.decode import WORK_SIDE, image_to_array
+from digitcore.reading.decode import MIN_SIDE, WORK_SIDE, ImageTooSmall, image_to_array
 from digitcore.reading.imageops import border, luminance
 
 KINDS = ("auto", "canvas", "photo", "mnist")  # "auto": decide_kind chooses
+
+
+@dataclass(frozen=True)
+class InputArrays:
+    """A picture as float arrays: colour (h, w, c) in [0, 1], alpha (h, w) or None, and whether any
+    pixel is see-through (a drawing pad's background is)."""
+
+    colour: np.ndarray
+    alpha: np.ndarray | None
+    had_transparency: bool
+
+
+def checked_input(image: Image.Image | np.ndarray) -> InputArrays:
+    """The picture's arrays (input_arrays), refusing with ImageTooSmall one smaller than MIN_SIDE."""
+    colour, alpha = input_arrays(image)
+    height, width = colour.shape[:2]
+    if min(height, width) < MIN_SIDE:
+        raise ImageTooSmall(f"The image is only {width}x{height} pixels; a digit needs at least {MIN_SIDE}x{MIN_SIDE}.")
+    return InputArrays(colour, alpha, had_transparency=alpha is not None and float(alpha.min()) < 0.99)
 
 
 def input_arrays(image: Image.Image | np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:

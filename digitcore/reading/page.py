@@ -14,9 +14,9 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from digitcore.reading.decode import MIN_SIDE, ImageTooSmall, NoDigitFound, flatten_alpha
+from digitcore.reading.decode import MIN_SIDE, NoDigitFound, flatten_alpha
 from digitcore.reading.imageops import border, luminance, stroke_width
-from digitcore.reading.inputs import decide_kind, input_arrays
+from digitcore.reading.inputs import checked_input, decide_kind
 
 PAGE_SIDE = 640  # the page stage works at most this many pixels on the longest side: a digit needs far fewer
 MIN_PAGE_SIDE = 160  # ... and enlarges smaller pictures by a whole factor to at least this
@@ -89,11 +89,9 @@ def find_ink(image: Image.Image | np.ndarray) -> PageInk:
     or (h, w, 4) array (uint8 or float in [0, 1]). Raises preprocess.NoDigitFound when nothing that
     could be a digit is left and ImageTooSmall for images smaller than MIN_SIDE.
     """
-    colour, alpha = input_arrays(image)
+    arrays = checked_input(image)
+    colour, alpha, had_transparency = arrays.colour, arrays.alpha, arrays.had_transparency
     height, width = colour.shape[:2]
-    if min(height, width) < MIN_SIDE:
-        raise ImageTooSmall(f"The image is only {width}x{height} pixels; a digit needs at least {MIN_SIDE}x{MIN_SIDE}.")
-    had_transparency = alpha is not None and float(alpha.min()) < 0.99
     colour = flatten_alpha(
         colour, alpha, empty_message="No digit found: the picture is fully transparent. Draw or photograph a number."
     )

@@ -45,7 +45,7 @@ from digitcore.reading.imageops import (  # noqa: F401
     trim,
     vertical_run_lengths,
 )
-from digitcore.reading.inputs import KINDS, decide_kind, input_arrays  # noqa: F401  (KINDS re-exported)
+from digitcore.reading.inputs import KINDS, checked_input, decide_kind  # noqa: F401  (KINDS re-exported)
 
 CANVAS_SIDE = 140  # drawings from the drawing pad are clean: worked on at this size (the result is 20x20)
 STEP_SIDE = 140  # longest side of the step images shown in the app
@@ -118,11 +118,9 @@ def to_mnist(image: Image.Image | np.ndarray, kind: str = "auto") -> Preprocesse
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}.")
     image = _shrink_canvas_rgba(image, kind)
-    colour, alpha = input_arrays(image)
+    arrays = checked_input(image)
+    colour, alpha, had_transparency = arrays.colour, arrays.alpha, arrays.had_transparency
     height, width = colour.shape[:2]
-    if min(height, width) < MIN_SIDE:
-        raise ImageTooSmall(f"The image is only {width}x{height} pixels; a digit needs at least {MIN_SIDE}x{MIN_SIDE}.")
-    had_transparency = alpha is not None and float(alpha.min()) < 0.99
     colour = flatten_alpha(
         colour,
         alpha,
