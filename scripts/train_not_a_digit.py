@@ -2,10 +2,9 @@
 
 Digits: MNIST TRAINING digits, as they are, redrawn thicker/thinner/tilted, and traced with a round
 brush like a drawing-pad stroke (bench/handwriting.render_drawing), plus digits typed in the DejaVu
-fonts (so a printed 7 is not flagged), and digits written on generated photos of pages (bench/pages.py:
-ruled, squared, coloured, shadowed, small, blurred) and read by the product's page stage. Non-digits, all generated (digitcore/non_digits.py): letters
+fonts (so a printed 7 is not flagged). Non-digits, all generated (digitcore/non_digits.py): letters
 A-Z and a-z (minus O, o, I, l, which are drawn exactly like 0 and 1) in the DejaVu fonts with random
-stroke width, tilt and lean, also redrawn, brush-traced and photographed like the digits; symbols; scribbles; rows
+stroke width, tilt and lean, also redrawn and brush-traced like the digits; symbols; scribbles; rows
 of two or three MNIST training digits. Every example goes through the product's preprocessing.
 The threshold is the 99.5th percentile of the guard's score on held-out digits (MNIST training
 digits 50,000-59,999, never trained on), so about 0.5 % of digits like MNIST's are flagged.
@@ -32,7 +31,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 
 import handwriting  # noqa: E402  (bench/handwriting.py: MNIST digits redrawn with a round brush, as on the pad)
-import pages  # noqa: E402  (bench/pages.py: a pen path written on a generated photo of a page)
 
 from digitcore import augment_real, data, non_digits, not_a_digit  # noqa: E402
 from digitcore.reading import preprocess  # noqa: E402
@@ -59,35 +57,14 @@ def _model_inputs(make, count: int, rng: np.random.Generator) -> np.ndarray:
     return np.stack(images).astype(np.float32)
 
 
-def _photographed_inputs(make_image, count: int, rng: np.random.Generator) -> np.ndarray:
-    """`count` model inputs of 28x28 images written with a pen on generated photos of pages (ruled,
-    squared, coloured, shadowed, small, blurred: bench/pages.py) and read by the product's page stage.
-
-    Real photos reach the guard through that stage, with what it leaves (a thinner or broken
-    stroke, a stub of a ruling, blur): a guard that only saw clean digits calls such inputs "not a
-    digit". Letters are photographed the same way, so that a photo's traces alone never mean "digit".
-    """
-    images = []
-    while len(images) < count:
-        condition = pages.CONDITIONS[rng.integers(len(pages.CONDITIONS))]
-        try:
-            photo = pages.render_page(handwriting.pen_path(make_image(rng)), condition, rng)
-            images.append(preprocess.to_mnist(preprocess.decode(photo)).image)
-        except preprocess.ImageError:
-            continue
-    return np.stack(images).astype(np.float32)
-
-
 KINDS = (
     "mnist digit",
     "redrawn digit",
     "typed digit",
     "pen-drawn digit",
-    "photographed digit",
     "letter",
     "redrawn letter",
     "pen-drawn letter",
-    "photographed letter",
     "symbol",
     "scribble",
     "several digits",
@@ -113,7 +90,6 @@ def make_set(
         _model_inputs(lambda r: non_digits.glyph(str(r.integers(10)), font(), r), n(1500), rng),
         # traced along its skeleton with a round brush, as a mouse or finger draws on the pad
         _model_inputs(lambda r: handwriting.render_drawing(pick(), r), n(2500), rng),
-        _photographed_inputs(lambda r: pick(), n(3000), rng),
     ]
     letters = non_digits.LETTERS
     letter = lambda r: non_digits.glyph(letters[r.integers(len(letters))], font(), r)  # noqa: E731
@@ -124,7 +100,6 @@ def make_set(
         # a letter redrawn like handwriting: the same thickening and tilting as the redrawn digits
         _model_inputs(lambda r: non_digits.redraw(letter_image(r), r), n(2000), rng),
         _model_inputs(lambda r: handwriting.render_drawing(letter_image(r), r), n(2500), rng),
-        _photographed_inputs(letter_image, n(2500), rng),
         _model_inputs(
             lambda r: non_digits.glyph(non_digits.SYMBOLS[r.integers(len(non_digits.SYMBOLS))], font(), r), n(2500), rng
         ),
@@ -255,9 +230,8 @@ def main(argv: list[str] | None = None) -> int:
             "training_fonts": list(TRAINING_FONTS),
             "real_inputs": args.real_inputs,
             "false_alarm_quantile": FALSE_ALARM_QUANTILE,
-            "digits": "MNIST train 0-49,999 as they are, redrawn, brush-traced and photographed on generated pages; "
-            "digits typed in the training fonts",
-            "non_digits": "letters minus O o I l (also photographed), symbols, scribbles, rows of 2-3 MNIST train digits",
+            "digits": "MNIST train 0-49,999 as they are, redrawn and brush-traced; digits typed in the training fonts",
+            "non_digits": "letters minus O o I l, symbols, scribbles, rows of 2-3 MNIST train digits",
         },
         "examples": {"train": int(len(y_train)), "held_out": int(len(y_held))},
         "seconds": {"generate": round(generated, 1), "fit": round(fit_seconds, 1)},
