@@ -30,6 +30,11 @@ SPECK_AREA = 0.6  # marks smaller than this many squared stroke widths are dust,
 PAPER_FILTER = 0.15  # the paper filter is at most this fraction of the picture wide
 CLOSING_TAPS = 41  # the widest paper filter run at full resolution (wider ones run on a shrunk copy)
 FILLED = 0.75  # a mark covering this much of its box and several strokes wide is a patch (a band, a shadow)
+TIGHT_CROP = 0.5  # digits filling this much of the picture's height leave little paper: the crop may cut some
+CUT_TALLER = 0.3  # ... a digit it cuts is as tall as the tallest inside to within this fraction
+SAME_PEN = 2.0  # ... and its stroke width is within this factor of theirs
+ALONG_SIDE = 0.25  # a mark thinner than this fraction of its length is a line (along a side, or a 1)
+WIDEST = 2.0  # no digit is more than this many times as wide as the tallest digit beside it
 
 
 @dataclass(frozen=True)
@@ -409,8 +414,8 @@ def _bands(labels: np.ndarray, count: int, thickest: float) -> list[list[int]]:
 
 
 def _drop_non_digit_marks(mask: np.ndarray, darkness: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Drop what is not a digit's ink: dust, filled patches, and marks running off the picture when
-    there is ink of substance inside it (the paper's edge, a table, a margin)."""
+    """Drop what is not a digit's ink: dust, filled patches, and marks running off the picture (the
+    paper's edge, a table, a margin) unless they are digits that a tight crop cut."""
     count, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
     if count <= 1:
         return mask, np.zeros_like(mask)
@@ -425,9 +430,100 @@ def _drop_non_digit_marks(mask: np.ndarray, darkness: np.ndarray) -> tuple[np.nd
     keep &= ~filled
     touching = _touching_border(stats, mask.shape)
     spanning = (w >= 0.9 * width) | (h >= 0.9 * height)
-    keep &= ~(touching & spanning)  # an edge, a fold, a table: no digit spans the whole picture
+    marks = _Marks(labels, stats, _mark_strokes(mask, labels, count))
+    shaped = keep & _digit_shaped(marks)
+    straight = np.minimum(w, h) < ALONG_SIDE * np.maximum(w, h)  # a 1, or an edge or fold: either may span
     inside = keep & ~touching
-    if inside.any() and area[inside].max() >= 0.3 * area[keep].max():
-        keep &= ~touching  # what runs off the picture is not the digits, which have paper around them
+    within = keep & ~(touching & spanning)
+    scale = area[within | (shaped & ~straight)].max() if (within | (shaped & ~straight)).any() else 0.0
+    if inside.any() and area[inside].max() >= 0.3 * scale:
+        # What runs off the picture is not the digits, which have paper around them, unless the
+        # picture is cropped tightly to them: then a digit may touch its edge too.
+        digits = inside & (area >= 0.3 * area[inside].max())
+        keep &= ~touching | _cut_by_a_tight_crop(marks, keep & touching, digits)
+    elif shaped.any():
+        # Every mark of substance runs off the picture. An edge, a fold or a table spans it; no digit
+        # does, unless the crop is tight and the digit is like the others (or alone: a tight crop of a 1).
+        digits = shaped & (area >= 0.3 * area[shaped].max())
+        keep &= ~(touching & spanning) | _cut_by_a_tight_crop(marks, keep & touching & spanning, digits)
+    else:
+        keep &= ~(touching & spanning)
     kept = keep[labels]
     return kept, mask & ~kept
+
+
+@dataclass(frozen=True)
+class _Marks:
+    """The connected marks of a mask: labels and stats as cv2.connectedComponentsWithStats gives
+    them, and each mark's stroke width (twice its area over its perimeter)."""
+
+    labels: np.ndarray
+    stats: np.ndarray
+    strokes: np.ndarray
+
+    def contact(self) -> dict[str, np.ndarray]:
+        """Per side of the picture, how many pixels of each mark lie on that side's outermost row or column."""
+        count = len(self.stats)
+        sides = {
+            "top": self.labels[0],
+            "bottom": self.labels[-1],
+            "left": self.labels[:, 0],
+            "right": self.labels[:, -1],
+        }
+        return {side: np.bincount(line, minlength=count) for side, line in sides.items()}
+
+
+def _mark_strokes(mask: np.ndarray, labels: np.ndarray, count: int) -> np.ndarray:
+    """Each mark's stroke width: twice its area over its perimeter (the pixels with a neighbour off
+    the mark; a cut by the picture's edge adds none)."""
+    inner = cv2.erode(mask.astype(np.uint8), np.ones((3, 3), np.uint8), borderType=cv2.BORDER_REPLICATE)
+    edge = mask & ~inner.astype(bool)
+    perimeter = np.bincount(labels[edge], minlength=count).astype(np.float64)
+    area = np.bincount(labels[mask], minlength=count).astype(np.float64)
+    return 2.0 * area / np.maximum(perimeter, 1.0)
+
+
+def _lying_along_a_side(marks: _Marks) -> np.ndarray:
+    """Which marks lie along a side of the picture they touch (a paper's or a table's edge): touching
+    the side with a run longer than their extent away from it, or crossing the picture from side to
+    side as a thin band. A digit cut by the picture's edge meets it across, with a stroke or a bar."""
+    stats, contact = marks.stats, marks.contact()
+    w, h = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
+    along = (contact["top"] > h) | (contact["bottom"] > h) | (contact["left"] > 0.5 * h) | (contact["right"] > 0.5 * h)
+    across = (contact["left"] > 0) & (contact["right"] > 0) & (h < ALONG_SIDE * w)
+    return along | across
+
+
+def _digit_shaped(marks: _Marks) -> np.ndarray:
+    """Which marks could be a digit the picture's edge cut: strokes (a stroke width under a third of
+    the box's shorter side, or a single stroke as narrow as a 1), not lying along a side."""
+    w, h = marks.stats[:, cv2.CC_STAT_WIDTH], marks.stats[:, cv2.CC_STAT_HEIGHT]
+    stroke_like = (marks.strokes < np.minimum(w, h) / 3.0) | (np.minimum(w, h) < ALONG_SIDE * np.maximum(w, h))
+    return stroke_like & ~_lying_along_a_side(marks)
+
+
+def _cut_by_a_tight_crop(marks: _Marks, touching: np.ndarray, digits: np.ndarray) -> np.ndarray:
+    """Which of the marks touching the picture's edge are digits that a tight crop cut.
+
+    A crop is tight when the digits inside it (`digits`: the marks of substance that do not touch
+    the edge) fill at least TIGHT_CROP of its height: there is little paper around the digits, so a
+    digit at the ends of the row, or a little taller than the others, runs into the edge. Such a
+    mark is a digit when it looks like the digits inside: in their row, about as tall (not a long
+    edge or fold running down the picture), written with the same pen (a paper's edge, a table or a
+    shadow is thinner or thicker than the strokes) and shaped like a digit, not lying along a side.
+    """
+    stats = marks.stats
+    top, h = stats[:, cv2.CC_STAT_TOP], stats[:, cv2.CC_STAT_HEIGHT]
+    tallest = float(h[digits].max())
+    picture_height = marks.labels.shape[0]
+    if tallest < TIGHT_CROP * picture_height:
+        return np.zeros_like(touching)
+    row_top, row_bottom = float(top[digits].min()), float((top + h)[digits].max())
+    overlap = np.minimum(top + h, row_bottom) - np.maximum(top, row_top)
+    in_the_row = overlap >= 0.5 * h
+    area = stats[:, cv2.CC_STAT_AREA].astype(np.float64)
+    pen = float(np.average(marks.strokes[digits], weights=area[digits]))
+    same_pen = (marks.strokes >= pen / SAME_PEN) & (marks.strokes <= pen * SAME_PEN)
+    sized = (h >= (1.0 - CUT_TALLER) * tallest) & (h <= (1.0 + CUT_TALLER) * tallest)
+    sized &= stats[:, cv2.CC_STAT_WIDTH] <= WIDEST * tallest
+    return touching & in_the_row & same_pen & sized & _digit_shaped(marks)
