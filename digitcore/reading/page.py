@@ -155,7 +155,7 @@ def _photo_darkness(colour: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     on a dark surface (chalk, a white-on-black picture) is read inverted.
     """
     gray = luminance(colour).astype(np.float32)
-    if float(np.median(gray)) < 0.4:  # a dark surface: the marks are the light parts
+    if np.count_nonzero(gray < 0.4) > gray.size // 2:  # mostly dark: a dark surface, the marks are the light parts
         colour = 1.0 - colour
     height, width = colour.shape[:2]
     rough = _paper(colour, max(height, width) / 5.0)
@@ -216,16 +216,18 @@ def _paper(colour: np.ndarray, side: float) -> np.ndarray:
 
 def _darkest(colour: np.ndarray, paper: np.ndarray) -> np.ndarray:
     """1 - the darkest channel of the colour relative to the paper: 0 on paper, up to 1 on black ink."""
-    relative = colour / np.maximum(paper, 0.03)
-    darkest = relative.min(axis=-1) if relative.shape[-1] > 1 else relative[..., 0]
+    relative = colour / np.maximum(paper, np.float32(0.03))
+    darkest = relative[..., 0]
+    for channel in range(1, relative.shape[-1]):  # numpy's min over a last axis of 3 is many times slower
+        darkest = np.minimum(darkest, relative[..., channel])
     return cv2.blur(np.clip(1.0 - darkest, 0.0, 1.0).astype(np.float32), (3, 3))  # grain and JPEG ringing
 
 
 def _threshold(darkness: np.ndarray, photo: bool, *, refuse: bool = True) -> tuple[np.ndarray, float]:
     """The marks (hysteresis: above a low threshold and joined to pixels above a high one) and the ink's strength."""
-    strength = max(float(np.percentile(darkness, 99.9)), 0.5 * float(darkness.max()))
-    centred = darkness - float(np.median(darkness))
-    noise = 1.4826 * float(np.median(np.abs(centred))) if photo else 0.0
+    middle, top = _quantiles(darkness, (0.5, 0.999))
+    strength = max(top, 0.5 * float(darkness.max()))
+    noise = 1.4826 * _quantiles(np.abs(darkness - np.float32(middle)), (0.5,))[0] if photo else 0.0
     if refuse and (strength < 0.08 or (noise > 0 and strength / noise < 6.0)):
         raise NoDigitFound(
             "No digit found: the picture shows no marks that stand out from the paper. "
@@ -234,10 +236,25 @@ def _threshold(darkness: np.ndarray, photo: bool, *, refuse: bool = True) -> tup
     high = max(6.0 * noise, 0.45 * strength) if photo else 0.5 * strength
     low = max(3.0 * noise, 0.2 * strength) if photo else 0.3 * strength
     count, labels = cv2.connectedComponents((darkness > low).astype(np.uint8), connectivity=8)
-    strong = np.zeros(count, dtype=bool)
-    strong[np.unique(labels[darkness > high])] = True
+    strong = np.bincount(labels[darkness > high], minlength=count) > 0
     strong[0] = False
     return strong[labels], max(strength, 1e-6)
+
+
+def _quantiles(values: np.ndarray, shares: tuple[float, ...]) -> list[float]:
+    """The values' quantiles at `shares` (linear between neighbours, as np.quantile), with one partial
+    sort for all of them (np.median and np.percentile sort a copy each time)."""
+    flat = values.ravel()
+    places = [share * (flat.size - 1) for share in shares]
+    ranks = sorted(
+        {int(np.floor(place)) for place in places} | {min(flat.size - 1, int(np.ceil(place))) for place in places}
+    )
+    ordered = np.partition(flat, ranks)
+    results = []
+    for place in places:
+        below, above = float(ordered[int(np.floor(place))]), float(ordered[min(flat.size - 1, int(np.ceil(place)))])
+        results.append(below + (above - below) * (place - np.floor(place)))
+    return results
 
 
 def ruling_lines(mask: np.ndarray) -> np.ndarray:
@@ -279,10 +296,14 @@ def ruling_lines(mask: np.ndarray) -> np.ndarray:
     for family, (low, high), axis in ((across, extents[0], 1), (down, extents[1], 0)):
         position = np.nonzero(family)
         along, values = position[axis], family[position]
-        for band in np.unique(values):
+        bands = np.unique(values)
+        if not len(bands):
+            continue
+        runs_past = np.zeros(int(bands.max()) + 1, dtype=bool)
+        for band in bands:
             extent = along[values == band]
-            if extent.min() <= low - margin and extent.max() >= high + margin:
-                lines |= family == band
+            runs_past[int(band)] = extent.min() <= low - margin and extent.max() >= high + margin
+        lines[position] |= runs_past[values.astype(np.intp)]
     return lines
 
 
@@ -310,20 +331,20 @@ def _lines_across(mask: np.ndarray) -> np.ndarray:
     # lines it crosses into one piece: what is thicker than any ruling is not part of one
     thick = cv2.morphologyEx(pieces, cv2.MORPH_OPEN, np.ones((int(thickest) + 1, 1), np.uint8))
     pieces = cv2.bitwise_and(pieces, cv2.bitwise_not(thick))
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(pieces, connectivity=8)
+    count, labels, stats, centroids = cv2.connectedComponentsWithStats(pieces, connectivity=8)
     if count <= 1:
         return np.zeros(mask.shape, np.float32)
-    bands = _bands(labels, count, thickest)
+    bands = _bands(centroids[1:, 1], thickest)
     # per run length: the pixels in a vertical run longer than it (an opening with a vertical line)
     longer: dict[int, np.ndarray] = {}
     cut = np.zeros(square.shape, dtype=np.float32)
+    pixels_of = _pixels_of_bands(labels, count, bands)
     for number, members in enumerate(bands, 1):
         left = min(stats[1 + i, cv2.CC_STAT_LEFT] for i in members)
         right = max(stats[1 + i, cv2.CC_STAT_LEFT] + stats[1 + i, cv2.CC_STAT_WIDTH] for i in members)
         if right - left < RULING_SPAN * width:
             continue
-        band = np.isin(labels, np.asarray(members) + 1)
-        rows, cols = np.nonzero(band)
+        rows, cols = pixels_of(number)
         # the line's own thickness: the median over its columns of its pixels in each (a stroke that
         # joins the line adds to a few columns only)
         counts = np.bincount(cols)
@@ -346,6 +367,24 @@ def _lines_across(mask: np.ndarray) -> np.ndarray:
     unturned = cv2.warpAffine(cut, back, (padded.shape[1], padded.shape[0]), flags=cv2.INTER_NEAREST)
     unturned = cv2.dilate(unturned, np.ones((3, 3), np.uint8))  # the pixels rounding left out on the way back
     return np.where(mask, unturned[pad : pad + height, pad : pad + width], 0.0)
+
+
+def _pixels_of_bands(labels: np.ndarray, count: int, bands: list[list[int]]):
+    """A function giving the (rows, cols) of band `number`'s pixels (bands numbered from 1), in the
+    order np.nonzero gives them; the picture is scanned once for all bands, not once per band."""
+    band_of_label = np.zeros(count, dtype=np.int32)
+    for number, members in enumerate(bands, 1):
+        band_of_label[np.asarray(members, dtype=np.intp) + 1] = number
+    rows, cols = np.nonzero(labels)
+    which = band_of_label[labels[rows, cols]]
+    order = np.argsort(which, kind="stable")
+    starts = np.searchsorted(which[order], np.arange(len(bands) + 2))
+
+    def pixels(number: int) -> tuple[np.ndarray, np.ndarray]:
+        chosen = order[starts[number] : starts[number + 1]]
+        return rows[chosen], cols[chosen]
+
+    return pixels
 
 
 def _tilt(mask: np.ndarray) -> float:
@@ -390,17 +429,14 @@ def _on_course(rows: np.ndarray, cols: np.ndarray, thickness: float) -> np.ndarr
     return np.abs(rows - course) <= thickness / 2 + 1.5
 
 
-def _bands(labels: np.ndarray, count: int, thickest: float) -> list[list[int]]:
-    """Straight pieces grouped into lines, as lists of piece indices (label - 1).
+def _bands(mean_rows: np.ndarray, thickest: float) -> list[list[int]]:
+    """Straight pieces (by the mean row of each) grouped into lines, as lists of piece indices (label - 1).
 
     Pieces are taken in the order of their mean row and chained while each is within a line's
     thickness of the one before: the pieces of one line (a curve's too) follow each other closely,
     two rulings are several thicknesses apart. The mean row of a piece that a digit's stroke joins
     stays on the line, which is far longer than any stroke.
     """
-    rows = np.nonzero(labels)[0]
-    sizes = np.bincount(labels[labels > 0], minlength=count)
-    mean_rows = np.bincount(labels[labels > 0], weights=rows, minlength=count)[1:] / np.maximum(1, sizes[1:])
     order = np.argsort(mean_rows, kind="stable")
     bands: list[list[int]] = []
     previous = -np.inf
