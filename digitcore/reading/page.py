@@ -8,6 +8,7 @@ what was dropped (for the steps strip). One-digit reading (digitcore.reading.pre
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
@@ -30,13 +31,13 @@ SPECK_AREA = 0.6  # marks smaller than this many squared stroke widths are dust,
 PAPER_FILTER = 0.15  # the paper filter is at most this fraction of the picture wide
 CLOSING_TAPS = 41  # the widest paper filter run at full resolution (wider ones run on a shrunk copy)
 FILLED = 0.75  # a mark covering this much of its box and several strokes wide is a patch (a band, a shadow)
-TIGHT_CROP = 0.5  # digits filling this much of the picture's height leave little paper: the crop may cut some
-CUT_TALLER = 0.3  # ... a digit it cuts is as tall as the tallest inside to within this fraction
-SAME_PEN = 2.0  # ... and its stroke width is within this factor of theirs
 ROUGH_PASS_SIDE = 320  # pictures at least this many pixels on each side get the first pass on a half copy
 QUANTILE_BINS = 4096  # the threshold's quantiles are found in a histogram of this many bins first
+TIGHT_CROP = 0.5  # digits filling this much of the picture's height leave little paper: the crop may cut some
+CUT_TALLER = 0.3  # ... a digit it cuts is as tall as the tallest of the others to within this fraction
+SAME_PEN = 2.0  # ... its stroke width is within this factor of theirs
+WIDEST = 2.0  # ... and it is at most this many times as wide as the tallest of them
 ALONG_SIDE = 0.25  # a mark thinner than this fraction of its length is a line (along a side, or a 1)
-WIDEST = 2.0  # no digit is more than this many times as wide as the tallest digit beside it
 
 
 @dataclass(frozen=True)
@@ -390,7 +391,9 @@ def _lines_across(mask: np.ndarray) -> np.ndarray:
     return np.where(mask, unturned[pad : pad + height, pad : pad + width], 0.0)
 
 
-def _pixels_of_bands(labels: np.ndarray, count: int, bands: list[list[int]]):
+def _pixels_of_bands(
+    labels: np.ndarray, count: int, bands: list[list[int]]
+) -> Callable[[int], tuple[np.ndarray, np.ndarray]]:
     """A function giving the (rows, cols) of band `number`'s pixels (bands numbered from 1), in the
     order np.nonzero gives them; the picture is scanned once for all bands, not once per band."""
     band_of_label = np.zeros(count, dtype=np.int32)
@@ -504,7 +507,7 @@ def _drop_non_digit_marks(mask: np.ndarray, darkness: np.ndarray) -> tuple[np.nd
         digits = shaped & (area >= 0.3 * area[shaped].max())
         keep &= ~(touching & spanning) | _cut_by_a_tight_crop(marks, keep & touching & spanning, digits)
     else:
-        keep &= ~(touching & spanning)
+        keep &= ~(touching & spanning)  # an edge, a fold, a table: nothing like a digit spans the picture
     kept = keep[labels]
     return kept, mask & ~kept
 
@@ -562,12 +565,13 @@ def _digit_shaped(marks: _Marks) -> np.ndarray:
 def _cut_by_a_tight_crop(marks: _Marks, touching: np.ndarray, digits: np.ndarray) -> np.ndarray:
     """Which of the marks touching the picture's edge are digits that a tight crop cut.
 
-    A crop is tight when the digits inside it (`digits`: the marks of substance that do not touch
-    the edge) fill at least TIGHT_CROP of its height: there is little paper around the digits, so a
-    digit at the ends of the row, or a little taller than the others, runs into the edge. Such a
-    mark is a digit when it looks like the digits inside: in their row, about as tall (not a long
-    edge or fold running down the picture), written with the same pen (a paper's edge, a table or a
-    shadow is thinner or thicker than the strokes) and shaped like a digit, not lying along a side.
+    `digits` are the marks known to be digits: those of substance inside the picture, or when every
+    mark touches its edge, the digit-shaped ones of substance. A crop is tight when they fill at
+    least TIGHT_CROP of its height: there is little paper around the digits, so a digit at the ends
+    of the row, or a little taller than the others, runs into the edge. Such a mark is a digit when
+    it looks like them: in their row, about as tall (not a long edge or fold running down the
+    picture), written with the same pen (a paper's edge, a table or a shadow is thinner or thicker
+    than the strokes) and shaped like a digit, not lying along a side.
     """
     stats = marks.stats
     top, h = stats[:, cv2.CC_STAT_TOP], stats[:, cv2.CC_STAT_HEIGHT]
