@@ -16,6 +16,8 @@ rendered for one condition:
     blur_jpeg      camera blur and heavy JPEG compression
     small          low resolution: the digit 12-40 px tall
     thin_pen       a hair-thin pen (1-1.5 px strokes)
+    tight          cropped at or a pixel inside the digit's top and bottom, a third with a table's
+                   edge beside the digit and a third with a shadow
 
 Every page also gets a little light gradient, noise and a random ink (black, blue or pencil grey).
 Each page is read by the product's one-digit path (decode, preprocess.to_mnist), by the number
@@ -62,6 +64,7 @@ CONDITIONS = (
     "blur_jpeg",
     "small",
     "thin_pen",
+    "tight",
 )
 SYNTHETIC_SHARE = 0.1  # of the pages carry one of our own strokes instead of an MNIST digit
 INKS = {
@@ -131,6 +134,42 @@ def _grid_lines(size, spacing, angle, rng, curl=0.0, vertical=False) -> np.ndarr
     return coverage
 
 
+def _shadow(xs: np.ndarray, ys: np.ndarray, ramp: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The light's factor (h, w) under a hard or soft shadow edge and uneven light."""
+    h, w = xs.shape
+    light = 1 + rng.uniform(0.2, 0.4) * ramp
+    angle = rng.uniform(0, 2 * np.pi)
+    side = (xs - rng.uniform(0.2, 0.8) * w) * np.cos(angle) + (ys - rng.uniform(0.2, 0.8) * h) * np.sin(angle)
+    softness = rng.uniform(0.5, 15)
+    return light * (1 - rng.uniform(0.3, 0.55) * 0.5 * (1 + np.tanh(side / (2 * softness))))
+
+
+def _tight_crop(photo: np.ndarray, ink: np.ndarray, edge: bool, rng: np.random.Generator) -> np.ndarray:
+    """The photo cropped at or a pixel inside the digit's top and bottom, as people crop a photo to
+    the writing; with `edge`, a dark table beyond a paper edge (tilted a few degrees) beside the digit."""
+    rows = np.nonzero(ink.max(axis=1) > 0.3 * ink.max())[0]
+    inset = int(rng.integers(0, 2))
+    photo = photo[rows[0] + inset : rows[-1] + 1 - inset].copy()
+    if not edge:
+        return photo
+    h, w = photo.shape[:2]
+    cols = np.nonzero(ink.max(axis=0) > 0.3 * ink.max())[0]
+    room_left, room_right = int(cols[0]), w - 1 - int(cols[-1])
+    room = max(room_left, room_right)
+    if room < 6:
+        return photo
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    distance = rng.uniform(0.25, 0.75) * room  # from the picture's side to the paper's edge
+    slope = np.tan(np.radians(rng.uniform(-4, 4)))
+    if room_left >= room_right:
+        beyond = distance + slope * (ys - h / 2) - xs
+    else:
+        beyond = xs - (w - 1 - distance + slope * (ys - h / 2))
+    table = np.clip(beyond + 0.5, 0.0, 1.0)[..., None]  # a one-pixel soft edge
+    colour = rng.uniform(0.08, 0.45) * np.array([1.0, rng.uniform(0.8, 1.0), rng.uniform(0.6, 1.0)])
+    return photo * (1 - table) + colour * table
+
+
 def render_page(points: np.ndarray, condition: str, rng: np.random.Generator) -> bytes:
     """PNG or JPEG bytes of the pen path written on a page of `condition`."""
     small = condition == "small"
@@ -185,13 +224,13 @@ def render_page(points: np.ndarray, condition: str, rng: np.random.Generator) ->
     direction = rng.uniform(0, 2 * np.pi)
     ramp = ((xs - w / 2) * np.cos(direction) + (ys - h / 2) * np.sin(direction)) / max(w, h)
     light = rng.uniform(0.8, 1.05) * (1 + rng.uniform(0.0, 0.15) * ramp)
-    if condition == "shadow":
-        light = light * (1 + rng.uniform(0.2, 0.4) * ramp)
-        angle = rng.uniform(0, 2 * np.pi)
-        side = (xs - rng.uniform(0.2, 0.8) * w) * np.cos(angle) + (ys - rng.uniform(0.2, 0.8) * h) * np.sin(angle)
-        softness = rng.uniform(0.5, 15)
-        light = light * (1 - rng.uniform(0.3, 0.55) * 0.5 * (1 + np.tanh(side / (2 * softness))))
+    extra = str(rng.choice(["none", "edge", "shadow"])) if condition == "tight" else "none"
+    if condition == "shadow" or extra == "shadow":
+        light = light * _shadow(xs, ys, ramp, rng)
     photo = np.clip(surface * light[..., None], 0, 1)
+    if condition == "tight":
+        photo = _tight_crop(photo, ink, extra == "edge", rng)
+        h, w = photo.shape[:2]
     if condition == "perspective":
         corners = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
         moved = corners + rng.uniform(-0.12, 0.12, size=(4, 2)).astype(np.float32) * np.float32([w, h])

@@ -8,6 +8,7 @@ what was dropped (for the steps strip). One-digit reading (digitcore.reading.pre
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
@@ -30,6 +31,13 @@ SPECK_AREA = 0.6  # marks smaller than this many squared stroke widths are dust,
 PAPER_FILTER = 0.15  # the paper filter is at most this fraction of the picture wide
 CLOSING_TAPS = 41  # the widest paper filter run at full resolution (wider ones run on a shrunk copy)
 FILLED = 0.75  # a mark covering this much of its box and several strokes wide is a patch (a band, a shadow)
+ROUGH_PASS_SIDE = 320  # pictures at least this many pixels on each side get the first pass on a half copy
+QUANTILE_BINS = 4096  # the threshold's quantiles are found in a histogram of this many bins first
+TIGHT_CROP = 0.5  # digits filling this much of the picture's height leave little paper: the crop may cut some
+CUT_TALLER = 0.3  # ... a digit it cuts is as tall as the tallest of the others to within this fraction
+SAME_PEN = 2.0  # ... its stroke width is within this factor of theirs
+WIDEST = 2.0  # ... and it is at most this many times as wide as the tallest of them
+ALONG_SIDE = 0.25  # a mark thinner than this fraction of its length is a line (along a side, or a 1)
 
 
 @dataclass(frozen=True)
@@ -150,24 +158,34 @@ def _photo_darkness(colour: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     on a dark surface (chalk, a white-on-black picture) is read inverted.
     """
     gray = luminance(colour).astype(np.float32)
-    if float(np.median(gray)) < 0.4:  # a dark surface: the marks are the light parts
+    if np.count_nonzero(gray < 0.4) > gray.size // 2:  # mostly dark: a dark surface, the marks are the light parts
         colour = 1.0 - colour
     height, width = colour.shape[:2]
-    rough = _paper(colour, max(height, width) / 5.0)
-    first = _darkest(colour, rough)
+    pixels = np.round(np.clip(colour, 0.0, 1.0) * 255).astype(np.uint8)  # 8-bit morphology is fast
+    # A first pass measures the strokes' width, on a copy half as large when the picture is large
+    # (a quarter of the pixels; the strokes of a digit that fills the picture stay pixels wide).
+    shrink = 2 if min(height, width) >= ROUGH_PASS_SIDE else 1
+    small, small_pixels = colour, pixels
+    if shrink > 1:
+        size = (width // shrink, height // shrink)
+        small = cv2.resize(colour, size, interpolation=cv2.INTER_AREA).reshape(size[1], size[0], -1)
+        small_pixels = cv2.resize(pixels, size, interpolation=cv2.INTER_AREA).reshape(size[1], size[0], -1)
+    rough = _paper(small, small_pixels, max(small.shape[:2]) / 5.0)
+    first = _darkest(small, rough)
     first_mask, _ = _threshold(first, True, refuse=False)
-    stroke = _stroke_of_strokes(first_mask)
+    stroke = _stroke_of_strokes(first_mask, shrink)
     # The filter must bridge the widest dark part of a stroke (where strokes meet it is about twice as
     # wide) but no more: the narrower it is, the closer it follows shadows and bands.
     # (and never wider than PAPER_FILTER of the picture: a band or a shadow a little wider than that
     # stays paper even when it was taken for strokes in the first pass)
-    paper = _paper(colour, max(7.0, min(5.0 * stroke, PAPER_FILTER * max(height, width))))
+    paper = _paper(colour, pixels, max(7.0, min(5.0 * stroke, PAPER_FILTER * max(height, width))))
     darkness = _darkest(colour, paper)
     return darkness, gray
 
 
-def _stroke_of_strokes(mask: np.ndarray) -> float:
-    """The stroke width of the marks that are strokes (3.0 if there are none).
+def _stroke_of_strokes(mask: np.ndarray, shrink: int = 1) -> float:
+    """The stroke width of the marks that are strokes (3.0 if there are none), in the pixels of a
+    picture `shrink` times as large as the mask.
 
     Per mark, twice the area over the perimeter; a mark as thick as a third of its box is a patch
     (a coloured band, a shadow), not a stroke, and does not count: it would make the paper filter
@@ -181,14 +199,15 @@ def _stroke_of_strokes(mask: np.ndarray) -> float:
     area = stats[:, cv2.CC_STAT_AREA].astype(np.float64)
     widths = 2.0 * area / np.maximum(perimeter, 1.0)
     shorter = np.minimum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT])
-    strokes = (np.arange(count) > 0) & (widths < shorter / 3.0) & (area >= 12)
+    strokes = (np.arange(count) > 0) & (widths < shorter / 3.0) & (area >= 12 / shrink**2)
     if not strokes.any():
         return 3.0
-    return float(np.average(widths[strokes], weights=area[strokes]))
+    return shrink * float(np.average(widths[strokes], weights=area[strokes]))
 
 
-def _paper(colour: np.ndarray, side: float) -> np.ndarray:
-    """The paper's colour under the marks: a closing with a square of about `side` px.
+def _paper(colour: np.ndarray, pixels: np.ndarray, side: float) -> np.ndarray:
+    """The paper's colour under the marks (`pixels`: the colour in 8 bits): a closing with a square
+    of about `side` px.
 
     At full resolution while the square is at most CLOSING_TAPS wide (a closing keeps a sharp
     edge, a band's or a shadow's, exactly where it is: a resized copy would blur it into false
@@ -196,7 +215,6 @@ def _paper(colour: np.ndarray, side: float) -> np.ndarray:
     """
     height, width = colour.shape[:2]
     factor = max(1.0, side / CLOSING_TAPS)
-    pixels = np.round(np.clip(colour, 0.0, 1.0) * 255).astype(np.uint8)  # 8-bit morphology is fast
     if factor > 1.0:
         size = (max(3, round(width / factor)), max(3, round(height / factor)))
         pixels = cv2.resize(pixels, size, interpolation=cv2.INTER_AREA)
@@ -211,16 +229,18 @@ def _paper(colour: np.ndarray, side: float) -> np.ndarray:
 
 def _darkest(colour: np.ndarray, paper: np.ndarray) -> np.ndarray:
     """1 - the darkest channel of the colour relative to the paper: 0 on paper, up to 1 on black ink."""
-    relative = colour / np.maximum(paper, 0.03)
-    darkest = relative.min(axis=-1) if relative.shape[-1] > 1 else relative[..., 0]
+    relative = colour / np.maximum(paper, np.float32(0.03))
+    darkest = relative[..., 0]
+    for channel in range(1, relative.shape[-1]):  # numpy's min over a last axis of 3 is many times slower
+        darkest = np.minimum(darkest, relative[..., channel])
     return cv2.blur(np.clip(1.0 - darkest, 0.0, 1.0).astype(np.float32), (3, 3))  # grain and JPEG ringing
 
 
 def _threshold(darkness: np.ndarray, photo: bool, *, refuse: bool = True) -> tuple[np.ndarray, float]:
     """The marks (hysteresis: above a low threshold and joined to pixels above a high one) and the ink's strength."""
-    strength = max(float(np.percentile(darkness, 99.9)), 0.5 * float(darkness.max()))
-    centred = darkness - float(np.median(darkness))
-    noise = 1.4826 * float(np.median(np.abs(centred))) if photo else 0.0
+    middle, top = _quantiles(darkness, (0.5, 0.999))
+    strength = max(top, 0.5 * float(darkness.max()))
+    noise = 1.4826 * _quantiles(np.abs(darkness - np.float32(middle)), (0.5,))[0] if photo else 0.0
     if refuse and (strength < 0.08 or (noise > 0 and strength / noise < 6.0)):
         raise NoDigitFound(
             "No digit found: the picture shows no marks that stand out from the paper. "
@@ -229,10 +249,34 @@ def _threshold(darkness: np.ndarray, photo: bool, *, refuse: bool = True) -> tup
     high = max(6.0 * noise, 0.45 * strength) if photo else 0.5 * strength
     low = max(3.0 * noise, 0.2 * strength) if photo else 0.3 * strength
     count, labels = cv2.connectedComponents((darkness > low).astype(np.uint8), connectivity=8)
-    strong = np.zeros(count, dtype=bool)
-    strong[np.unique(labels[darkness > high])] = True
+    strong = np.bincount(labels[darkness > high], minlength=count) > 0
     strong[0] = False
     return strong[labels], max(strength, 1e-6)
+
+
+def _quantiles(values: np.ndarray, shares: tuple[float, ...]) -> list[float]:
+    """The quantiles at `shares` of values in [0, 1] (linear between neighbours, as np.quantile), exactly.
+
+    np.median and np.percentile sort a copy each time (some milliseconds on a page); here a
+    histogram of QUANTILE_BINS bins says which bin holds each wanted rank (the bin of a value never
+    decreases as the value grows), and only that bin's few values are sorted.
+    """
+    flat = values.ravel()
+    last = flat.size - 1
+    places = [share * last for share in shares]
+    ranks = sorted({int(np.floor(place)) for place in places} | {min(last, int(np.ceil(place))) for place in places})
+    bins = np.minimum((flat * np.float32(QUANTILE_BINS)).astype(np.int32), QUANTILE_BINS - 1)
+    before = np.concatenate([[0], np.cumsum(np.bincount(bins, minlength=QUANTILE_BINS))])  # values in lower bins
+    ranked = {}
+    for rank in ranks:
+        holding = int(np.searchsorted(before, rank, side="right")) - 1  # before[holding] <= rank < before[holding + 1]
+        members = flat[bins == holding]
+        ranked[rank] = float(np.partition(members, rank - before[holding])[rank - before[holding]])
+    results = []
+    for place in places:
+        below, above = ranked[int(np.floor(place))], ranked[min(last, int(np.ceil(place)))]
+        results.append(below + (above - below) * (place - np.floor(place)))
+    return results
 
 
 def ruling_lines(mask: np.ndarray) -> np.ndarray:
@@ -274,10 +318,14 @@ def ruling_lines(mask: np.ndarray) -> np.ndarray:
     for family, (low, high), axis in ((across, extents[0], 1), (down, extents[1], 0)):
         position = np.nonzero(family)
         along, values = position[axis], family[position]
-        for band in np.unique(values):
+        bands = np.unique(values)
+        if not len(bands):
+            continue
+        runs_past = np.zeros(int(bands.max()) + 1, dtype=bool)
+        for band in bands:
             extent = along[values == band]
-            if extent.min() <= low - margin and extent.max() >= high + margin:
-                lines |= family == band
+            runs_past[int(band)] = extent.min() <= low - margin and extent.max() >= high + margin
+        lines[position] |= runs_past[values.astype(np.intp)]
     return lines
 
 
@@ -305,20 +353,20 @@ def _lines_across(mask: np.ndarray) -> np.ndarray:
     # lines it crosses into one piece: what is thicker than any ruling is not part of one
     thick = cv2.morphologyEx(pieces, cv2.MORPH_OPEN, np.ones((int(thickest) + 1, 1), np.uint8))
     pieces = cv2.bitwise_and(pieces, cv2.bitwise_not(thick))
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(pieces, connectivity=8)
+    count, labels, stats, centroids = cv2.connectedComponentsWithStats(pieces, connectivity=8)
     if count <= 1:
         return np.zeros(mask.shape, np.float32)
-    bands = _bands(labels, count, thickest)
+    bands = _bands(centroids[1:, 1], thickest)
     # per run length: the pixels in a vertical run longer than it (an opening with a vertical line)
     longer: dict[int, np.ndarray] = {}
     cut = np.zeros(square.shape, dtype=np.float32)
+    pixels_of = _pixels_of_bands(labels, count, bands)
     for number, members in enumerate(bands, 1):
         left = min(stats[1 + i, cv2.CC_STAT_LEFT] for i in members)
         right = max(stats[1 + i, cv2.CC_STAT_LEFT] + stats[1 + i, cv2.CC_STAT_WIDTH] for i in members)
         if right - left < RULING_SPAN * width:
             continue
-        band = np.isin(labels, np.asarray(members) + 1)
-        rows, cols = np.nonzero(band)
+        rows, cols = pixels_of(number)
         # the line's own thickness: the median over its columns of its pixels in each (a stroke that
         # joins the line adds to a few columns only)
         counts = np.bincount(cols)
@@ -341,6 +389,26 @@ def _lines_across(mask: np.ndarray) -> np.ndarray:
     unturned = cv2.warpAffine(cut, back, (padded.shape[1], padded.shape[0]), flags=cv2.INTER_NEAREST)
     unturned = cv2.dilate(unturned, np.ones((3, 3), np.uint8))  # the pixels rounding left out on the way back
     return np.where(mask, unturned[pad : pad + height, pad : pad + width], 0.0)
+
+
+def _pixels_of_bands(
+    labels: np.ndarray, count: int, bands: list[list[int]]
+) -> Callable[[int], tuple[np.ndarray, np.ndarray]]:
+    """A function giving the (rows, cols) of band `number`'s pixels (bands numbered from 1), in the
+    order np.nonzero gives them; the picture is scanned once for all bands, not once per band."""
+    band_of_label = np.zeros(count, dtype=np.int32)
+    for number, members in enumerate(bands, 1):
+        band_of_label[np.asarray(members, dtype=np.intp) + 1] = number
+    rows, cols = np.nonzero(labels)
+    which = band_of_label[labels[rows, cols]]
+    order = np.argsort(which, kind="stable")
+    starts = np.searchsorted(which[order], np.arange(len(bands) + 2))
+
+    def pixels(number: int) -> tuple[np.ndarray, np.ndarray]:
+        chosen = order[starts[number] : starts[number + 1]]
+        return rows[chosen], cols[chosen]
+
+    return pixels
 
 
 def _tilt(mask: np.ndarray) -> float:
@@ -385,17 +453,14 @@ def _on_course(rows: np.ndarray, cols: np.ndarray, thickness: float) -> np.ndarr
     return np.abs(rows - course) <= thickness / 2 + 1.5
 
 
-def _bands(labels: np.ndarray, count: int, thickest: float) -> list[list[int]]:
-    """Straight pieces grouped into lines, as lists of piece indices (label - 1).
+def _bands(mean_rows: np.ndarray, thickest: float) -> list[list[int]]:
+    """Straight pieces (by the mean row of each) grouped into lines, as lists of piece indices (label - 1).
 
     Pieces are taken in the order of their mean row and chained while each is within a line's
     thickness of the one before: the pieces of one line (a curve's too) follow each other closely,
     two rulings are several thicknesses apart. The mean row of a piece that a digit's stroke joins
     stays on the line, which is far longer than any stroke.
     """
-    rows = np.nonzero(labels)[0]
-    sizes = np.bincount(labels[labels > 0], minlength=count)
-    mean_rows = np.bincount(labels[labels > 0], weights=rows, minlength=count)[1:] / np.maximum(1, sizes[1:])
     order = np.argsort(mean_rows, kind="stable")
     bands: list[list[int]] = []
     previous = -np.inf
@@ -409,8 +474,8 @@ def _bands(labels: np.ndarray, count: int, thickest: float) -> list[list[int]]:
 
 
 def _drop_non_digit_marks(mask: np.ndarray, darkness: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Drop what is not a digit's ink: dust, filled patches, and marks running off the picture when
-    there is ink of substance inside it (the paper's edge, a table, a margin)."""
+    """Drop what is not a digit's ink: dust, filled patches, and marks running off the picture (the
+    paper's edge, a table, a margin) unless they are digits that a tight crop cut."""
     count, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
     if count <= 1:
         return mask, np.zeros_like(mask)
@@ -425,9 +490,101 @@ def _drop_non_digit_marks(mask: np.ndarray, darkness: np.ndarray) -> tuple[np.nd
     keep &= ~filled
     touching = _touching_border(stats, mask.shape)
     spanning = (w >= 0.9 * width) | (h >= 0.9 * height)
-    keep &= ~(touching & spanning)  # an edge, a fold, a table: no digit spans the whole picture
+    marks = _Marks(labels, stats, _mark_strokes(mask, labels, count))
+    shaped = keep & _digit_shaped(marks)
+    straight = np.minimum(w, h) < ALONG_SIDE * np.maximum(w, h)  # a 1, or an edge or fold: either may span
     inside = keep & ~touching
-    if inside.any() and area[inside].max() >= 0.3 * area[keep].max():
-        keep &= ~touching  # what runs off the picture is not the digits, which have paper around them
+    within = keep & ~(touching & spanning)
+    scale = area[within | (shaped & ~straight)].max() if (within | (shaped & ~straight)).any() else 0.0
+    if inside.any() and area[inside].max() >= 0.3 * scale:
+        # What runs off the picture is not the digits, which have paper around them, unless the
+        # picture is cropped tightly to them: then a digit may touch its edge too.
+        digits = inside & (area >= 0.3 * area[inside].max())
+        keep &= ~touching | _cut_by_a_tight_crop(marks, keep & touching, digits)
+    elif shaped.any():
+        # Every mark of substance runs off the picture. An edge, a fold or a table spans it; no digit
+        # does, unless the crop is tight and the digit is like the others (or alone: a tight crop of a 1).
+        digits = shaped & (area >= 0.3 * area[shaped].max())
+        keep &= ~(touching & spanning) | _cut_by_a_tight_crop(marks, keep & touching & spanning, digits)
+    else:
+        keep &= ~(touching & spanning)  # an edge, a fold, a table: nothing like a digit spans the picture
     kept = keep[labels]
     return kept, mask & ~kept
+
+
+@dataclass(frozen=True)
+class _Marks:
+    """The connected marks of a mask: labels and stats as cv2.connectedComponentsWithStats gives
+    them, and each mark's stroke width (twice its area over its perimeter)."""
+
+    labels: np.ndarray
+    stats: np.ndarray
+    strokes: np.ndarray
+
+    def contact(self) -> dict[str, np.ndarray]:
+        """Per side of the picture, how many pixels of each mark lie on that side's outermost row or column."""
+        count = len(self.stats)
+        sides = {
+            "top": self.labels[0],
+            "bottom": self.labels[-1],
+            "left": self.labels[:, 0],
+            "right": self.labels[:, -1],
+        }
+        return {side: np.bincount(line, minlength=count) for side, line in sides.items()}
+
+
+def _mark_strokes(mask: np.ndarray, labels: np.ndarray, count: int) -> np.ndarray:
+    """Each mark's stroke width: twice its area over its perimeter (the pixels with a neighbour off
+    the mark; a cut by the picture's edge adds none)."""
+    inner = cv2.erode(mask.astype(np.uint8), np.ones((3, 3), np.uint8), borderType=cv2.BORDER_REPLICATE)
+    edge = mask & ~inner.astype(bool)
+    perimeter = np.bincount(labels[edge], minlength=count).astype(np.float64)
+    area = np.bincount(labels[mask], minlength=count).astype(np.float64)
+    return 2.0 * area / np.maximum(perimeter, 1.0)
+
+
+def _lying_along_a_side(marks: _Marks) -> np.ndarray:
+    """Which marks lie along a side of the picture they touch (a paper's or a table's edge): touching
+    the side with a run longer than their extent away from it, or crossing the picture from side to
+    side as a thin band. A digit cut by the picture's edge meets it across, with a stroke or a bar."""
+    stats, contact = marks.stats, marks.contact()
+    w, h = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
+    along = (contact["top"] > h) | (contact["bottom"] > h) | (contact["left"] > 0.5 * h) | (contact["right"] > 0.5 * h)
+    across = (contact["left"] > 0) & (contact["right"] > 0) & (h < ALONG_SIDE * w)
+    return along | across
+
+
+def _digit_shaped(marks: _Marks) -> np.ndarray:
+    """Which marks could be a digit the picture's edge cut: strokes (a stroke width under a third of
+    the box's shorter side, or a single stroke as narrow as a 1), not lying along a side."""
+    w, h = marks.stats[:, cv2.CC_STAT_WIDTH], marks.stats[:, cv2.CC_STAT_HEIGHT]
+    stroke_like = (marks.strokes < np.minimum(w, h) / 3.0) | (np.minimum(w, h) < ALONG_SIDE * np.maximum(w, h))
+    return stroke_like & ~_lying_along_a_side(marks)
+
+
+def _cut_by_a_tight_crop(marks: _Marks, touching: np.ndarray, digits: np.ndarray) -> np.ndarray:
+    """Which of the marks touching the picture's edge are digits that a tight crop cut.
+
+    `digits` are the marks known to be digits: those of substance inside the picture, or when every
+    mark touches its edge, the digit-shaped ones of substance. A crop is tight when they fill at
+    least TIGHT_CROP of its height: there is little paper around the digits, so a digit at the ends
+    of the row, or a little taller than the others, runs into the edge. Such a mark is a digit when
+    it looks like them: in their row, about as tall (not a long edge or fold running down the
+    picture), written with the same pen (a paper's edge, a table or a shadow is thinner or thicker
+    than the strokes) and shaped like a digit, not lying along a side.
+    """
+    stats = marks.stats
+    top, h = stats[:, cv2.CC_STAT_TOP], stats[:, cv2.CC_STAT_HEIGHT]
+    tallest = float(h[digits].max())
+    picture_height = marks.labels.shape[0]
+    if tallest < TIGHT_CROP * picture_height:
+        return np.zeros_like(touching)
+    row_top, row_bottom = float(top[digits].min()), float((top + h)[digits].max())
+    overlap = np.minimum(top + h, row_bottom) - np.maximum(top, row_top)
+    in_the_row = overlap >= 0.5 * h
+    area = stats[:, cv2.CC_STAT_AREA].astype(np.float64)
+    pen = float(np.average(marks.strokes[digits], weights=area[digits]))
+    same_pen = (marks.strokes >= pen / SAME_PEN) & (marks.strokes <= pen * SAME_PEN)
+    sized = (h >= (1.0 - CUT_TALLER) * tallest) & (h <= (1.0 + CUT_TALLER) * tallest)
+    sized &= stats[:, cv2.CC_STAT_WIDTH] <= WIDEST * tallest
+    return touching & in_the_row & same_pen & sized & _digit_shaped(marks)
