@@ -6,7 +6,7 @@ a 20x20 fit, centred by mass in 28x28) and all digits go through the model in on
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
@@ -16,7 +16,7 @@ from digitcore import inference
 from digitcore.reading import preprocess
 from digitcore.reading.page import Box, PageInk, find_ink
 from digitcore.reading.preprocess import NoDigitFound, Step
-from digitcore.reading.segment import SplitOption, find_glyphs, order_rows, split_options
+from digitcore.reading.segment import Glyph, SplitOption, find_glyphs, order_rows, split_options
 
 MAX_ROWS = 2  # a number is written in one row, a long one (a phone number) sometimes in two
 
@@ -32,7 +32,17 @@ class ReadDigit:
     box: Box  # where the digit is, in the pixels of the image as given
     row: int  # 0 for the top row
     image: np.ndarray  # (28, 28) float32: the model input
-    steps: list[Step] = field(default_factory=list)  # this digit's crop, fit and centring, for display
+    glyph: Glyph | None = None  # the digit's ink in the page stage's pixels: its steps are drawn from it
+
+    @cached_property
+    def steps(self) -> list[Step]:
+        """This digit's ink, ink box, fit and centring, for the steps strip: drawn only when shown (a
+        reading tries many ways to cut each glyph; only the chosen digits' steps are ever looked at)."""
+        if self.glyph is None:
+            return []
+        steps = [Step("digit", "This digit's ink", preprocess._to_step_image(self.glyph.ink))]
+        preprocess.fit_and_centre(self.glyph.ink, self.glyph.mask, steps)
+        return steps
 
 
 @dataclass
@@ -66,23 +76,22 @@ def read_number(image: Image.Image | np.ndarray, model, *, max_rows: int = MAX_R
     page = find_ink(image)
     rows = order_rows(find_glyphs(page), max_rows)
     inputs: list[np.ndarray] = []
-    # per glyph: its options, each as (the option, the index of each part's input, each part's steps)
-    choices: list[tuple[int, list[tuple[SplitOption, list[int], list[list[Step]]]]]] = []
+    # per glyph: its options, each as (the option, the index of each part's input)
+    choices: list[tuple[int, list[tuple[SplitOption, list[int]]]]] = []
     for row_index, row in enumerate(rows):
         height = float(np.median([glyph.box.h for glyph in row]))
         for glyph in row:
             prepared = []
             for option in split_options(glyph, height):
-                indices, steps = [], []
+                indices = []
                 try:
                     for part in option.parts:
-                        part_steps = [Step("digit", "This digit's ink", preprocess._to_step_image(part.ink))]
-                        inputs.append(preprocess.fit_and_centre(part.ink, part.mask, part_steps))
+                        inputs.append(preprocess.fit_and_centre(part.ink, part.mask))
                         indices.append(len(inputs) - 1)
-                        steps.append(part_steps)
                 except NoDigitFound:
+                    del inputs[len(inputs) - len(indices) :]
                     continue  # a part that is only a dot: not a way to read this glyph
-                prepared.append((option, indices, steps))
+                prepared.append((option, indices))
             if prepared:
                 choices.append((row_index, prepared))
     if not inputs:
@@ -92,8 +101,8 @@ def read_number(image: Image.Image | np.ndarray, model, *, max_rows: int = MAX_R
     probabilities = inference.predict(model, np.stack(inputs))
     digits: list[ReadDigit] = []
     for row_index, prepared in choices:
-        option, indices, steps = max(prepared, key=lambda choice: _score(choice[1], probabilities))
-        for part, index, part_steps in zip(option.parts, indices, steps):
+        option, indices = max(prepared, key=lambda choice: _score(choice[1], probabilities))
+        for part, index in zip(option.parts, indices):
             prediction = inference.to_prediction(probabilities[index])
             digits.append(
                 ReadDigit(
@@ -104,7 +113,7 @@ def read_number(image: Image.Image | np.ndarray, model, *, max_rows: int = MAX_R
                     box=page.to_original(part.box),
                     row=row_index,
                     image=inputs[index],
-                    steps=part_steps,
+                    glyph=part,
                 )
             )
     row_count = max((digit.row for digit in digits), default=-1) + 1
