@@ -128,6 +128,24 @@ def test_specks_are_not_digits(mnist):
     assert len(glyphs) == 2
 
 
+def test_a_digit_a_ruling_cut_in_two_is_one_glyph():
+    # three 1s, the middle one broken where a ruling was removed, and two short stray pen marks
+    # below: many marks, little ink. The digits' height is counted by ink, so the stray marks do not
+    # lower it and the two pieces read as one digit (not as two stacked), the marks as no digit.
+    ones = [(40, 30, 40, 105), (100, 30, 100, 50), (100, 58, 100, 105), (160, 30, 160, 105)]
+    stray = [(60, 160, 90, 172), (130, 165, 160, 177)]
+    glyphs = find_glyphs(find_ink(on_paper(_strokes((240, 200), ones + stray))))
+    assert len(glyphs) == 3
+    assert all(glyph.box.y < 32 and glyph.box.bottom > 103 for glyph in glyphs)
+
+
+def test_a_line_under_the_number_is_not_a_digit(mnist):
+    ink = number_page([digit_ink(mnist.x_test[i]) for i in (0, 1, 2)])
+    ink[100:105, 25:250] = 1.0  # underlined, wider than the digits are tall: still no digit
+    glyphs = find_glyphs(find_ink(on_paper(ink)))
+    assert len(glyphs) == 3 and all(glyph.box.h > 0.8 * DIGIT_HEIGHT for glyph in glyphs)
+
+
 def test_touching_digits_get_a_split_that_separates_them(mnist):
     zero = digit_ink(mnist.x_test[3])  # a 0
     ink = np.zeros((120, 40 + 2 * zero.shape[1]), np.float32)
@@ -163,6 +181,15 @@ def test_rows_are_read_top_to_bottom_and_left_to_right():
     first_row = [_glyph_at(150, 12), _glyph_at(10, 5), _glyph_at(80, 8)]
     rows = order_rows(second_row + first_row)
     assert [[g.box.x for g in row] for row in rows] == [[10, 80, 150], [20, 110, 200]]
+
+
+def test_a_row_of_marks_far_lower_than_the_digits_is_not_a_row_of_the_number():
+    digits = [_glyph_at(10, 20), _glyph_at(60, 22), _glyph_at(110, 20)]
+    stray = [_glyph_at(40, 200, w=60, h=18)]  # a mark in a shadow under the number, a third as tall
+    second_row = [_glyph_at(10, 120, h=45), _glyph_at(60, 118, h=45)]  # digits written a little smaller
+    assert [[g.box.x for g in row] for row in order_rows(digits + stray)] == [[10, 60, 110]]
+    rows = order_rows(digits + second_row + stray)
+    assert [[g.box.y for g in row] for row in rows] == [[20, 22, 20], [120, 118]]
 
 
 def test_more_rows_than_allowed_keep_those_with_most_ink():
