@@ -12,7 +12,7 @@ from functools import cached_property
 import numpy as np
 from PIL import Image
 
-from digitcore import inference
+from digitcore import inference, not_a_digit
 from digitcore.reading import preprocess
 from digitcore.reading.page import Box, PageInk, find_ink
 from digitcore.reading.preprocess import NoDigitFound, Step
@@ -71,7 +71,8 @@ def read_number(image: Image.Image | np.ndarray, model, *, max_rows: int = MAX_R
     Accepts what preprocess.to_mnist accepts. Raises preprocess.NoDigitFound when no digit is found
     and the other preprocess.ImageError subclasses for unusable images, with a sentence to show.
     Every way of reading every glyph (unsplit, split in two or three) goes through the model in one
-    call; per glyph, the reading whose digits the model is surest of wins.
+    call, and through the not-a-digit guard in another; per glyph, the reading whose parts are most
+    likely digits, and digits the model is surest of, wins (see _score).
     """
     page = find_ink(image)
     rows = order_rows(find_glyphs(page), max_rows)
@@ -99,9 +100,10 @@ def read_number(image: Image.Image | np.ndarray, model, *, max_rows: int = MAX_R
             "No digit found: the picture shows only specks or dots. Draw or photograph the digits larger."
         )
     probabilities = inference.predict(model, np.stack(inputs))
+    not_digit = _not_digit_scores(np.stack(inputs))
     digits: list[ReadDigit] = []
     for row_index, prepared in choices:
-        option, indices = max(prepared, key=lambda choice: _score(choice[1], probabilities))
+        option, indices = max(prepared, key=lambda choice: _score(choice[1], probabilities, not_digit))
         for part, index in zip(option.parts, indices):
             prediction = inference.to_prediction(probabilities[index])
             digits.append(
@@ -121,17 +123,34 @@ def read_number(image: Image.Image | np.ndarray, model, *, max_rows: int = MAX_R
     return NumberReading(digits=digits, rows=[text for text in texts if text], page=page)
 
 
-def _score(indices: list[int], probabilities: np.ndarray) -> float:
-    """How likely a reading of a glyph is: the product of the probabilities of each of its digits'
-    answers (as a sum of logarithms).
+def _score(indices: list[int], probabilities: np.ndarray, not_digit: np.ndarray) -> float:
+    """How likely a reading of a glyph is: the product, over its parts, of the chance that the part is
+    one digit at all (1 - the not-a-digit guard's score) and the probability of the model's answer
+    for it (as a sum of logarithms).
 
     Each digit a split makes must pay for itself with its own probability, so a confident one-digit
     reading beats a split into two that are each a little less sure (the left end of a wide 2 cut off
     reads as a 5, surely but not quite), and a split wins when the glyph squeezed into one digit
     leaves the model in doubt. The mean (not the product) would let a split into pieces as sure as
     the whole win, and pieces of one digit often are.
+
+    The digit model must answer a digit for anything, and it is often sure of two touching digits
+    squeezed into one input (an "89" as an 8) and of the pieces of one digit (the halves of a 0 as
+    1s); its confidence cannot tell these apart. The guard was trained for exactly that question
+    (several digits, strokes and scribbles against single digits), on other data than any number.
     """
-    return float(np.log(np.maximum(probabilities[indices].max(axis=1), 1e-6)).sum())
+    surest = np.log(np.maximum(probabilities[indices].max(axis=1), 1e-6)).sum()
+    one_digit = np.log(np.maximum(1.0 - not_digit[indices], 1e-6)).sum()
+    return float(surest + one_digit)
+
+
+def _not_digit_scores(inputs: np.ndarray) -> np.ndarray:
+    """The not-a-digit guard's score of each input; all 0 (the choice then rests on the digit model
+    alone) when the guard's file is missing, as one-digit reading goes on without it too."""
+    try:
+        return not_a_digit.scores(inputs)
+    except not_a_digit.GuardUnavailable:
+        return np.zeros(len(inputs))
 
 
 def page_steps(page: PageInk) -> list[Step]:

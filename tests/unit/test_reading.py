@@ -249,12 +249,26 @@ def _probabilities(*tops: tuple[int, float]) -> np.ndarray:
 def test_each_digit_a_split_makes_pays_for_itself_with_its_probability():
     from digitcore.reading.number import _score
 
+    all_digits = np.zeros(3)  # the guard takes each input for one digit
     # the left end of a wide 2 cut off reads as a fairly sure 5: the sure 2, whole, wins
     sure_two = _probabilities((2, 0.999), (5, 0.96), (2, 0.999))
-    assert _score([0], sure_two) > _score([1, 2], sure_two)
+    assert _score([0], sure_two, all_digits) > _score([1, 2], sure_two, all_digits)
     # a touching pair squeezed into one digit leaves the model in doubt: the split, sure of both, wins
     doubtful = _probabilities((8, 0.55), (8, 0.99), (9, 0.98))
-    assert _score([1, 2], doubtful) > _score([0], doubtful)
+    assert _score([1, 2], doubtful, all_digits) > _score([0], doubtful, all_digits)
+
+
+def test_a_split_wins_when_the_guard_sees_several_digits_in_the_squeezed_glyph():
+    from digitcore.reading.number import _score
+
+    # "89" touching: squeezed into one input the model reads a sure 8; only the guard can tell
+    squeezed_sure = _probabilities((8, 0.999), (8, 0.99), (9, 0.985))
+    assert _score([0], squeezed_sure, np.zeros(3)) > _score([1, 2], squeezed_sure, np.zeros(3))
+    several = np.array([0.9, 0.01, 0.02])
+    assert _score([1, 2], squeezed_sure, several) > _score([0], squeezed_sure, several)
+    # and the halves of one 0, each a sure 1 to the model, lose when the guard doubts the halves
+    halves = _probabilities((0, 0.99), (1, 0.995), (1, 0.995))
+    assert _score([0], halves, np.array([0.01, 0.3, 0.3])) > _score([1, 2], halves, np.array([0.01, 0.3, 0.3]))
 
 
 def _touching(left: np.ndarray, right: np.ndarray, overlap: int) -> np.ndarray:
