@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
+import cv2
 import numpy as np
 from PIL import Image
 
@@ -16,7 +17,7 @@ from digitcore import inference, not_a_digit
 from digitcore.reading import preprocess
 from digitcore.reading.page import Box, PageInk, find_ink
 from digitcore.reading.preprocess import NoDigitFound, Step
-from digitcore.reading.segment import Glyph, SplitOption, find_glyphs, order_rows, split_options
+from digitcore.reading.segment import PART_HEIGHT, Glyph, SplitOption, find_glyphs, order_rows, split_options
 
 MAX_ROWS = 2  # a number is written in one row, a long one (a phone number) sometimes in two
 
@@ -93,6 +94,13 @@ def read_number(image: Image.Image | np.ndarray, model, *, max_rows: int = MAX_R
                     del inputs[len(inputs) - len(indices) :]
                     continue  # a part that is only a dot: not a way to read this glyph
                 prepared.append((option, indices))
+            if not prepared and len(row) > 1 and glyph.box.h >= PART_HEIGHT * height:
+                outlined = _outlined(glyph)  # a digit's height beside other digits: a digit, not a dot
+                try:
+                    inputs.append(preprocess.fit_and_centre(outlined.ink, outlined.mask))
+                    prepared.append((SplitOption([outlined]), [len(inputs) - 1]))
+                except NoDigitFound:
+                    pass  # too few pixels even so: a speck after all
             if prepared:
                 choices.append((row_index, prepared))
     if not inputs:
@@ -142,6 +150,17 @@ def _score(indices: list[int], probabilities: np.ndarray, not_digit: np.ndarray)
     surest = np.log(np.maximum(probabilities[indices].max(axis=1), 1e-6)).sum()
     one_digit = np.log(np.maximum(1.0 - not_digit[indices], 1e-6)).sum()
     return float(surest + one_digit)
+
+
+def _outlined(glyph: Glyph) -> Glyph:
+    """A glyph that the one-digit preparation took for a dot or a blob, with its outline as its mask.
+
+    Beside other digits and as tall as they are, such a glyph is a digit drawn small with a thick pen
+    whose loops filled in (an 8 in a 28-px picture). The outline has the same box as the glyph, so
+    the same ink is fitted, but its stroke is measured on a line, not on the filled loops.
+    """
+    inner = cv2.erode(glyph.mask.astype(np.uint8), np.ones((3, 3), np.uint8), borderValue=0).astype(bool)
+    return Glyph(glyph.box, glyph.ink, glyph.mask & ~inner)
 
 
 def _not_digit_scores(inputs: np.ndarray) -> np.ndarray:

@@ -230,6 +230,20 @@ def test_two_rows_are_read_top_row_first(mnist, model):
     assert [digit.row for digit in reading.digits] == [0, 0, 0, 1, 1, 1]
 
 
+def test_a_digit_whose_thick_pen_filled_its_loops_is_still_read_beside_the_others(mnist, model):
+    from digitcore.reading.number import read_number
+
+    blob = np.zeros((DIGIT_HEIGHT, 56), np.float32)  # an 8 drawn small and thick: a filled shape
+    blob_picture = Image.fromarray(blob)
+    ImageDraw.Draw(blob_picture).ellipse((0, 0, 55, DIGIT_HEIGHT - 1), fill=1.0)
+    inks = [digit_ink(mnist.x_test[0]), np.asarray(blob_picture, dtype=np.float32), digit_ink(mnist.x_test[1])]
+    reading = read_number(on_paper(number_page(inks, gap=30)), model)
+    assert len(reading.digits) == 3, "the filled digit was dropped as a dot"
+    middle = reading.digits[1]
+    assert middle.box.h > 0.9 * DIGIT_HEIGHT and middle.image.max() == pytest.approx(1.0, abs=0.05)
+    assert [step.name for step in middle.steps][-1] == "centre"  # its steps can be drawn too
+
+
 def test_a_blank_page_is_no_number(model):
     from digitcore.reading.number import read_number
 
