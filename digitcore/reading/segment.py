@@ -150,6 +150,11 @@ def split_options(glyph: Glyph, height: float) -> list[SplitOption]:
                 continue
             seen.add(key)
             pieces = _cut(glyph, paths)
+            # cuts through the same gap by different paths make the same pieces: read them once
+            same_pieces = tuple((piece.box, int(piece.mask.sum())) for piece in pieces)
+            if same_pieces in seen:
+                continue
+            seen.add(same_pieces)
             # each piece of a split must be a digit's height: a cut that slices off the end of a
             # 7's bar or a 5's flag leaves a short piece, two touching digits leave two tall ones
             if len(pieces) == parts and min(piece.box.h for piece in pieces) >= PART_HEIGHT * height:
