@@ -83,24 +83,16 @@ def read_number(image: Image.Image | np.ndarray, model, *, max_rows: int = MAX_R
     for row_index, row in enumerate(rows):
         height = float(np.median([glyph.box.h for glyph in row]))
         for glyph in row:
+            # a glyph as tall as the digits beside it is a digit, not a dot, even when it looks like a blob
+            beside_digits = len(row) > 1 and glyph.box.h >= PART_HEIGHT * height
             prepared = []
             for option in split_options(glyph, height):
-                indices = []
-                try:
-                    for part in option.parts:
-                        inputs.append(preprocess.fit_and_centre(part.ink, part.mask))
-                        indices.append(len(inputs) - 1)
-                except NoDigitFound:
-                    del inputs[len(inputs) - len(indices) :]
-                    continue  # a part that is only a dot: not a way to read this glyph
-                prepared.append((option, indices))
-            if not prepared and len(row) > 1 and glyph.box.h >= PART_HEIGHT * height:
-                outlined = _outlined(glyph)  # a digit's height beside other digits: a digit, not a dot
-                try:
-                    inputs.append(preprocess.fit_and_centre(outlined.ink, outlined.mask))
-                    prepared.append((SplitOption([outlined]), [len(inputs) - 1]))
-                except NoDigitFound:
-                    pass  # too few pixels even so: a speck after all
+                indices = _prepare(option, inputs)
+                if indices is None and len(option.parts) == 1 and beside_digits:
+                    option = SplitOption([_outlined(glyph)])
+                    indices = _prepare(option, inputs)
+                if indices is not None:  # else a part is only a dot: not a way to read this glyph
+                    prepared.append((option, indices))
             if prepared:
                 choices.append((row_index, prepared))
     if not inputs:
@@ -150,6 +142,19 @@ def _score(indices: list[int], probabilities: np.ndarray, not_digit: np.ndarray)
     surest = np.log(np.maximum(probabilities[indices].max(axis=1), 1e-6)).sum()
     one_digit = np.log(np.maximum(1.0 - not_digit[indices], 1e-6)).sum()
     return float(surest + one_digit)
+
+
+def _prepare(option: SplitOption, inputs: list[np.ndarray]) -> list[int] | None:
+    """Each part's model input appended to `inputs`; their indices, or None (and nothing appended)
+    when a part is a dot or a blob to the one-digit preparation."""
+    start = len(inputs)
+    try:
+        for part in option.parts:
+            inputs.append(preprocess.fit_and_centre(part.ink, part.mask))
+    except NoDigitFound:
+        del inputs[start:]
+        return None
+    return list(range(start, len(inputs)))
 
 
 def _outlined(glyph: Glyph) -> Glyph:
