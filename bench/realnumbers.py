@@ -10,7 +10,9 @@ centring of bench/realdigits.py.
 Scores: numbers read exactly, and digit accuracy (1 - edit distance / length, at least 0), per kind
 and per number of digits. Composed numbers (development): MNIST test digits side by side at a
 4-digit length, with gaps, with one touching pair, and with one overlapping pair, drawn large in
-black on white. The real images are evaluation data: read in place, never copied, never trained on.
+black on white; and two or three digits drawn small in a 28- or 40-px picture, as a small drawing
+pad exports them (tiny; tiny_with_1 always has a 1, the narrowest digit). The real images are
+evaluation data: read in place, never copied, never trained on.
 
     DIGITCORE_DATA_DIR=data/mnist python bench/realnumbers.py [--dir ../shared/realnumbers]
         [--model NAME|PATH] [--composed 300] [--quick]
@@ -38,8 +40,10 @@ from realdigits import baseline_centre  # noqa: E402
 from digitcore.reading import preprocess  # noqa: E402
 
 DEFAULT_DIR = PROJECT_ROOT.parent / "shared" / "realnumbers"
-COMPOSED_KINDS = ("gaps", "wide", "touching", "overlap", "drawn", "drawn_touching")
+COMPOSED_KINDS = ("gaps", "wide", "touching", "overlap", "drawn", "drawn_touching", "tiny", "tiny_with_1")
 COMPOSED_DIGITS = 4
+TINY_KINDS = ("tiny", "tiny_with_1")  # two or three digits in a 28- or 40-px picture (a small canvas's export)
+TINY_SIDES = (28, 40)
 BASELINE_SPECK = 0.01  # the baseline drops boxes under this fraction of the largest box's area
 
 
@@ -188,6 +192,42 @@ def compose_number(digits: list[np.ndarray], kind: str, rng: np.random.Generator
     return np.stack([gray] * 3, axis=-1)
 
 
+def compose_tiny(digits: list[np.ndarray], rng: np.random.Generator) -> np.ndarray:
+    """(side, side, 3) uint8: two or three MNIST digits drawn small in black on white in a 28- or
+    40-px square picture, as a small drawing pad exports a number: each digit 50-70 % of the side
+    tall (smaller when the row would not fit), 1-3 px apart."""
+    side = int(rng.choice(TINY_SIDES))
+    crops = [_ink_box(digit).astype(np.float32) / 255.0 for digit in digits]
+    gaps = [int(rng.integers(1, 4)) for _ in crops[1:]]
+    aspects = [crop.shape[1] / crop.shape[0] for crop in crops]
+    fits = (side - 4 - sum(gaps)) / sum(aspects)  # the tallest digits whose row fits the picture
+    height = max(8, int(min(side * rng.uniform(0.5, 0.7), fits)))
+    widths = [max(2, round(aspect * height)) for aspect in aspects]
+    canvas = np.zeros((side, side), dtype=np.float32)
+    x = int(rng.integers(1, max(2, side - sum(widths) - sum(gaps))))
+    top = int(rng.integers(1, max(2, side - height)))
+    for index, (crop, width) in enumerate(zip(crops, widths)):
+        small = np.asarray(Image.fromarray(crop, mode="F").resize((width, height), Image.Resampling.BILINEAR))
+        right = min(side, x + width)
+        region = canvas[top : top + height, x:right]
+        np.maximum(region, np.clip(small[:, : right - x], 0.0, 1.0), out=region)
+        x = right + (gaps[index] if index < len(gaps) else 0)
+    gray = np.round(255 * (1.0 - canvas)).astype(np.uint8)
+    return np.stack([gray] * 3, axis=-1)
+
+
+def _composed_indices(mnist, kind: str, rng: np.random.Generator) -> list[int]:
+    """The MNIST test digits of one composed number: four, or two or three for a tiny picture (one
+    of them a 1, the narrowest digit, for tiny_with_1)."""
+    if kind not in TINY_KINDS:
+        return [int(i) for i in rng.choice(len(mnist.y_test), COMPOSED_DIGITS, replace=False)]
+    indices = [int(i) for i in rng.choice(len(mnist.y_test), int(rng.integers(2, 4)), replace=False)]
+    if kind == "tiny_with_1":
+        ones = np.nonzero(mnist.y_test == 1)[0]
+        indices[int(rng.integers(0, len(indices)))] = int(rng.choice(ones))
+    return indices
+
+
 # ---------------------------------------------------------------------------------------------
 # Scoring
 
@@ -273,8 +313,9 @@ def composed_numbers(model, count: int, seed: int = 0) -> dict:
     rows = []
     for kind in COMPOSED_KINDS:
         for _ in range(count):
-            indices = rng.choice(len(mnist.y_test), COMPOSED_DIGITS, replace=False)
-            image = compose_number([mnist.x_test[i] for i in indices], kind, rng)
+            indices = _composed_indices(mnist, kind, rng)
+            digits = [mnist.x_test[i] for i in indices]
+            image = compose_tiny(digits, rng) if kind in TINY_KINDS else compose_number(digits, kind, rng)
             truth = "".join(str(int(mnist.y_test[i])) for i in indices)
             rows.append(_score(truth, _read(image, model), _baseline(image, model), kind=kind))
     return _report(rows, "kind")

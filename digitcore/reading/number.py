@@ -6,17 +6,18 @@ a 20x20 fit, centred by mass in 28x28) and all digits go through the model in on
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 
+import cv2
 import numpy as np
 from PIL import Image
 
-from digitcore import inference
+from digitcore import inference, not_a_digit
 from digitcore.reading import preprocess
 from digitcore.reading.page import Box, PageInk, find_ink
 from digitcore.reading.preprocess import NoDigitFound, Step
-from digitcore.reading.segment import SplitOption, find_glyphs, order_rows, split_options
+from digitcore.reading.segment import PART_HEIGHT, Glyph, SplitOption, find_glyphs, order_rows, split_options
 
 MAX_ROWS = 2  # a number is written in one row, a long one (a phone number) sometimes in two
 
@@ -32,7 +33,17 @@ class ReadDigit:
     box: Box  # where the digit is, in the pixels of the image as given
     row: int  # 0 for the top row
     image: np.ndarray  # (28, 28) float32: the model input
-    steps: list[Step] = field(default_factory=list)  # this digit's crop, fit and centring, for display
+    glyph: Glyph | None = None  # the digit's ink in the page stage's pixels: its steps are drawn from it
+
+    @cached_property
+    def steps(self) -> list[Step]:
+        """This digit's ink, ink box, fit and centring, for the steps strip: drawn only when shown (a
+        reading tries many ways to cut each glyph; only the chosen digits' steps are ever looked at)."""
+        if self.glyph is None:
+            return []
+        steps = [Step("digit", "This digit's ink", preprocess._to_step_image(self.glyph.ink))]
+        preprocess.fit_and_centre(self.glyph.ink, self.glyph.mask, steps)
+        return steps
 
 
 @dataclass
@@ -61,28 +72,27 @@ def read_number(image: Image.Image | np.ndarray, model, *, max_rows: int = MAX_R
     Accepts what preprocess.to_mnist accepts. Raises preprocess.NoDigitFound when no digit is found
     and the other preprocess.ImageError subclasses for unusable images, with a sentence to show.
     Every way of reading every glyph (unsplit, split in two or three) goes through the model in one
-    call; per glyph, the reading whose digits the model is surest of wins.
+    call, and through the not-a-digit guard in another; per glyph, the reading whose parts are most
+    likely digits, and digits the model is surest of, wins (see _score).
     """
     page = find_ink(image)
     rows = order_rows(find_glyphs(page), max_rows)
     inputs: list[np.ndarray] = []
-    # per glyph: its options, each as (the option, the index of each part's input, each part's steps)
-    choices: list[tuple[int, list[tuple[SplitOption, list[int], list[list[Step]]]]]] = []
+    # per glyph: its options, each as (the option, the index of each part's input)
+    choices: list[tuple[int, list[tuple[SplitOption, list[int]]]]] = []
     for row_index, row in enumerate(rows):
         height = float(np.median([glyph.box.h for glyph in row]))
         for glyph in row:
+            # a glyph as tall as the digits beside it is a digit, not a dot, even when it looks like a blob
+            beside_digits = len(row) > 1 and glyph.box.h >= PART_HEIGHT * height
             prepared = []
             for option in split_options(glyph, height):
-                indices, steps = [], []
-                try:
-                    for part in option.parts:
-                        part_steps = [Step("digit", "This digit's ink", preprocess._to_step_image(part.ink))]
-                        inputs.append(preprocess.fit_and_centre(part.ink, part.mask, part_steps))
-                        indices.append(len(inputs) - 1)
-                        steps.append(part_steps)
-                except NoDigitFound:
-                    continue  # a part that is only a dot: not a way to read this glyph
-                prepared.append((option, indices, steps))
+                indices = _prepare(option, inputs)
+                if indices is None and len(option.parts) == 1 and beside_digits:
+                    option = SplitOption([_outlined(glyph)])
+                    indices = _prepare(option, inputs)
+                if indices is not None:  # else a part is only a dot: not a way to read this glyph
+                    prepared.append((option, indices))
             if prepared:
                 choices.append((row_index, prepared))
     if not inputs:
@@ -90,10 +100,11 @@ def read_number(image: Image.Image | np.ndarray, model, *, max_rows: int = MAX_R
             "No digit found: the picture shows only specks or dots. Draw or photograph the digits larger."
         )
     probabilities = inference.predict(model, np.stack(inputs))
+    not_digit = _not_digit_scores(np.stack(inputs))
     digits: list[ReadDigit] = []
     for row_index, prepared in choices:
-        option, indices, steps = max(prepared, key=lambda choice: _score(choice[1], probabilities))
-        for part, index, part_steps in zip(option.parts, indices, steps):
+        option, indices = max(prepared, key=lambda choice: _score(choice[1], probabilities, not_digit))
+        for part, index in zip(option.parts, indices):
             prediction = inference.to_prediction(probabilities[index])
             digits.append(
                 ReadDigit(
@@ -104,7 +115,7 @@ def read_number(image: Image.Image | np.ndarray, model, *, max_rows: int = MAX_R
                     box=page.to_original(part.box),
                     row=row_index,
                     image=inputs[index],
-                    steps=part_steps,
+                    glyph=part,
                 )
             )
     row_count = max((digit.row for digit in digits), default=-1) + 1
@@ -112,17 +123,58 @@ def read_number(image: Image.Image | np.ndarray, model, *, max_rows: int = MAX_R
     return NumberReading(digits=digits, rows=[text for text in texts if text], page=page)
 
 
-def _score(indices: list[int], probabilities: np.ndarray) -> float:
-    """How likely a reading of a glyph is: the product of the probabilities of each of its digits'
-    answers (as a sum of logarithms).
+def _score(indices: list[int], probabilities: np.ndarray, not_digit: np.ndarray) -> float:
+    """How likely a reading of a glyph is: the product, over its parts, of the chance that the part is
+    one digit at all (1 - the not-a-digit guard's score) and the probability of the model's answer
+    for it (as a sum of logarithms).
 
     Each digit a split makes must pay for itself with its own probability, so a confident one-digit
     reading beats a split into two that are each a little less sure (the left end of a wide 2 cut off
     reads as a 5, surely but not quite), and a split wins when the glyph squeezed into one digit
     leaves the model in doubt. The mean (not the product) would let a split into pieces as sure as
     the whole win, and pieces of one digit often are.
+
+    The digit model must answer a digit for anything, and it is often sure of two touching digits
+    squeezed into one input (an "89" as an 8) and of the pieces of one digit (the halves of a 0 as
+    1s); its confidence cannot tell these apart. The guard was trained for exactly that question
+    (several digits, strokes and scribbles against single digits), on other data than any number.
     """
-    return float(np.log(np.maximum(probabilities[indices].max(axis=1), 1e-6)).sum())
+    surest = np.log(np.maximum(probabilities[indices].max(axis=1), 1e-6)).sum()
+    one_digit = np.log(np.maximum(1.0 - not_digit[indices], 1e-6)).sum()
+    return float(surest + one_digit)
+
+
+def _prepare(option: SplitOption, inputs: list[np.ndarray]) -> list[int] | None:
+    """Each part's model input appended to `inputs`; their indices, or None (and nothing appended)
+    when a part is a dot or a blob to the one-digit preparation."""
+    start = len(inputs)
+    try:
+        for part in option.parts:
+            inputs.append(preprocess.fit_and_centre(part.ink, part.mask))
+    except NoDigitFound:
+        del inputs[start:]
+        return None
+    return list(range(start, len(inputs)))
+
+
+def _outlined(glyph: Glyph) -> Glyph:
+    """A glyph that the one-digit preparation took for a dot or a blob, with its outline as its mask.
+
+    Beside other digits and as tall as they are, such a glyph is a digit drawn small with a thick pen
+    whose loops filled in (an 8 in a 28-px picture). The outline has the same box as the glyph, so
+    the same ink is fitted, but its stroke is measured on a line, not on the filled loops.
+    """
+    inner = cv2.erode(glyph.mask.astype(np.uint8), np.ones((3, 3), np.uint8), borderValue=0).astype(bool)
+    return Glyph(glyph.box, glyph.ink, glyph.mask & ~inner)
+
+
+def _not_digit_scores(inputs: np.ndarray) -> np.ndarray:
+    """The not-a-digit guard's score of each input; all 0 (the choice then rests on the digit model
+    alone) when the guard's file is missing, as one-digit reading goes on without it too."""
+    try:
+        return not_a_digit.scores(inputs)
+    except not_a_digit.GuardUnavailable:
+        return np.zeros(len(inputs))
 
 
 def page_steps(page: PageInk) -> list[Step]:

@@ -15,7 +15,8 @@ from digitcore.reading.page import Box, PageInk
 
 SAME_DIGIT_OVERLAP = 0.5  # marks sharing this much of the narrower one's columns are parts of one digit ...
 SAME_DIGIT_GAP = 0.35  # ... when the gap between them is under this fraction of the digits' height
-SPECK_HEIGHT = 0.3  # a glyph lower than this fraction of its row's digits is a speck, a dot or a dash
+SPECK_HEIGHT = 0.3  # a glyph lower than this fraction of the digits' height is a speck, a dot, a dash, an underline
+ROW_HEIGHT = 0.5  # a row whose glyphs are lower than this fraction of the tallest row's is stray marks, not digits
 WIDE = 0.8  # a glyph wider than this many digit heights may be two (or more) touching digits
 PART_HEIGHT = 0.6  # every piece a split makes is at least this fraction of the row's digit height
 SPLITS_TRIED = 5  # split columns tried per cut (the deepest minima of the column ink)
@@ -75,8 +76,8 @@ def find_glyphs(page: PageInk) -> list[Glyph]:
                 break
     glyphs = []
     for (x, y, w, h), labels_in in zip(boxes, members):
-        if h < SPECK_HEIGHT * height and w < 1.5 * height:
-            continue  # a speck, a dot, a dash between digit groups: not a digit
+        if h < SPECK_HEIGHT * height:
+            continue  # a speck, a dot, a dash between digit groups, a line under the number: not a digit
         window = labels[y : y + h, x : x + w]
         mask = np.isin(window, labels_in)
         glyphs.append(
@@ -86,10 +87,16 @@ def find_glyphs(page: PageInk) -> list[Glyph]:
 
 
 def _typical_height(boxes: list[list[int]], areas: np.ndarray) -> float:
-    """The height of the page's digits: the median height of the marks with a real share of the ink."""
+    """The height of the page's digits: the median height of the marks, each counted by its ink.
+
+    Weighted by ink, the digits decide it: pieces of a digit that a ruling cut, a dot, a dash or a
+    stray mark are many marks but little ink, and an unweighted median of a short number with such
+    marks is the height of the pieces (the parts of a digit then look too tall to be one).
+    """
     heights = np.array([box[3] for box in boxes], dtype=np.float64)
-    substantial = areas >= 0.25 * float(areas.max())
-    return float(np.median(heights[substantial]))
+    order = np.argsort(heights, kind="stable")
+    cumulative = np.cumsum(areas[order].astype(np.float64))
+    return float(heights[order][np.searchsorted(cumulative, 0.5 * cumulative[-1])])
 
 
 def _same_digit(a: list[int], b: list[int], height: float) -> bool:
@@ -100,7 +107,15 @@ def _same_digit(a: list[int], b: list[int], height: float) -> bool:
         overlap >= SAME_DIGIT_OVERLAP * min(a[2], b[2])
         and gap <= SAME_DIGIT_GAP * height
         and joined_height <= 1.5 * height  # never two digits stacked in two rows
+        and not _a_line(a, height)
+        and not _a_line(b, height)
     )
+
+
+def _a_line(box: list[int], height: float) -> bool:
+    """A flat mark wider than a digit is tall: a line under or over the number, never a part of a
+    digit (a 7's bar or a 5's flag is narrower). Joined, it would join the digits it runs under."""
+    return box[3] < SPECK_HEIGHT * height and box[2] > height
 
 
 def _union(a: list[int], b: list[int]) -> list[int]:
@@ -135,6 +150,11 @@ def split_options(glyph: Glyph, height: float) -> list[SplitOption]:
                 continue
             seen.add(key)
             pieces = _cut(glyph, paths)
+            # cuts through the same gap by different paths make the same pieces: read them once
+            same_pieces = tuple((piece.box, int(piece.mask.sum())) for piece in pieces)
+            if same_pieces in seen:
+                continue
+            seen.add(same_pieces)
             # each piece of a split must be a digit's height: a cut that slices off the end of a
             # 7's bar or a 5's flag leaves a short piece, two touching digits leave two tall ones
             if len(pieces) == parts and min(piece.box.h for piece in pieces) >= PART_HEIGHT * height:
@@ -231,6 +251,8 @@ def order_rows(glyphs: list[Glyph], max_rows: int = 2) -> list[list[Glyph]]:
     """Glyphs in rows (top to bottom), each row left to right; at most `max_rows` rows.
 
     A glyph belongs to the row whose vertical extent holds its centre; rows are opened top down.
+    The rows of one number are written alike: a row whose glyphs are less than ROW_HEIGHT as tall
+    as the tallest row's is stray marks (a mark in a shadow, a dot of dust, a scribble), not digits.
     With more rows than `max_rows`, the rows holding the most ink are kept (a heading or a stray
     line of scribble is dropped), still in their order on the page.
     """
@@ -244,6 +266,9 @@ def order_rows(glyphs: list[Glyph], max_rows: int = 2) -> list[list[Glyph]]:
                 rows[-1].append(glyph)
                 continue
         rows.append([glyph])
+    if rows:
+        heights = [float(np.median([g.box.h for g in row])) for row in rows]
+        rows = [row for row, height in zip(rows, heights) if height >= ROW_HEIGHT * max(heights)]
     if len(rows) > max_rows:
         ink = [sum(float(g.mask.sum()) for g in row) for row in rows]
         kept = sorted(np.argsort(ink)[::-1][:max_rows])

@@ -128,6 +128,24 @@ def test_specks_are_not_digits(mnist):
     assert len(glyphs) == 2
 
 
+def test_a_digit_a_ruling_cut_in_two_is_one_glyph():
+    # three 1s, the middle one broken where a ruling was removed, and two short stray pen marks
+    # below: many marks, little ink. The digits' height is counted by ink, so the stray marks do not
+    # lower it and the two pieces read as one digit (not as two stacked), the marks as no digit.
+    ones = [(40, 30, 40, 105), (100, 30, 100, 50), (100, 58, 100, 105), (160, 30, 160, 105)]
+    stray = [(60, 160, 90, 172), (130, 165, 160, 177)]
+    glyphs = find_glyphs(find_ink(on_paper(_strokes((240, 200), ones + stray))))
+    assert len(glyphs) == 3
+    assert all(glyph.box.y < 32 and glyph.box.bottom > 103 for glyph in glyphs)
+
+
+def test_a_line_under_the_number_is_not_a_digit(mnist):
+    ink = number_page([digit_ink(mnist.x_test[i]) for i in (0, 1, 2)])
+    ink[100:105, 25:250] = 1.0  # underlined, wider than the digits are tall: still no digit
+    glyphs = find_glyphs(find_ink(on_paper(ink)))
+    assert len(glyphs) == 3 and all(glyph.box.h > 0.8 * DIGIT_HEIGHT for glyph in glyphs)
+
+
 def test_touching_digits_get_a_split_that_separates_them(mnist):
     zero = digit_ink(mnist.x_test[3])  # a 0
     ink = np.zeros((120, 40 + 2 * zero.shape[1]), np.float32)
@@ -163,6 +181,15 @@ def test_rows_are_read_top_to_bottom_and_left_to_right():
     first_row = [_glyph_at(150, 12), _glyph_at(10, 5), _glyph_at(80, 8)]
     rows = order_rows(second_row + first_row)
     assert [[g.box.x for g in row] for row in rows] == [[10, 80, 150], [20, 110, 200]]
+
+
+def test_a_row_of_marks_far_lower_than_the_digits_is_not_a_row_of_the_number():
+    digits = [_glyph_at(10, 20), _glyph_at(60, 22), _glyph_at(110, 20)]
+    stray = [_glyph_at(40, 200, w=60, h=18)]  # a mark in a shadow under the number, a third as tall
+    second_row = [_glyph_at(10, 120, h=45), _glyph_at(60, 118, h=45)]  # digits written a little smaller
+    assert [[g.box.x for g in row] for row in order_rows(digits + stray)] == [[10, 60, 110]]
+    rows = order_rows(digits + second_row + stray)
+    assert [[g.box.y for g in row] for row in rows] == [[20, 22, 20], [120, 118]]
 
 
 def test_more_rows_than_allowed_keep_those_with_most_ink():
@@ -203,6 +230,20 @@ def test_two_rows_are_read_top_row_first(mnist, model):
     assert [digit.row for digit in reading.digits] == [0, 0, 0, 1, 1, 1]
 
 
+def test_a_digit_whose_thick_pen_filled_its_loops_is_still_read_beside_the_others(mnist, model):
+    from digitcore.reading.number import read_number
+
+    blob = np.zeros((DIGIT_HEIGHT, 56), np.float32)  # an 8 drawn small and thick: a filled shape
+    blob_picture = Image.fromarray(blob)
+    ImageDraw.Draw(blob_picture).ellipse((0, 0, 55, DIGIT_HEIGHT - 1), fill=1.0)
+    inks = [digit_ink(mnist.x_test[0]), np.asarray(blob_picture, dtype=np.float32), digit_ink(mnist.x_test[1])]
+    reading = read_number(on_paper(number_page(inks, gap=30)), model)
+    assert len(reading.digits) == 3, "the filled digit was dropped as a dot"
+    middle = reading.digits[1]
+    assert middle.box.h > 0.9 * DIGIT_HEIGHT and middle.image.max() == pytest.approx(1.0, abs=0.05)
+    assert [step.name for step in middle.steps][-1] == "centre"  # its steps can be drawn too
+
+
 def test_a_blank_page_is_no_number(model):
     from digitcore.reading.number import read_number
 
@@ -222,12 +263,26 @@ def _probabilities(*tops: tuple[int, float]) -> np.ndarray:
 def test_each_digit_a_split_makes_pays_for_itself_with_its_probability():
     from digitcore.reading.number import _score
 
+    all_digits = np.zeros(3)  # the guard takes each input for one digit
     # the left end of a wide 2 cut off reads as a fairly sure 5: the sure 2, whole, wins
     sure_two = _probabilities((2, 0.999), (5, 0.96), (2, 0.999))
-    assert _score([0], sure_two) > _score([1, 2], sure_two)
+    assert _score([0], sure_two, all_digits) > _score([1, 2], sure_two, all_digits)
     # a touching pair squeezed into one digit leaves the model in doubt: the split, sure of both, wins
     doubtful = _probabilities((8, 0.55), (8, 0.99), (9, 0.98))
-    assert _score([1, 2], doubtful) > _score([0], doubtful)
+    assert _score([1, 2], doubtful, all_digits) > _score([0], doubtful, all_digits)
+
+
+def test_a_split_wins_when_the_guard_sees_several_digits_in_the_squeezed_glyph():
+    from digitcore.reading.number import _score
+
+    # "89" touching: squeezed into one input the model reads a sure 8; only the guard can tell
+    squeezed_sure = _probabilities((8, 0.999), (8, 0.99), (9, 0.985))
+    assert _score([0], squeezed_sure, np.zeros(3)) > _score([1, 2], squeezed_sure, np.zeros(3))
+    several = np.array([0.9, 0.01, 0.02])
+    assert _score([1, 2], squeezed_sure, several) > _score([0], squeezed_sure, several)
+    # and the halves of one 0, each a sure 1 to the model, lose when the guard doubts the halves
+    halves = _probabilities((0, 0.99), (1, 0.995), (1, 0.995))
+    assert _score([0], halves, np.array([0.01, 0.3, 0.3])) > _score([1, 2], halves, np.array([0.01, 0.3, 0.3]))
 
 
 def _touching(left: np.ndarray, right: np.ndarray, overlap: int) -> np.ndarray:
