@@ -51,7 +51,7 @@ def show(entry: registry.ModelEntry, content: bytes, source: str, read_from: str
         return
     _forget_corrections_of_another_input(common.content_digest(content))
     digits = found.digits
-    doubtful = digit_view.doubts(np.stack([read.image for read in digits])) if digits else []
+    doubtful = [read.doubtful for read in digits]  # the guard already looked at each digit while reading
     labels = [
         annotate.Label(read.box.x, read.box.y, read.box.w, read.box.h, str(read.digit), read.unsure or doubt)
         for read, doubt in zip(digits, doubtful)

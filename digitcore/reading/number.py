@@ -33,6 +33,7 @@ class ReadDigit:
     box: Box  # where the digit is, in the pixels of the image as given
     row: int  # 0 for the top row
     image: np.ndarray  # (28, 28) float32: the model input
+    doubtful: bool = False  # the not-a-digit guard doubts this is one digit (False when the guard is missing)
     glyph: Glyph | None = None  # the digit's ink in the page stage's pixels: its steps are drawn from it
 
     @cached_property
@@ -100,7 +101,7 @@ def read_number(image: Image.Image | np.ndarray, model, *, max_rows: int = MAX_R
             "No digit found: the picture shows only specks or dots. Draw or photograph the digits larger."
         )
     probabilities = inference.predict(model, np.stack(inputs))
-    not_digit = _not_digit_scores(np.stack(inputs))
+    not_digit, doubt_from = _not_digit_scores(np.stack(inputs))
     digits: list[ReadDigit] = []
     for row_index, prepared in choices:
         option, indices = max(prepared, key=lambda choice: _score(choice[1], probabilities, not_digit))
@@ -115,6 +116,7 @@ def read_number(image: Image.Image | np.ndarray, model, *, max_rows: int = MAX_R
                     box=page.to_original(part.box),
                     row=row_index,
                     image=inputs[index],
+                    doubtful=bool(not_digit[index] >= doubt_from),
                     glyph=part,
                 )
             )
@@ -168,13 +170,14 @@ def _outlined(glyph: Glyph) -> Glyph:
     return Glyph(glyph.box, glyph.ink, glyph.mask & ~inner)
 
 
-def _not_digit_scores(inputs: np.ndarray) -> np.ndarray:
-    """The not-a-digit guard's score of each input; all 0 (the choice then rests on the digit model
-    alone) when the guard's file is missing, as one-digit reading goes on without it too."""
+def _not_digit_scores(inputs: np.ndarray) -> tuple[np.ndarray, float]:
+    """The not-a-digit guard's score of each input and the score from which it doubts a digit; all 0
+    and never (the choice then rests on the digit model alone) when the guard's file is missing, as
+    one-digit reading goes on without it too."""
     try:
-        return not_a_digit.scores(inputs)
+        return not_a_digit.scores(inputs), not_a_digit.threshold()
     except not_a_digit.GuardUnavailable:
-        return np.zeros(len(inputs))
+        return np.zeros(len(inputs)), float("inf")
 
 
 def page_steps(page: PageInk) -> list[Step]:

@@ -218,6 +218,22 @@ def test_a_number_is_read_left_to_right_with_boxes_inputs_and_probabilities(mnis
         assert digit.row == 0 and digit.steps
 
 
+def test_each_digit_of_a_number_carries_the_guards_verdict_on_its_input(mnist, model, monkeypatch):
+    from digitcore import not_a_digit
+    from digitcore.reading.number import read_number
+
+    page = on_paper(number_page([digit_ink(mnist.x_test[i]) for i in (0, 1, 2)], gap=30))
+    reading = read_number(page, model)
+    verdicts = not_a_digit.check_many(np.stack([digit.image for digit in reading.digits]))
+    assert [digit.doubtful for digit in reading.digits] == [verdict.not_a_digit for verdict in verdicts]
+    # the guard doubts from its threshold on: one below every score doubts every digit
+    monkeypatch.setattr(not_a_digit, "threshold", lambda: min(verdict.score for verdict in verdicts))
+    assert any(digit.doubtful for digit in read_number(page, model).digits)
+    monkeypatch.setattr(not_a_digit, "GUARD_PATH", not_a_digit.GUARD_PATH.with_name("missing.keras"))
+    monkeypatch.setattr(not_a_digit, "_loaded", {})
+    assert not any(digit.doubtful for digit in read_number(page, model).digits)  # no guard: no doubt
+
+
 def test_two_rows_are_read_top_row_first(mnist, model):
     indices = (0, 1, 2, 3, 4, 7)
     ink = number_page([digit_ink(mnist.x_test[i]) for i in indices], gap=25, rows=2)
