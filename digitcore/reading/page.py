@@ -25,6 +25,8 @@ LINE_ANGLES = np.arange(-10.0, 10.5, 1.0)
 TILT_SIDE = 200  # the tilt is measured on a copy this many pixels on its longest side  # degrees: phones are not held square; rulings tilt by a few
 RULING_SPAN = 0.45  # a ruling or grid line runs across at least this fraction of the picture
 RULING_BEYOND = 0.03  # ... and runs on past the rest of the ink by this fraction of the picture at both ends
+RULING_COVER = 0.5  # ... and covers this share of the paper between the digits and the picture's edge at both ends
+RULING_FAR = 0.5  # ... or past the digits by this fraction of their extent (paper smaller than the photo)
 RULING_PIECE = 0.06  # ... and is found from straight pieces at least this fraction of the picture long
 MAX_LINE_THICKNESS = 0.04  # ... no thicker than this fraction of the picture's shorter side (and 4 px)
 SPECK_AREA = 0.6  # marks smaller than this many squared stroke widths are dust, not ink of a digit
@@ -322,10 +324,27 @@ def ruling_lines(mask: np.ndarray) -> np.ndarray:
         if not len(bands):
             continue
         runs_past = np.zeros(int(bands.max()) + 1, dtype=bool)
+        edge_to_edge = False
+        far = RULING_FAR * (high - low)
         for band in bands:
-            extent = along[values == band]
-            runs_past[int(band)] = extent.min() <= low - margin and extent.max() >= high + margin
-        lines[position] |= runs_past[values.astype(np.intp)]
+            members = values == band
+            extent = along[members]
+            first, last = int(np.argmin(extent)), int(np.argmax(extent))
+            if extent[first] > low - margin or extent[last] < high + margin:
+                continue
+            runs_past[int(band)] = True
+            # covering most of the paper between the digits and the picture's edge, at both ends
+            size = mask.shape[axis]
+            before, after = extent[first], size - 1 - extent[last]
+            covers = before <= (1.0 - RULING_COVER) * low and after <= (1.0 - RULING_COVER) * (size - 1 - high)
+            # (or far past the digits: a sheet smaller than the photo, its rulings end at its edge)
+            edge_to_edge |= covers or (extent[first] <= low - far and extent[last] >= high + far)
+        # A digit's own long stroke (the stem of a 4, the base of a 2) can run past the rest of its
+        # ink too, but it ends on the paper. Ruled paper shows itself by lines that run on towards
+        # the picture's edge (or far past the digits) at both ends; only then are this direction's
+        # bands rulings (the pieces of a line that the digits or the threshold broke up included).
+        if edge_to_edge:
+            lines[position] |= runs_past[values.astype(np.intp)]
     return lines
 
 
