@@ -29,6 +29,8 @@ RULING_COVER = 0.5  # ... and covers this share of the paper between the digits 
 RULING_FAR = 0.5  # ... or past the digits by this fraction of their extent (paper smaller than the photo)
 RULING_PIECE = 0.06  # ... and is found from straight pieces at least this fraction of the picture long
 MAX_LINE_THICKNESS = 0.04  # ... no thicker than this fraction of the picture's shorter side (and 4 px)
+OVERLAP_SHARE = 0.25  # ... and its pieces overlap by at most a line's thickness or this share of the shorter one
+LINE_SLOPE = 0.05  # ... and drift apart in row by at most this many pixels per pixel along it (a page's curl)
 SPECK_AREA = 0.6  # marks smaller than this many squared stroke widths are dust, not ink of a digit
 PAPER_FILTER = 0.15  # the paper filter is at most this fraction of the picture wide
 CLOSING_TAPS = 41  # the widest paper filter run at full resolution (wider ones run on a shrunk copy)
@@ -375,7 +377,8 @@ def _lines_across(mask: np.ndarray) -> np.ndarray:
     count, labels, stats, centroids = cv2.connectedComponentsWithStats(pieces, connectivity=8)
     if count <= 1:
         return np.zeros(mask.shape, np.float32)
-    bands = _bands(centroids[1:, 1], thickest)
+    lefts = stats[1:, cv2.CC_STAT_LEFT].astype(np.float64)
+    bands = _bands(centroids[1:, 1], lefts, lefts + stats[1:, cv2.CC_STAT_WIDTH], thickest)
     # per run length: the pixels in a vertical run longer than it (an opening with a vertical line)
     longer: dict[int, np.ndarray] = {}
     cut = np.zeros(square.shape, dtype=np.float32)
@@ -472,23 +475,41 @@ def _on_course(rows: np.ndarray, cols: np.ndarray, thickness: float) -> np.ndarr
     return np.abs(rows - course) <= thickness / 2 + 1.5
 
 
-def _bands(mean_rows: np.ndarray, thickest: float) -> list[list[int]]:
-    """Straight pieces (by the mean row of each) grouped into lines, as lists of piece indices (label - 1).
+def _bands(mean_rows: np.ndarray, lefts: np.ndarray, rights: np.ndarray, thickest: float) -> list[list[int]]:
+    """Straight pieces grouped into lines, as lists of piece indices (label - 1); a piece is given by
+    its mean row and the columns it spans (left, right exclusive).
 
-    Pieces are taken in the order of their mean row and chained while each is within a line's
-    thickness of the one before: the pieces of one line (a curve's too) follow each other closely,
-    two rulings are several thicknesses apart. The mean row of a piece that a digit's stroke joins
-    stays on the line, which is far longer than any stroke.
+    A line broken up (by the digits crossing it, by a tilt or a curve the turn did not square) leaves
+    pieces side by side along it, each within a line's thickness of the row of its neighbour along
+    the line (a little more the further apart they are, as a curl bends it). Taken longest first (the long pieces are the lines; scraps of a digit's strokes that
+    pass the opening are short), a piece joins the band it continues: the one whose piece nearest
+    in columns is within a line's thickness of its row, with no piece lying over much of the same columns.
+    What lies over the same columns a few rows away is something else (the next line of a fine
+    grid, a scrap of a stroke between two lines), and chaining it would join separate lines.
     """
-    order = np.argsort(mean_rows, kind="stable")
+    order = np.argsort(-(rights - lefts), kind="stable")
     bands: list[list[int]] = []
-    previous = -np.inf
     for index in order:
-        if bands and mean_rows[index] - previous <= thickest:
-            bands[-1].append(int(index))
+        row, left, right = mean_rows[index], lefts[index], rights[index]
+        best, best_gap = -1, np.inf
+        for number, band in enumerate(bands):
+            members = np.asarray(band)
+            overlap = np.minimum(right, rights[members]) - np.maximum(left, lefts[members])
+            # where a tilt or a curve steps a line from one row to the next its pieces overlap a
+            # little; a stroke or another line lies over much of the same columns
+            shorter = np.minimum(right - left, rights[members] - lefts[members])
+            if (overlap > np.maximum(thickest, OVERLAP_SHARE * shorter)).any():
+                continue
+            nearest = members[int(np.argmax(overlap))]  # the least negative overlap: the closest in columns
+            gap = abs(row - mean_rows[nearest])
+            # a curved line's pieces drift apart in row the further apart their middles are
+            apart = abs((left + right) - (lefts[nearest] + rights[nearest])) / 2.0
+            if gap <= thickest + LINE_SLOPE * apart and gap < best_gap:
+                best, best_gap = number, gap
+        if best >= 0:
+            bands[best].append(int(index))
         else:
             bands.append([int(index)])
-        previous = mean_rows[index]
     return bands
 
 
