@@ -31,6 +31,7 @@ RULING_PIECE = 0.06  # ... and is found from straight pieces at least this fract
 MAX_LINE_THICKNESS = 0.04  # ... no thicker than this fraction of the picture's shorter side (and 4 px)
 OVERLAP_SHARE = 0.25  # ... and its pieces overlap by at most a line's thickness or this share of the shorter one
 LINE_SLOPE = 0.05  # ... and drift apart in row by at most this many pixels per pixel along it (a page's curl)
+INK_DARKER = 1.75  # a pixel this many times as dark as a ruling typically is is ink lying along it
 SPECK_AREA = 0.6  # marks smaller than this many squared stroke widths are dust, not ink of a digit
 PAPER_FILTER = 0.15  # the paper filter is at most this fraction of the picture wide
 CLOSING_TAPS = 41  # the widest paper filter run at full resolution (wider ones run on a shrunk copy)
@@ -120,7 +121,7 @@ def find_ink(image: Image.Image | np.ndarray) -> PageInk:
     else:
         darkness, gray = _drawing_darkness(colour)
     mask, strength = _threshold(darkness, photo)
-    lines = ruling_lines(mask)
+    lines = darker_ink_kept(ruling_lines(mask), darkness)
     mask &= ~lines
     mask, dropped = _drop_non_digit_marks(mask, darkness)
     if not mask.any():
@@ -348,6 +349,19 @@ def ruling_lines(mask: np.ndarray) -> np.ndarray:
         if edge_to_edge:
             lines[position] |= runs_past[values.astype(np.intp)]
     return lines
+
+
+def darker_ink_kept(lines: np.ndarray, darkness: np.ndarray) -> np.ndarray:
+    """The line pixels without those far darker than the lines are (a stroke lying along a line).
+
+    Rulings and grid lines are printed evenly and lightly; where a digit's stroke lies along one,
+    thresholds and line shapes cannot tell the two apart, but the ink is usually far darker than
+    the print (a pencil as light as the lines loses those pixels, as before).
+    """
+    if not lines.any():
+        return lines
+    typical = float(np.median(darkness[lines]))
+    return lines & (darkness <= INK_DARKER * typical)
 
 
 def _touching_border(stats: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:

@@ -411,10 +411,10 @@ def _remove_rulings(ink: np.ndarray, marks: np.ndarray) -> tuple[np.ndarray, np.
     """A photo's rulings removed: level ones first (below), then what the page stage finds of lines
     photographed at a tilt or bent by the page (digitcore.reading.page.ruling_lines), which run past
     the digit as level ones do."""
-    from digitcore.reading.page import ruling_lines
+    from digitcore.reading.page import darker_ink_kept, ruling_lines
 
     ink, removed = _remove_ruled_lines(ink, marks)
-    tilted = ruling_lines(marks & ~removed)
+    tilted = darker_ink_kept(ruling_lines(marks & ~removed), ink)
     if not tilted.any():
         return ink, removed
     return np.where(tilted, 0.0, ink).astype(np.float32), removed | tilted
