@@ -32,6 +32,9 @@ MAX_LINE_THICKNESS = 0.04  # ... no thicker than this fraction of the picture's 
 OVERLAP_SHARE = 0.25  # ... and its pieces overlap by at most a line's thickness or this share of the shorter one
 LINE_SLOPE = 0.05  # ... and drift apart in row by at most this many pixels per pixel along it (a page's curl)
 INK_DARKER = 1.75  # a pixel this many times as dark as a ruling typically is is ink lying along it
+INSIDE_SHARE = (
+    0.3  # the digits are the marks inside the picture when the largest of them is this share of the largest mark
+)
 SPECK_AREA = 0.6  # marks smaller than this many squared stroke widths are dust, not ink of a digit
 PAPER_FILTER = 0.15  # the paper filter is at most this fraction of the picture wide
 CLOSING_TAPS = 41  # the widest paper filter run at full resolution (wider ones run on a shrunk copy)
@@ -310,8 +313,10 @@ def ruling_lines(mask: np.ndarray) -> np.ndarray:
     substantial = np.nonzero(stats[:, cv2.CC_STAT_AREA] >= 0.1 * stats[1:, cv2.CC_STAT_AREA].max())[0]
     substantial = substantial[substantial > 0]
     # a piece of a line cut off by the picture's corner is left too: the digits have paper around them
+    # (unless what lies inside is only crumbs beside them: a tight crop cuts the digits themselves)
     inside = substantial[~_touching_border(stats[substantial], mask.shape)]
-    if len(inside):
+    area = stats[:, cv2.CC_STAT_AREA]
+    if len(inside) and area[inside].max() >= INSIDE_SHARE * area[substantial].max():
         substantial = inside
     left = stats[substantial, cv2.CC_STAT_LEFT]
     top = stats[substantial, cv2.CC_STAT_TOP]

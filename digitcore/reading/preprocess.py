@@ -328,8 +328,8 @@ def _canvas_ink(
     inverted = float(luminance(background[None, None, :])[0, 0]) > float(gray[ink > 0.5].mean())
     steps.append(Step("polarity", "White ink on black" + (" (inverted)" if inverted else ""), _to_step_image(ink)))
     # a clean scan or a low-noise photo of notebook paper looks like a drawing: its rulings, level,
-    # tilted or bent, are removed as a photo's are (only when marks cross the picture: a drawing's
-    # digit seldom touches two opposite sides, so drawings keep their speed)
+    # tilted or bent, are removed as a photo's are (only when separate marks cross the picture:
+    # drawings keep their speed, and a digit drawn large is never cut as if it were lines)
     marks = ink > 0.3
     if _crosses_the_picture(marks):
         ink, ruled = _remove_rulings(ink, marks)
@@ -402,9 +402,17 @@ def _photo_ink(gray: np.ndarray, steps: list[Step]) -> tuple[np.ndarray, np.ndar
 
 
 def _crosses_the_picture(marks: np.ndarray) -> bool:
-    """Whether marks reach two opposite sides of the picture, as rulings and grid lines do (the
-    cheap test before looking for lines at every tilt)."""
-    return bool((marks[:, 0].any() and marks[:, -1].any()) or (marks[0].any() and marks[-1].any()))
+    """Whether separate marks (two or more) cross the picture from side to side, as rulings and
+    grid lines do; a digit is one mark, and a large one drawn on the pad may touch two opposite
+    sides but is never taken for lines. The cheap test before looking for lines at every tilt."""
+    if not ((marks[:, 0].any() and marks[:, -1].any()) or (marks[0].any() and marks[-1].any())):
+        return False
+    _, _, stats, _ = cv2.connectedComponentsWithStats(marks.astype(np.uint8), connectivity=8)
+    height, width = marks.shape
+    left, top = stats[1:, cv2.CC_STAT_LEFT], stats[1:, cv2.CC_STAT_TOP]
+    across = (left == 0) & (left + stats[1:, cv2.CC_STAT_WIDTH] == width)
+    down = (top == 0) & (top + stats[1:, cv2.CC_STAT_HEIGHT] == height)
+    return int(np.count_nonzero(across | down)) >= 2
 
 
 def _remove_rulings(ink: np.ndarray, marks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

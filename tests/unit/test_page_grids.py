@@ -94,3 +94,16 @@ def test_a_dark_stroke_lying_along_a_grid_line_is_kept():
     page = find_ink(picture)
     assert page.lines.sum() > 5000, "the grid was not found"
     assert (page.mask & drawn).sum() > 0.85 * drawn.sum(), "ink lying along the grid went with it"
+
+
+def test_a_crossed_7_drawn_from_edge_to_edge_keeps_its_stem():
+    """A crossed 7 drawn as large as the pad allows: the bar along the top edge, the stem down to
+    the bottom edge. One mark crossing the picture is a digit, not lines: nothing is removed."""
+    picture = Image.new("L", (70, 110), 255)
+    pen = ImageDraw.Draw(picture)
+    pen.line([(8, 1), (62, 1)], fill=0, width=3)
+    pen.line([(60, 1), (48, 109)], fill=0, width=3)  # steep: within the tilts a ruling may have
+    pen.line([(42, 56), (66, 56)], fill=0, width=3)
+    prepared = to_mnist(np.asarray(picture))
+    assert prepared.kind == "canvas"
+    assert "lines" not in [step.name for step in prepared.steps], "the 7's stem was taken for a ruling"
