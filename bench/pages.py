@@ -122,11 +122,12 @@ def _grid_lines(size, spacing, angle, rng, curl=0.0, vertical=False) -> np.ndarr
     draw = ImageDraw.Draw(canvas)
     thickness = int(rng.integers(1, 3)) * 2
     slope = np.tan(np.radians(angle))
-    xs = np.linspace(0, width, 60)
+    along, across = (height, width) if vertical else (width, height)  # lines run the page's full length
+    xs = np.linspace(0, along, 60)
     phase = rng.uniform(0, 2 * np.pi)
     offset = rng.uniform(0, spacing)
-    for base in np.arange(-height - offset, 2 * height, spacing):
-        bend = curl * np.sin(np.pi * xs / width + phase) if curl else 0.0
+    for base in np.arange(-across - offset, 2 * across, spacing):
+        bend = curl * np.sin(np.pi * xs / along + phase) if curl else 0.0
         ys = base + slope * xs + bend
         points = [(2 * x, 2 * y) for x, y in zip(xs, ys)] if not vertical else [(2 * y, 2 * x) for x, y in zip(xs, ys)]
         draw.line(points, fill=255, width=thickness)

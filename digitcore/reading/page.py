@@ -25,8 +25,16 @@ LINE_ANGLES = np.arange(-10.0, 10.5, 1.0)
 TILT_SIDE = 200  # the tilt is measured on a copy this many pixels on its longest side  # degrees: phones are not held square; rulings tilt by a few
 RULING_SPAN = 0.45  # a ruling or grid line runs across at least this fraction of the picture
 RULING_BEYOND = 0.03  # ... and runs on past the rest of the ink by this fraction of the picture at both ends
+RULING_COVER = 0.5  # ... and covers this share of the paper between the digits and the picture's edge at both ends
+RULING_FAR = 0.5  # ... or past the digits by this fraction of their extent (paper smaller than the photo)
 RULING_PIECE = 0.06  # ... and is found from straight pieces at least this fraction of the picture long
 MAX_LINE_THICKNESS = 0.04  # ... no thicker than this fraction of the picture's shorter side (and 4 px)
+OVERLAP_SHARE = 0.25  # ... and its pieces overlap by at most a line's thickness or this share of the shorter one
+LINE_SLOPE = 0.05  # ... and drift apart in row by at most this many pixels per pixel along it (a page's curl)
+INK_DARKER = 1.75  # a pixel this many times as dark as a ruling typically is is ink lying along it
+INSIDE_SHARE = (
+    0.3  # the digits are the marks inside the picture when the largest of them is this share of the largest mark
+)
 SPECK_AREA = 0.6  # marks smaller than this many squared stroke widths are dust, not ink of a digit
 PAPER_FILTER = 0.15  # the paper filter is at most this fraction of the picture wide
 CLOSING_TAPS = 41  # the widest paper filter run at full resolution (wider ones run on a shrunk copy)
@@ -116,7 +124,7 @@ def find_ink(image: Image.Image | np.ndarray) -> PageInk:
     else:
         darkness, gray = _drawing_darkness(colour)
     mask, strength = _threshold(darkness, photo)
-    lines = ruling_lines(mask)
+    lines = darker_ink_kept(ruling_lines(mask), darkness)
     mask &= ~lines
     mask, dropped = _drop_non_digit_marks(mask, darkness)
     if not mask.any():
@@ -305,8 +313,10 @@ def ruling_lines(mask: np.ndarray) -> np.ndarray:
     substantial = np.nonzero(stats[:, cv2.CC_STAT_AREA] >= 0.1 * stats[1:, cv2.CC_STAT_AREA].max())[0]
     substantial = substantial[substantial > 0]
     # a piece of a line cut off by the picture's corner is left too: the digits have paper around them
+    # (unless what lies inside is only crumbs beside them: a tight crop cuts the digits themselves)
     inside = substantial[~_touching_border(stats[substantial], mask.shape)]
-    if len(inside):
+    area = stats[:, cv2.CC_STAT_AREA]
+    if len(inside) and area[inside].max() >= INSIDE_SHARE * area[substantial].max():
         substantial = inside
     left = stats[substantial, cv2.CC_STAT_LEFT]
     top = stats[substantial, cv2.CC_STAT_TOP]
@@ -322,11 +332,41 @@ def ruling_lines(mask: np.ndarray) -> np.ndarray:
         if not len(bands):
             continue
         runs_past = np.zeros(int(bands.max()) + 1, dtype=bool)
+        edge_to_edge = False
+        far = RULING_FAR * (high - low)
         for band in bands:
-            extent = along[values == band]
-            runs_past[int(band)] = extent.min() <= low - margin and extent.max() >= high + margin
-        lines[position] |= runs_past[values.astype(np.intp)]
+            members = values == band
+            extent = along[members]
+            first, last = int(np.argmin(extent)), int(np.argmax(extent))
+            if extent[first] > low - margin or extent[last] < high + margin:
+                continue
+            runs_past[int(band)] = True
+            # covering most of the paper between the digits and the picture's edge, at both ends
+            size = mask.shape[axis]
+            before, after = extent[first], size - 1 - extent[last]
+            covers = before <= (1.0 - RULING_COVER) * low and after <= (1.0 - RULING_COVER) * (size - 1 - high)
+            # (or far past the digits: a sheet smaller than the photo, its rulings end at its edge)
+            edge_to_edge |= covers or (extent[first] <= low - far and extent[last] >= high + far)
+        # A digit's own long stroke (the stem of a 4, the base of a 2) can run past the rest of its
+        # ink too, but it ends on the paper. Ruled paper shows itself by lines that run on towards
+        # the picture's edge (or far past the digits) at both ends; only then are this direction's
+        # bands rulings (the pieces of a line that the digits or the threshold broke up included).
+        if edge_to_edge:
+            lines[position] |= runs_past[values.astype(np.intp)]
     return lines
+
+
+def darker_ink_kept(lines: np.ndarray, darkness: np.ndarray) -> np.ndarray:
+    """The line pixels without those far darker than the lines are (a stroke lying along a line).
+
+    Rulings and grid lines are printed evenly and lightly; where a digit's stroke lies along one,
+    thresholds and line shapes cannot tell the two apart, but the ink is usually far darker than
+    the print (a pencil as light as the lines loses those pixels, as before).
+    """
+    if not lines.any():
+        return lines
+    typical = float(np.median(darkness[lines]))
+    return lines & (darkness <= INK_DARKER * typical)
 
 
 def _touching_border(stats: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -356,7 +396,8 @@ def _lines_across(mask: np.ndarray) -> np.ndarray:
     count, labels, stats, centroids = cv2.connectedComponentsWithStats(pieces, connectivity=8)
     if count <= 1:
         return np.zeros(mask.shape, np.float32)
-    bands = _bands(centroids[1:, 1], thickest)
+    lefts = stats[1:, cv2.CC_STAT_LEFT].astype(np.float64)
+    bands = _bands(centroids[1:, 1], lefts, lefts + stats[1:, cv2.CC_STAT_WIDTH], thickest)
     # per run length: the pixels in a vertical run longer than it (an opening with a vertical line)
     longer: dict[int, np.ndarray] = {}
     cut = np.zeros(square.shape, dtype=np.float32)
@@ -453,23 +494,41 @@ def _on_course(rows: np.ndarray, cols: np.ndarray, thickness: float) -> np.ndarr
     return np.abs(rows - course) <= thickness / 2 + 1.5
 
 
-def _bands(mean_rows: np.ndarray, thickest: float) -> list[list[int]]:
-    """Straight pieces (by the mean row of each) grouped into lines, as lists of piece indices (label - 1).
+def _bands(mean_rows: np.ndarray, lefts: np.ndarray, rights: np.ndarray, thickest: float) -> list[list[int]]:
+    """Straight pieces grouped into lines, as lists of piece indices (label - 1); a piece is given by
+    its mean row and the columns it spans (left, right exclusive).
 
-    Pieces are taken in the order of their mean row and chained while each is within a line's
-    thickness of the one before: the pieces of one line (a curve's too) follow each other closely,
-    two rulings are several thicknesses apart. The mean row of a piece that a digit's stroke joins
-    stays on the line, which is far longer than any stroke.
+    A line broken up (by the digits crossing it, by a tilt or a curve the turn did not square) leaves
+    pieces side by side along it, each within a line's thickness of the row of its neighbour along
+    the line (a little more the further apart they are, as a curl bends it). Taken longest first (the long pieces are the lines; scraps of a digit's strokes that
+    pass the opening are short), a piece joins the band it continues: the one whose piece nearest
+    in columns is within a line's thickness of its row, with no piece lying over much of the same columns.
+    What lies over the same columns a few rows away is something else (the next line of a fine
+    grid, a scrap of a stroke between two lines), and chaining it would join separate lines.
     """
-    order = np.argsort(mean_rows, kind="stable")
+    order = np.argsort(-(rights - lefts), kind="stable")
     bands: list[list[int]] = []
-    previous = -np.inf
     for index in order:
-        if bands and mean_rows[index] - previous <= thickest:
-            bands[-1].append(int(index))
+        row, left, right = mean_rows[index], lefts[index], rights[index]
+        best, best_gap = -1, np.inf
+        for number, band in enumerate(bands):
+            members = np.asarray(band)
+            overlap = np.minimum(right, rights[members]) - np.maximum(left, lefts[members])
+            # where a tilt or a curve steps a line from one row to the next its pieces overlap a
+            # little; a stroke or another line lies over much of the same columns
+            shorter = np.minimum(right - left, rights[members] - lefts[members])
+            if (overlap > np.maximum(thickest, OVERLAP_SHARE * shorter)).any():
+                continue
+            nearest = members[int(np.argmax(overlap))]  # the least negative overlap: the closest in columns
+            gap = abs(row - mean_rows[nearest])
+            # a curved line's pieces drift apart in row the further apart their middles are
+            apart = abs((left + right) - (lefts[nearest] + rights[nearest])) / 2.0
+            if gap <= thickest + LINE_SLOPE * apart and gap < best_gap:
+                best, best_gap = number, gap
+        if best >= 0:
+            bands[best].append(int(index))
         else:
             bands.append([int(index)])
-        previous = mean_rows[index]
     return bands
 
 

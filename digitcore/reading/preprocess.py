@@ -327,7 +327,14 @@ def _canvas_ink(
     ink = ink / strength
     inverted = float(luminance(background[None, None, :])[0, 0]) > float(gray[ink > 0.5].mean())
     steps.append(Step("polarity", "White ink on black" + (" (inverted)" if inverted else ""), _to_step_image(ink)))
-    ink, ruled = _remove_ruled_lines(ink, ink > 0.3)  # a clean scan of notebook paper looks like a drawing
+    # a clean scan or a low-noise photo of notebook paper looks like a drawing: its rulings, level,
+    # tilted or bent, are removed as a photo's are (only when separate marks cross the picture:
+    # drawings keep their speed, and a digit drawn large is never cut as if it were lines)
+    marks = ink > 0.3
+    if _crosses_the_picture(marks):
+        ink, ruled = _remove_rulings(ink, marks)
+    else:
+        ink, ruled = _remove_ruled_lines(ink, marks)
     if ruled.any():
         steps.append(Step("lines", "Ruled lines removed", _to_step_image(ink)))
     mask = ink > 0.3
@@ -394,14 +401,28 @@ def _photo_ink(gray: np.ndarray, steps: list[Step]) -> tuple[np.ndarray, np.ndar
     return ink, mask
 
 
+def _crosses_the_picture(marks: np.ndarray) -> bool:
+    """Whether separate marks (two or more) cross the picture from side to side, as rulings and
+    grid lines do; a digit is one mark, and a large one drawn on the pad may touch two opposite
+    sides but is never taken for lines. The cheap test before looking for lines at every tilt."""
+    if not ((marks[:, 0].any() and marks[:, -1].any()) or (marks[0].any() and marks[-1].any())):
+        return False
+    _, _, stats, _ = cv2.connectedComponentsWithStats(marks.astype(np.uint8), connectivity=8)
+    height, width = marks.shape
+    left, top = stats[1:, cv2.CC_STAT_LEFT], stats[1:, cv2.CC_STAT_TOP]
+    across = (left == 0) & (left + stats[1:, cv2.CC_STAT_WIDTH] == width)
+    down = (top == 0) & (top + stats[1:, cv2.CC_STAT_HEIGHT] == height)
+    return int(np.count_nonzero(across | down)) >= 2
+
+
 def _remove_rulings(ink: np.ndarray, marks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """A photo's rulings removed: level ones first (below), then what the page stage finds of lines
     photographed at a tilt or bent by the page (digitcore.reading.page.ruling_lines), which run past
     the digit as level ones do."""
-    from digitcore.reading.page import ruling_lines
+    from digitcore.reading.page import darker_ink_kept, ruling_lines
 
     ink, removed = _remove_ruled_lines(ink, marks)
-    tilted = ruling_lines(marks & ~removed)
+    tilted = darker_ink_kept(ruling_lines(marks & ~removed), ink)
     if not tilted.any():
         return ink, removed
     return np.where(tilted, 0.0, ink).astype(np.float32), removed | tilted
