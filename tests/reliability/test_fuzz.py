@@ -12,7 +12,7 @@ from PIL import Image
 from digitcore.reading import preprocess
 
 WORKER = Path(__file__).with_name("fuzz_worker.py")
-FUZZ_SECONDS = 20  # the whole search (random each run, so CI's runs add up); each example is also held to hypothesis's 2 s deadline
+FUZZ_SECONDS = 12  # the whole search (random each run, so CI's runs add up); each example is also held to hypothesis's 2 s deadline
 MEMORY_CAP_MB = 1536  # address-space cap of the fuzzing process (numpy + Pillow need ~400 MB of it)
 # Resident memory the whole search may reach: 67-86 MB measured. Lower than the cap, so a decoder that
 # holds a few hundred MB of pixels fails here, where the cap alone (which only turns a far bigger
