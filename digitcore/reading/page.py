@@ -32,9 +32,8 @@ MAX_LINE_THICKNESS = 0.04  # ... no thicker than this fraction of the picture's 
 OVERLAP_SHARE = 0.25  # ... and its pieces overlap by at most a line's thickness or this share of the shorter one
 LINE_SLOPE = 0.05  # ... and drift apart in row by at most this many pixels per pixel along it (a page's curl)
 INK_DARKER = 1.75  # a pixel this many times as dark as a ruling typically is is ink lying along it
-INSIDE_SHARE = (
-    0.3  # the digits are the marks inside the picture when the largest of them is this share of the largest mark
-)
+# the digits are the marks inside the picture when the largest of them is this share of the largest mark
+INSIDE_SHARE = 0.3
 SPECK_AREA = 0.6  # marks smaller than this many squared stroke widths are dust, not ink of a digit
 PAPER_FILTER = 0.15  # the paper filter is at most this fraction of the picture wide
 CLOSING_TAPS = 41  # the widest paper filter run at full resolution (wider ones run on a shrunk copy)
@@ -126,7 +125,7 @@ def find_ink(image: Image.Image | np.ndarray) -> PageInk:
     mask, strength = _threshold(darkness, photo)
     lines = darker_ink_kept(ruling_lines(mask), darkness)
     mask &= ~lines
-    mask, dropped = _drop_non_digit_marks(mask, darkness)
+    mask, dropped = _drop_non_digit_marks(mask)
     if not mask.any():
         raise NoDigitFound(
             "No digit found: only lines, edges or specks stand out from the paper. Photograph or draw the digits "
@@ -202,10 +201,8 @@ def _stroke_of_strokes(mask: np.ndarray, shrink: int = 1) -> float:
     count, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
     if count <= 1:
         return 3.0
-    inner = cv2.erode(mask.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
-    perimeter = np.bincount(labels[mask & ~inner], minlength=count).astype(np.float64)
     area = stats[:, cv2.CC_STAT_AREA].astype(np.float64)
-    widths = 2.0 * area / np.maximum(perimeter, 1.0)
+    widths = _mark_strokes(mask, labels, count)
     shorter = np.minimum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT])
     strokes = (np.arange(count) > 0) & (widths < shorter / 3.0) & (area >= 12 / shrink**2)
     if not strokes.any():
@@ -532,7 +529,7 @@ def _bands(mean_rows: np.ndarray, lefts: np.ndarray, rights: np.ndarray, thickes
     return bands
 
 
-def _drop_non_digit_marks(mask: np.ndarray, darkness: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _drop_non_digit_marks(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Drop what is not a digit's ink: dust, filled patches, and marks running off the picture (the
     paper's edge, a table, a margin) unless they are digits that a tight crop cut."""
     count, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
@@ -555,7 +552,7 @@ def _drop_non_digit_marks(mask: np.ndarray, darkness: np.ndarray) -> tuple[np.nd
     inside = keep & ~touching
     within = keep & ~(touching & spanning)
     scale = area[within | (shaped & ~straight)].max() if (within | (shaped & ~straight)).any() else 0.0
-    if inside.any() and area[inside].max() >= 0.3 * scale:
+    if inside.any() and area[inside].max() >= INSIDE_SHARE * scale:
         # What runs off the picture is not the digits, which have paper around them, unless the
         # picture is cropped tightly to them: then a digit may touch its edge too.
         digits = inside & (area >= 0.3 * area[inside].max())
