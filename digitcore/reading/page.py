@@ -532,6 +532,17 @@ def _bands(mean_rows: np.ndarray, lefts: np.ndarray, rights: np.ndarray, thickes
     return bands
 
 
+def digits_cut_by_the_edge(mask: np.ndarray) -> np.ndarray:
+    """The ink of the marks running off the picture that are digits (cut by a tight crop, or the
+    only marks of substance): what find_ink keeps of them. For readers that otherwise drop all
+    that touches the picture's edge, so that both keep the same marks (one rule, below)."""
+    kept, _ = _drop_non_digit_marks(mask, mask)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    touching = _touching_border(stats, mask.shape)
+    touching[0] = False
+    return kept & touching[labels]
+
+
 def _drop_non_digit_marks(mask: np.ndarray, darkness: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Drop what is not a digit's ink: dust, filled patches, and marks running off the picture (the
     paper's edge, a table, a margin) unless they are digits that a tight crop cut."""

@@ -572,12 +572,16 @@ def _hysteresis(ink: np.ndarray, noise: np.ndarray, strength: float, *, drop_bor
     keep[strong_labels[strong_labels > 0]] = True
     if drop_border:
         # What runs off the picture (the paper's edge, a table) is not the digit, which has paper
-        # around it; drop it unless nothing else is left.
+        # around it; drop it unless nothing else is left, or it is a digit that a tight crop cut
+        # (the page stage's rule: in the row of the digits, as tall, the same pen, digit-shaped).
+        from digitcore.reading.page import digits_cut_by_the_edge
+
         touching = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
         inside = keep.copy()
         inside[touching] = False
         if inside.any():
-            keep = inside
+            found = keep[labels]
+            return inside[labels] | digits_cut_by_the_edge(found)
     return keep[labels]
 
 
