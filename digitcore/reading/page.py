@@ -529,12 +529,28 @@ def _bands(mean_rows: np.ndarray, lefts: np.ndarray, rights: np.ndarray, thickes
     return bands
 
 
+def digits_cut_by_a_tight_crop(mask: np.ndarray) -> np.ndarray:
+    """The ink of the marks running off the picture that are digits a tight crop cut: those find_ink
+    keeps by that rule. For readers that otherwise drop all that touches the picture's edge."""
+    labels, _, cut = _edge_verdicts(mask)
+    return cut[labels]
+
+
 def _drop_non_digit_marks(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Drop what is not a digit's ink: dust, filled patches, and marks running off the picture (the
     paper's edge, a table, a margin) unless they are digits that a tight crop cut."""
+    labels, keep, _ = _edge_verdicts(mask)
+    kept = keep[labels]
+    return kept, mask & ~kept
+
+
+def _edge_verdicts(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The marks of `mask` (labels), which of them are kept as digits' ink, and which of those kept
+    touch the picture's edge as digits that a tight crop cut."""
     count, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    cut = np.zeros(count, dtype=bool)
     if count <= 1:
-        return mask, np.zeros_like(mask)
+        return labels, np.arange(count) > 0, cut
     height, width = mask.shape
     stroke = stroke_width(mask)
     keep = np.ones(count, dtype=bool)
@@ -556,16 +572,17 @@ def _drop_non_digit_marks(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         # What runs off the picture is not the digits, which have paper around them, unless the
         # picture is cropped tightly to them: then a digit may touch its edge too.
         digits = inside & (area >= 0.3 * area[inside].max())
-        keep &= ~touching | _cut_by_a_tight_crop(marks, keep & touching, digits)
+        cut = _cut_by_a_tight_crop(marks, keep & touching, digits)
+        keep &= ~touching | cut
     elif shaped.any():
         # Every mark of substance runs off the picture. An edge, a fold or a table spans it; no digit
         # does, unless the crop is tight and the digit is like the others (or alone: a tight crop of a 1).
         digits = shaped & (area >= 0.3 * area[shaped].max())
-        keep &= ~(touching & spanning) | _cut_by_a_tight_crop(marks, keep & touching & spanning, digits)
+        cut = _cut_by_a_tight_crop(marks, keep & touching, digits)
+        keep &= ~(touching & spanning) | cut
     else:
         keep &= ~(touching & spanning)  # an edge, a fold, a table: nothing like a digit spans the picture
-    kept = keep[labels]
-    return kept, mask & ~kept
+    return labels, keep, cut & keep
 
 
 @dataclass(frozen=True)

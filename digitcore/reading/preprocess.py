@@ -390,7 +390,9 @@ def _photo_ink(gray: np.ndarray, steps: list[Step]) -> tuple[np.ndarray, np.ndar
     if ruled.any():
         steps.append(Step("lines", "Ruled lines removed", _to_step_image(ink, normalise=True)))
         strength = _strength(ink)
-    mask = _hysteresis(ink, noise, strength, drop_border=True)
+    # a digit cut by a tight crop is told from a line by its pen and its row, which the pieces that
+    # rulings leave where they cross the edge share: on ruled paper, what touches the edge goes
+    mask = _hysteresis(ink, noise, strength, drop_border=True, keep_cut_digits=not ruled.any())
     mask = _drop_specks(mask, ink)
     if mask.sum() < MIN_INK_PIXELS:
         raise NoDigitFound(
@@ -562,7 +564,9 @@ def _strength(ink: np.ndarray) -> float:
     return max(float(np.percentile(ink, 99.95)), float(ink.max()) * 0.5)
 
 
-def _hysteresis(ink: np.ndarray, noise: np.ndarray, strength: float, *, drop_border: bool = False) -> np.ndarray:
+def _hysteresis(
+    ink: np.ndarray, noise: np.ndarray, strength: float, *, drop_border: bool = False, keep_cut_digits: bool = False
+) -> np.ndarray:
     """Pixels above a low threshold that are connected to pixels above a high one (both above the noise)."""
     high = np.maximum(6.0 * noise, 0.45 * strength)
     low = np.maximum(3.0 * noise, 0.2 * strength)
@@ -572,10 +576,15 @@ def _hysteresis(ink: np.ndarray, noise: np.ndarray, strength: float, *, drop_bor
     keep[strong_labels[strong_labels > 0]] = True
     if drop_border:
         # What runs off the picture (the paper's edge, a table) is not the digit, which has paper
-        # around it; drop it unless nothing else is left.
+        # around it; drop it unless nothing else is left, or it is a digit that a tight crop cut
+        # (the page stage's rule: in the row of the digits, as tall, the same pen, digit-shaped).
+        from digitcore.reading.page import digits_cut_by_a_tight_crop
+
         touching = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
         inside = keep.copy()
         inside[touching] = False
+        if inside.any() and keep_cut_digits:
+            return inside[labels] | digits_cut_by_a_tight_crop(keep[labels])
         if inside.any():
             keep = inside
     return keep[labels]
