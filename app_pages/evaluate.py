@@ -194,7 +194,7 @@ def probes_section(entry: registry.ModelEntry) -> None:
     st.subheader("Robustness probes")
     st.caption(
         f"The first {common.PROBE_LIMIT:,} MNIST test digits changed the way people's digits differ "
-        "(only the sevens for the barred-seven probe), and this model's accuracy on each."
+        "(only the sevens or sixes for the barred-seven and flat-top probes), and this model's accuracy on each."
     )
     rows = common.probe_results(str(entry.path), entry.path.stat().st_mtime_ns)
     table = pd.DataFrame(

@@ -96,6 +96,8 @@ def cmd_train(args: argparse.Namespace) -> int:
             "flagged_ones",
             "flag_longest",
             "flag_flattest",
+            "flat_top_sixes",
+            "looped_threes",
         )
         if getattr(args, field) is not None
     }
@@ -442,6 +444,18 @@ def build_parser() -> argparse.ArgumentParser:
         dest="flag_flattest",
         type=float,
         help="flattest flag drawn on a 1, degrees below the horizontal (15..60; default: the recipe's, 35)",
+    )
+    train.add_argument(
+        "--flat-top-sixes",
+        dest="flat_top_sixes",
+        type=float,
+        help="fraction of the training sixes given a flat top (0..1)",
+    )
+    train.add_argument(
+        "--looped-threes",
+        dest="looped_threes",
+        type=float,
+        help="fraction of the training threes whose ends curl back into open loops (0..1)",
     )
     train.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     train.add_argument("--limit", type=int, help="train on a random subset of this many digits")

@@ -1,5 +1,6 @@
 """Robustness probes: MNIST test digits changed the way people's digits differ (barred sevens,
-thick and thin strokes, off-centre, rotated, small), and the barred-seven transform for training."""
+flat-topped sixes, thick and thin strokes, off-centre, rotated, small), and the barred-seven
+transform for training."""
 
 from __future__ import annotations
 
@@ -8,7 +9,10 @@ from collections.abc import Callable
 import numpy as np
 from PIL import Image, ImageFilter
 
+from digitcore import augment_shapes
+
 SEVEN = 7
+SIX = 6
 
 
 def add_bar(image: np.ndarray) -> np.ndarray:
@@ -61,6 +65,10 @@ def _thin(image: Image.Image, index: int) -> Image.Image:
 
 PROBES: dict[str, tuple[str, Callable[[np.ndarray], np.ndarray]]] = {
     "barred_sevens": ("Sevens with a bar across the stem", lambda x: np.stack([add_bar(i) for i in x])),
+    "flat_top_sixes": (
+        "Sixes with a flat top",
+        lambda x: augment_shapes.flat_top_sixes(x, np.full(len(x), SIX), 1.0, seed=0),
+    ),
     "thick": (
         "Very thick strokes",
         lambda x: _pil_map(x, lambda im, i: im.filter(ImageFilter.MaxFilter(3)).filter(ImageFilter.MaxFilter(3))),
@@ -76,6 +84,8 @@ PROBES: dict[str, tuple[str, Callable[[np.ndarray], np.ndarray]]] = {
     ),
     "small": ("Small (60 % size)", lambda x: _pil_map(x, lambda im, i: _affine(im, scale=0.6))),
 }
+# The probes made from one digit only: the others would pass through unchanged.
+ONE_DIGIT_PROBES = {"barred_sevens": SEVEN, "flat_top_sixes": SIX}
 
 
 def probe_set(
@@ -84,8 +94,8 @@ def probe_set(
     """The probe `name` built from MNIST test digits: (images uint8 (n, 28, 28), labels)."""
     if name not in PROBES:
         raise ValueError(f"Unknown probe '{name}'; choose one of {', '.join(PROBES)}.")
-    if name == "barred_sevens":
-        keep = labels == SEVEN
+    if name in ONE_DIGIT_PROBES:
+        keep = labels == ONE_DIGIT_PROBES[name]
         images, labels = images[keep], labels[keep]
     if limit is not None:
         images, labels = images[:limit], labels[:limit]

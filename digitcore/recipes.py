@@ -43,6 +43,10 @@ class Augmentation:
     # geometry the default model was trained with; cards without these fields were trained with it).
     flag_longest: float = 0.38
     flag_flattest: float = 35.0
+    # Shares of the sixes given a flat top and of the threes whose ends curl back into open loops
+    # (augment_shapes): shapes people write that MNIST's writers rarely did.
+    flat_top_sixes: float = 0.0
+    looped_threes: float = 0.0
 
     @property
     def enabled(self) -> bool:
@@ -104,6 +108,8 @@ class Recipe:
             "barred_sevens": 1.0,
             "real_inputs": 1.0,
             "flagged_ones": 1.0,
+            "flat_top_sixes": 1.0,
+            "looped_threes": 1.0,
         }
         augmentation = self.augmentation
         if not FLAG_SHORTEST <= augmentation.flag_longest <= 0.7:

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from digitcore import architectures, augment_real, data, limits, probes
+from digitcore import architectures, augment_real, augment_shapes, data, limits, probes
 from digitcore.architectures import Augmentation, Preset, Recipe
 from digitcore.cards import ModelCard, TrainingRecord
 from digitcore.errors import FinetuneRejected, TrainingDiverged  # noqa: F401 (raised here; callers name them training.X)
@@ -557,6 +557,14 @@ def train(
             seed,
             longest=recipe.augmentation.flag_longest,
             flattest=recipe.augmentation.flag_flattest,
+        )
+    if recipe.augmentation.flat_top_sixes:
+        x_fit_uint8 = augment_shapes.flat_top_sixes(
+            x_fit_uint8, y_train[train_idx], recipe.augmentation.flat_top_sixes, seed
+        )
+    if recipe.augmentation.looped_threes:
+        x_fit_uint8 = augment_shapes.loop_threes(
+            x_fit_uint8, y_train[train_idx], recipe.augmentation.looped_threes, seed
         )
     x_fit, y_fit = data.to_float(x_fit_uint8), y_train[train_idx].astype("int32")
     del x_fit_uint8
