@@ -143,6 +143,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             stop=stop,
             models_directory=args.models_dir,
             overwrite=args.overwrite,
+            start_from=args.start_from,
         )
     except REFUSALS as error:
         _print_json({"event": "error", "error": _sentence(error)})
@@ -444,6 +445,11 @@ def build_parser() -> argparse.ArgumentParser:
         dest="flag_flattest",
         type=float,
         help="flattest flag drawn on a 1, degrees below the horizontal (15..60; default: the recipe's, 35)",
+    )
+    train.add_argument(
+        "--start-from",
+        dest="start_from",
+        help="start from this saved model's weights (a name in models/ or a .keras path, same architecture)",
     )
     train.add_argument(
         "--flat-top-sixes",

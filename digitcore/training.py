@@ -525,8 +525,12 @@ def train(
     listener: Listener | None = None,
     stop: Stoppable | None = None,
     callbacks: list | None = None,
+    start_from: Any = None,
 ) -> TrainingResult:
     """Train `preset` on uint8 digits (n, 28, 28) with labels (n,).
+
+    With `start_from` (a keras model of the same preset), training continues from its weights
+    instead of a fresh start: a saved model taught one more change without losing what it knew.
 
     The training split is converted to float once; the validation split (recipe.validation_split,
     deterministic for the seed) scores each epoch and picks the weights kept. Raises
@@ -573,6 +577,8 @@ def train(
 
     with distribution_strategy().scope():
         model = preset.build()
+        if start_from is not None:
+            model.set_weights(start_from.get_weights())
         augment = augmentation_layers(recipe.augmentation, seed)
         # The augmentation layers wrap the model only for fitting; the saved model is `model`.
         fit_model = keras.Sequential([augment, model]) if augment is not None else model
@@ -661,6 +667,7 @@ def train_and_save(
     overwrite: bool = False,
     started_at: float | None = None,
     accuracy_floor: float | None = None,
+    start_from: str | None = None,
 ) -> TrainOutcome:
     """Load MNIST, train, evaluate on the 10,000 test digits, save the model with its card.
     A model of the same name is replaced only with `overwrite` (else registry.ModelExists).
@@ -669,7 +676,8 @@ def train_and_save(
     `accuracy_floor`, far below what runs with these settings reached; else None). A run stopped
     before its first epoch ended saves nothing and returns NothingSaved. Without a `recipe`, the
     preset's is sized for the chosen digits. `started_at` (time.time() of the click) lets the card
-    record how long the job took to start, for the next estimate.
+    record how long the job took to start, for the next estimate. `start_from` (a saved model's
+    name or path, of the same architecture) is where training starts; the card names it.
     """
     from digitcore import evaluation, registry
 
@@ -682,7 +690,8 @@ def train_and_save(
         subset = np.sort(np.random.default_rng(seed).permutation(len(x_train))[:limit])
         x_train, y_train = x_train[subset], y_train[subset]
 
-    result = train(preset, x_train, y_train, recipe=recipe, seed=seed, listener=listener, stop=stop)
+    parent, parent_record = _starting_model(start_from, preset, models_directory)
+    result = train(preset, x_train, y_train, recipe=recipe, seed=seed, listener=listener, stop=stop, start_from=parent)
     kept = result.kept_epoch
     if kept is None:
         return NothingSaved(name=name)
@@ -713,6 +722,7 @@ def train_and_save(
                 "setup_seconds": setup_seconds,
                 # scoring the test digits and writing the card (the save itself takes a few ms more)
                 "finish_seconds": round(time.perf_counter() - finishing, 2),
+                **({"started_from": parent_record} if parent_record else {}),
             }
         ),
         history=result.history,
@@ -740,6 +750,22 @@ def train_and_save(
         parameters=int(result.model.count_params()),
         warning=warning,
     )
+
+
+def _starting_model(start_from: str | None, preset: Preset, models_directory) -> tuple[Any, dict | None]:
+    """The saved model training starts from and what the new card says of it (name, checksum, test
+    accuracy), or (None, None). Refuses (ValueError) a model of another architecture."""
+    from digitcore import registry
+
+    if start_from is None:
+        return None, None
+    path = registry.resolve(start_from, models_directory)
+    card = registry.read_card(path)
+    if card is None or card.architecture != preset.name:
+        found = "no card" if card is None else f"a {card.architecture} card"
+        raise ValueError(f"Training {preset.name} can only start from a saved {preset.name}; {path.name} has {found}.")
+    record = {"name": path.stem, "sha256": card.sha256, "test_accuracy": card.test_accuracy}
+    return registry.load(path), record
 
 
 FAR_BELOW = 0.05  # a test accuracy this far under the curves' last value is not a normal result

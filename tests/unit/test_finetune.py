@@ -57,6 +57,38 @@ def _barred_accuracy(model, mnist):
     return evaluation.accuracy(y, evaluation.predict_probabilities(model, x).argmax(1))
 
 
+def test_training_can_start_from_a_saved_model_and_its_card_names_it(tiny_model_dir, mnist):
+    preset = architectures.get_preset("larger_cnn")
+    parent = registry.read_card(registry.resolve("tiny", tiny_model_dir))
+    assert parent is not None and parent.test_accuracy > 0.8  # three steps from scratch stay near chance
+    # one epoch on 600 digits: from scratch that is far from the parent's accuracy, from the parent it keeps it
+    done = training.train_and_save(
+        preset,
+        recipe=preset.recipe.with_overrides(epochs=1, learning_rate=1e-4),
+        limit=600,
+        name="continued",
+        models_directory=tiny_model_dir,
+        mnist=mnist,
+        start_from="tiny",
+    )
+    assert done.test_accuracy >= parent.test_accuracy - 0.02
+    card = registry.read_card(registry.resolve("continued", tiny_model_dir))
+    assert card.training.extra["started_from"] == {
+        "name": "tiny",
+        "sha256": parent.sha256,
+        "test_accuracy": parent.test_accuracy,
+    }
+    with pytest.raises(ValueError, match="can only start from a saved dense_baseline; tiny.keras has a larger_cnn"):
+        training.train_and_save(
+            architectures.get_preset("dense_baseline"),
+            limit=600,
+            name="other",
+            models_directory=tiny_model_dir,
+            mnist=mnist,
+            start_from="tiny",
+        )
+
+
 def test_finetuning_on_a_few_barred_sevens_helps_and_keeps_mnist(tiny_model_dir, mnist):
     # 20 barred sevens from the TRAINING set; scored on the 1,028 barred TEST sevens.
     sevens = np.flatnonzero(mnist.y_train == 7)[:20]
