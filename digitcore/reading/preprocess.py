@@ -58,6 +58,9 @@ MIN_STROKE_RATIO = 0.075
 MIN_INK_PIXELS = 12  # fewer marked pixels than this is a speck, not a digit
 DOT_RATIO = 2.5  # ink no longer than this many stroke widths is a dot or a blob (a 0 is about 4)
 # Ruled and grid lines of notebook paper run across most of the picture; a digit's strokes do not.
+# Something coloured lies on the paper when at least this share of the pixels are darker by this
+# much in their darkest channel than in luminance (after the paper's own colour is divided out).
+COLOURED_BY, COLOURED_SHARE = 0.1, 0.02
 EDGE_FRAME = 0.12  # marks entirely within this fraction of the picture's edges ...
 EDGE_MARGIN = 0.15  # ... belong to the digit only within this many digit sizes of it
 CARD_FILL = 0.85  # ink covering this much of its bounding box is a filled patch (a card), not strokes
@@ -157,7 +160,8 @@ def to_mnist(image: Image.Image | np.ndarray, kind: str = "auto") -> Preprocesse
     if kind == "canvas":
         ink, mask = _canvas_ink(colour, gray, steps, blank)
     else:
-        ink, mask = _photo_ink(gray, steps)
+        plain = _coloured_paper_luminance(colour, gray)
+        ink, mask = _photo_ink(gray, steps, plain)
     card = _card_inside(mask)
     if card is not None:
         # The "ink" is a filled patch (a sheet or a sticky note on a dark desk, a coloured box on a
@@ -170,7 +174,7 @@ def to_mnist(image: Image.Image | np.ndarray, kind: str = "auto") -> Preprocesse
             if kind == "canvas":
                 inner = _canvas_ink(inner_colour, inner_gray, inner_steps, blank)
             else:
-                inner = _photo_ink(inner_gray, inner_steps)
+                inner = _photo_ink(inner_gray, inner_steps, None if plain is None else plain[top:bottom, left:right])
         except NoDigitFound:
             inner = None
         if inner is not None:
@@ -211,6 +215,17 @@ def _shrink(colour: np.ndarray, side: int) -> np.ndarray:
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
     channels = [resize(colour[..., c], *size) for c in range(colour.shape[-1])]
     return np.stack(channels, axis=-1)
+
+
+def _coloured_paper_luminance(colour: np.ndarray, gray: np.ndarray) -> np.ndarray | None:
+    """The photo's luminance when something coloured lies on the paper (a coloured band, a marker's
+    stroke, a coloured pen), where the darkest channel `gray` falls far below it; else None, and the
+    second ink pass of _photo_ink is skipped (black or gray ink on white or evenly coloured paper,
+    most photos, where both grays agree)."""
+    if colour.ndim != 3 or colour.shape[-1] != 3:
+        return None
+    plain = luminance(colour)
+    return plain if float(np.mean(plain - gray > COLOURED_BY)) >= COLOURED_SHARE else None
 
 
 def _colour_aware_gray(colour: np.ndarray) -> np.ndarray:
@@ -360,12 +375,18 @@ def _estimate_background(gray: np.ndarray) -> np.ndarray:
     return resize(small, width, height, Image.Resampling.BILINEAR)
 
 
-def _photo_ink(gray: np.ndarray, steps: list[Step]) -> tuple[np.ndarray, np.ndarray]:
+def _photo_ink(
+    gray: np.ndarray, steps: list[Step], plain_gray: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Even out lighting and shadows, pick the polarity, threshold with hysteresis above the paper's noise.
 
     A first pass against a smooth background estimate finds the polarity and the stroke width.
     The second pass uses a morphological closing (an opening for light ink) as the background: it
     fills dark strokes up to a few widths wide but keeps shadow edges, so they leave no false ink.
+    With `plain_gray` (the luminance of a colour photo, `gray` being its darkest channel), the ink
+    is the stronger of the two at each pixel: the darkest channel shows a coloured pen best, but
+    where the paper is coloured that channel is dark already and a gray pencil crossing it vanishes
+    there, while its luminance still shows the pencil.
     """
     ink, noise, inverted = _relative_ink(gray, _estimate_background(gray), None)
     strength = _strength(ink)
@@ -375,8 +396,13 @@ def _photo_ink(gray: np.ndarray, steps: list[Step]) -> tuple[np.ndarray, np.ndar
     first_mask = _hysteresis(ink, noise, strength)
     width = stroke_width(first_mask) if first_mask.any() else 3.0
     across = min(PAPER_FILTER_STROKES * width, PAPER_FILTER_SHARE * max(gray.shape))
-    background = _morphological_background(gray, radius=max(3, round(across / 2)), dark_ink=inverted)
-    ink, noise, _ = _relative_ink(gray, background, inverted)
+    radius = max(3, round(across / 2))
+    ink, noise, _ = _relative_ink(gray, _morphological_background(gray, radius, dark_ink=inverted), inverted)
+    if plain_gray is not None:
+        plain_ink, plain_noise, _ = _relative_ink(
+            plain_gray, _morphological_background(plain_gray, radius, dark_ink=inverted), inverted
+        )
+        ink, noise = np.maximum(ink, plain_ink), np.maximum(noise, plain_noise)
     steps.append(
         Step(
             "polarity",
