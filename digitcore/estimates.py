@@ -15,6 +15,7 @@ short run's pace by half).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from collections.abc import Iterable, Sequence
@@ -24,6 +25,7 @@ from pathlib import Path
 
 from digitcore.cards import ModelCard
 from digitcore.limits import TRAINING_DIGITS
+from digitcore.recipes import Augmentation
 from digitcore.run_plan import RunPlan
 
 # Fixed costs when no past run recorded them (measured on this 2-core machine, DigitNet's fast
@@ -81,6 +83,7 @@ def past_runs(cards: Iterable[ModelCard]) -> list[PastRun]:
         training = card.training
         if (
             card.parent
+            or training.extra.get("started_from")  # trained on from another model: not the recipe's result
             or training.stopped
             or not training.seconds
             or not training.train_examples
@@ -242,7 +245,17 @@ class Expectation:
 
 
 def _same(recipe: dict, other: dict) -> bool:
-    return all(recipe.get(field) == other.get(field) for field in SAME_RECIPE_FIELDS)
+    return all(_setting(recipe, field) == _setting(other, field) for field in SAME_RECIPE_FIELDS)
+
+
+# Augmentation fields added later are absent from older cards and measured runs, which were trained
+# with each field's default (no flat-topped sixes, say): a missing field reads as its default.
+AUGMENTATION_DEFAULTS = dataclasses.asdict(Augmentation())
+
+
+def _setting(recipe: dict, field: str):
+    value = recipe.get(field)
+    return {**AUGMENTATION_DEFAULTS, **(value or {})} if field == "augmentation" else value
 
 
 def _scored(runs: Sequence[PastRun], architecture: str) -> list[PastRun]:

@@ -120,6 +120,19 @@ def test_the_expected_accuracy_is_the_range_of_runs_with_the_same_settings():
     assert expected.floor == pytest.approx(0.9915 - estimates.FAR_BELOW_SAME_SETTINGS)
 
 
+def test_runs_from_before_an_augmentation_field_existed_share_the_settings_and_a_continued_run_is_left_out():
+    preset = get_preset("digitnet")
+    older = {key: value for key, value in FAST.to_dict()["augmentation"].items() if key != "flat_top_sixes"}
+    # the first card was written before flat_top_sixes was a field: it drew none, as the recipe says
+    runs = estimates.past_runs([_card("old", accuracy=0.9915, augmentation=older), _card("new", accuracy=0.9931)])
+    expected = estimates.expected_accuracy(runs, preset, "fast", FAST.to_dict(), 60000)
+    assert expected.source.startswith("2 runs with these settings")
+    # a model trained on from another one says nothing about what the recipe reaches from scratch
+    continued = _card("continued", accuracy=0.999)
+    continued.training.extra["started_from"] = {"name": "digitnet", "sha256": "ab", "test_accuracy": 0.99}
+    assert [run.source for run in estimates.past_runs([continued, _card("new")])] == ["the run that trained new"]
+
+
 def test_a_subset_between_measured_ones_is_interpolated_and_outside_them_nothing_is_promised():
     preset = get_preset("digitnet")
     cards = [
