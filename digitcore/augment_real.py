@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
+from digitcore.augment_shapes import draw_on_share
 from digitcore.recipes import FLAG_SHORTEST, FLAG_STEEPEST
 
 SIDE = 28
@@ -334,11 +335,8 @@ def flag_ones(
 ) -> np.ndarray:
     """A copy of uint8 `images` where a random `fraction` of the ones carry a flag (training augmentation)
     up to `longest` of the one's height long and as flat as `flattest` degrees below the horizontal."""
-    if not 0.0 <= fraction <= 1.0:
-        raise ValueError(f"The flagged-one fraction must be in [0, 1], not {fraction}.")
-    images = images.copy()
-    rng = np.random.default_rng(seed)
-    ones = np.flatnonzero(labels == ONE)
-    for index in rng.permutation(ones)[: int(round(fraction * len(ones)))]:
-        images[index] = add_flag(images[index], rng, longest=longest, flattest=flattest)
-    return images
+
+    def flag(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        return add_flag(image, rng, longest=longest, flattest=flattest)
+
+    return draw_on_share(images, labels, ONE, fraction, seed, flag, "flagged-one")

@@ -14,6 +14,8 @@ They need the labels, so they run once on the uint8 digits before fitting, not i
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import cv2
 import numpy as np
 from PIL import Image, ImageDraw
@@ -128,7 +130,18 @@ def _holes(image: np.ndarray) -> int:
     return count - 2  # one label is the ink, one the background around the digit
 
 
-def _apply(images, labels, digit, fraction, seed, draw, name) -> np.ndarray:
+def draw_on_share(
+    images: np.ndarray,
+    labels: np.ndarray,
+    digit: int,
+    fraction: float,
+    seed: int,
+    draw: Callable[[np.ndarray, np.random.Generator], np.ndarray],
+    name: str,
+) -> np.ndarray:
+    """A copy of uint8 `images` where `draw` changed a random `fraction` of the digits labelled
+    `digit` (one share, one seed: the same digits each run). Every shape drawn on training digits
+    before fitting goes through here: these, augment_real's flagged ones, probes' barred sevens."""
     if not 0.0 <= fraction <= 1.0:
         raise ValueError(f"The {name} fraction must be in [0, 1], not {fraction}.")
     images = images.copy()
@@ -141,9 +154,9 @@ def _apply(images, labels, digit, fraction, seed, draw, name) -> np.ndarray:
 
 def flat_top_sixes(images: np.ndarray, labels: np.ndarray, fraction: float, seed: int = 0) -> np.ndarray:
     """A copy of uint8 `images` where a random `fraction` of the sixes have a flat top."""
-    return _apply(images, labels, SIX, fraction, seed, add_flat_top, "flat-topped six")
+    return draw_on_share(images, labels, SIX, fraction, seed, add_flat_top, "flat-topped six")
 
 
 def loop_threes(images: np.ndarray, labels: np.ndarray, fraction: float, seed: int = 0) -> np.ndarray:
     """A copy of uint8 `images` where a random `fraction` of the threes curl back into loops."""
-    return _apply(images, labels, THREE, fraction, seed, add_loops, "looped three")
+    return draw_on_share(images, labels, THREE, fraction, seed, add_loops, "looped three")

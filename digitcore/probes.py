@@ -36,14 +36,9 @@ def add_bar(image: np.ndarray) -> np.ndarray:
 
 def bar_sevens(images: np.ndarray, labels: np.ndarray, fraction: float, seed: int = 0) -> np.ndarray:
     """A copy of `images` where a random `fraction` of the sevens carry a bar (training augmentation)."""
-    if not 0.0 <= fraction <= 1.0:
-        raise ValueError(f"The barred-seven fraction must be in [0, 1], not {fraction}.")
-    images = images.copy()
-    sevens = np.flatnonzero(labels == SEVEN)
-    chosen = np.random.default_rng(seed).permutation(sevens)[: int(round(fraction * len(sevens)))]
-    for index in chosen:
-        images[index] = add_bar(images[index])
-    return images
+    return augment_shapes.draw_on_share(
+        images, labels, SEVEN, fraction, seed, lambda image, rng: add_bar(image), "barred-seven"
+    )
 
 
 def _pil_map(images: np.ndarray, change: Callable[[Image.Image, int], Image.Image]) -> np.ndarray:
