@@ -45,6 +45,9 @@ CUT_TALLER = 0.3  # ... a digit it cuts is as tall as the tallest of the others 
 SAME_PEN = 2.0  # ... its stroke width is within this factor of theirs
 WIDEST = 2.0  # ... and it is at most this many times as wide as the tallest of them
 ALONG_SIDE = 0.25  # a mark thinner than this fraction of its length is a line (along a side, or a 1)
+IN_STEP = 0.12  # a line this close to a whole number of the grid's spacings from a ruling (share of a spacing) ...
+MIN_SPACING = 6.0  # ... of a grid whose lines lie at least this many pixels apart
+CRUMBS = 0.25  # marks smaller than this share of a line beside it are crumbs, not a digit
 
 
 @dataclass(frozen=True)
@@ -300,8 +303,9 @@ def ruling_lines(mask: np.ndarray) -> np.ndarray:
     lines = np.zeros_like(mask)
     if mask.sum() < 20:
         return lines
-    across = _lines_across(mask)
-    down = np.ascontiguousarray(_lines_across(np.ascontiguousarray(mask.T)).T)
+    across, across_positions = _lines_across(mask)
+    down_transposed, down_positions = _lines_across(np.ascontiguousarray(mask.T))
+    down = np.ascontiguousarray(down_transposed.T)
     rest = mask & (across == 0) & (down == 0)
     # the digits' extent: the marks of substance left (not the crumbs of lines that rounding left)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(rest.astype(np.uint8), connectivity=8)
@@ -322,13 +326,18 @@ def ruling_lines(mask: np.ndarray) -> np.ndarray:
         (top.min(), (top + stats[substantial, cv2.CC_STAT_HEIGHT]).max()),
     )
     margin = RULING_BEYOND * max(mask.shape)
-    for family, (low, high), axis in ((across, extents[0], 1), (down, extents[1], 0)):
+    families = ((across, across_positions, extents[0], 1), (down, down_positions, extents[1], 0))
+    found = []  # per family of rulings: its pixels, their band numbers, which bands are rulings, which cross
+    for family, positions, (low, high), axis in families:
         position = np.nonzero(family)
         along, values = position[axis], family[position]
         bands = np.unique(values)
         if not len(bands):
             continue
-        runs_past = np.zeros(int(bands.max()) + 1, dtype=bool)
+        size = mask.shape[axis]
+        runs_past = np.zeros(len(positions), dtype=bool)  # per band number, as positions
+        past_one_end = np.zeros(len(positions), dtype=bool)
+        crosses = np.zeros(len(positions), dtype=bool)
         edge_to_edge = False
         far = RULING_FAR * (high - low)
         for band in bands:
@@ -336,10 +345,13 @@ def ruling_lines(mask: np.ndarray) -> np.ndarray:
             extent = along[members]
             first, last = int(np.argmin(extent)), int(np.argmax(extent))
             if extent[first] > low - margin or extent[last] < high + margin:
+                past_one_end[int(band)] = extent[first] <= low - margin or extent[last] >= high + margin
                 continue
             runs_past[int(band)] = True
+            crosses[int(band)] = (
+                extent[first] <= RULING_BEYOND * size and extent[last] >= (1 - RULING_BEYOND) * size - 1
+            )
             # covering most of the paper between the digits and the picture's edge, at both ends
-            size = mask.shape[axis]
             before, after = extent[first], size - 1 - extent[last]
             covers = before <= (1.0 - RULING_COVER) * low and after <= (1.0 - RULING_COVER) * (size - 1 - high)
             # (or far past the digits: a sheet smaller than the photo, its rulings end at its edge)
@@ -349,8 +361,46 @@ def ruling_lines(mask: np.ndarray) -> np.ndarray:
         # the picture's edge (or far past the digits) at both ends; only then are this direction's
         # bands rulings (the pieces of a line that the digits or the threshold broke up included).
         if edge_to_edge:
-            lines[position] |= runs_past[values.astype(np.intp)]
+            # A printed grid is evenly spaced: a line of it that the threshold broke where it is as
+            # light as the paper's grain ends short of the digits' far side, but it lies in step
+            # with the rulings found. A digit's stroke is rarely both in step and as thin as they are.
+            runs_past |= past_one_end & _in_step(positions, runs_past)
+            found.append((position, values, runs_past, crosses))
+    # Rulings come several to a page, or run beside a digit. One long thin mark alone beside crumbs
+    # (a thin 1, its faint halo broken into specks) is a ruling only if it crosses the whole picture.
+    lone = sum(int(rulings.sum()) for _, _, rulings, _ in found) == 1
+    if lone and not any((rulings & crosses).any() for _, _, rulings, crosses in found):
+        line_area = sum(int(rulings[values.astype(np.intp)].sum()) for _, values, rulings, _ in found)
+        if stats[1:, cv2.CC_STAT_AREA].max() < CRUMBS * line_area:
+            return lines
+    for position, values, rulings, _ in found:
+        lines[position] |= rulings[values.astype(np.intp)]
     return lines
+
+
+def _in_step(positions: np.ndarray, rulings: np.ndarray) -> np.ndarray:
+    """Which lines (by band number) lie a whole number of the grid's spacings from a ruling.
+
+    `positions` are the lines' rows in the turned picture (NaN for a band that is no line), `rulings`
+    the bands known to be rulings. The spacing is the smallest gap between two rulings that the
+    other gaps are whole multiples of; with fewer than two rulings there is no spacing to step by.
+    """
+    known = np.sort(positions[rulings & np.isfinite(positions)])
+    in_step = np.zeros(len(positions), dtype=bool)
+    gaps = np.diff(known)
+    gaps = gaps[gaps >= MIN_SPACING]
+    if not len(gaps):
+        return in_step
+    smallest = float(gaps.min())
+    spacing = float(np.median(gaps / np.maximum(1.0, np.round(gaps / smallest))))
+    if np.abs(gaps / spacing - np.round(gaps / spacing)).max() > IN_STEP:
+        return in_step  # rulings that are not evenly spaced (a margin line among them): no grid to step by
+    for band in np.nonzero(np.isfinite(positions))[0]:
+        steps = (positions[band] - known) / spacing
+        nearest = int(np.argmin(np.abs(steps)))
+        whole = round(float(steps[nearest]))
+        in_step[band] = whole != 0 and abs(steps[nearest] - whole) <= IN_STEP
+    return in_step
 
 
 def darker_ink_kept(lines: np.ndarray, darkness: np.ndarray) -> np.ndarray:
@@ -373,8 +423,10 @@ def _touching_border(stats: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     return (left == 0) | (top == 0) | (right >= shape[1]) | (bottom >= shape[0])
 
 
-def _lines_across(mask: np.ndarray) -> np.ndarray:
-    """The candidate lines running across the picture (left to right), labelled 1, 2, ... (0: none)."""
+def _lines_across(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The candidate lines running across the picture (left to right), labelled 1, 2, ... (0: none),
+    and each label's row in the turned picture at its middle column (index 0 and bands that are no
+    line: NaN), to tell the lines of an evenly spaced grid."""
     height, width = mask.shape
     angle = _tilt(mask)
     pad = int(np.ceil(np.tan(np.radians(abs(angle) + 1)) * max(height, width) / 2)) + 2
@@ -392,13 +444,14 @@ def _lines_across(mask: np.ndarray) -> np.ndarray:
     pieces = cv2.bitwise_and(pieces, cv2.bitwise_not(thick))
     count, labels, stats, centroids = cv2.connectedComponentsWithStats(pieces, connectivity=8)
     if count <= 1:
-        return np.zeros(mask.shape, np.float32)
+        return np.zeros(mask.shape, np.float32), np.full(1, np.nan)
     lefts = stats[1:, cv2.CC_STAT_LEFT].astype(np.float64)
     bands = _bands(centroids[1:, 1], lefts, lefts + stats[1:, cv2.CC_STAT_WIDTH], thickest)
     # per run length: the pixels in a vertical run longer than it (an opening with a vertical line)
     longer: dict[int, np.ndarray] = {}
     cut = np.zeros(square.shape, dtype=np.float32)
     pixels_of = _pixels_of_bands(labels, count, bands)
+    positions = np.full(len(bands) + 1, np.nan)
     for number, members in enumerate(bands, 1):
         left = min(stats[1 + i, cv2.CC_STAT_LEFT] for i in members)
         right = max(stats[1 + i, cv2.CC_STAT_LEFT] + stats[1 + i, cv2.CC_STAT_WIDTH] for i in members)
@@ -413,7 +466,7 @@ def _lines_across(mask: np.ndarray) -> np.ndarray:
             continue
         # A digit's stroke lying along the line (the bar of a 7 touching it) joins its piece: only
         # what lies on the line's course (a gentle curve fitted to the middle of each column) is cut.
-        on_course = _on_course(rows, cols, thickness)
+        on_course, positions[number] = _on_course(rows, cols, thickness, square.shape[1] / 2.0)
         rows, cols = rows[on_course], cols[on_course]
         allowed = int(thickness) + 2
         if allowed not in longer:
@@ -422,11 +475,11 @@ def _lines_across(mask: np.ndarray) -> np.ndarray:
         thin = ~longer[allowed][rows, cols]  # where a stroke crosses the line, the run is longer: kept
         cut[rows[thin], cols[thin]] = number
     if not cut.any():
-        return np.zeros(mask.shape, np.float32)
+        return np.zeros(mask.shape, np.float32), positions
     back = cv2.invertAffineTransform(turn)
     unturned = cv2.warpAffine(cut, back, (padded.shape[1], padded.shape[0]), flags=cv2.INTER_NEAREST)
     unturned = cv2.dilate(unturned, np.ones((3, 3), np.uint8))  # the pixels rounding left out on the way back
-    return np.where(mask, unturned[pad : pad + height, pad : pad + width], 0.0)
+    return np.where(mask, unturned[pad : pad + height, pad : pad + width], 0.0), positions
 
 
 def _pixels_of_bands(
@@ -472,9 +525,10 @@ def _tilt(mask: np.ndarray) -> float:
     return best
 
 
-def _on_course(rows: np.ndarray, cols: np.ndarray, thickness: float) -> np.ndarray:
-    """Which of a line's pixels lie on its course: a quadratic fitted to each column's middle row,
-    refitted without the columns where something else (a stroke) pulls the middle away."""
+def _on_course(rows: np.ndarray, cols: np.ndarray, thickness: float, middle: float) -> tuple[np.ndarray, float]:
+    """Which of a line's pixels lie on its course (a quadratic fitted to each column's middle row,
+    refitted without the columns where something else, a stroke, pulls the middle away) and the
+    course's row at column `middle`."""
     columns, inverse = np.unique(cols, return_inverse=True)
     middles = np.zeros(len(columns))
     np.add.at(middles, inverse, rows)
@@ -488,7 +542,7 @@ def _on_course(rows: np.ndarray, cols: np.ndarray, thickness: float) -> np.ndarr
         if keep.sum() <= degree + 1:
             break
     course = np.polyval(coefficients, cols)
-    return np.abs(rows - course) <= thickness / 2 + 1.5
+    return np.abs(rows - course) <= thickness / 2 + 1.5, float(np.polyval(coefficients, middle))
 
 
 def _bands(mean_rows: np.ndarray, lefts: np.ndarray, rights: np.ndarray, thickest: float) -> list[list[int]]:

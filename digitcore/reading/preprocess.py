@@ -67,6 +67,7 @@ CARD_FILL = 0.85  # ink covering this much of its bounding box is a filled patch
 RULING_MIN_SPAN = 0.85  # a ruling line spans at least this fraction of the picture's width (or height)
 RULING_BEYOND = 0.05  # ... and runs on past the digit on both sides by at least this fraction
 RULING_RUN = 0.12  # ... and is found from straight runs at least this fraction of the width long
+LINE_NOISE, LINE_SHARE = 2.0, 0.12  # ... in the marks this many times the noise and this share of the ink's strength
 # The paper filter (a disc) is this many stroke widths across: it must bridge the widest dark part of
 # a stroke (where strokes meet or a loop closes, a few widths) and no more, to follow bands and shadows.
 PAPER_FILTER_STROKES = 5.0
@@ -412,7 +413,10 @@ def _photo_ink(
     )
     strength = _strength(ink)
     _blank_check(strength, _strength(ink / noise), "the photo shows no marks that stand out from the paper")
-    ink, ruled = _remove_rulings(ink, ink > np.maximum(3.0 * noise, 0.2 * strength))
+    # Rulings are looked for in a fainter threshold than the digit's: a grid printed as light as a
+    # pencil breaks up at the digit's threshold into pieces too short to be told for lines, and
+    # those left join the digit to the picture's edge
+    ink, ruled = _remove_rulings(ink, ink > np.maximum(LINE_NOISE * noise, LINE_SHARE * strength))
     if ruled.any():
         steps.append(Step("lines", "Ruled lines removed", _to_step_image(ink, normalise=True)))
         strength = _strength(ink)
@@ -514,7 +518,7 @@ def _line_candidates(marks: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[li
         # over the columns of the thinnest run in each ignores them
         column_runs = np.where(component, vertical_run_lengths(component), np.iinfo(np.int32).max)
         thickness = float(np.median(column_runs.min(axis=0)[columns]))
-        if thickness <= max(3.0, 0.025 * height):
+        if thickness <= max(4.0, 0.025 * height):  # (a faint threshold widens a line by a pixel)
             rows = np.nonzero(component.any(axis=1))[0]
             pieces.append((rows[0], rows[-1], columns, thickness, label))
     pieces.sort(key=lambda piece: piece[0])
@@ -604,11 +608,15 @@ def _hysteresis(
         # What runs off the picture (the paper's edge, a table) is not the digit, which has paper
         # around it; drop it unless nothing else is left, or it is a digit that a tight crop cut
         # (the page stage's rule: in the row of the digits, as tall, the same pen, digit-shaped).
-        from digitcore.reading.page import digits_cut_by_a_tight_crop
+        from digitcore.reading.page import INSIDE_SHARE, digits_cut_by_a_tight_crop
 
         touching = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
         inside = keep.copy()
         inside[touching] = False
+        # ... and the marks inside are more than the crumbs a grid leaves where its lines cross (a
+        # line that stayed can join the digit to the edge): the page stage's rule
+        if inside.any() and sizes[inside].max() < INSIDE_SHARE * sizes[keep].max():
+            inside[:] = False
         if inside.any() and keep_cut_digits:
             return inside[labels] | digits_cut_by_a_tight_crop(keep[labels])
         if inside.any():

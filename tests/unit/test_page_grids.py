@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFilter
 
-from digitcore.reading.page import find_ink
+from digitcore.reading.page import _in_step, find_ink, ruling_lines
 from digitcore.reading.preprocess import to_mnist
 
 PAPER = (240, 238, 230)
@@ -107,3 +107,54 @@ def test_a_crossed_7_drawn_from_edge_to_edge_keeps_its_stem():
     prepared = to_mnist(np.asarray(picture))
     assert prepared.kind == "canvas"
     assert "lines" not in [step.name for step in prepared.steps], "the 7's stem was taken for a ruling"
+
+
+def test_lines_in_step_with_a_grid_are_found_by_its_spacing():
+    """Rulings 22 px apart (one a gap of two spacings): lines a whole number of spacings from them
+    are in step, one between two of them is not, nor a ruling itself; NaN marks a band that is no line."""
+    positions = np.array([np.nan, 10.0, 32.0, 76.5, 54.5, 43.0, 120.3, np.nan])
+    rulings = np.array([False, True, True, True, False, False, False, False])
+    assert _in_step(positions, rulings).tolist() == [False, False, False, False, True, False, True, False]
+    # a single ruling gives no spacing to step by
+    assert not _in_step(positions, np.array([False, True] + [False] * 6)).any()
+
+
+def _grid_mask(broken_below: int | None) -> np.ndarray:
+    """A thresholded squared page (lines 2 px wide, 22 px apart) with a ring drawn over it; with
+    `broken_below`, the grid line at x = 100 is lost below that row (as light as the paper there)."""
+    mask = np.zeros((200, 200), dtype=bool)
+    for step in range(12, 200, 22):
+        mask[step : step + 2] = True
+        mask[:, step : step + 2] = True
+    if broken_below is not None:
+        mask[broken_below:, 100:102] = False
+        mask[broken_below:, 100:102] = np.random.default_rng(0).random((200 - broken_below, 2)) < 0.3  # crumbs
+        for step in range(12, 200, 22):
+            mask[step : step + 2, 100:102] = True  # where the level lines cross it
+    ring = Image.new("L", (200, 200), 0)
+    ImageDraw.Draw(ring).ellipse([70, 45, 130, 150], outline=255, width=6)
+    return mask | (np.asarray(ring) > 127)
+
+
+def test_a_grid_line_broken_below_the_digit_is_still_a_grid_line():
+    """A grid line as light as the paper below the digit runs past it at one end only, as a digit's
+    stroke can; lying in step with the grid's other lines, it is a grid line all the same."""
+    mask = _grid_mask(broken_below=120)
+    lines = ruling_lines(mask)
+    above_the_digit = np.zeros_like(mask)
+    above_the_digit[:40, 100:102] = True
+    above_the_digit &= mask
+    assert lines[above_the_digit].mean() > 0.9, "the broken grid line stayed, joining the digit to the edge"
+
+
+def test_a_thin_1_beside_specks_on_plain_paper_is_not_a_ruling():
+    """One long thin mark that stops short of the picture's edges, with a few specks of the paper's
+    grain around it: rulings come several to a page (or one crosses it), so this is a 1."""
+    mask = np.zeros((160, 160), dtype=bool)
+    mask[18:141, 79:81] = True  # a thin-pen 1
+    for top, left in ((60, 30), (96, 120), (80, 50)):
+        mask[top : top + 4, left : left + 4] = True  # specks the threshold kept
+    assert not ruling_lines(mask).any(), "the 1 was taken for a ruling"
+    crossing = mask.copy()
+    crossing[:, 79:81] = True  # the same mark from edge to edge: a lone ruling or a margin line
+    assert ruling_lines(crossing)[:, 79:81].mean() > 0.9

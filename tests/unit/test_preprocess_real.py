@@ -9,7 +9,7 @@ import io
 
 import numpy as np
 import pytest
-from PIL import Image, ImageFilter
+from PIL import Image, ImageDraw, ImageFilter
 
 from digitcore.reading import decode, imageops, preprocess
 from test_preprocess import big_digit
@@ -320,3 +320,22 @@ def test_a_gray_pencil_digit_crossing_a_coloured_band_keeps_its_ink_inside_the_b
         # the stroke is fainter inside the band (less contrast in luminance), so not identical
         # (0.78 to 0.99 here); with the darkest channel alone the part inside was lost (0.12 to 0.49)
         assert similarity(on_band, on_paper) > 0.75, f"digit {index}"
+
+
+def test_a_digit_joined_to_the_edge_by_a_line_that_stayed_is_not_dropped_for_the_crumbs():
+    """What runs off the picture is dropped as the paper's edge, but not when all that lies inside
+    is crumbs (where a grid's lines cross) and the mark running off is a digit that a line the
+    ruling finder left joins to the edge: refusing the photo as "only specks" helps no one."""
+    ink = np.zeros((120, 120), dtype=np.float32)
+    ring = Image.new("L", (120, 120), 0)
+    ImageDraw.Draw(ring).ellipse([35, 30, 85, 100], outline=255, width=5)
+    ink[np.asarray(ring) > 127] = 1.0
+    ink[:32, 59:61] = 0.6  # a grid line's remnant from the top edge down to the digit
+    ink[100:103, 15:18] = ink[12:15, 100:103] = 1.0  # crumbs
+    kept = preprocess._hysteresis(ink, np.full(ink.shape, 0.01, np.float32), 1.0, drop_border=True)
+    assert kept[np.asarray(ring) > 127].mean() > 0.9, "the digit was dropped and the crumbs kept"
+    # a digit with paper all around it is still told from the paper's edge running off the picture
+    ink[:32, 59:61] = 0.0
+    ink[:, :4] = 1.0
+    kept = preprocess._hysteresis(ink, np.full(ink.shape, 0.01, np.float32), 1.0, drop_border=True)
+    assert kept[np.asarray(ring) > 127].mean() > 0.9 and not kept[:, :4].any()
