@@ -435,16 +435,25 @@ def _photo_ink(
 
 def _crosses_the_picture(marks: np.ndarray) -> bool:
     """Whether separate marks (two or more) cross the picture from side to side, as rulings and
-    grid lines do; a digit is one mark, and a large one drawn on the pad may touch two opposite
-    sides but is never taken for lines. The cheap test before looking for lines at every tilt."""
+    grid lines do, or marks meet two opposite sides at two places or more each (rulings that the
+    digit or a margin line joins into one mark); a digit is one mark, and a large one drawn on the
+    pad may touch two opposite sides but is never taken for lines. The cheap test before looking
+    for lines at every tilt."""
     if not ((marks[:, 0].any() and marks[:, -1].any()) or (marks[0].any() and marks[-1].any())):
         return False
+    if min(_runs(marks[:, 0]), _runs(marks[:, -1])) >= 2 or min(_runs(marks[0]), _runs(marks[-1])) >= 2:
+        return True
     _, _, stats, _ = cv2.connectedComponentsWithStats(marks.astype(np.uint8), connectivity=8)
     height, width = marks.shape
     left, top = stats[1:, cv2.CC_STAT_LEFT], stats[1:, cv2.CC_STAT_TOP]
     across = (left == 0) & (left + stats[1:, cv2.CC_STAT_WIDTH] == width)
     down = (top == 0) & (top + stats[1:, cv2.CC_STAT_HEIGHT] == height)
     return int(np.count_nonzero(across | down)) >= 2
+
+
+def _runs(edge: np.ndarray) -> int:
+    """How many separate runs of marks lie along one edge of the picture."""
+    return int(np.count_nonzero(np.diff(edge.astype(np.int8), prepend=0) == 1))
 
 
 def _remove_rulings(ink: np.ndarray, marks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

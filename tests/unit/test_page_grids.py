@@ -158,3 +158,20 @@ def test_a_thin_1_beside_specks_on_plain_paper_is_not_a_ruling():
     crossing = mask.copy()
     crossing[:, 79:81] = True  # the same mark from edge to edge: a lone ruling or a margin line
     assert ruling_lines(crossing)[:, 79:81].mean() > 0.9
+
+
+def test_curved_rulings_on_a_clean_scan_joined_by_a_margin_line_are_removed():
+    """A clean scan (flat paper: read as a drawing) of a page whose rulings bend and which a margin
+    line joins into one mark with them: they still meet both sides of the picture at two places each,
+    as rulings do, so they are looked for at every tilt and bend, and removed."""
+    picture = Image.new("RGB", (220, 170), (250, 250, 250))
+    paper = ImageDraw.Draw(picture)
+    for base in (30, 140):
+        paper.line([(x, base + 14 * ((x - 110) / 110) ** 2) for x in range(0, 221, 4)], fill=(120, 130, 150), width=2)
+    paper.line([(30, 0), (30, 170)], fill=(120, 130, 150), width=2)
+    paper.ellipse([85, 50, 145, 125], outline=(20, 20, 20), width=7)  # a 0 between the rulings
+    prepared = to_mnist(np.asarray(picture))
+    assert prepared.kind == "canvas"
+    assert "lines" in [step.name for step in prepared.steps], "the bent rulings were left in the digit"
+    rows_with_ink = np.nonzero(prepared.image.max(axis=1) > 0.3)[0]
+    assert rows_with_ink[-1] - rows_with_ink[0] >= 18, "the digit was squashed between the rulings"
