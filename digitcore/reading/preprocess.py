@@ -422,7 +422,7 @@ def _photo_ink(
         strength = _strength(ink)
     # a digit cut by a tight crop is told from a line by its pen and its row, which the pieces that
     # rulings leave where they cross the edge share: on ruled paper, what touches the edge goes
-    mask = _hysteresis(ink, noise, strength, drop_border=True, keep_cut_digits=not ruled.any())
+    mask = _hysteresis(ink, noise, strength, drop_border=True, keep_cut_digits=not ruled.any(), stroke=width)
     mask = _drop_specks(mask, ink)
     if mask.sum() < MIN_INK_PIXELS:
         raise NoDigitFound(
@@ -604,9 +604,18 @@ def _strength(ink: np.ndarray) -> float:
 
 
 def _hysteresis(
-    ink: np.ndarray, noise: np.ndarray, strength: float, *, drop_border: bool = False, keep_cut_digits: bool = False
+    ink: np.ndarray,
+    noise: np.ndarray,
+    strength: float,
+    *,
+    drop_border: bool = False,
+    keep_cut_digits: bool = False,
+    stroke: float | None = None,
 ) -> np.ndarray:
-    """Pixels above a low threshold that are connected to pixels above a high one (both above the noise)."""
+    """Pixels above a low threshold that are connected to pixels above a high one (both above the noise).
+
+    With `drop_border`, what runs off the picture is dropped (see below); `stroke`, the strokes'
+    width, tells the crumbs that are no digit from a small digit there."""
     high = np.maximum(6.0 * noise, 0.45 * strength)
     low = np.maximum(3.0 * noise, 0.2 * strength)
     labels, sizes = label_components(ink > low)
@@ -617,20 +626,32 @@ def _hysteresis(
         # What runs off the picture (the paper's edge, a table) is not the digit, which has paper
         # around it; drop it unless nothing else is left, or it is a digit that a tight crop cut
         # (the page stage's rule: in the row of the digits, as tall, the same pen, digit-shaped).
-        from digitcore.reading.page import INSIDE_SHARE, digits_cut_by_a_tight_crop
+        from digitcore.reading.page import digits_cut_by_a_tight_crop
 
         touching = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
         inside = keep.copy()
         inside[touching] = False
-        # ... and the marks inside are more than the crumbs a grid leaves where its lines cross (a
-        # line that stayed can join the digit to the edge): the page stage's rule
-        if inside.any() and sizes[inside].max() < INSIDE_SHARE * sizes[keep].max():
+        # ... unless all inside is crumbs (where a grid's lines cross), none as long as a digit's
+        # shortest (a dot's DOT_RATIO stroke widths): a line that stayed can join the digit to the edge
+        if inside.any() and stroke is not None and _all_dots(labels, np.nonzero(inside)[0], stroke):
             inside[:] = False
         if inside.any() and keep_cut_digits:
             return inside[labels] | digits_cut_by_a_tight_crop(keep[labels])
         if inside.any():
             keep = inside
     return keep[labels]
+
+
+def _all_dots(labels: np.ndarray, chosen: np.ndarray, stroke: float) -> bool:
+    """Whether every one of the `chosen` labelled marks spans fewer than DOT_RATIO stroke widths."""
+    rows, cols = np.nonzero(np.isin(labels, chosen))
+    which = labels[rows, cols]
+    longest = DOT_RATIO * stroke
+    for label in chosen:
+        these = which == label
+        if max(np.ptp(rows[these]), np.ptp(cols[these])) + 1 >= longest:
+            return False
+    return True
 
 
 def _morphological_background(gray: np.ndarray, radius: int, dark_ink: bool) -> np.ndarray:

@@ -332,10 +332,17 @@ def test_a_digit_joined_to_the_edge_by_a_line_that_stayed_is_not_dropped_for_the
     ink[np.asarray(ring) > 127] = 1.0
     ink[:32, 59:61] = 0.6  # a grid line's remnant from the top edge down to the digit
     ink[100:103, 15:18] = ink[12:15, 100:103] = 1.0  # crumbs
-    kept = preprocess._hysteresis(ink, np.full(ink.shape, 0.01, np.float32), 1.0, drop_border=True)
+    noise = np.full(ink.shape, 0.01, np.float32)
+    kept = preprocess._hysteresis(ink, noise, 1.0, drop_border=True, stroke=5.0)
     assert kept[np.asarray(ring) > 127].mean() > 0.9, "the digit was dropped and the crumbs kept"
     # a digit with paper all around it is still told from the paper's edge running off the picture
     ink[:32, 59:61] = 0.0
     ink[:, :4] = 1.0
-    kept = preprocess._hysteresis(ink, np.full(ink.shape, 0.01, np.float32), 1.0, drop_border=True)
+    kept = preprocess._hysteresis(ink, noise, 1.0, drop_border=True, stroke=5.0)
     assert kept[np.asarray(ring) > 127].mean() > 0.9 and not kept[:, :4].any()
+    # nor is a small digit inside dropped for a shadow much larger than it that runs off the picture
+    small = np.zeros((120, 120), dtype=np.float32)
+    small[:50, :70] = 1.0  # a shadow in a corner
+    small[90:106, 90:93] = small[90:93, 86:96] = 1.0  # a small 1 with a flag and a foot
+    kept = preprocess._hysteresis(small, noise, 1.0, drop_border=True, stroke=3.0)
+    assert kept[95, 91] and not kept[:50, :70].any(), "a small digit went for a shadow at the edge"
