@@ -12,8 +12,10 @@ import numpy as np
 from PIL import Image
 
 SMALL = 4096  # a median or percentile of fewer values than this is numpy's own: nothing to gain
-SAMPLE = 4096  # ... of more, first in a sample of about this many values (see _ranked)
+SAMPLE = 4096  # ... of more, first in a sample of about this many values (see ranked)
 SAMPLE_ERRORS = 4.0  # ... bracketing the rank by this many standard errors of the sample's quantile
+_CROSS = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))  # a pixel and its four neighbours
+_CV_MORPHOLOGY = (np.dtype(bool), np.dtype(np.uint8), np.dtype(np.float32), np.dtype(np.float64))  # dilate's dtypes
 
 
 def luminance(colour: np.ndarray) -> np.ndarray:
@@ -128,10 +130,6 @@ def stroke_width(mask: np.ndarray) -> float:
     return 2.0 * area / perimeter
 
 
-_CROSS = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
-_CV_MORPHOLOGY = (np.dtype(bool), np.dtype(np.uint8), np.dtype(np.float32), np.dtype(np.float64))
-
-
 def median(values: np.ndarray) -> float:
     """np.median(values), the same number, without partitioning every value of a large float array.
 
@@ -140,7 +138,7 @@ def median(values: np.ndarray) -> float:
     """
     flat = np.asarray(values).reshape(-1)
     middle = flat.size // 2
-    middles = _ranked(flat, (middle,) if flat.size % 2 else (middle - 1, middle))
+    middles = ranked(flat, (middle,) if flat.size % 2 else (middle - 1, middle))
     if middles is None:
         return float(np.median(flat))
     return float(np.median(np.array(middles, dtype=flat.dtype)))
@@ -156,13 +154,13 @@ def percentile(values: np.ndarray, q: float) -> float:
     flat = np.asarray(values).reshape(-1)
     place = (flat.size - 1) * float(np.true_divide(q, 100))  # numpy's virtual index
     below = int(np.floor(place)) if 0.0 <= place < flat.size - 1 else -1
-    pair = _ranked(flat, (below, below + 1)) if below >= 0 else None
+    pair = ranked(flat, (below, below + 1)) if below >= 0 else None
     if pair is None:
         return float(np.percentile(flat, q))
     return float(np.quantile(np.array(pair, dtype=flat.dtype), place - below))
 
 
-def _ranked(flat: np.ndarray, ranks: tuple[int, int] | tuple[int]) -> list | None:
+def ranked(flat: np.ndarray, ranks: tuple[int, int] | tuple[int]) -> list | None:
     """The values at these neighbouring ranks (0: the smallest) of a sort of `flat`, as numpy scalars
     of its dtype; None when numpy's own sort should answer (few values, not floats, NaN or infinity
     among them, or a sample that missed).
