@@ -7,6 +7,8 @@ digit of a number is corrected and saved on its own, so My digits learns from nu
 
 from __future__ import annotations
 
+import base64
+import io
 from dataclasses import dataclass
 
 import numpy as np
@@ -63,7 +65,20 @@ def steps_strip(steps: list[preprocess.Step], image: np.ndarray) -> None:
     *earlier, last = steps or [preprocess.Step("input", "The model input", model_input)]
     title = last.title if "model input" in last.title else f"{last.title}: the model input"
     images = [(step.image, step.title) for step in earlier] + [(model_input, title)]
-    st.image([image for image, _ in images], caption=[title for _, title in images], width=100, clamp=True)
+    st.image([png_data_url(image) for image, _ in images], caption=[title for _, title in images], width=100)
+
+
+def png_data_url(image: np.ndarray) -> str:
+    """A small uint8 step image as a PNG inside its own URL (data:image/png;base64,...).
+
+    Streamlit would encode an array as a JPEG, decode it again to check its width, re-encode it at
+    100 px, store it in its media files and serve it by a request of its own: for the strip's six
+    or seven images that was some 15 ms of the server's CPU per stroke or upload (bench/capacity.py).
+    A data URL is part of the page's message: one small lossless encoding, no request.
+    """
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, format="PNG", compress_level=1)  # a few KB at most: speed over size
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
 def prediction_panel(entry: registry.ModelEntry, digit: ShownDigit, read_from: str) -> None:

@@ -122,7 +122,7 @@ def decode(data: bytes) -> Image.Image:
             "Upload the complete file again."
         ) from None
     try:
-        image = ImageOps.exif_transpose(image) or image
+        ImageOps.exif_transpose(image, in_place=True)  # (not in place, it copies every upright picture)
     except Exception:  # a broken EXIF block must not cost the picture: keep it unrotated
         pass
     factor = max(image.size) // (2 * WORK_SIDE)
@@ -199,7 +199,7 @@ def image_to_array(image: Image.Image) -> tuple[np.ndarray, np.ndarray | None]:
         image = image.convert("L")
     elif mode not in ("L", "LA", "RGB", "RGBA"):
         image = image.convert("RGB")  # CMYK, YCbCr, LAB, HSV, RGBX
-    pixels = np.asarray(image, dtype=np.float32) / 255.0
+    pixels = np.divide(np.asarray(image), np.float32(255.0), dtype=np.float32)  # as float32(x) / 255, in one pass
     if image.mode == "L":
         return pixels[..., None], None
     if image.mode == "RGB":

@@ -1,23 +1,47 @@
-"""Image operations on numpy arrays (no SciPy or OpenCV in this project): filters, resizing, components.
+"""Image operations on numpy arrays: filters, resizing, components, quantiles.
 
 Pure functions of arrays, shared by the preprocessing pipelines; nothing here knows about digits.
+Where OpenCV or a sample does the work, the result is the very array (or number) the plain numpy
+definition gives, to the last bit: a speed-up must not change what is read.
 """
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 from PIL import Image
+
+SMALL = 4096  # a median or percentile of fewer values than this is numpy's own: nothing to gain
+SAMPLE = 4096  # ... of more, first in a sample of about this many values (see ranked)
+SAMPLE_ERRORS = 4.0  # ... bracketing the rank by this many standard errors of the sample's quantile
+_CROSS = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))  # a pixel and its four neighbours
+_CV_MORPHOLOGY = (np.dtype(bool), np.dtype(np.uint8), np.dtype(np.float32), np.dtype(np.float64))  # dilate's dtypes
 
 
 def luminance(colour: np.ndarray) -> np.ndarray:
     """(h, w, c) -> (h, w) ITU-R 601 luma, as Pillow's convert("L")."""
     if colour.shape[-1] == 1:
         return colour[..., 0]
-    return colour[..., 0] * 0.299 + colour[..., 1] * 0.587 + colour[..., 2] * 0.114
+    return luma(colour[..., 0], colour[..., 1], colour[..., 2])
+
+
+def luma(red: np.ndarray, green: np.ndarray, blue: np.ndarray) -> np.ndarray:
+    """The luminance of three channel planes: for channels a pipeline keeps apart (numpy is slow
+    along a last axis of 3)."""
+    return red * 0.299 + green * 0.587 + blue * 0.114
 
 
 def max_filter(image: np.ndarray, radius: int) -> np.ndarray:
-    """Grey dilation with a (2r+1) square, separable."""
+    """Grey dilation with a (2r+1) square, the picture's edge repeated outwards (a mask stays a mask).
+
+    OpenCV's dilation with a replicated border takes the maximum over exactly the same pixels as
+    shifted copies of an edge-padded array do, and a maximum rounds nothing: the same array."""
+    if image.ndim == 2 and radius >= 1 and image.dtype in _CV_MORPHOLOGY:
+        kernel = np.ones((2 * radius + 1, 2 * radius + 1), np.uint8)
+        pixels = np.ascontiguousarray(image)
+        if image.dtype == bool:
+            return cv2.dilate(pixels.view(np.uint8), kernel, borderType=cv2.BORDER_REPLICATE).view(bool)
+        return cv2.dilate(pixels, kernel, borderType=cv2.BORDER_REPLICATE)
     out = image
     for axis in (0, 1):
         padded = np.pad(out, [(radius, radius) if a == axis else (0, 0) for a in (0, 1)], mode="edge")
@@ -46,55 +70,25 @@ def box_blur(image: np.ndarray, radius: int) -> np.ndarray:
 
 def resize(image: np.ndarray, width: int, height: int, resample=Image.Resampling.BOX) -> np.ndarray:
     """Resize a float (h, w) array with Pillow's float mode."""
-    return np.asarray(Image.fromarray(image.astype(np.float32), mode="F").resize((width, height), resample))
+    pixels = np.ascontiguousarray(image, dtype=np.float32)  # (a copy only when it is not that already)
+    return np.asarray(Image.fromarray(pixels, mode="F").resize((width, height), resample))
 
 
 def label_components(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """8-connected components of a boolean mask: labels (h, w) int32 (0 = background, 1..n) and sizes (n+1,).
+    """8-connected components of a boolean mask: labels (h, w) int32 (0 = background, 1..n) and sizes
+    (n+1,) int64 (sizes[0] = 0), the components numbered in the order a row-by-row scan meets their
+    first pixel.
 
-    Works on horizontal runs, so the Python loop is over runs, not pixels.
+    OpenCV's SAUF scan (Wu's algorithm) numbers them so: it opens a provisional label at a
+    component's first pixel, before any other of its labels, and joined labels keep the smallest.
+    (OpenCV's default block-based scan opens labels two rows at a time, in another order.)
     """
-    height, width = mask.shape
-    padded = np.zeros((height, width + 2), dtype=np.int8)
-    padded[:, 1:-1] = mask
-    change = np.diff(padded, axis=1)
-    start_rows, start_cols = np.nonzero(change == 1)
-    end_rows, end_cols = np.nonzero(change == -1)  # end column is exclusive
-    count = len(start_rows)
-    labels = np.zeros(mask.shape, dtype=np.int32)
-    if count == 0:
-        return labels, np.zeros(1, dtype=np.int64)
-    parent = list(range(count))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    row_starts = np.searchsorted(start_rows, np.arange(height + 1))
-    starts, ends = start_cols.tolist(), end_cols.tolist()
-    for row in range(1, height):
-        above, above_end = row_starts[row - 1], row_starts[row]
-        here, here_end = row_starts[row], row_starts[row + 1]
-        j = above
-        for i in range(here, here_end):
-            # runs above that overlap run i, diagonals included
-            while j < above_end and ends[j] < starts[i]:
-                j += 1
-            k = j
-            while k < above_end and starts[k] <= ends[i]:
-                root_i, root_k = find(i), find(k)
-                if root_i != root_k:
-                    parent[max(root_i, root_k)] = min(root_i, root_k)
-                k += 1
-    roots = np.array([find(i) for i in range(count)])
-    _, run_labels = np.unique(roots, return_inverse=True)
-    run_labels = run_labels + 1
-    for run in range(count):  # paint runs; cheap for the few hundred runs of a digit
-        labels[start_rows[run], starts[run] : ends[run]] = run_labels[run]
-    sizes = np.bincount(run_labels, weights=end_cols - start_cols, minlength=run_labels.max() + 1)
-    return labels, sizes.astype(np.int64)
+    count, labels, stats, _ = cv2.connectedComponentsWithStatsWithAlgorithm(
+        np.ascontiguousarray(mask, dtype=bool).view(np.uint8), 8, cv2.CV_32S, cv2.CCL_WU
+    )
+    sizes = stats[:, cv2.CC_STAT_AREA].astype(np.int64)
+    sizes[0] = 0
+    return labels, sizes
 
 
 def median_of_rows(values: np.ndarray) -> np.ndarray:
@@ -125,15 +119,75 @@ def border(values: np.ndarray) -> np.ndarray:
 
 
 def stroke_width(mask: np.ndarray) -> float:
-    """Mean stroke width in pixels: twice the area over the perimeter."""
-    area = float(mask.sum())
-    inner = mask.copy()
-    inner[1:] &= mask[:-1]
-    inner[:-1] &= mask[1:]
-    inner[:, 1:] &= mask[:, :-1]
-    inner[:, :-1] &= mask[:, 1:]
-    perimeter = max(1.0, area - float(inner.sum()))
+    """Mean stroke width in pixels: twice the area over the perimeter (the pixels with one of their
+    four neighbours off the mask; beyond the picture's edge counts as on it)."""
+    pixels = np.ascontiguousarray(mask, dtype=bool).view(np.uint8)
+    area = float(cv2.countNonZero(pixels))
+    # an erosion by a cross with the edge repeated: a pixel stays when its four neighbours are set,
+    # a neighbour beyond the edge being the pixel itself
+    inner = cv2.erode(pixels, _CROSS, borderType=cv2.BORDER_REPLICATE)
+    perimeter = max(1.0, area - float(cv2.countNonZero(inner)))
     return 2.0 * area / perimeter
+
+
+def median(values: np.ndarray) -> float:
+    """np.median(values), the same number, without partitioning every value of a large float array.
+
+    np.median of just the middle value (or the two middle values) gives their mean exactly as
+    np.median of all the values does.
+    """
+    flat = np.asarray(values).reshape(-1)
+    middle = flat.size // 2
+    middles = ranked(flat, (middle,) if flat.size % 2 else (middle - 1, middle))
+    if middles is None:
+        return float(np.median(flat))
+    return float(np.median(np.array(middles, dtype=flat.dtype)))
+
+
+def percentile(values: np.ndarray, q: float) -> float:
+    """np.percentile(values, q) (linear interpolation, q below 100), the same number, without
+    partitioning every value of a large float array.
+
+    np.quantile of just the two values numpy interpolates between, at the same fraction, rounds
+    exactly as np.percentile of all the values does.
+    """
+    flat = np.asarray(values).reshape(-1)
+    place = (flat.size - 1) * float(np.true_divide(q, 100))  # numpy's virtual index
+    below = int(np.floor(place)) if 0.0 <= place < flat.size - 1 else -1
+    pair = ranked(flat, (below, below + 1)) if below >= 0 else None
+    if pair is None:
+        return float(np.percentile(flat, q))
+    return float(np.quantile(np.array(pair, dtype=flat.dtype), place - below))
+
+
+def ranked(flat: np.ndarray, ranks: tuple[int, int] | tuple[int]) -> list | None:
+    """The values at these neighbouring ranks (0: the smallest) of a sort of `flat`, as numpy scalars
+    of its dtype; None when numpy's own sort should answer (few values, not floats, NaN or infinity
+    among them, or a sample that missed).
+
+    A sorted sample of about SAMPLE values brackets the ranks between two of its values, SAMPLE_ERRORS
+    standard errors of a sample quantile either side; one pass counts the values below the bracket
+    and picks those inside it, and only those few are partitioned. The count says whether the bracket
+    holds the ranks, so the answer is exact either way (a miss, rare, costs numpy's sort as well).
+    """
+    size = flat.size
+    if size < SMALL or flat.dtype.kind != "f" or not np.isfinite(flat.min() + flat.max()):
+        return None
+    sample = np.sort(flat[:: max(1, size // SAMPLE)])
+    share = ranks[0] / size
+    margin = int(SAMPLE_ERRORS * np.sqrt(len(sample) * share * (1.0 - share))) + 8
+    first = int(share * len(sample)) - margin
+    last = int(ranks[-1] / size * len(sample)) + margin + 1
+    inside = np.ones(size, dtype=bool) if first < 0 else flat >= sample[first]
+    before = size - int(np.count_nonzero(inside))  # the values below the bracket
+    if last < len(sample):
+        inside &= flat <= sample[last]
+    chosen = flat[inside]
+    if not before <= ranks[0] or not ranks[-1] < before + chosen.size:
+        return None
+    places = [rank - before for rank in ranks]
+    parted = np.partition(chosen, places)
+    return [parted[place] for place in places]
 
 
 def trim(image: np.ndarray) -> np.ndarray:

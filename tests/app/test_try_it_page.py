@@ -1,6 +1,7 @@
 """Try it in AppTest: a stroke reruns only what the new drawing needs, the visitor's input survives
 leaving the page, and the steps strip and messages say the right thing for each kind of input."""
 
+import base64
 import io
 
 import pytest
@@ -98,6 +99,19 @@ def test_the_steps_strip_shows_the_model_input_once(open_page, upload):
     captions = [caption for image in app.image for caption in image.captions]
     assert [caption for caption in captions if "model input" in caption.lower()] == [captions[-1]]
     assert len({caption.lower().replace("×", "x") for caption in captions}) == len(captions)
+
+
+def test_the_steps_strip_travels_with_the_page_as_png_data_urls(open_page):
+    """No media file and no request per step image: each is a PNG inside its own URL, the last one
+    the model input at 4x."""
+    app = open_page("try_it")
+    app.radio(key="try_source").set_value("Upload a photo").run()
+    app.get("file_uploader")[0].set_value(("seven.jpg", photo_of_digit(PHOTO_SEVEN), "image/jpeg")).run()
+    (strip,) = [image for image in app.image if any("model input" in caption for caption in image.captions)]
+    prefix = "data:image/png;base64,"
+    assert len(strip.value) >= 5 and all(url.startswith(prefix) for url in strip.value)
+    model_input = Image.open(io.BytesIO(base64.b64decode(strip.value[-1][len(prefix) :])))
+    assert model_input.size == (112, 112) and model_input.mode == "L"
 
 
 def test_a_blank_photo_says_no_digit_was_found_in_the_picture(open_page):
