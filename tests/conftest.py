@@ -76,6 +76,7 @@ BROWSER_TESTS = "tests/e2e/"
 SMALL_MODEL_MODULES = {f"tests/unit/test_{name}.py" for name in ("predict_cli", "read_cli", "reading")}
 
 
+@pytest.hookimpl(optionalhook=True)  # a pytest without xdist (-p no:xdist) runs the suite in one process
 def pytest_xdist_make_scheduler(config, log):
     """How test.sh's two pytest-xdist workers share the suite (`-n 2 --dist loadfile`): each test module
     runs whole on one worker, so a module's fixtures (a server killed once for three tests, a model
