@@ -71,6 +71,10 @@ def cluster():
 
 
 BROWSER_TESTS = "tests/e2e/"
+# The README tour serves its own app over the shipped models and needs only a Chromium: it is a unit of
+# its own, which either worker can take, so the browser tests' worker (roughly 1,400 of the 1,550 s of
+# the last full run, under a heavy load) is not made longer by it.
+OWN_SERVER_BROWSER_TESTS = {"tests/e2e/test_readme_tour.py"}
 # Modules that read the small model test_inference.small_model_directory trains once per session (on
 # disk, under the worker's temporary folder): on one worker, it is trained once.
 SMALL_MODEL_MODULES = {f"tests/unit/test_{name}.py" for name in ("predict_cli", "read_cli", "reading")}
@@ -80,10 +84,10 @@ SMALL_MODEL_MODULES = {f"tests/unit/test_{name}.py" for name in ("predict_cli", 
 def pytest_xdist_make_scheduler(config, log):
     """How test.sh's two pytest-xdist workers share the suite (`-n 2 --dist loadfile`): each test module
     runs whole on one worker, so a module's fixtures (a server killed once for three tests, a model
-    trained once for a module) are made once. Every browser test under tests/e2e runs on one worker, the
-    first thing it is given, so one served app and one Chromium serve them all as in a run without
-    workers, while the other worker runs the modules that keep a core busy (training, AppTest); the
-    browser tests mostly wait on the served app and Chromium."""
+    trained once for a module) are made once. The browser tests under tests/e2e that share the served
+    app run on one worker, the first thing it is given, so one served app and one Chromium serve them
+    all as in a run without workers, while the other worker runs the modules that keep a core busy
+    (training, AppTest); the browser tests mostly wait on the served app and Chromium."""
     if config.getvalue("dist") != "loadfile":
         return None  # another --dist asked for on the command line: xdist's own scheduling
     from xdist.scheduler import LoadScopeScheduling
@@ -91,7 +95,7 @@ def pytest_xdist_make_scheduler(config, log):
     class ModulesAndBrowserTests(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
             module = nodeid.split("::", 1)[0]
-            if module.startswith(BROWSER_TESTS):
+            if module.startswith(BROWSER_TESTS) and module not in OWN_SERVER_BROWSER_TESTS:
                 return BROWSER_TESTS
             return "small model" if module in SMALL_MODEL_MODULES else module
 
