@@ -62,5 +62,46 @@ def cluster():
     """An embedded Dask cluster of two workers, shared by the job tests of a session (it starts in
     seconds, and each worker imports TensorFlow once for every job it runs)."""
     shared = jobs.Cluster(workers=2)
+    # Both workers import TensorFlow now, as a served app's workers have long done when a class trains:
+    # else the first job on a cold worker spends its first seconds importing, and a test that needs two
+    # jobs training at once (test_class_jobs) races one worker's import against the other's whole job.
+    shared.client().run(exec, "import digitcore; digitcore.import_tensorflow_quietly(); import keras")
     yield shared
     shared.close()
+
+
+BROWSER_TESTS = "tests/e2e/"
+# The README tour serves its own app over the shipped models and needs only a Chromium: it is a unit of
+# its own, which either worker can take, so the browser tests' worker (roughly 1,400 of the 1,550 s of
+# the last full run, under a heavy load) is not made longer by it.
+OWN_SERVER_BROWSER_TESTS = {"tests/e2e/test_readme_tour.py"}
+# Modules that read the small model test_inference.small_model_directory trains once per session (on
+# disk, under the worker's temporary folder): on one worker, it is trained once.
+SMALL_MODEL_MODULES = {f"tests/unit/test_{name}.py" for name in ("predict_cli", "read_cli", "reading")}
+
+
+@pytest.hookimpl(optionalhook=True)  # a pytest without xdist (-p no:xdist) runs the suite in one process
+def pytest_xdist_make_scheduler(config, log):
+    """How test.sh's two pytest-xdist workers share the suite (`-n 2 --dist loadfile`): each test module
+    runs whole on one worker, so a module's fixtures (a server killed once for three tests, a model
+    trained once for a module) are made once. The browser tests under tests/e2e that share the served
+    app run on one worker, the first thing it is given, so one served app and one Chromium serve them
+    all as in a run without workers, while the other worker runs the modules that keep a core busy
+    (training, AppTest); the browser tests mostly wait on the served app and Chromium."""
+    if config.getvalue("dist") != "loadfile":
+        return None  # another --dist asked for on the command line: xdist's own scheduling
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ModulesAndBrowserTests(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            if module.startswith(BROWSER_TESTS) and module not in OWN_SERVER_BROWSER_TESTS:
+                return BROWSER_TESTS
+            return "small model" if module in SMALL_MODEL_MODULES else module
+
+        def _assign_work_unit(self, node) -> None:
+            if BROWSER_TESTS in self.workqueue:  # the longest unit first, or a worker idles at the end
+                self.workqueue.move_to_end(BROWSER_TESTS, last=False)
+            super()._assign_work_unit(node)
+
+    return ModulesAndBrowserTests(config, log)

@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 from e2e_server import served_app
 
-from app_helpers import train_small_models  # tests/app, on the path from tests/conftest.py
 from e2e_paths import ARTEFACTS, E2E_WORKSPACE
 
 CHROMIUM = "/usr/bin/chromium"
@@ -22,14 +21,14 @@ CHROMIUM_ARGS = [
 
 
 @pytest.fixture(scope="session")
-def e2e_models(tmp_path_factory, mnist) -> Path:
-    """Small models trained here; or a copy of E2E_MODELS_DIR (the shipped models, for the README's screenshots)."""
+def e2e_models(tmp_path_factory, request) -> Path:
+    """A copy of the session's small models (trained_models in tests/conftest.py: trained once for the
+    AppTest, reliability and browser tests alike, as the served app only reads them and what visitors
+    train goes to their workspaces); or a copy of E2E_MODELS_DIR (the shipped models, for the README's
+    screenshots)."""
     directory = tmp_path_factory.mktemp("e2e") / "models"
-    if os.environ.get("E2E_MODELS_DIR"):
-        shutil.copytree(os.environ["E2E_MODELS_DIR"], directory, ignore=shutil.ignore_patterns(".tmp-*"))
-    else:
-        directory.mkdir()
-        train_small_models(directory, mnist)
+    source = os.environ.get("E2E_MODELS_DIR") or request.getfixturevalue("trained_models")
+    shutil.copytree(source, directory, ignore=shutil.ignore_patterns(".tmp-*"))
     return directory
 
 

@@ -90,7 +90,13 @@ def test_a_failure_inside_a_page_shows_a_friendly_message(models_dir, monkeypatc
 
     module, name = target.rsplit(".", 1)
     monkeypatch.setattr(f"{module}.{name}", _explode)
+    import streamlit as st
     from streamlit.testing.v1 import AppTest
+
+    # The pages' data caches live as long as the process: an earlier AppTest that read the same drawing
+    # (the cache key is the drawing's digest) would answer without calling the function made to fail
+    # here, and this test would pass only when a module that clears them happened to run just before.
+    st.cache_data.clear()
 
     from app_session import APP, RUN_TIMEOUT
 
