@@ -21,8 +21,8 @@ from digitcore.reading.inputs import checked_input, decide_kind
 
 PAGE_SIDE = 640  # the page stage works at most this many pixels on the longest side: a digit needs far fewer
 MIN_PAGE_SIDE = 160  # ... and enlarges smaller pictures by a whole factor to at least this
-LINE_ANGLES = np.arange(-10.0, 10.5, 1.0)
-TILT_SIDE = 200  # the tilt is measured on a copy this many pixels on its longest side  # degrees: phones are not held square; rulings tilt by a few
+LINE_ANGLES = np.arange(-10.0, 10.5, 1.0)  # degrees: phones are not held square; rulings tilt by a few
+TILT_SIDE = 200  # the tilt is measured on a copy this many pixels on its longest side
 RULING_SPAN = 0.45  # a ruling or grid line runs across at least this fraction of the picture
 RULING_BEYOND = 0.03  # ... and runs on past the rest of the ink by this fraction of the picture at both ends
 RULING_COVER = 0.5  # ... and covers this share of the paper between the digits and the picture's edge at both ends
@@ -433,7 +433,11 @@ def _lines_across(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     padded = cv2.copyMakeBorder(mask.astype(np.uint8), pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0)
     centre = (padded.shape[1] / 2.0, padded.shape[0] / 2.0)
     turn = cv2.getRotationMatrix2D(centre, angle, 1.0)
-    square = cv2.warpAffine(padded, turn, (padded.shape[1], padded.shape[0]), flags=cv2.INTER_NEAREST)
+    # level lines (most pages): the turn is the identity, and a nearest-pixel warp by it copies the picture
+    level = angle == 0.0
+    square = (
+        padded if level else cv2.warpAffine(padded, turn, (padded.shape[1], padded.shape[0]), flags=cv2.INTER_NEAREST)
+    )
     piece = max(12, round(RULING_PIECE * width))
     tolerant = cv2.dilate(square, np.ones((3, 1), np.uint8))
     pieces = cv2.bitwise_and(cv2.morphologyEx(tolerant, cv2.MORPH_OPEN, np.ones((1, piece), np.uint8)), square)
@@ -477,7 +481,7 @@ def _lines_across(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if not cut.any():
         return np.zeros(mask.shape, np.float32), positions
     back = cv2.invertAffineTransform(turn)
-    unturned = cv2.warpAffine(cut, back, (padded.shape[1], padded.shape[0]), flags=cv2.INTER_NEAREST)
+    unturned = cut if level else cv2.warpAffine(cut, back, (padded.shape[1], padded.shape[0]), flags=cv2.INTER_NEAREST)
     unturned = cv2.dilate(unturned, np.ones((3, 3), np.uint8))  # the pixels rounding left out on the way back
     return np.where(mask, unturned[pad : pad + height, pad : pad + width], 0.0), positions
 
