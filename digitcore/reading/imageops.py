@@ -160,7 +160,7 @@ def percentile(values: np.ndarray, q: float) -> float:
     return float(np.quantile(np.array(pair, dtype=flat.dtype), place - below))
 
 
-def ranked(flat: np.ndarray, ranks: tuple[int, int] | tuple[int]) -> list | None:
+def ranked(flat: np.ndarray, ranks: tuple[int, ...]) -> list | None:
     """The values at these neighbouring ranks (0: the smallest) of a sort of `flat`, as numpy scalars
     of its dtype; None when numpy's own sort should answer (few values, not floats, NaN or infinity
     among them, or a sample that missed).

@@ -16,7 +16,7 @@ import numpy as np
 from PIL import Image
 
 from digitcore.reading.decode import MIN_SIDE, NoDigitFound, flatten_alpha
-from digitcore.reading.imageops import border, luminance, stroke_width
+from digitcore.reading.imageops import border, luminance, ranked, stroke_width
 from digitcore.reading.inputs import checked_input, decide_kind
 
 PAGE_SIDE = 640  # the page stage works at most this many pixels on the longest side: a digit needs far fewer
@@ -39,7 +39,6 @@ PAPER_FILTER = 0.15  # the paper filter is at most this fraction of the picture 
 CLOSING_TAPS = 41  # the widest paper filter run at full resolution (wider ones run on a shrunk copy)
 FILLED = 0.75  # a mark covering this much of its box and several strokes wide is a patch (a band, a shadow)
 ROUGH_PASS_SIDE = 320  # pictures at least this many pixels on each side get the first pass on a half copy
-QUANTILE_BINS = 4096  # the threshold's quantiles are found in a histogram of this many bins first
 TIGHT_CROP = 0.5  # digits filling this much of the picture's height leave little paper: the crop may cut some
 CUT_TALLER = 0.3  # ... a digit it cuts is as tall as the tallest of the others to within this fraction
 SAME_PEN = 2.0  # ... its stroke width is within this factor of theirs
@@ -263,26 +262,22 @@ def _threshold(darkness: np.ndarray, photo: bool, *, refuse: bool = True) -> tup
 
 
 def _quantiles(values: np.ndarray, shares: tuple[float, ...]) -> list[float]:
-    """The quantiles at `shares` of values in [0, 1] (linear between neighbours, as np.quantile), exactly.
+    """The quantiles at `shares` of `values` (linear between neighbours, as np.quantile), exactly.
 
-    np.median and np.percentile sort a copy each time (some milliseconds on a page); here a
-    histogram of QUANTILE_BINS bins says which bin holds each wanted rank (the bin of a value never
-    decreases as the value grows), and only that bin's few values are sorted.
+    np.median and np.percentile sort a copy each time (some milliseconds on a page); the order
+    statistics come from imageops.ranked instead (a sorted sample brackets each rank and only the
+    values inside the bracket are partitioned), numpy's partition where it declines.
     """
     flat = values.ravel()
     last = flat.size - 1
-    places = [share * last for share in shares]
-    ranks = sorted({int(np.floor(place)) for place in places} | {min(last, int(np.ceil(place))) for place in places})
-    bins = np.minimum((flat * np.float32(QUANTILE_BINS)).astype(np.int32), QUANTILE_BINS - 1)
-    before = np.concatenate([[0], np.cumsum(np.bincount(bins, minlength=QUANTILE_BINS))])  # values in lower bins
-    ranked = {}
-    for rank in ranks:
-        holding = int(np.searchsorted(before, rank, side="right")) - 1  # before[holding] <= rank < before[holding + 1]
-        members = flat[bins == holding]
-        ranked[rank] = float(np.partition(members, rank - before[holding])[rank - before[holding]])
     results = []
-    for place in places:
-        below, above = ranked[int(np.floor(place))], ranked[min(last, int(np.ceil(place)))]
+    for share in shares:
+        place = share * last
+        ranks = sorted({int(np.floor(place)), min(last, int(np.ceil(place)))})
+        found = ranked(flat, tuple(ranks))
+        if found is None:
+            found = list(np.partition(flat, ranks)[ranks])
+        below, above = float(found[0]), float(found[-1])
         results.append(below + (above - below) * (place - np.floor(place)))
     return results
 
