@@ -26,7 +26,12 @@ reader (digitcore.reading.number.read_number: right when it reads exactly the on
 and nothing is fitted to them: they are for development, the real sets stay the check.
 
     DIGITCORE_DATA_DIR=data/mnist python bench/pages.py [--count 250] [--quick] [--seed 0] [--save DIR]
-        [--no-number-reader]
+        [--no-number-reader] [--digits N]
+
+With --digits N (2 or more) each page carries an N-digit number instead, its digits written side by
+side with gaps, and is read by the number reader (right when it reads exactly that number) beside
+the contours-and-boxes baseline of bench/realnumbers.py: the same conditions of paper, light and pen,
+for the number reader's development. The pages of --digits 1 (the default) are the one-digit pages.
 """
 
 from __future__ import annotations
@@ -101,6 +106,21 @@ def synthetic_path(label: int, rng: np.random.Generator) -> np.ndarray:
     return points
 
 
+def number_path(paths: list[np.ndarray], rng: np.random.Generator) -> np.ndarray:
+    """The pen paths of several digits (each centred, about 20 units tall) written side by side, left
+    to right: gaps of a tenth to a half of a digit's height, each digit a little larger or smaller
+    and higher or lower than the one before, as a hand writes a number."""
+    placed, right = [], 0.0
+    for path in paths:
+        path = path * rng.uniform(0.85, 1.1)
+        left = right + (rng.uniform(2.0, 10.0) if placed else 0.0)
+        shifted = path + np.array([left - path[:, 0].min(), rng.uniform(-1.5, 1.5)])
+        placed.append(shifted)
+        right = float(shifted[:, 0].max())
+    points = np.concatenate(placed)
+    return points - (points.min(axis=0) + points.max(axis=0)) / 2
+
+
 def draw_ink(points: np.ndarray, size: tuple[int, int], height: float, pen: float, rng) -> np.ndarray:
     """Coverage (h, w) of the pen path scaled to `height` px, somewhere inside the page."""
     extent = np.ptp(points[:, 1]) or 1.0
@@ -171,11 +191,14 @@ def _tight_crop(photo: np.ndarray, ink: np.ndarray, edge: bool, rng: np.random.G
     return photo * (1 - table) + colour * table
 
 
-def render_page(points: np.ndarray, condition: str, rng: np.random.Generator) -> bytes:
-    """PNG or JPEG bytes of the pen path written on a page of `condition`."""
+def render_page(points: np.ndarray, condition: str, rng: np.random.Generator, number: bool = False) -> bytes:
+    """PNG or JPEG bytes of the pen path written on a page of `condition` (`number`: the path is a
+    number's, and the page is made wider by as many digit heights as the number is wider than tall)."""
     small = condition == "small"
     digit_height = rng.uniform(12, 40) if small else rng.uniform(40, 100)
     width = int(digit_height * rng.uniform(1.8, 3.2))
+    if number:
+        width += int(digit_height * max(0.0, np.ptp(points[:, 0]) / (np.ptp(points[:, 1]) or 1.0) - 1.0))
     height = int(digit_height * rng.uniform(1.6, 2.6))
     size = (max(width, 24), max(height, 24))
     pen = 1.0 + 0.5 * rng.random() if condition == "thin_pen" else max(1.2, digit_height * rng.uniform(0.05, 0.12))
@@ -289,6 +312,40 @@ def _accuracy_of(model, pages: list[bytes], labels: np.ndarray, prepare) -> floa
     return round(correct / len(pages), 4)
 
 
+def _numbers_on_pages(model, mnist, condition: str, count: int, digits: int, rng: np.random.Generator) -> dict:
+    """`count` pages of `condition`, each with a `digits`-digit number: the share read exactly by the
+    number reader and by the contours-and-boxes baseline, and the number reader's digit accuracy."""
+    from realnumbers import baseline_read, digit_accuracy
+
+    exact, baseline_exact, digit_scores = [], [], []
+    for _ in range(count):
+        truth, paths = "", []
+        for index in rng.choice(len(mnist.y_test), digits, replace=False):
+            if rng.random() < SYNTHETIC_SHARE:
+                label = int(rng.choice([0, 1, 7]))
+                paths.append(synthetic_path(label, rng))
+            else:
+                label = int(mnist.y_test[index])
+                paths.append(pen_path(mnist.x_test[index]))
+            truth += str(label)
+        page = render_page(number_path(paths, rng), condition, rng, number=True)
+        read = _number(page, model).replace(" ", "")
+        gray = np.asarray(Image.open(io.BytesIO(page)).convert("L"), dtype=np.float32) / 255.0
+        try:
+            baseline = baseline_read(gray, model)
+        except preprocess.ImageError:
+            baseline = ""
+        exact.append(read == truth)
+        baseline_exact.append(baseline == truth)
+        digit_scores.append(digit_accuracy(truth, read))
+    return {
+        "n": count,
+        "number_reader": round(float(np.mean(exact)), 4),
+        "number_reader_digits": round(float(np.mean(digit_scores)), 4),
+        "baseline": round(float(np.mean(baseline_exact)), 4),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", help="model name or .keras path (default: the default model)")
@@ -301,7 +358,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-number-reader", action="store_true", help="skip the number reader (the slowest of the three)"
     )
+    parser.add_argument("--digits", type=int, default=1, help="digits per page (2 or more: numbers; default 1)")
     args = parser.parse_args(argv)
+    if args.digits < 1:
+        parser.error("--digits must be 1 or more")
 
     import digitcore
 
@@ -318,6 +378,9 @@ def main(argv: list[str] | None = None) -> int:
         if condition not in CONDITIONS:
             parser.error(f"unknown condition {condition}; known: {', '.join(CONDITIONS)}")
         rng = np.random.default_rng([args.seed, CONDITIONS.index(condition)])
+        if args.digits > 1:
+            results[condition] = _numbers_on_pages(model, mnist, condition, count, args.digits, rng)
+            continue
         labels, pages = [], []
         for index in rng.choice(len(mnist.y_test), count, replace=False):
             if rng.random() < SYNTHETIC_SHARE:
@@ -348,7 +411,8 @@ def main(argv: list[str] | None = None) -> int:
                 "pages_per_condition": count,
                 "seed": args.seed,
                 "conditions": results,
-                "worst_product": min((r["product"] for r in results.values()), default=None),
+                "digits_per_page": args.digits,
+                "worst_product": min((r["product"] for r in results.values() if "product" in r), default=None),
                 "worst_number_reader": min(
                     (r["number_reader"] for r in results.values() if "number_reader" in r), default=None
                 ),
