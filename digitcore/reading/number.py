@@ -17,7 +17,16 @@ from digitcore import inference, not_a_digit
 from digitcore.reading import preprocess
 from digitcore.reading.page import Box, PageInk, find_ink
 from digitcore.reading.preprocess import NoDigitFound, Step
-from digitcore.reading.segment import PART_HEIGHT, Glyph, SplitOption, find_glyphs, order_rows, split_options
+from digitcore.reading.segment import (
+    PART_HEIGHT,
+    Glyph,
+    SplitOption,
+    find_glyphs,
+    joined,
+    may_be_one_digit,
+    order_rows,
+    split_options,
+)
 
 MAX_ROWS = 2  # a number is written in one row, a long one (a phone number) sometimes in two
 
@@ -79,23 +88,18 @@ def read_number(image: Image.Image | np.ndarray, model, *, max_rows: int = MAX_R
     page = find_ink(image)
     rows = order_rows(find_glyphs(page), max_rows)
     inputs: list[np.ndarray] = []
-    # per glyph: its options, each as (the option, the index of each part's input)
-    choices: list[tuple[int, list[tuple[SplitOption, list[int]]]]] = []
+    # the ways to read each run of glyphs in a row: one glyph (whole, or split in two or three), or
+    # two neighbours joined as the pieces of one digit; each way as (the option, its parts' inputs)
+    runs: list[_Run] = []
     for row_index, row in enumerate(rows):
         height = float(np.median([glyph.box.h for glyph in row]))
-        for glyph in row:
-            # a glyph as tall as the digits beside it is a digit, not a dot, even when it looks like a blob
-            beside_digits = len(row) > 1 and glyph.box.h >= PART_HEIGHT * height
-            prepared = []
-            for option in split_options(glyph, height):
-                indices = _prepare(option, inputs)
-                if indices is None and len(option.parts) == 1 and beside_digits:
-                    option = SplitOption([_outlined(glyph)])
-                    indices = _prepare(option, inputs)
-                if indices is not None:  # else a part is only a dot: not a way to read this glyph
-                    prepared.append((option, indices))
-            if prepared:
-                choices.append((row_index, prepared))
+        for first, glyph in enumerate(row):
+            runs.append(_Run(row_index, first, first + 1, _ways_to_read(glyph, height, len(row) > 1, inputs)))
+            if first + 1 < len(row) and may_be_one_digit(glyph, row[first + 1], height):
+                whole = SplitOption([joined([glyph, row[first + 1]])])
+                indices = _prepare(whole, inputs)
+                if indices is not None:
+                    runs.append(_Run(row_index, first, first + 2, [(whole, indices)]))
     if not inputs:
         raise NoDigitFound(
             "No digit found: the picture shows only specks or dots. Draw or photograph the digits larger."
@@ -103,26 +107,78 @@ def read_number(image: Image.Image | np.ndarray, model, *, max_rows: int = MAX_R
     probabilities = inference.predict(model, np.stack(inputs))
     not_digit, doubt_from = _not_digit_scores(np.stack(inputs))
     digits: list[ReadDigit] = []
-    for row_index, prepared in choices:
-        option, indices = max(prepared, key=lambda choice: _score(choice[1], probabilities, not_digit))
-        for part, index in zip(option.parts, indices):
-            prediction = inference.to_prediction(probabilities[index])
-            digits.append(
-                ReadDigit(
-                    digit=prediction.digit,
-                    confidence=prediction.confidence,
-                    probabilities=prediction.probabilities,
-                    unsure=prediction.unsure,
-                    box=page.to_original(part.box),
-                    row=row_index,
-                    image=inputs[index],
-                    doubtful=bool(not_digit[index] >= doubt_from),
-                    glyph=part,
+    for row_index, row in enumerate(rows):
+        chosen = _best_reading([run for run in runs if run.row == row_index], len(row), probabilities, not_digit)
+        for option, indices in chosen:
+            for part, index in zip(option.parts, indices):
+                prediction = inference.to_prediction(probabilities[index])
+                digits.append(
+                    ReadDigit(
+                        digit=prediction.digit,
+                        confidence=prediction.confidence,
+                        probabilities=prediction.probabilities,
+                        unsure=prediction.unsure,
+                        box=page.to_original(part.box),
+                        row=row_index,
+                        image=inputs[index],
+                        doubtful=bool(not_digit[index] >= doubt_from),
+                        glyph=part,
+                    )
                 )
-            )
     row_count = max((digit.row for digit in digits), default=-1) + 1
     texts = ["".join(str(d.digit) for d in digits if d.row == row) for row in range(row_count)]
     return NumberReading(digits=digits, rows=[text for text in texts if text], page=page)
+
+
+@dataclass
+class _Run:
+    """Glyphs `first` to `stop` - 1 of row `row`, and the ways to read them as digits."""
+
+    row: int
+    first: int
+    stop: int
+    ways: list[tuple[SplitOption, list[int]]]  # (the option, the index of each part's input)
+
+
+def _ways_to_read(glyph: Glyph, height: float, in_a_number: bool, inputs: list[np.ndarray]) -> list:
+    """The ways to read one glyph of a row whose digits are `height` tall (whole, or split), each part's
+    input appended to `inputs`; none when the glyph is only a dot."""
+    # a glyph as tall as the digits beside it is a digit, not a dot, even when it looks like a blob
+    beside_digits = in_a_number and glyph.box.h >= PART_HEIGHT * height
+    ways = []
+    for option in split_options(glyph, height):
+        indices = _prepare(option, inputs)
+        if indices is None and len(option.parts) == 1 and beside_digits:
+            option = SplitOption([_outlined(glyph)])
+            indices = _prepare(option, inputs)
+        if indices is not None:  # else a part is only a dot: not a way to read this glyph
+            ways.append((option, indices))
+    return ways
+
+
+def _best_reading(
+    runs: list[_Run], glyph_count: int, probabilities: np.ndarray, not_digit: np.ndarray
+) -> list[tuple[SplitOption, list[int]]]:
+    """The most likely reading of a row (see _score): the best way to read each run, and the runs
+    that cover the row's glyphs once, left to right, whose ways together score highest.
+
+    A glyph with no way to read it (a dot) is passed over. Two neighbours read as one digit compete
+    with the two read apart, each reading paying for every digit it makes with its own probability.
+    """
+    best: dict[int, tuple[float, list]] = {0: (0.0, [])}
+    for stop in range(1, glyph_count + 1):
+        candidates = []
+        for run in runs:
+            if run.stop != stop or run.first not in best:
+                continue
+            score, chosen = best[run.first]
+            if not run.ways:
+                candidates.append((score, chosen))
+                continue
+            way = max(run.ways, key=lambda choice: _score(choice[1], probabilities, not_digit))
+            candidates.append((score + _score(way[1], probabilities, not_digit), chosen + [way]))
+        best[stop] = max(candidates, key=lambda candidate: candidate[0])
+    return best[glyph_count][1]
 
 
 def _score(indices: list[int], probabilities: np.ndarray, not_digit: np.ndarray) -> float:

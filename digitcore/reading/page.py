@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from digitcore.reading import paper
 from digitcore.reading.decode import MIN_SIDE, NoDigitFound, flatten_alpha
 from digitcore.reading.imageops import border, luminance, ranked, stroke_width
 from digitcore.reading.inputs import checked_input, decide_kind
@@ -35,10 +36,7 @@ INK_DARKER = 1.75  # a pixel this many times as dark as a ruling typically is is
 # the digits are the marks inside the picture when the largest of them is this share of the largest mark
 INSIDE_SHARE = 0.3
 SPECK_AREA = 0.6  # marks smaller than this many squared stroke widths are dust, not ink of a digit
-PAPER_FILTER = 0.15  # the paper filter is at most this fraction of the picture wide
-CLOSING_TAPS = 41  # the widest paper filter run at full resolution (wider ones run on a shrunk copy)
 FILLED = 0.75  # a mark covering this much of its box and several strokes wide is a patch (a band, a shadow)
-ROUGH_PASS_SIDE = 320  # pictures at least this many pixels on each side get the first pass on a half copy
 TIGHT_CROP = 0.5  # digits filling this much of the picture's height leave little paper: the crop may cut some
 CUT_TALLER = 0.3  # ... a digit it cuts is as tall as the tallest of the others to within this fraction
 SAME_PEN = 2.0  # ... its stroke width is within this factor of theirs
@@ -47,6 +45,8 @@ ALONG_SIDE = 0.25  # a mark thinner than this fraction of its length is a line (
 IN_STEP = 0.12  # a line this close to a whole number of the grid's spacings from a ruling (share of a spacing) ...
 MIN_SPACING = 6.0  # ... of a grid whose lines lie at least this many pixels apart
 CRUMBS = 0.25  # marks smaller than this share of a line beside it are crumbs, not a digit
+LINE_NOISE, LINE_SHARE = 2.0, 0.12  # rulings are looked for above this many noise sigmas and this share of the ink
+LINE_CORE = 0.75  # ... and their typical darkness is this quantile of theirs (their core, not their faint edges)
 
 
 @dataclass(frozen=True)
@@ -124,8 +124,13 @@ def find_ink(image: Image.Image | np.ndarray) -> PageInk:
         darkness, gray = _photo_darkness(colour)
     else:
         darkness, gray = _drawing_darkness(colour)
-    mask, strength = _threshold(darkness, photo)
-    lines = darker_ink_kept(ruling_lines(mask), darkness)
+    mask, strength, faint = _threshold(darkness, photo)
+    # rulings are looked for in a fainter threshold than the digits' (as one-digit reading does): a
+    # grid printed as light as a pencil breaks up at the digits' threshold into pieces too short to
+    # be told for lines, and those left join the digits to the picture's edge
+    # (the fainter threshold widens a line by about a pixel on each side of its core: the line's
+    # typical darkness, against which darker ink along it is told, is its upper quartile, the core's)
+    lines = darker_ink_kept(ruling_lines(faint), darkness, LINE_CORE if photo else 0.5)
     mask &= ~lines
     mask, dropped = _drop_non_digit_marks(mask)
     if not mask.any():
@@ -157,98 +162,33 @@ def _drawing_darkness(colour: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _photo_darkness(colour: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """How much darker than the paper around it each pixel is, in the channel where the ink shows most.
+    """How far each pixel stands out from the paper around it, measured as one-digit reading measures
+    a photo's ink (digitcore.reading.paper), and the luminance for display.
 
-    The paper's brightness is estimated per colour channel by a morphological closing (a max then a
-    min filter) wider than the strokes: it fills the strokes in but keeps the paper's slow changes
-    and its sharp edges (a shadow, a coloured band, a sheet of another colour), so dividing by it
-    leaves 1 on any paper and < 1 only on marks narrower than the filter. Taking the darkest
-    normalised channel makes blue ink on white, yellow or grey paper as dark as black ink. Light ink
-    on a dark surface (chalk, a white-on-black picture) is read inverted.
+    The paper's colour is divided out and the darkest channel taken (blue ink on yellow paper is as
+    dark as black ink on white); a first look against a smooth background gives the ink's polarity
+    and the strokes' width; then the paper is found by a closing with a disc a few stroke widths
+    across, which fills the strokes in but keeps a shadow's or a coloured band's edge where it is
+    (a disc, as a square's diagonal would not fit inside a band running at 45 degrees).
     """
-    gray = luminance(colour).astype(np.float32)
-    if np.count_nonzero(gray < 0.4) > gray.size // 2:  # mostly dark: a dark surface, the marks are the light parts
-        colour = 1.0 - colour
-    height, width = colour.shape[:2]
-    pixels = np.round(np.clip(colour, 0.0, 1.0) * 255).astype(np.uint8)  # 8-bit morphology is fast
-    # A first pass measures the strokes' width, on a copy half as large when the picture is large
-    # (a quarter of the pixels; the strokes of a digit that fills the picture stay pixels wide).
-    shrink = 2 if min(height, width) >= ROUGH_PASS_SIDE else 1
-    small, small_pixels = colour, pixels
-    if shrink > 1:
-        size = (width // shrink, height // shrink)
-        small = cv2.resize(colour, size, interpolation=cv2.INTER_AREA).reshape(size[1], size[0], -1)
-        small_pixels = cv2.resize(pixels, size, interpolation=cv2.INTER_AREA).reshape(size[1], size[0], -1)
-    rough = _paper(small, small_pixels, max(small.shape[:2]) / 5.0)
-    first = _darkest(small, rough)
-    first_mask, _ = _threshold(first, True, refuse=False)
-    stroke = _stroke_of_strokes(first_mask, shrink)
-    # The filter must bridge the widest dark part of a stroke (where strokes meet it is about twice as
-    # wide) but no more: the narrower it is, the closer it follows shadows and bands.
-    # (and never wider than PAPER_FILTER of the picture: a band or a shadow a little wider than that
-    # stays paper even when it was taken for strokes in the first pass)
-    paper = _paper(colour, pixels, max(7.0, min(5.0 * stroke, PAPER_FILTER * max(height, width))))
-    darkness = _darkest(colour, paper)
-    return darkness, gray
+    plain = luminance(colour).astype(np.float32)
+    coloured = colour.ndim == 3 and colour.shape[-1] == 3
+    gray = paper.colour_aware_gray(colour) if coloured else plain
+    ink, noise, inverted = paper.relative_ink(gray, paper.estimate_background(gray), None)
+    first = paper.hysteresis(ink, noise, paper.ink_strength(ink))
+    stroke = stroke_width(first) if first.any() else 3.0
+    coloured_paper = paper.coloured_paper_luminance(colour, gray) if coloured else None
+    darkness, _ = paper.ink_against_paper(gray, coloured_paper, paper.paper_filter_radius(stroke, gray.shape), inverted)
+    return darkness.astype(np.float32, copy=False), plain
 
 
-def _stroke_of_strokes(mask: np.ndarray, shrink: int = 1) -> float:
-    """The stroke width of the marks that are strokes (3.0 if there are none), in the pixels of a
-    picture `shrink` times as large as the mask.
-
-    Per mark, twice the area over the perimeter; a mark as thick as a third of its box is a patch
-    (a coloured band, a shadow), not a stroke, and does not count: it would make the paper filter
-    so wide that the band became ink.
-    """
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
-    if count <= 1:
-        return 3.0
-    area = stats[:, cv2.CC_STAT_AREA].astype(np.float64)
-    widths = _mark_strokes(mask, labels, count)
-    shorter = np.minimum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT])
-    strokes = (np.arange(count) > 0) & (widths < shorter / 3.0) & (area >= 12 / shrink**2)
-    if not strokes.any():
-        return 3.0
-    return shrink * float(np.average(widths[strokes], weights=area[strokes]))
-
-
-def _paper(colour: np.ndarray, pixels: np.ndarray, side: float) -> np.ndarray:
-    """The paper's colour under the marks (`pixels`: the colour in 8 bits): a closing with a square
-    of about `side` px.
-
-    At full resolution while the square is at most CLOSING_TAPS wide (a closing keeps a sharp
-    edge, a band's or a shadow's, exactly where it is: a resized copy would blur it into false
-    ink along the edge); wider squares run on a copy shrunk to keep it that wide.
-    """
-    height, width = colour.shape[:2]
-    factor = max(1.0, side / CLOSING_TAPS)
-    if factor > 1.0:
-        size = (max(3, round(width / factor)), max(3, round(height / factor)))
-        pixels = cv2.resize(pixels, size, interpolation=cv2.INTER_AREA)
-    taps = max(3, int(round(side / factor)) | 1)
-    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (taps, taps))
-    closed = cv2.morphologyEx(pixels, cv2.MORPH_CLOSE, kernel, borderType=cv2.BORDER_REPLICATE)
-    if factor > 1.0:
-        closed = cv2.resize(cv2.blur(closed, (3, 3)), (width, height), interpolation=cv2.INTER_LINEAR)
-    paper = closed.reshape(height, width, -1).astype(np.float32) / 255.0
-    return np.maximum(paper, colour)  # the paper is never darker than what is on it
-
-
-def _darkest(colour: np.ndarray, paper: np.ndarray) -> np.ndarray:
-    """1 - the darkest channel of the colour relative to the paper: 0 on paper, up to 1 on black ink."""
-    relative = colour / np.maximum(paper, np.float32(0.03))
-    darkest = relative[..., 0]
-    for channel in range(1, relative.shape[-1]):  # numpy's min over a last axis of 3 is many times slower
-        darkest = np.minimum(darkest, relative[..., channel])
-    return cv2.blur(np.clip(1.0 - darkest, 0.0, 1.0).astype(np.float32), (3, 3))  # grain and JPEG ringing
-
-
-def _threshold(darkness: np.ndarray, photo: bool, *, refuse: bool = True) -> tuple[np.ndarray, float]:
-    """The marks (hysteresis: above a low threshold and joined to pixels above a high one) and the ink's strength."""
+def _threshold(darkness: np.ndarray, photo: bool) -> tuple[np.ndarray, float, np.ndarray]:
+    """The marks (hysteresis: above a low threshold and joined to pixels above a high one), the ink's
+    strength, and the fainter marks in which rulings are looked for (a photo's; a drawing's marks)."""
     middle, top = _quantiles(darkness, (0.5, 0.999))
     strength = max(top, 0.5 * float(darkness.max()))
     noise = 1.4826 * _quantiles(np.abs(darkness - np.float32(middle)), (0.5,))[0] if photo else 0.0
-    if refuse and (strength < 0.08 or (noise > 0 and strength / noise < 6.0)):
+    if strength < 0.08 or (noise > 0 and strength / noise < 6.0):
         raise NoDigitFound(
             "No digit found: the picture shows no marks that stand out from the paper. "
             "Draw or photograph the digits dark on light or light on dark."
@@ -258,7 +198,9 @@ def _threshold(darkness: np.ndarray, photo: bool, *, refuse: bool = True) -> tup
     count, labels = cv2.connectedComponents((darkness > low).astype(np.uint8), connectivity=8)
     strong = np.bincount(labels[darkness > high], minlength=count) > 0
     strong[0] = False
-    return strong[labels], max(strength, 1e-6)
+    marks = strong[labels]
+    faint = darkness > max(LINE_NOISE * noise, LINE_SHARE * strength) if photo else marks
+    return marks, max(strength, 1e-6), faint
 
 
 def _quantiles(values: np.ndarray, shares: tuple[float, ...]) -> list[float]:
@@ -398,16 +340,18 @@ def _in_step(positions: np.ndarray, rulings: np.ndarray) -> np.ndarray:
     return in_step
 
 
-def darker_ink_kept(lines: np.ndarray, darkness: np.ndarray) -> np.ndarray:
+def darker_ink_kept(lines: np.ndarray, darkness: np.ndarray, typical_share: float = 0.5) -> np.ndarray:
     """The line pixels without those far darker than the lines are (a stroke lying along a line).
 
     Rulings and grid lines are printed evenly and lightly; where a digit's stroke lies along one,
     thresholds and line shapes cannot tell the two apart, but the ink is usually far darker than
-    the print (a pencil as light as the lines loses those pixels, as before).
+    the print (a pencil as light as the lines loses those pixels, as before). The lines' typical
+    darkness is the `typical_share` quantile of their pixels' (the median, or higher where the
+    lines were found in a fainter threshold that adds their faint edges).
     """
     if not lines.any():
         return lines
-    typical = float(np.median(darkness[lines]))
+    typical = _quantiles(darkness[lines], (typical_share,))[0]
     return lines & (darkness <= INK_DARKER * typical)
 
 

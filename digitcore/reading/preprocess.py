@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
-from PIL import Image, ImageFilter
+from PIL import Image
 
 from digitcore.reading.decode import (  # noqa: F401  (re-exported: the app, the CLI and tests import them from here)
     ACCEPTED_FORMATS,
@@ -49,6 +49,16 @@ from digitcore.reading.imageops import (  # noqa: F401
     vertical_run_lengths,
 )
 from digitcore.reading.inputs import KINDS, checked_input, decide_kind  # noqa: F401  (KINDS re-exported)
+from digitcore.reading.paper import (
+    colour_aware_gray,
+    coloured_paper_luminance,
+    estimate_background,
+    hysteresis_marks,
+    ink_against_paper,
+    ink_strength,
+    paper_filter_radius,
+    relative_ink,
+)
 
 CANVAS_SIDE = 140  # drawings from the drawing pad are clean: worked on at this size (the result is 20x20)
 STEP_SIDE = 140  # longest side of the step images shown in the app
@@ -61,9 +71,6 @@ MIN_STROKE_RATIO = 0.075
 MIN_INK_PIXELS = 12  # fewer marked pixels than this is a speck, not a digit
 DOT_RATIO = 2.5  # ink no longer than this many stroke widths is a dot or a blob (a 0 is about 4)
 # Ruled and grid lines of notebook paper run across most of the picture; a digit's strokes do not.
-# Something coloured lies on the paper when at least this share of the pixels are darker by this
-# much in their darkest channel than in luminance (after the paper's own colour is divided out).
-COLOURED_BY, COLOURED_SHARE = 0.1, 0.02
 EDGE_FRAME = 0.12  # marks entirely within this fraction of the picture's edges ...
 EDGE_MARGIN = 0.15  # ... belong to the digit only within this many digit sizes of it
 CARD_FILL = 0.85  # ink covering this much of its bounding box is a filled patch (a card), not strokes
@@ -71,11 +78,6 @@ RULING_MIN_SPAN = 0.85  # a ruling line spans at least this fraction of the pict
 RULING_BEYOND = 0.05  # ... and runs on past the digit on both sides by at least this fraction
 RULING_RUN = 0.12  # ... and is found from straight runs at least this fraction of the width long
 LINE_NOISE, LINE_SHARE = 2.0, 0.12  # ... in the marks this many times the noise and this share of the ink's strength
-# The paper filter (a disc) is this many stroke widths across: it must bridge the widest dark part of
-# a stroke (where strokes meet or a loop closes, a few widths) and no more, to follow bands and shadows.
-PAPER_FILTER_STROKES = 5.0
-PAPER_FILTER_SHARE = 0.15  # ... and at most this fraction of the picture: a band or a shadow wider than it stays paper
-BACKGROUND_TAPS = 41  # the widest paper filter run at full resolution (wider ones run on a shrunk copy)
 
 
 @dataclass
@@ -149,7 +151,7 @@ def to_mnist(image: Image.Image | np.ndarray, kind: str = "auto") -> Preprocesse
         kind = decide_kind(colour, had_transparency)
     steps: list[Step] = []
     if kind == "photo" and colour.shape[-1] == 3:
-        gray = _colour_aware_gray(colour)
+        gray = colour_aware_gray(colour)
         steps.append(
             Step(
                 "grayscale", "Grayscale (the channel where the ink is darkest against the paper)", _to_step_image(gray)
@@ -164,7 +166,7 @@ def to_mnist(image: Image.Image | np.ndarray, kind: str = "auto") -> Preprocesse
     if kind == "canvas":
         ink, mask = _canvas_ink(colour, gray, steps, blank)
     else:
-        plain = _coloured_paper_luminance(colour, gray)
+        plain = coloured_paper_luminance(colour, gray)
         ink, mask = _photo_ink(gray, steps, plain)
     card = _card_inside(mask)
     if card is not None:
@@ -219,34 +221,6 @@ def _shrink(colour: np.ndarray, side: int) -> np.ndarray:
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
     channels = [resize(colour[..., c], *size) for c in range(colour.shape[-1])]
     return np.stack(channels, axis=-1)
-
-
-def _coloured_paper_luminance(colour: np.ndarray, gray: np.ndarray) -> np.ndarray | None:
-    """The photo's luminance when something coloured lies on the paper (a coloured band, a marker's
-    stroke, a coloured pen), where the darkest channel `gray` falls far below it; else None, and the
-    second ink pass of _photo_ink is skipped (black or gray ink on white or evenly coloured paper,
-    most photos, where both grays agree)."""
-    if colour.ndim != 3 or colour.shape[-1] != 3:
-        return None
-    plain = luminance(colour)
-    return plain if float(np.mean(plain - gray > COLOURED_BY)) >= COLOURED_SHARE else None
-
-
-def _colour_aware_gray(colour: np.ndarray) -> np.ndarray:
-    """A gray image in which coloured ink stands out as much as it can: the darkest channel of the
-    white-balanced photo (luminance alone hides a light blue pen on white paper).
-
-    The paper's colour (the median pixel: paper fills most of a photo of a digit) is divided out
-    first, so yellow or grey paper becomes white and a channel in which the paper itself is dark
-    does not pass for ink. Gray ink and pencil lose nothing: all channels are alike.
-    """
-    # channel by channel: numpy is slow along a last axis of 3 (a median over it some ten times, a
-    # minimum some 30 times, a division several times)
-    paper = np.maximum(np.array([median(colour[..., c]) for c in range(3)], dtype=colour.dtype), 0.05)
-    red, green, blue = (colour[..., c] / paper[c] for c in range(3))
-    darkest = np.minimum(np.minimum(np.minimum(red, green), blue), luma(red, green, blue))
-    darkest *= float(luminance(paper[None, None, :])[0, 0])
-    return np.clip(darkest, 0.0, 1.0, out=darkest).astype(np.float32, copy=False)
 
 
 def _card_inside(mask: np.ndarray) -> tuple[int, int, int, int] | None:
@@ -365,20 +339,6 @@ def _canvas_ink(
     return ink, mask
 
 
-def _estimate_background(gray: np.ndarray) -> np.ndarray:
-    """The paper's brightness under uneven light, without the ink: a median of a dilated, small copy.
-
-    Dilation (a max filter) removes dark strokes; the median follows shadow edges better than a blur.
-    """
-    height, width = gray.shape
-    factor = max(1, round(max(height, width) / 80))  # about 80 cells on the long side
-    small_w, small_h = max(3, width // factor), max(3, height // factor)
-    small = resize(gray, small_w, small_h, Image.Resampling.BOX)
-    small = max_filter(small, 1)
-    small = np.asarray(Image.fromarray(small, mode="F").filter(ImageFilter.MedianFilter(5)))
-    return resize(small, width, height, Image.Resampling.BILINEAR)
-
-
 def _photo_ink(
     gray: np.ndarray, steps: list[Step], plain_gray: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -392,21 +352,14 @@ def _photo_ink(
     where the paper is coloured that channel is dark already and a gray pencil crossing it vanishes
     there, while its luminance still shows the pencil.
     """
-    ink, noise, inverted = _relative_ink(gray, _estimate_background(gray), None)
-    strength = _strength(ink)
-    _blank_check(strength, _strength(ink / noise), "the photo shows no marks that stand out from the paper")
+    ink, noise, inverted = relative_ink(gray, estimate_background(gray), None)
+    strength = ink_strength(ink)
+    _blank_check(strength, ink_strength(ink / noise), "the photo shows no marks that stand out from the paper")
     # ruled lines would make every stroke look as thin as they are
     ink, _ = _remove_ruled_lines(ink, ink > np.maximum(3.0 * noise, 0.2 * strength))  # level ones suffice here
     first_mask = _hysteresis(ink, noise, strength)
     width = stroke_width(first_mask) if first_mask.any() else 3.0
-    across = min(PAPER_FILTER_STROKES * width, PAPER_FILTER_SHARE * max(gray.shape))
-    radius = max(3, round(across / 2))
-    ink, noise, _ = _relative_ink(gray, _morphological_background(gray, radius, dark_ink=inverted), inverted)
-    if plain_gray is not None:
-        plain_ink, plain_noise, _ = _relative_ink(
-            plain_gray, _morphological_background(plain_gray, radius, dark_ink=inverted), inverted
-        )
-        ink, noise = np.maximum(ink, plain_ink), np.maximum(noise, plain_noise)
+    ink, noise = ink_against_paper(gray, plain_gray, paper_filter_radius(width, gray.shape), inverted)
     steps.append(
         Step(
             "polarity",
@@ -414,15 +367,15 @@ def _photo_ink(
             _to_step_image(ink, normalise=True),
         )
     )
-    strength = _strength(ink)
-    _blank_check(strength, _strength(ink / noise), "the photo shows no marks that stand out from the paper")
+    strength = ink_strength(ink)
+    _blank_check(strength, ink_strength(ink / noise), "the photo shows no marks that stand out from the paper")
     # Rulings are looked for in a fainter threshold than the digit's: a grid printed as light as a
     # pencil breaks up at the digit's threshold into pieces too short to be told for lines, and
     # those left join the digit to the picture's edge
     ink, ruled = _remove_rulings(ink, ink > np.maximum(LINE_NOISE * noise, LINE_SHARE * strength))
     if ruled.any():
         steps.append(Step("lines", "Ruled lines removed", _to_step_image(ink, normalise=True)))
-        strength = _strength(ink)
+        strength = ink_strength(ink)
     # a digit cut by a tight crop is told from a line by its pen and its row, which the pieces that
     # rulings leave where they cross the edge share: on ruled paper, what touches the edge goes
     mask = _hysteresis(ink, noise, strength, drop_border=True, keep_cut_digits=not ruled.any(), stroke=width)
@@ -565,48 +518,6 @@ def _rulings_past(rest: np.ndarray, labels: np.ndarray, groups: list[list]) -> t
     return lines, int(np.ceil(max(thicknesses))) if thicknesses else 0
 
 
-def _relative_ink(
-    gray: np.ndarray, background: np.ndarray, inverted: bool | None
-) -> tuple[np.ndarray, np.ndarray, bool]:
-    """Ink map (white on black), local noise level map and polarity (None: decide) against a background."""
-    relative = (gray - background) / np.maximum(background, 0.05)  # shading multiplies paper and ink alike
-    relative = box_blur(relative, 1)  # soften grain and JPEG ringing
-    deviation = relative - median(relative)
-    noise = _noise_map(deviation)
-    dark, light = np.clip(-deviation, 0, None), np.clip(deviation, 0, None)
-    if inverted is None:
-        inverted = float((dark / noise).max()) >= float((light / noise).max())
-    return (dark if inverted else light), noise, inverted
-
-
-def _noise_map(deviation: np.ndarray, cell: int = 16) -> np.ndarray:
-    """Robust local noise (sigma) per pixel: the median absolute deviation in 16x16 cells.
-
-    Noise is not uniform: relative to the paper's brightness it is larger in shadows. The median
-    ignores ink as long as it covers less than half of a cell.
-    """
-    height, width = deviation.shape
-    rows, cols = max(1, height // cell), max(1, width // cell)
-    cropped = deviation[: rows * cell, : cols * cell] if height >= cell and width >= cell else deviation
-    cell_h, cell_w = cropped.shape[0] // rows, cropped.shape[1] // cols
-    blocks = cropped[: rows * cell_h, : cols * cell_w].reshape(rows, cell_h, cols, cell_w).transpose(0, 2, 1, 3)
-    blocks = blocks.reshape(rows, cols, -1)
-    # deviation from each cell's own median: a cell inside a thick stroke is as quiet as paper
-    centred = np.abs(blocks - median_of_rows(blocks)[..., None])
-    sigma = 1.4826 * median_of_rows(centred).astype(np.float32)
-    if rows >= 3 and cols >= 3:
-        sigma = np.asarray(Image.fromarray(sigma, mode="F").filter(ImageFilter.MedianFilter(3)))
-    typical = float(np.median(sigma))
-    # clean digital images have almost no noise; shadows raise it, but not by more than a few times
-    sigma = np.clip(sigma, max(typical * 0.5, 1e-3), max(typical * 3.0, 1e-3))
-    return resize(sigma, width, height, Image.Resampling.BILINEAR)
-
-
-def _strength(ink: np.ndarray) -> float:
-    """How strong the ink is: a high percentile, but at least half the maximum for tiny digits."""
-    return max(percentile(ink, 99.95), float(ink.max()) * 0.5)
-
-
 def _hysteresis(
     ink: np.ndarray,
     noise: np.ndarray,
@@ -620,11 +531,7 @@ def _hysteresis(
 
     With `drop_border`, what runs off the picture is dropped (see below); `stroke`, the strokes'
     width, tells the crumbs that are no digit from a small digit there."""
-    high = np.maximum(6.0 * noise, 0.45 * strength)
-    low = np.maximum(3.0 * noise, 0.2 * strength)
-    labels, sizes = label_components(ink > low)
-    keep = np.bincount(labels[ink > high], minlength=len(sizes)) > 0
-    keep[0] = False
+    labels, keep = hysteresis_marks(ink, noise, strength)
     if drop_border:
         # What runs off the picture (the paper's edge, a table) is not the digit, which has paper
         # around it; drop it unless nothing else is left, or it is a digit that a tight crop cut
@@ -656,33 +563,6 @@ def _all_dots(labels: np.ndarray, chosen: np.ndarray, stroke: float) -> bool:
         if max(np.ptp(rows[these]), np.ptp(cols[these])) + 1 >= longest:
             return False
     return True
-
-
-def _morphological_background(gray: np.ndarray, radius: int, dark_ink: bool) -> np.ndarray:
-    """Closing (dark ink) or opening (light ink) of `gray` with a disc of this radius.
-
-    A disc, not a square: a square's diagonal is 1.4 times its side, so a square that bridges the
-    strokes no longer fits inside a band or a shadow edge running at 45 degrees, and the band's
-    colour becomes ink. Discs up to BACKGROUND_TAPS wide run at full resolution (a resized copy
-    would blur a band's sharp edge into false ink); wider ones on a copy shrunk to keep them that wide.
-    """
-    height, width = gray.shape
-    side = 2 * radius + 1
-    factor = max(1.0, side / BACKGROUND_TAPS)
-    # the grain is taken out first (a closing of raw grain is its local maximum: a bumpy paper that
-    # leaves grain standing out as ink); a median keeps a band's or a shadow's edge sharp, a blur would not
-    # (on 8-bit pixels: OpenCV's morphology with a disc is several times faster on them than on floats)
-    small = cv2.medianBlur(np.round(np.clip(gray, 0.0, 1.0) * 255).astype(np.uint8), 3)
-    if factor > 1.0:
-        shrunk = (max(3, round(width / factor)), max(3, round(height / factor)))
-        small = cv2.resize(small, shrunk, interpolation=cv2.INTER_LINEAR)  # the median already took out the grain
-    taps = max(3, int(round(side / factor)) | 1)
-    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (taps, taps))
-    operation = cv2.MORPH_CLOSE if dark_ink else cv2.MORPH_OPEN
-    closed = cv2.morphologyEx(small, operation, disc, borderType=cv2.BORDER_REPLICATE).astype(np.float32) / 255.0
-    if factor == 1.0:
-        return closed
-    return cv2.resize(closed, (width, height), interpolation=cv2.INTER_LINEAR)
 
 
 def _drop_specks(mask: np.ndarray, ink: np.ndarray) -> np.ndarray:

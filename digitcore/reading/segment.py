@@ -20,6 +20,8 @@ ROW_HEIGHT = 0.5  # a row whose glyphs are lower than this fraction of the talle
 WIDE = 0.8  # a glyph wider than this many digit heights may be two (or more) touching digits
 PART_HEIGHT = 0.6  # every piece a split makes is at least this fraction of the row's digit height
 SPLITS_TRIED = 5  # split columns tried per cut (the deepest minima of the column ink)
+JOIN_GAP = 0.1  # two glyphs side by side this close (a fraction of the digits' height), or overlapping, ...
+JOIN_WIDTH = 1.0  # ... and together at most this many digit heights wide may be the pieces of one digit
 
 
 @dataclass
@@ -276,28 +278,21 @@ def order_rows(glyphs: list[Glyph], max_rows: int = 2) -> list[list[Glyph]]:
     return [sorted(row, key=lambda g: g.box.x) for row in rows]
 
 
-def main_glyph(glyphs: list[Glyph]) -> Glyph:
-    """The one digit of a page meant to hold one: the glyph with the most ink, joined with the glyphs
-    that nearly touch its box (a stroke the page stage or a pen lift cut off), within a tenth of its size."""
-    if not glyphs:
-        raise ValueError("No glyphs to choose from.")
-    largest = max(glyphs, key=lambda glyph: float(glyph.ink.sum()))
-    reach = 0.1 * max(largest.box.w, largest.box.h)
-    box = [largest.box.x, largest.box.y, largest.box.w, largest.box.h]
-    parts = [largest]
-    for glyph in glyphs:
-        if glyph is largest:
-            continue
-        near = (
-            glyph.box.right >= box[0] - reach
-            and glyph.box.x <= box[0] + box[2] + reach
-            and glyph.box.bottom >= box[1] - reach
-            and glyph.box.y <= box[1] + box[3] + reach
-        )
-        if near and float(glyph.ink.sum()) >= 0.05 * float(largest.ink.sum()):
-            parts.append(glyph)
-    if len(parts) == 1:
-        return largest
+def may_be_one_digit(left: Glyph, right: Glyph, height: float) -> bool:
+    """Whether two neighbours in a row (`left` starting first) may be the pieces of one digit, given
+    the row's digit height: a 0 or a 2 that a ruling or a pen lift broke in two side by side, a 4
+    whose stem stands apart. They overlap or nearly touch, and together are no wider than a digit
+    may be and no taller than one. Whether they are is the reader's question (as for splits, the
+    model and the not-a-digit guard say which reading looks more like digits)."""
+    gap = right.box.x - left.box.right
+    width = max(left.box.right, right.box.right) - left.box.x
+    tall = max(left.box.bottom, right.box.bottom) - min(left.box.y, right.box.y)
+    return gap <= JOIN_GAP * height and width <= JOIN_WIDTH * height and tall <= 1.5 * height
+
+
+def joined(parts: list[Glyph]) -> Glyph:
+    """One glyph made of several: their union box, each part's ink and mask where it lies."""
+    box = [parts[0].box.x, parts[0].box.y, parts[0].box.w, parts[0].box.h]
     for part in parts[1:]:
         box = _union(box, [part.box.x, part.box.y, part.box.w, part.box.h])
     x, y, w, h = box

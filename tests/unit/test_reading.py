@@ -322,3 +322,76 @@ def test_two_touching_zeros_are_read_as_two_digits_and_a_wide_zero_as_one(mnist,
     page = np.zeros((120, wide.shape[1] + 60), np.float32)
     page[30 : 30 + DIGIT_HEIGHT, 30 : 30 + wide.shape[1]] = wide
     assert read_number(on_paper(page), model).number == "0"
+
+
+def _cut_in_two(ink: np.ndarray, gap: int) -> np.ndarray:
+    """The digit's ink with a column `gap` px wide taken out of its middle: two pieces side by side,
+    as a ruling or a pen lift leaves a 0."""
+    middle = ink.shape[1] // 2
+    return np.concatenate([ink[:, :middle], np.zeros((ink.shape[0], gap), np.float32), ink[:, middle:]], axis=1)
+
+
+def test_two_pieces_of_one_digit_side_by_side_are_read_as_one_digit(mnist, model):
+    from digitcore.reading.number import read_number
+
+    zero = digit_ink(mnist.x_test[3])  # a 0
+    page = np.zeros((120, zero.shape[1] + 64), np.float32)
+    halves = _cut_in_two(zero, gap=3)
+    page[30 : 30 + DIGIT_HEIGHT, 30 : 30 + halves.shape[1]] = halves
+    assert len(find_glyphs(find_ink(on_paper(page)))) == 2, "the pieces were not apart"
+    assert read_number(on_paper(page), model).number == "0"
+
+
+def test_two_digits_written_close_are_not_joined(mnist, model):
+    from digitcore.reading.number import read_number
+
+    one, zero = digit_ink(mnist.x_test[2]), digit_ink(mnist.x_test[3])  # a 1 and a 0
+    assert read_number(on_paper(number_page([one, zero], gap=4)), model).number == "10"
+
+
+def test_only_neighbours_that_overlap_or_nearly_touch_and_fit_one_digit_may_be_one():
+    from digitcore.reading.segment import may_be_one_digit
+
+    def glyph(x, y, w, h):
+        return Glyph(Box(x, y, w, h), np.ones((h, w), np.float32), np.ones((h, w), bool))
+
+    height = 60.0
+    assert may_be_one_digit(glyph(0, 0, 20, 60), glyph(24, 0, 20, 60), height)  # the halves of a 0
+    assert may_be_one_digit(glyph(0, 0, 30, 60), glyph(20, 10, 15, 40), height)  # overlapping
+    assert not may_be_one_digit(glyph(0, 0, 20, 60), glyph(35, 0, 20, 60), height)  # a gap: two digits
+    assert not may_be_one_digit(glyph(0, 0, 40, 60), glyph(42, 0, 40, 60), height)  # too wide together
+    assert not may_be_one_digit(glyph(0, 0, 20, 60), glyph(20, 70, 20, 60), height)  # stacked: two rows
+
+
+def test_a_row_is_read_by_the_ways_that_together_score_best():
+    from digitcore.reading.number import _best_reading, _Run
+    from digitcore.reading.segment import SplitOption
+
+    # inputs: 0 = the left piece alone, 1 = the right piece alone, 2 = the two joined
+    apart, whole = SplitOption([]), SplitOption([])
+    runs = [_Run(0, 0, 1, [(apart, [0])]), _Run(0, 1, 2, [(apart, [1])]), _Run(0, 0, 2, [(whole, [2])])]
+    probabilities = _probabilities((1, 0.99), (1, 0.99), (0, 0.99))
+    # the guard doubts the pieces (strokes, not digits): the joined reading wins
+    chosen = _best_reading(runs, 2, probabilities, np.array([0.6, 0.6, 0.02]))
+    assert [indices for _, indices in chosen] == [[2]]
+    # the guard takes the joined pair for several digits: the pieces are read apart
+    chosen = _best_reading(runs, 2, probabilities, np.array([0.01, 0.01, 0.95]))
+    assert [indices for _, indices in chosen] == [[0], [1]]
+    # a glyph with no way to read it (a dot) is passed over
+    chosen = _best_reading([_Run(0, 0, 1, []), _Run(0, 1, 2, [(apart, [1])])], 2, probabilities, np.zeros(3))
+    assert [indices for _, indices in chosen] == [[1]]
+
+
+def test_a_number_on_a_coloured_band_running_diagonally_behind_it_is_read_without_the_band(mnist):
+    inks = [digit_ink(mnist.x_test[i]) for i in (1, 2, 4)]  # a 2, a 1 and a 4
+    ink = number_page(inks, gap=30)
+    height, width = ink.shape
+    rows, cols = np.mgrid[0:height, 0:width]
+    band = np.abs((cols - 0.5 * width) * np.cos(0.7) + (rows - 0.5 * height) * np.sin(0.7)) < 40
+    paper = np.where(band[..., None], np.array([0.62, 0.72, 0.85]), np.array([0.97, 0.96, 0.9]))
+    picture = paper * (1 - ink[..., None]) + np.array([0.1, 0.15, 0.5]) * ink[..., None]
+    picture += np.random.default_rng(0).normal(0, 0.03, picture.shape)  # a camera's grain: a photo
+    page = find_ink(np.round(np.clip(picture, 0, 1) * 255).astype(np.uint8))
+    near_digits = np.asarray(Image.fromarray(ink > 0.3).filter(ImageFilter.MaxFilter(7)))
+    assert (page.mask & ~near_digits).sum() < 0.01 * band.sum(), "the band was taken for ink"
+    assert (page.mask & (ink > 0.5)).sum() > 0.9 * (ink > 0.5).sum(), "the digits lost ink"
