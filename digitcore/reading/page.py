@@ -45,6 +45,7 @@ ALONG_SIDE = 0.25  # a mark thinner than this fraction of its length is a line (
 IN_STEP = 0.12  # a line this close to a whole number of the grid's spacings from a ruling (share of a spacing) ...
 MIN_SPACING = 6.0  # ... of a grid whose lines lie at least this many pixels apart
 CRUMBS = 0.25  # marks smaller than this share of a line beside it are crumbs, not a digit
+FIRST_LOOK_SIDE = 320  # pictures at least this many pixels on each side get their first look on a half copy
 LINE_NOISE, LINE_SHARE = 2.0, 0.12  # rulings are looked for above this many noise sigmas and this share of the ink
 LINE_CORE = 0.75  # ... and their typical darkness is this quantile of theirs (their core, not their faint edges)
 
@@ -174,9 +175,14 @@ def _photo_darkness(colour: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     plain = luminance(colour).astype(np.float32)
     coloured = colour.ndim == 3 and colour.shape[-1] == 3
     gray = paper.colour_aware_gray(colour) if coloured else plain
-    ink, noise, inverted = paper.relative_ink(gray, paper.estimate_background(gray), None)
+    # the first look only measures the polarity and the strokes' width: on a copy half as large when
+    # the picture is large (a quarter of the pixels; the strokes of digits that fill it stay pixels wide)
+    height, width = gray.shape
+    shrink = 2 if min(height, width) >= FIRST_LOOK_SIDE else 1
+    look = gray if shrink == 1 else cv2.resize(gray, (width // 2, height // 2), interpolation=cv2.INTER_AREA)
+    ink, noise, inverted = paper.relative_ink(look, paper.estimate_background(look), None)
     first = paper.hysteresis(ink, noise, paper.ink_strength(ink))
-    stroke = stroke_width(first) if first.any() else 3.0
+    stroke = shrink * stroke_width(first) if first.any() else 3.0
     coloured_paper = paper.coloured_paper_luminance(colour, gray) if coloured else None
     darkness, _ = paper.ink_against_paper(gray, coloured_paper, paper.paper_filter_radius(stroke, gray.shape), inverted)
     return darkness.astype(np.float32, copy=False), plain
