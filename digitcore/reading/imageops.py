@@ -28,7 +28,17 @@ def luminance(colour: np.ndarray) -> np.ndarray:
 def luma(red: np.ndarray, green: np.ndarray, blue: np.ndarray) -> np.ndarray:
     """The luminance of three channel planes: for channels a pipeline keeps apart (numpy is slow
     along a last axis of 3)."""
-    return red * 0.299 + green * 0.587 + blue * 0.114
+    if not (
+        isinstance(red, np.ndarray)
+        and red.dtype == green.dtype == blue.dtype
+        and red.shape == green.shape == blue.shape
+    ):
+        return red * 0.299 + green * 0.587 + blue * 0.114
+    # the same sums in the same order, added into the first product: two picture-sized arrays fewer
+    total = red * 0.299
+    total += green * 0.587
+    total += blue * 0.114
+    return total
 
 
 def max_filter(image: np.ndarray, radius: int) -> np.ndarray:
@@ -182,7 +192,7 @@ def ranked(flat: np.ndarray, ranks: tuple[int, ...]) -> list | None:
     before = size - int(np.count_nonzero(inside))  # the values below the bracket
     if last < len(sample):
         inside &= flat <= sample[last]
-    chosen = flat[inside]
+    chosen = np.compress(inside, flat)  # flat[inside], several times faster when much is inside
     if not before <= ranks[0] or not ranks[-1] < before + chosen.size:
         return None
     places = [rank - before for rank in ranks]
