@@ -17,7 +17,7 @@ import numpy as np
 from PIL import Image
 
 from digitcore.reading.decode import MIN_SIDE, NoDigitFound, flatten_alpha
-from digitcore.reading.imageops import border, luminance, ranked, stroke_width
+from digitcore.reading.imageops import border, components_with_stats, luminance, ranked, stroke_width
 from digitcore.reading.inputs import checked_input, decide_kind
 
 PAGE_SIDE = 640  # the page stage works at most this many pixels on the longest side: a digit needs far fewer
@@ -205,7 +205,7 @@ def _stroke_of_strokes(mask: np.ndarray, shrink: int = 1) -> float:
     (a coloured band, a shadow), not a stroke, and does not count: it would make the paper filter
     so wide that the band became ink.
     """
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    count, labels, stats, _ = components_with_stats(mask)
     if count <= 1:
         return 3.0
     area = stats[:, cv2.CC_STAT_AREA].astype(np.float64)
@@ -319,7 +319,7 @@ def ruling_lines(mask: np.ndarray) -> np.ndarray:
     down = np.ascontiguousarray(down_transposed.T)
     rest = mask & (across == 0) & (down == 0)
     # the digits' extent: the marks of substance left (not the crumbs of lines that rounding left)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(rest.astype(np.uint8), connectivity=8)
+    count, labels, stats, _ = components_with_stats(rest)
     if count <= 1 or stats[1:, cv2.CC_STAT_AREA].max() < 12:
         return lines  # nothing but long marks: nothing is known to be a ruling rather than the digits
     substantial = np.nonzero(stats[:, cv2.CC_STAT_AREA] >= 0.1 * stats[1:, cv2.CC_STAT_AREA].max())[0]
@@ -457,7 +457,7 @@ def _lines_across(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     # lines it crosses into one piece: what is thicker than any ruling is not part of one
     thick = cv2.morphologyEx(pieces, cv2.MORPH_OPEN, np.ones((int(thickest) + 1, 1), np.uint8))
     pieces = cv2.bitwise_and(pieces, cv2.bitwise_not(thick))
-    count, labels, stats, centroids = cv2.connectedComponentsWithStats(pieces, connectivity=8)
+    count, labels, stats, centroids = components_with_stats(pieces)
     if count <= 1:
         return np.zeros(mask.shape, np.float32), np.full(1, np.nan)
     lefts = stats[1:, cv2.CC_STAT_LEFT].astype(np.float64)
@@ -639,7 +639,7 @@ def _drop_non_digit_marks(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _edge_verdicts(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The marks of `mask` (labels), which of them are kept as digits' ink, and which of those kept
     touch the picture's edge as digits that a tight crop cut."""
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    count, labels, stats, _ = components_with_stats(mask)
     cut = np.zeros(count, dtype=bool)
     if count <= 1:
         return labels, np.arange(count) > 0, cut

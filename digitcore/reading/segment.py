@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from digitcore.reading.imageops import components_with_stats
 from digitcore.reading.page import Box, PageInk
 
 SAME_DIGIT_OVERLAP = 0.5  # marks sharing this much of the narrower one's columns are parts of one digit ...
@@ -47,7 +48,7 @@ def find_glyphs(page: PageInk) -> list[Glyph]:
     side by side, the parts of one digit above each other. Rows are never joined this way, as the
     gap between two rows is larger than the gap inside a digit.
     """
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(page.mask.astype(np.uint8), connectivity=8)
+    count, labels, stats, _ = components_with_stats(page.mask)
     boxes = [
         [
             int(stats[i, cv2.CC_STAT_LEFT]),
