@@ -28,7 +28,17 @@ def luminance(colour: np.ndarray) -> np.ndarray:
 def luma(red: np.ndarray, green: np.ndarray, blue: np.ndarray) -> np.ndarray:
     """The luminance of three channel planes: for channels a pipeline keeps apart (numpy is slow
     along a last axis of 3)."""
-    return red * 0.299 + green * 0.587 + blue * 0.114
+    if not (
+        isinstance(red, np.ndarray)
+        and red.dtype == green.dtype == blue.dtype
+        and red.shape == green.shape == blue.shape
+    ):
+        return red * 0.299 + green * 0.587 + blue * 0.114
+    # the same sums in the same order, added into the first product: two picture-sized arrays fewer
+    total = red * 0.299
+    total += green * 0.587
+    total += blue * 0.114
+    return total
 
 
 def max_filter(image: np.ndarray, radius: int) -> np.ndarray:
@@ -89,6 +99,48 @@ def label_components(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     sizes = stats[:, cv2.CC_STAT_AREA].astype(np.int64)
     sizes[0] = 0
     return labels, sizes
+
+
+def components_with_stats(mask: np.ndarray) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
+    """cv2.connectedComponentsWithStats(mask as uint8, connectivity=8): the count, labels, stats and
+    centroids, the very same arrays, in a fraction of the time on a page.
+
+    OpenCV's statistics visit every pixel, the background's too (about a millisecond on a 640x480
+    page, for a few thousand pixels of marks). The labels here come from the same labelling without
+    statistics (cv2.connectedComponents, the same algorithm), the marks' statistics from their own
+    pixels, and the background's (label 0) from the number of marks in each row and column. The
+    centroids are the sums of whole pixel coordinates over the area, as OpenCV divides them.
+    """
+    pixels = (
+        np.ascontiguousarray(mask, dtype=np.uint8) if mask.dtype != bool else np.ascontiguousarray(mask).view(np.uint8)
+    )
+    points = cv2.findNonZero(pixels)
+    if points is None or len(points) == pixels.size:  # no background or no marks: nothing to gain
+        count, labels, stats, centroids = cv2.connectedComponentsWithStats(pixels, connectivity=8)
+        return count, labels, stats, centroids
+    count, labels = cv2.connectedComponents(pixels, connectivity=8)
+    height, width = pixels.shape
+    cols, rows = points[:, 0, 0], points[:, 0, 1]
+    which = labels[rows, cols]
+    area = np.bincount(which, minlength=count)
+    left, top = np.full(count, width, np.int32), np.full(count, height, np.int32)
+    right, bottom = np.full(count, -1, np.int32), np.full(count, -1, np.int32)
+    np.minimum.at(left, which, cols)
+    np.minimum.at(top, which, rows)
+    np.maximum.at(right, which, cols)
+    np.maximum.at(bottom, which, rows)
+    sum_x = np.bincount(which, weights=cols, minlength=count)
+    sum_y = np.bincount(which, weights=rows, minlength=count)
+    # the background: the rows and columns not full of marks, and the pixels not marks
+    open_rows = np.flatnonzero(np.bincount(rows, minlength=height) < width)
+    open_cols = np.flatnonzero(np.bincount(cols, minlength=width) < height)
+    left[0], top[0], right[0], bottom[0] = open_cols[0], open_rows[0], open_cols[-1], open_rows[-1]
+    area[0] = pixels.size - len(points)
+    sum_x[0] = float(height) * (width - 1) * width / 2 - float(sum_x[1:].sum())  # whole numbers: exact
+    sum_y[0] = float(width) * (height - 1) * height / 2 - float(sum_y[1:].sum())
+    stats = np.stack([left, top, right - left + 1, bottom - top + 1, area.astype(np.int32)], axis=1)
+    centroids = np.stack([sum_x / area, sum_y / area], axis=1)
+    return count, labels, stats, centroids
 
 
 def median_of_rows(values: np.ndarray) -> np.ndarray:
@@ -182,7 +234,7 @@ def ranked(flat: np.ndarray, ranks: tuple[int, ...]) -> list | None:
     before = size - int(np.count_nonzero(inside))  # the values below the bracket
     if last < len(sample):
         inside &= flat <= sample[last]
-    chosen = flat[inside]
+    chosen = np.compress(inside, flat)  # flat[inside], several times faster when much is inside
     if not before <= ranks[0] or not ranks[-1] < before + chosen.size:
         return None
     places = [rank - before for rank in ranks]

@@ -104,8 +104,9 @@ def read_number(image: Image.Image | np.ndarray, model, *, max_rows: int = MAX_R
         raise NoDigitFound(
             "No digit found: the picture shows only specks or dots. Draw or photograph the digits larger."
         )
-    probabilities = inference.predict(model, np.stack(inputs))
-    not_digit, doubt_from = _not_digit_scores(np.stack(inputs))
+    batch = np.stack(inputs)  # one array for both models
+    probabilities = inference.predict(model, batch)
+    not_digit, doubt_from = _not_digit_scores(batch)
     digits: list[ReadDigit] = []
     for row_index, row in enumerate(rows):
         chosen = _best_reading([run for run in runs if run.row == row_index], len(row), probabilities, not_digit)

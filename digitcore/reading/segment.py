@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from digitcore.reading.imageops import components_with_stats
 from digitcore.reading.page import Box, PageInk
 
 SAME_DIGIT_OVERLAP = 0.5  # marks sharing this much of the narrower one's columns are parts of one digit ...
@@ -49,7 +50,7 @@ def find_glyphs(page: PageInk) -> list[Glyph]:
     side by side, the parts of one digit above each other. Rows are never joined this way, as the
     gap between two rows is larger than the gap inside a digit.
     """
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(page.mask.astype(np.uint8), connectivity=8)
+    count, labels, stats, _ = components_with_stats(page.mask)
     boxes = [
         [
             int(stats[i, cv2.CC_STAT_LEFT]),
@@ -140,12 +141,11 @@ def split_options(glyph: Glyph, height: float) -> list[SplitOption]:
     columns = glyph.mask.sum(axis=0).astype(np.float64)
     smooth = np.convolve(columns, np.ones(3) / 3, mode="same")
     seen: set[tuple] = set()
-    paths_from: dict[int, np.ndarray] = {}  # the cut from each column, found once (three-way splits share them)
+    cut_sets = {parts: _cut_sets(smooth, parts) for parts in parts_wanted}
+    # the cut from each column, all found together, once (three-way splits share them)
+    paths_from = _cut_paths(glyph.mask, sorted({cut for cuts in cut_sets.values() for each in cuts for cut in each}))
     for parts in parts_wanted:
-        for cuts in _cut_sets(smooth, parts):
-            for cut in cuts:
-                if cut not in paths_from:
-                    paths_from[cut] = _cut_path(glyph.mask, cut)
+        for cuts in cut_sets[parts]:
             paths = [paths_from[cut] for cut in cuts]
             key = tuple(int(path[len(path) // 2]) for path in paths) + tuple(int(path[0]) for path in paths)
             if key in seen:
@@ -195,35 +195,56 @@ def _cut_sets(columns: np.ndarray, parts: int) -> list[list[int]]:
     return [[a, b] for a in candidates_per_cut[0][:2] for b in candidates_per_cut[1][:2] if b > a + 2]
 
 
-def _cut_path(mask: np.ndarray, column: int) -> np.ndarray:
-    """The cut from top to bottom that passes through the least ink, starting near `column`: per row,
-    the column it passes (it moves at most one column per row, and stays within a third of the
-    glyph's height of `column`). Two digits leaning into each other touch along a slant; a straight
-    cut would slice one of them, this one follows the gap. Tall glyphs are searched at half size."""
+def _cut_paths(mask: np.ndarray, columns: list[int]) -> dict[int, np.ndarray]:
+    """Per starting column, the cut from top to bottom that passes through the least ink: per row, the
+    column it passes (it moves at most one column per row, and stays within a third of the glyph's
+    height of its starting column). Two digits leaning into each other touch along a slant; a
+    straight cut would slice one of them, this one follows the gap. Tall glyphs are searched at half
+    size.
+
+    The cuts from all the columns are searched together, each in its own window (a row of the
+    arrays, padded with infinite cost), so that the search's steps over the rows are taken once per
+    glyph, not once per column: each cut is the one a search from its column alone finds.
+    """
+    if not columns:
+        return {}
     if mask.shape[0] > 64:
-        half = _cut_path(mask[::2, ::2], column // 2) * 2
-        return np.minimum(np.repeat(half, 2)[: mask.shape[0]], mask.shape[1] - 1)
+        halves = _cut_paths(mask[::2, ::2], sorted({column // 2 for column in columns}))
+        return {
+            column: np.minimum(np.repeat(halves[column // 2] * 2, 2)[: mask.shape[0]], mask.shape[1] - 1)
+            for column in columns
+        }
     height, width = mask.shape
     reach = max(2, height // 3)
-    low, high = max(1, column - reach), min(width - 1, column + reach + 1)
-    ink = mask[:, low:high].astype(np.float64)
-    span = high - low
+    windows = [(max(1, column - reach), min(width - 1, column + reach + 1)) for column in columns]
+    span = max(high - low for low, high in windows)
+    # per cut (first axis) and row, the ink in its window (infinite beyond it: never passed)
+    ink = np.full((len(columns), height, span), np.inf)
     # a small price for leaving the starting column keeps the cut straight where nothing is in the way
-    drift = 0.02 * np.abs(np.arange(low, high) - column)
-    cost = ink[0] + drift
-    moves = np.zeros((height, span), dtype=np.int8)
+    drift = np.full((len(columns), span), np.inf)
+    for cut, (column, (low, high)) in enumerate(zip(columns, windows)):
+        ink[cut, :, : high - low] = mask[:, low:high]
+        drift[cut, : high - low] = 0.02 * np.abs(np.arange(low, high) - column)
+    cost = ink[:, 0] + drift
+    moves = np.zeros((height, len(columns), span), dtype=np.int8)
+    edge = np.full((len(columns), 1), np.inf)
+    places = np.arange(span)
+    cuts = np.arange(len(columns))[:, None]
     for row in range(1, height):
-        left = np.concatenate([[np.inf], cost[:-1]])
-        right = np.concatenate([cost[1:], [np.inf]])
+        left = np.concatenate([edge, cost[:, :-1]], axis=1)
+        right = np.concatenate([cost[:, 1:], edge], axis=1)
         stacked = np.stack([left, cost, right])
         choice = stacked.argmin(axis=0)
         moves[row] = choice.astype(np.int8) - 1
-        cost = stacked[choice, np.arange(span)] + ink[row] + drift
-    path = np.zeros(height, dtype=np.int64)
-    path[-1] = int(np.argmin(cost))
-    for row in range(height - 1, 0, -1):
-        path[row - 1] = path[row] + moves[row, path[row]]
-    return path + low
+        cost = stacked[choice, cuts, places] + ink[:, row] + drift
+    paths = {}
+    for cut, (column, (low, _)) in enumerate(zip(columns, windows)):
+        path = np.zeros(height, dtype=np.int64)
+        path[-1] = int(np.argmin(cost[cut]))
+        for row in range(height - 1, 0, -1):
+            path[row - 1] = path[row] + moves[row, cut, path[row]]
+        paths[column] = path + low
+    return paths
 
 
 def _cut(glyph: Glyph, paths: list[np.ndarray]) -> list[Glyph]:

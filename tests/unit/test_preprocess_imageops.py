@@ -1,6 +1,7 @@
 """The array toolkit's fast paths (OpenCV, a sampled bracket for quantiles) give the very arrays and
 numbers of their plain definitions, to the last bit: a speed-up must not change what is read."""
 
+import cv2
 import numpy as np
 import pytest
 
@@ -166,3 +167,29 @@ def test_fit_and_centre_draws_steps_only_for_a_list_to_put_them_in(monkeypatch):
     shown = preprocess.fit_and_centre(ink, ink > 0.5, steps)
     assert [step.name for step in steps] == ["ink_box", "fit", "centre"] and len(drawn) == 3
     assert np.array_equal(alone, shown)
+
+
+def _same_components(mask: np.ndarray) -> None:
+    expected = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    found = imageops.components_with_stats(mask)
+    assert found[0] == expected[0]
+    for array, reference in zip(found[1:], expected[1:]):
+        assert array.dtype == reference.dtype and array.shape == reference.shape
+        assert array.tobytes() == reference.tobytes()
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_components_with_stats_are_opencvs_to_the_last_bit(seed):
+    for mask in _masks(seed):
+        _same_components(mask)
+        _same_components(mask.astype(np.uint8))
+    for shape in [(1, 1), (1, 9), (7, 1), (6, 8)]:
+        _same_components(np.zeros(shape, bool))
+        _same_components(np.ones(shape, bool))
+    full_rows = np.zeros((9, 12), bool)
+    full_rows[:3] = full_rows[:, -2:] = True  # the background's box starts below the marks and ends before them
+    _same_components(full_rows)
+    rng = np.random.default_rng(seed)
+    page = imageops.max_filter(rng.random((480, 640)) < 0.01, 2) & (rng.random((480, 640)) < 0.8)
+    _same_components(page)  # large enough for OpenCV to label stripes of rows in parallel
+    _same_components(np.ascontiguousarray(page.T)[::2])  # a view with strides of its own
