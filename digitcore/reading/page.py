@@ -123,10 +123,10 @@ def find_ink(image: Image.Image | np.ndarray) -> PageInk:
         colour = np.clip(cv2.resize(colour, size, interpolation=interpolation), 0.0, 1.0).reshape(size[1], size[0], -1)
     photo = decide_kind(colour, had_transparency) == "photo"
     if photo:
-        darkness, gray = _photo_darkness(colour)
+        darkness, gray, noise = _photo_darkness(colour)
     else:
-        darkness, gray = _drawing_darkness(colour)
-    mask, strength, faint = _threshold(darkness, photo)
+        (darkness, gray), noise = _drawing_darkness(colour), None
+    mask, strength, faint = _threshold(darkness, noise)
     # rulings are looked for in a fainter threshold than the digits' (as one-digit reading does): a
     # grid printed as light as a pencil breaks up at the digits' threshold into pieces too short to
     # be told for lines, and those left join the digits to the picture's edge
@@ -164,9 +164,10 @@ def _drawing_darkness(colour: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return distance, luminance(colour).astype(np.float32)
 
 
-def _photo_darkness(colour: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _photo_darkness(colour: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """How far each pixel stands out from the paper around it, measured as one-digit reading measures
-    a photo's ink (digitcore.reading.paper), and the luminance for display.
+    a photo's ink (digitcore.reading.paper), the luminance for display, and the paper's noise (its
+    grain's sigma, per pixel: a shadow is noisier than lit paper).
 
     The paper's colour is divided out and the darkest channel taken (blue ink on yellow paper is as
     dark as black ink on white); a first look against a smooth background gives the ink's polarity
@@ -175,43 +176,51 @@ def _photo_darkness(colour: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     (a disc, as a square's diagonal would not fit inside a band running at 45 degrees).
     """
     plain = luminance(colour).astype(np.float32)
-    coloured = colour.ndim == 3 and colour.shape[-1] == 3
-    gray = paper.colour_aware_gray(colour) if coloured else plain
-    # the first look only measures the polarity and the strokes' width: on a copy half as large when
-    # the picture is large (a quarter of the pixels; the strokes of digits that fill it stay pixels wide)
-    height, width = gray.shape
+    height, width = plain.shape
+    # a large picture's paper colour is taken from a quarter of its pixels, and its first look (it only
+    # measures the polarity and the strokes' width) is on a copy half as large: a quarter of the
+    # pixels, in which the strokes of digits that fill the picture stay pixels wide
     shrink = 2 if min(height, width) >= FIRST_LOOK_SIDE else 1
+    coloured = colour.ndim == 3 and colour.shape[-1] == 3
+    gray = paper.colour_aware_gray(colour, shrink) if coloured else plain
     look = gray if shrink == 1 else cv2.resize(gray, (width // 2, height // 2), interpolation=cv2.INTER_AREA)
     ink, noise, inverted = paper.relative_ink(look, paper.estimate_background(look), None)
     first = paper.hysteresis(ink, noise, paper.ink_strength(ink))
     stroke = shrink * stroke_width(first) if first.any() else 3.0
-    coloured_paper = paper.coloured_paper_luminance(colour, gray) if coloured else None
-    darkness, _ = paper.ink_against_paper(gray, coloured_paper, paper.paper_filter_radius(stroke, gray.shape), inverted)
-    return darkness.astype(np.float32, copy=False), plain
+    coloured_paper = paper.coloured_paper_luminance(colour, gray, plain) if coloured else None
+    darkness, noise = paper.ink_against_paper(
+        gray, coloured_paper, paper.paper_filter_radius(stroke, gray.shape), inverted
+    )
+    return darkness.astype(np.float32, copy=False), plain, noise
 
 
-def _threshold(darkness: np.ndarray, photo: bool) -> tuple[np.ndarray, float, np.ndarray]:
+def _threshold(darkness: np.ndarray, noise: np.ndarray | None) -> tuple[np.ndarray, float, np.ndarray]:
     """The marks (hysteresis: above a low threshold and joined to pixels above a high one), the ink's
-    strength, and the fainter marks in which rulings are looked for (a photo's; a drawing's marks)."""
-    middle, top = _quantiles(darkness, (0.5, 0.999))
+    strength, and the fainter marks in which rulings are looked for.
+
+    A photo's thresholds stand above its paper's `noise` (per pixel), as one-digit reading's do; a
+    drawing (`noise` None) has none, and its rulings are looked for in its marks."""
+    top = _quantiles(darkness, (0.999,))[0]
     strength = max(top, 0.5 * float(darkness.max()))
-    noise = 0.0
-    if photo:
-        deviation = np.subtract(darkness, np.float32(middle))
-        noise = 1.4826 * _quantiles(np.abs(deviation, out=deviation), (0.5,))[0]
-    if strength < 0.08 or (noise > 0 and strength / noise < 6.0):
+    if strength < 0.08 or (noise is not None and paper.ink_strength(darkness / noise) < 6.0):
         raise NoDigitFound(
             "No digit found: the picture shows no marks that stand out from the paper. "
             "Draw or photograph the digits dark on light or light on dark."
         )
-    high = max(6.0 * noise, 0.45 * strength) if photo else 0.5 * strength
-    low = max(3.0 * noise, 0.2 * strength) if photo else 0.3 * strength
+    high: float | np.ndarray
+    low: float | np.ndarray
+    if noise is None:
+        high, low = 0.5 * strength, 0.3 * strength
+    else:
+        high, low = np.maximum(6.0 * noise, 0.45 * strength), np.maximum(3.0 * noise, 0.2 * strength)
     count, labels = cv2.connectedComponents((darkness > low).astype(np.uint8), connectivity=8)
     # (np.compress and np.take pick the same values as a boolean mask and fancy indexing, faster)
     strong = np.bincount(np.compress((darkness > high).ravel(), labels), minlength=count) > 0
     strong[0] = False
     marks = np.take(strong, np.asarray(labels, dtype=np.int32))  # (int32 already: no copy)
-    faint = darkness > max(LINE_NOISE * noise, LINE_SHARE * strength) if photo else marks
+    if noise is None:
+        return marks, max(strength, 1e-6), marks
+    faint = darkness > np.maximum(LINE_NOISE * noise, LINE_SHARE * strength)
     return marks, max(strength, 1e-6), faint
 
 

@@ -38,31 +38,36 @@ PAPER_FILTER_SHARE = 0.15  # ... and at most this fraction of the picture: a ban
 BACKGROUND_TAPS = 41  # the widest paper filter run at full resolution (wider ones run on a shrunk copy)
 
 
-def colour_aware_gray(colour: np.ndarray) -> np.ndarray:
+def colour_aware_gray(colour: np.ndarray, every: int = 1) -> np.ndarray:
     """A gray image in which coloured ink stands out as much as it can: the darkest channel of the
     white-balanced photo (luminance alone hides a light blue pen on white paper).
 
     The paper's colour (the median pixel: paper fills most of a photo of a digit) is divided out
     first, so yellow or grey paper becomes white and a channel in which the paper itself is dark
-    does not pass for ink. Gray ink and pencil lose nothing: all channels are alike.
+    does not pass for ink. Gray ink and pencil lose nothing: all channels are alike. With `every`
+    above 1 the median is taken over every `every`-th pixel of every `every`-th row (a large photo's
+    paper is as well known from a quarter of its pixels).
     """
     # channel by channel: numpy is slow along a last axis of 3 (a median over it some ten times, a
     # minimum some 30 times, a division several times)
-    paper = np.maximum(np.array([median(colour[..., c]) for c in range(3)], dtype=colour.dtype), 0.05)
+    sample = colour[::every, ::every]
+    paper = np.maximum(np.array([median(sample[..., c]) for c in range(3)], dtype=colour.dtype), 0.05)
     red, green, blue = (colour[..., c] / paper[c] for c in range(3))
     darkest = np.minimum(np.minimum(np.minimum(red, green), blue), luma(red, green, blue))
     darkest *= float(luminance(paper[None, None, :])[0, 0])
     return np.clip(darkest, 0.0, 1.0, out=darkest).astype(np.float32, copy=False)
 
 
-def coloured_paper_luminance(colour: np.ndarray, gray: np.ndarray) -> np.ndarray | None:
-    """The photo's luminance when something coloured lies on the paper (a coloured band, a marker's
-    stroke, a coloured pen), where the darkest channel `gray` falls far below it; else None, and the
-    second ink pass (ink_against_paper) is skipped (black or gray ink on white or evenly coloured paper,
-    most photos, where both grays agree)."""
+def coloured_paper_luminance(
+    colour: np.ndarray, gray: np.ndarray, plain: np.ndarray | None = None
+) -> np.ndarray | None:
+    """The photo's luminance (`plain`, when the caller has it already) when something coloured lies on
+    the paper (a coloured band, a marker's stroke, a coloured pen), where the darkest channel `gray`
+    falls far below it; else None, and the second ink pass (ink_against_paper) is skipped (black or
+    gray ink on white or evenly coloured paper, most photos, where both grays agree)."""
     if colour.ndim != 3 or colour.shape[-1] != 3:
         return None
-    plain = luminance(colour)
+    plain = luminance(colour) if plain is None else plain
     return plain if float(np.mean(plain - gray > COLOURED_BY)) >= COLOURED_SHARE else None
 
 
