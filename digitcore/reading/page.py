@@ -486,7 +486,7 @@ def _tilt(mask: np.ndarray) -> float:
     centre = (small.shape[1] / 2.0, small.shape[0] / 2.0)
 
     def fullest_row(angle: float) -> float:
-        turned = cv2.warpAffine(small, _turn(centre, angle), small.shape[::-1])
+        turned = cv2.warpAffine(small, _turn(centre, angle), small.shape[::-1], flags=cv2.INTER_NEAREST)
         sums = turned.sum(axis=1).astype(np.float64)
         # a line may straddle two rows: the fullest two neighbouring rows (np.convolve with two ones,
         # in the same float64 sums, without its overhead; the top row alone is never more)
