@@ -2,7 +2,8 @@
 
 decode.py turns uploaded bytes into a picture safely (formats, sizes, limits, typed errors);
 imageops.py is the array toolkit the stages share; inputs.py turns a picture into float arrays and
-tells a drawing from a photo or an MNIST crop. Then two readings over one page stage:
+tells a drawing from a photo or an MNIST crop; paper.py measures a photo's ink against its paper
+(colour, light and grain evened out), for both readings. Then two readings over one page stage:
 - page.py finds the digits' ink on a drawing or a photo of paper, leaving out rulings, grid lines,
   edges, shadows, colour bands and specks;
 - preprocess.py prepares one digit as MNIST does (20x20 box, centre of mass in 28x28), with the steps

@@ -2,8 +2,9 @@
 
 One image in; out, at a working scale, a white-on-black ink map in which rulings, grid lines,
 margins, paper edges, shadows, colour bands and specks are zero, with the masks of what was kept and
-what was dropped (for the steps strip). One-digit reading (digitcore.reading.preprocess) and number reading
-(digitcore.reading.number) both start here.
+what was dropped (for the steps strip). Number reading (digitcore.reading.number) starts here;
+one-digit reading (digitcore.reading.preprocess) measures a photo's ink the same way
+(digitcore.reading.paper) and removes rulings with this module's ruling_lines.
 """
 
 from __future__ import annotations
