@@ -40,7 +40,7 @@ INSIDE_SHARE = 0.3
 SPECK_AREA = 0.6  # marks smaller than this many squared stroke widths are dust, not ink of a digit
 FILLED = 0.75  # a mark covering this much of its box and several strokes wide is a patch (a band, a shadow)
 TIGHT_CROP = 0.5  # digits filling this much of the picture's height leave little paper: the crop may cut some
-CUT_TALLER = 0.3  # ... a digit it cuts is as tall as the tallest of the others to within this fraction
+CUT_TALLER = 0.3  # ... a digit it cuts is at most this fraction lower than the tallest of the others
 SAME_PEN = 2.0  # ... its stroke width is within this factor of theirs
 WIDEST = 2.0  # ... and it is at most this many times as wide as the tallest of them
 ALONG_SIDE = 0.25  # a mark thinner than this fraction of its length is a line (along a side, or a 1)
@@ -684,9 +684,10 @@ def _cut_by_a_tight_crop(marks: _Marks, touching: np.ndarray, digits: np.ndarray
     mark touches its edge, the digit-shaped ones of substance. A crop is tight when they fill at
     least TIGHT_CROP of its height: there is little paper around the digits, so a digit at the ends
     of the row, or a little taller than the others, runs into the edge. Such a mark is a digit when
-    it looks like them: in their row, about as tall (not a long edge or fold running down the
-    picture), written with the same pen (a paper's edge, a table or a shadow is thinner or thicker
-    than the strokes) and shaped like a digit, not lying along a side.
+    it looks like them: in their row, nearly as tall or taller (the crop follows the tallest digits,
+    so those it cuts are often taller than the rest), written with the same pen (a paper's edge, a
+    fold, a table or a shadow is thinner or thicker than the strokes) and shaped like a digit, not
+    lying along a side.
     """
     stats = marks.stats
     top, h = stats[:, cv2.CC_STAT_TOP], stats[:, cv2.CC_STAT_HEIGHT]
@@ -700,6 +701,8 @@ def _cut_by_a_tight_crop(marks: _Marks, touching: np.ndarray, digits: np.ndarray
     area = stats[:, cv2.CC_STAT_AREA].astype(np.float64)
     pen = float(np.average(marks.strokes[digits], weights=area[digits]))
     same_pen = (marks.strokes >= pen / SAME_PEN) & (marks.strokes <= pen * SAME_PEN)
-    sized = (h >= (1.0 - CUT_TALLER) * tallest) & (h <= (1.0 + CUT_TALLER) * tallest)
+    # no taller bound: a crop is cut to the tallest digits, so those it cuts are often the tallest, and
+    # a row's digits differ in height more than by CUT_TALLER (a small 2 beside two 0s)
+    sized = h >= (1.0 - CUT_TALLER) * tallest
     sized &= stats[:, cv2.CC_STAT_WIDTH] <= WIDEST * tallest
     return touching & in_the_row & same_pen & sized & _digit_shaped(marks)

@@ -116,3 +116,22 @@ def test_a_table_edge_beside_a_tight_crop_is_dropped_and_the_digits_kept():
     drawn = _drawn(picture)
     for span in spans:
         assert _kept_share(ink.mask, drawn, span) > 0.9
+
+
+def test_digits_a_tight_crop_cuts_are_kept_when_they_are_taller_than_the_one_inside():
+    """A small 2's height is 0.6 of the crop; the two 0s beside it were cut at the crop's top and
+    bottom, so they are taller than the only digit inside. The crop follows the tallest digits: a
+    digit it cuts is no less a digit for being taller than the rest."""
+    page = Image.new("RGB", (320, 200), PAPER)
+    draw = ImageDraw.Draw(page)
+    draw.arc([40, 78, 80, 112], start=180, end=20, fill=PEN, width=PEN_WIDTH)  # a small 2
+    draw.line([(78, 100), (42, 138), (84, 138)], fill=PEN, width=PEN_WIDTH)
+    spans = [(40 - PEN_WIDTH, 84 + PEN_WIDTH)]
+    for left in (120, 210):
+        _zero(draw, left, 44, 156)
+        spans.append((left - PEN_WIDTH, left + 48 + PEN_WIDTH))
+    picture = _photo(page.crop((0, 50, page.width, 150)))
+    ink = find_ink(picture)
+    drawn = _drawn(picture)
+    for span in spans:
+        assert _kept_share(ink.mask, drawn, span) > 0.9, f"a digit at columns {span} was dropped as an edge"
