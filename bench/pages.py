@@ -312,9 +312,12 @@ def _accuracy_of(model, pages: list[bytes], labels: np.ndarray, prepare) -> floa
     return round(correct / len(pages), 4)
 
 
-def _numbers_on_pages(model, mnist, condition: str, count: int, digits: int, rng: np.random.Generator) -> dict:
+def _numbers_on_pages(
+    model, mnist, condition: str, count: int, digits: int, rng: np.random.Generator, save: Path | None = None
+) -> dict:
     """`count` pages of `condition`, each with a `digits`-digit number: the share read exactly by the
-    number reader and by the contours-and-boxes baseline, and the number reader's digit accuracy."""
+    number reader and by the contours-and-boxes baseline, and the number reader's digit accuracy
+    (the first 10 pages written to `save`, named by condition, number and what the reader read)."""
     from realnumbers import baseline_read, digit_accuracy
 
     exact, baseline_exact, digit_scores = [], [], []
@@ -330,6 +333,9 @@ def _numbers_on_pages(model, mnist, condition: str, count: int, digits: int, rng
             truth += str(label)
         page = render_page(number_path(paths, rng), condition, rng, number=True)
         read = _number(page, model).replace(" ", "")
+        if save is not None and len(exact) < 10:
+            save.mkdir(parents=True, exist_ok=True)
+            (save / f"{condition}_{len(exact):02d}_{truth}_read_{read or 'nothing'}.img").write_bytes(page)
         gray = np.asarray(Image.open(io.BytesIO(page)).convert("L"), dtype=np.float32) / 255.0
         try:
             baseline = baseline_read(gray, model)
@@ -379,7 +385,7 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"unknown condition {condition}; known: {', '.join(CONDITIONS)}")
         rng = np.random.default_rng([args.seed, CONDITIONS.index(condition)])
         if args.digits > 1:
-            results[condition] = _numbers_on_pages(model, mnist, condition, count, args.digits, rng)
+            results[condition] = _numbers_on_pages(model, mnist, condition, count, args.digits, rng, args.save)
             continue
         labels, pages = [], []
         for index in rng.choice(len(mnist.y_test), count, replace=False):
