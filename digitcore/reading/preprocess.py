@@ -34,14 +34,11 @@ from digitcore.reading.decode import (  # noqa: F401  (re-exported: the app, the
 )
 from digitcore.reading.imageops import (  # noqa: F401
     border,
-    box_blur,
     label_components,
     long_runs,
-    luma,
     luminance,
     max_filter,
     median,
-    median_of_rows,
     percentile,
     resize,
     stroke_width,
