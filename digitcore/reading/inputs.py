@@ -73,14 +73,15 @@ def input_arrays(image: Image.Image | np.ndarray) -> tuple[np.ndarray, np.ndarra
     return values, None
 
 
-def decide_kind(colour: np.ndarray, had_transparency: bool) -> str:
-    """ "mnist" for tiny images, "canvas" for drawings (a flat background), "photo" otherwise."""
+def decide_kind(colour: np.ndarray, had_transparency: bool, gray: np.ndarray | None = None) -> str:
+    """ "mnist" for tiny images, "canvas" for drawings (a flat background), "photo" otherwise
+    (`gray`: the colour's luminance, when the caller has it already)."""
     height, width = colour.shape[:2]
     if max(height, width) <= 40:
         return "mnist"
     if had_transparency:
         return "canvas"
-    gray = luminance(colour)
+    gray = luminance(colour) if gray is None else gray
     background = float(np.median(border(gray)))
     flat = float(np.mean(np.abs(gray - background) < 3.0 / 255.0))
     # a drawing's background is one exact colour; paper under a camera never is

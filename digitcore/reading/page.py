@@ -122,11 +122,12 @@ def find_ink(image: Image.Image | np.ndarray) -> PageInk:
         size = (max(MIN_SIDE, round(width * scale)), max(MIN_SIDE, round(height * scale)))
         interpolation = cv2.INTER_AREA if scale < 1.0 else cv2.INTER_CUBIC
         colour = np.clip(cv2.resize(colour, size, interpolation=interpolation), 0.0, 1.0).reshape(size[1], size[0], -1)
-    photo = decide_kind(colour, had_transparency) == "photo"
+    gray = luminance(colour).astype(np.float32, copy=False)  # for the kind, the darkness and the display
+    photo = decide_kind(colour, had_transparency, gray) == "photo"
     if photo:
-        darkness, gray, noise = _photo_darkness(colour)
+        darkness, noise = _photo_darkness(colour, gray)
     else:
-        (darkness, gray), noise = _drawing_darkness(colour), None
+        darkness, noise = _drawing_darkness(colour), None
     mask, strength, faint = _threshold(darkness, noise)
     # rulings are looked for in a fainter threshold than the digits' (as one-digit reading does): a
     # grid printed as light as a pencil breaks up at the digits' threshold into pieces too short to
@@ -158,17 +159,16 @@ def find_ink(image: Image.Image | np.ndarray) -> PageInk:
     )
 
 
-def _drawing_darkness(colour: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _drawing_darkness(colour: np.ndarray) -> np.ndarray:
     """Ink of a drawing (a flat background): the colour distance from the background, any colours."""
     background = np.median(border(colour), axis=0)
-    distance = np.sqrt(np.mean((colour - background) ** 2, axis=-1)).astype(np.float32)
-    return distance, luminance(colour).astype(np.float32)
+    return np.sqrt(np.mean((colour - background) ** 2, axis=-1)).astype(np.float32)
 
 
-def _photo_darkness(colour: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _photo_darkness(colour: np.ndarray, plain: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """How far each pixel stands out from the paper around it, measured as one-digit reading measures
-    a photo's ink (digitcore.reading.paper), the luminance for display, and the paper's noise (its
-    grain's sigma, per pixel: a shadow is noisier than lit paper).
+    a photo's ink (digitcore.reading.paper), and the paper's noise (its grain's sigma, per pixel: a
+    shadow is noisier than lit paper). `plain` is the colour's luminance.
 
     The paper's colour is divided out and the darkest channel taken (blue ink on yellow paper is as
     dark as black ink on white); a first look against a smooth background gives the ink's polarity
@@ -176,7 +176,6 @@ def _photo_darkness(colour: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndar
     across, which fills the strokes in but keeps a shadow's or a coloured band's edge where it is
     (a disc, as a square's diagonal would not fit inside a band running at 45 degrees).
     """
-    plain = luminance(colour).astype(np.float32)
     height, width = plain.shape
     # a large picture's paper colour is taken from a quarter of its pixels, and its first look (it only
     # measures the polarity and the strokes' width) is on a copy half as large: a quarter of the
@@ -192,7 +191,7 @@ def _photo_darkness(colour: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndar
     darkness, noise = paper.ink_against_paper(
         gray, coloured_paper, paper.paper_filter_radius(stroke, gray.shape), inverted
     )
-    return darkness.astype(np.float32, copy=False), plain, noise
+    return darkness.astype(np.float32, copy=False), noise
 
 
 def _threshold(darkness: np.ndarray, noise: np.ndarray | None) -> tuple[np.ndarray, float, np.ndarray]:
