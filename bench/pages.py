@@ -18,6 +18,8 @@ rendered for one condition:
     thin_pen       a hair-thin pen (1-1.5 px strokes)
     tight          cropped at or a pixel inside the digit's top and bottom, a third with a table's
                    edge beside the digit and a third with a shadow
+    ruled_small    a small crop of a notebook photographed from afar: the digit 16-40 px tall on ruled
+                   lines a pixel or two thick (about as thick as the pen), blurred
 
 Every page also gets a little light gradient, noise and a random ink (black, blue or pencil grey).
 Each page is read by the product's one-digit path (decode, preprocess.to_mnist), by the number
@@ -70,6 +72,7 @@ CONDITIONS = (
     "small",
     "thin_pen",
     "tight",
+    "ruled_small",
 )
 SYNTHETIC_SHARE = 0.1  # of the pages carry one of our own strokes instead of an MNIST digit
 INKS = {
@@ -195,7 +198,9 @@ def render_page(points: np.ndarray, condition: str, rng: np.random.Generator, nu
     """PNG or JPEG bytes of the pen path written on a page of `condition` (`number`: the path is a
     number's, and the page is made wider by as many digit heights as the number is wider than tall)."""
     small = condition == "small"
-    digit_height = rng.uniform(12, 40) if small else rng.uniform(40, 100)
+    digit_height = (
+        rng.uniform(12, 40) if small else rng.uniform(16, 40) if condition == "ruled_small" else rng.uniform(40, 100)
+    )
     width = int(digit_height * rng.uniform(1.8, 3.2))
     if number:
         width += int(digit_height * max(0.0, np.ptp(points[:, 0]) / (np.ptp(points[:, 1]) or 1.0) - 1.0))
@@ -227,7 +232,7 @@ def render_page(points: np.ndarray, condition: str, rng: np.random.Generator, nu
     paper = paper * (1 + texture[..., None])
 
     lines = np.zeros((h, w), dtype=np.float32)
-    if condition in ("ruled", "ruled_curved"):
+    if condition in ("ruled", "ruled_curved", "ruled_small"):
         curl = rng.uniform(2, 7) if condition == "ruled_curved" else 0.0
         lines = _grid_lines(size, digit_height * rng.uniform(0.7, 1.4), rng.uniform(-8, 8), rng, curl)
         if rng.random() < 0.4:  # a margin line down the page
@@ -263,7 +268,13 @@ def render_page(points: np.ndarray, condition: str, rng: np.random.Generator, nu
         photo = cv2.warpPerspective(photo.astype(np.float32), matrix, (w, h), borderMode=cv2.BORDER_REPLICATE)
         del fill
     image = Image.fromarray(np.round(photo * 255).astype(np.uint8))
-    blur = rng.uniform(0.8, 1.8) if condition == "blur_jpeg" else rng.uniform(0.0, 0.6)
+    blur = (
+        rng.uniform(0.8, 1.8)
+        if condition == "blur_jpeg"
+        else rng.uniform(0.5, 1.0)
+        if condition == "ruled_small"
+        else rng.uniform(0.0, 0.6)
+    )
     if blur > 0.3:
         image = image.filter(ImageFilter.GaussianBlur(blur))
     noisy = np.asarray(image, dtype=np.float32) + rng.normal(0, rng.uniform(1, 4), size=(h, w, 3))

@@ -134,7 +134,11 @@ def find_ink(image: Image.Image | np.ndarray) -> PageInk:
     # be told for lines, and those left join the digits to the picture's edge
     # (the fainter threshold widens a line by about a pixel on each side of its core: the line's
     # typical darkness, against which darker ink along it is told, is its upper quartile, the core's)
-    lines = darker_ink_kept(ruling_lines(faint), darkness, LINE_CORE if photo else 0.5)
+    # (a small photo was enlarged, and its rulings with it; a small drawing's strokes are as thin as
+    # any ruling once enlarged: a tiny 1 spanning a drawn number stays a 1)
+    lines = darker_ink_kept(
+        ruling_lines(faint, max(1.0, scale) if photo else 1.0), darkness, LINE_CORE if photo else 0.5
+    )
     mask &= ~lines
     mask, dropped = _drop_non_digit_marks(mask)
     if not mask.any():
@@ -245,8 +249,9 @@ def _quantiles(values: np.ndarray, shares: tuple[float, ...]) -> list[float]:
     return results
 
 
-def ruling_lines(mask: np.ndarray) -> np.ndarray:
-    """The pixels of ruled and grid lines (and margin lines) in `mask`, at any tilt in LINE_ANGLES.
+def ruling_lines(mask: np.ndarray, enlarged: float = 1.0) -> np.ndarray:
+    """The pixels of ruled and grid lines (and margin lines) in `mask`, at any tilt in LINE_ANGLES
+    (`enlarged`: how many times the picture was enlarged before, which made its rulings as many times thicker).
 
     A ruling is a thin mark that runs straight (or gently curved) across much of the picture; no
     stroke of a digit does. Per family (across, then down the page): the tilt is found from the
@@ -261,8 +266,8 @@ def ruling_lines(mask: np.ndarray) -> np.ndarray:
     lines = np.zeros_like(mask)
     if np.count_nonzero(mask) < 20:
         return lines
-    across, across_positions = _lines_across(mask)
-    down_transposed, down_positions = _lines_across(np.ascontiguousarray(mask.T))
+    across, across_positions = _lines_across(mask, enlarged)
+    down_transposed, down_positions = _lines_across(np.ascontiguousarray(mask.T), enlarged)
     down = np.ascontiguousarray(down_transposed.T)
     rest = mask & (across == 0) & (down == 0)
     # the digits' extent: the marks of substance left (not the crumbs of lines that rounding left)
@@ -383,7 +388,7 @@ def _touching_border(stats: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     return (left == 0) | (top == 0) | (right >= shape[1]) | (bottom >= shape[0])
 
 
-def _lines_across(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _lines_across(mask: np.ndarray, enlarged: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
     """The candidate lines running across the picture (left to right), labelled 1, 2, ... (0: none),
     and each label's row in the turned picture at its middle column (index 0 and bands that are no
     line: NaN), to tell the lines of an evenly spaced grid."""
@@ -401,7 +406,8 @@ def _lines_across(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     piece = max(12, round(RULING_PIECE * width))
     tolerant = cv2.dilate(square, np.ones((3, 1), np.uint8))
     pieces = cv2.bitwise_and(cv2.morphologyEx(tolerant, cv2.MORPH_OPEN, np.ones((1, piece), np.uint8)), square)
-    thickest = max(4.0, MAX_LINE_THICKNESS * min(height, width))
+    # (4 px of the picture as given: a small crop enlarged three times shows a 2-px ruling 6 px thick, and more blurred)
+    thickest = max(4.0 * enlarged, MAX_LINE_THICKNESS * min(height, width))
     # a thick digit's flat parts (the top of a 0 or a 7) pass the opening too and would join the
     # lines it crosses into one piece: what is thicker than any ruling is not part of one
     thick = cv2.morphologyEx(pieces, cv2.MORPH_OPEN, np.ones((int(thickest) + 1, 1), np.uint8))

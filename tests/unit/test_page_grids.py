@@ -175,3 +175,30 @@ def test_curved_rulings_on_a_clean_scan_joined_by_a_margin_line_are_removed():
     assert "lines" in [step.name for step in prepared.steps], "the bent rulings were left in the digit"
     rows_with_ink = np.nonzero(prepared.image.max(axis=1) > 0.3)[0]
     assert rows_with_ink[-1] - rows_with_ink[0] >= 18, "the digit was squashed between the rulings"
+
+
+def test_the_rulings_of_a_small_crop_are_found_though_enlarging_made_them_thick():
+    """A notebook photographed from afar and cropped to one digit, 64x56 px: rulings 2 px thick,
+    blurred, as thick as the pen. The page stage reads it enlarged three times, and the rulings
+    with it are 6 px thick and more, thicker than 4 px: they are still rulings, and the 1 between
+    two of them stays a 1 (it was read as a 7 with a piece of ruling as its bar, or not at all)."""
+    width, height = 64, 56
+    page = Image.new("RGB", (width, height), PAPER)
+    paper = ImageDraw.Draw(page)
+    for y in (9, 31, 53):
+        paper.line([(0, y), (width, y + 2)], fill=GRID, width=2)
+    paper.line([(9, 0), (9, height)], fill=(215, 120, 120), width=2)  # the margin line
+    digits = Image.new("L", (width, height), 0)
+    ImageDraw.Draw(digits).line([(34, 12), (30, 44)], fill=255, width=3)  # a 1 crossing the middle ruling
+    drawn = np.asarray(digits) > 127
+    picture = np.asarray(page, dtype=np.float32)
+    picture[drawn] = PEN
+    picture = np.asarray(Image.fromarray(picture.astype(np.uint8)).filter(ImageFilter.GaussianBlur(0.8)), np.float32)
+    picture = np.clip(picture + np.random.default_rng(5).normal(0, 8, picture.shape), 0, 255).astype(np.uint8)
+    ink = find_ink(picture)
+    assert ink.scale == 3.0 and ink.photo
+    assert ink.lines.any(), "the thick rulings of the enlarged crop were not found"
+    grown = np.asarray(Image.fromarray(drawn).resize((width * 3, height * 3)).filter(ImageFilter.MaxFilter(9)))
+    assert (ink.mask & ~grown).sum() < 0.05 * ink.mask.sum(), "rulings were kept as the digit's ink"
+    rows = np.nonzero(ink.mask.any(axis=1))[0]
+    assert rows[-1] - rows[0] >= 0.8 * 3 * 32, "the 1 lost its length with the rulings"
