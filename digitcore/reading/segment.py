@@ -18,6 +18,8 @@ SAME_DIGIT_OVERLAP = 0.5  # marks sharing this much of the narrower one's column
 SAME_DIGIT_GAP = 0.35  # ... when the gap between them is under this fraction of the digits' height
 SPECK_HEIGHT = 0.3  # a glyph lower than this fraction of the digits' height is a speck, a dot, a dash, an underline
 ROW_HEIGHT = 0.5  # a row whose glyphs are lower than this fraction of the tallest row's is stray marks, not digits
+ROW_OVERLAP = 0.5  # a glyph sharing this much of the lower one's height with its left neighbour is in its row
+ROW_EDGE = 0.1  # a small mark whose middle lies within this share of a row's height from its top or bottom is not in it
 WIDE = 0.8  # a glyph wider than this many digit heights may be two (or more) touching digits
 PART_HEIGHT = 0.6  # every piece a split makes is at least this fraction of the row's digit height
 SPLITS_TRIED = 5  # split columns tried per cut (the deepest minima of the column ink)
@@ -273,22 +275,39 @@ def _cut(glyph: Glyph, paths: list[np.ndarray]) -> list[Glyph]:
 def order_rows(glyphs: list[Glyph], max_rows: int = 2) -> list[list[Glyph]]:
     """Glyphs in rows (top to bottom), each row left to right; at most `max_rows` rows.
 
-    A glyph belongs to the row whose vertical extent holds its centre; rows are opened top down.
-    The rows of one number are written alike: a row whose glyphs are less than ROW_HEIGHT as tall
+    A row is followed from glyph to glyph, left to right: a glyph joins the row whose last glyph
+    (the nearest on its left) shares ROW_OVERLAP of the lower one's height with it, so a number
+    photographed at a tilt or written uphill stays one row (its two ends may lie a digit apart in
+    height, neighbours never do), while the rows of a number written on two lines share no height.
+    A mark less than ROW_HEIGHT as tall as the typical glyph joins a row only if its middle lies
+    well within the row's typical height. The rows of one number are written alike: a row whose glyphs are less than ROW_HEIGHT as tall
     as the tallest row's is stray marks (a mark in a shadow, a dot of dust, a scribble), not digits.
     With more rows than `max_rows`, the rows holding the most ink are kept (a heading or a stray
     line of scribble is dropped), still in their order on the page.
     """
     rows: list[list[Glyph]] = []
-    for glyph in sorted(glyphs, key=lambda g: g.box.y + g.box.h / 2):
-        centre = glyph.box.y + glyph.box.h / 2
-        if rows:
-            top = float(np.median([g.box.y for g in rows[-1]]))
-            bottom = float(np.median([g.box.bottom for g in rows[-1]]))
-            if top <= centre <= bottom:
-                rows[-1].append(glyph)
-                continue
-        rows.append([glyph])
+    typical = float(np.median([g.box.h for g in glyphs])) if glyphs else 0.0
+    digit_tall = [g for g in glyphs if g.box.h >= ROW_HEIGHT * typical]
+    for glyph in sorted(digit_tall, key=lambda g: (g.box.x, g.box.y)):
+        shares = [_height_shared(row[-1].box, glyph.box) for row in rows]
+        best = int(np.argmax(shares)) if shares else -1
+        if best >= 0 and shares[best] >= ROW_OVERLAP:
+            rows[best].append(glyph)
+        else:
+            rows.append([glyph])
+    rows = _rows_merged(rows)
+    # a small mark (a piece of a digit, a 5's loose flag, a dot, a dash) shares the height of whatever
+    # it lies beside: it is in a row if its middle lies within the row's typical height, off its top
+    # and bottom edges by ROW_EDGE of it (a flag reaching above the digits' tops, a full stop on their
+    # baseline are not), else in a row of its own (which, as low as it is, is then dropped)
+    for glyph in (g for g in glyphs if g.box.h < ROW_HEIGHT * typical):
+        middle = glyph.box.y + glyph.box.h / 2
+        home = next((row for row in rows if _within_the_bodies(middle, row)), None)
+        if home is None:
+            rows.append([glyph])
+        else:
+            home.append(glyph)
+    rows.sort(key=lambda row: float(np.median([g.box.y + g.box.h / 2 for g in row])))
     if rows:
         heights = [float(np.median([g.box.h for g in row])) for row in rows]
         rows = [row for row, height in zip(rows, heights) if height >= ROW_HEIGHT * max(heights)]
@@ -297,6 +316,49 @@ def order_rows(glyphs: list[Glyph], max_rows: int = 2) -> list[list[Glyph]]:
         kept = sorted(np.argsort(ink)[::-1][:max_rows])
         rows = [rows[i] for i in kept]
     return [sorted(row, key=lambda g: g.box.x) for row in rows]
+
+
+def _within_the_bodies(middle: float, row: list[Glyph]) -> bool:
+    """Whether a height `middle` lies within the row's typical height, off its edges by ROW_EDGE of it."""
+    top, bottom = float(np.median([g.box.y for g in row])), float(np.median([g.box.bottom for g in row]))
+    edge = ROW_EDGE * (bottom - top)
+    return top + edge <= middle <= bottom - edge
+
+
+def _rows_merged(rows: list[list[Glyph]]) -> list[list[Glyph]]:
+    """The rows with each row whose glyphs' middles all lie within the height of a row of at least as
+    many glyphs merged into it: digits written up and down on purpose ("1 2 3" like steps) are one
+    row, though a high 3 between a low 2 and a low 5 shares no height with either."""
+    rows = [list(row) for row in rows]
+    while len(rows) > 1:
+        order = sorted(range(len(rows)), key=lambda index: len(rows[index]))
+        pair = next(
+            (
+                (small, large)
+                for small in order
+                for large in order
+                if large != small and len(rows[large]) >= len(rows[small]) and _within(rows[small], rows[large])
+            ),
+            None,
+        )
+        if pair is None:
+            break
+        small, large = pair
+        rows[large].extend(rows[small])
+        del rows[small]
+    return rows
+
+
+def _within(row: list[Glyph], other: list[Glyph]) -> bool:
+    """Whether the middle of every glyph of `row` lies within the height that `other`'s glyphs span."""
+    top, bottom = min(g.box.y for g in other), max(g.box.bottom for g in other)
+    return all(top <= g.box.y + g.box.h / 2 <= bottom for g in row)
+
+
+def _height_shared(a: Box, b: Box) -> float:
+    """The share of the lower box's height that the two boxes' heights have in common."""
+    shared = min(a.bottom, b.bottom) - max(a.y, b.y)
+    return max(0.0, shared) / max(1, min(a.h, b.h))
 
 
 def may_be_one_digit(left: Glyph, right: Glyph, height: float) -> bool:

@@ -192,6 +192,49 @@ def test_a_row_of_marks_far_lower_than_the_digits_is_not_a_row_of_the_number():
     assert [[g.box.y for g in row] for row in rows] == [[20, 22, 20], [120, 118]]
 
 
+def test_a_long_number_photographed_at_a_tilt_is_one_row():
+    """Nine digits rising 7 px each (a phone held a few degrees off, the number 0.6 of a digit's height
+    higher at its right end than at its left): neighbours share most of their height, so it is one row,
+    read left to right (it was read as two rows, the right end's digits first)."""
+    tilted = [_glyph_at(10 + 40 * n, 100 - 7 * n) for n in range(9)]
+    rows = order_rows(list(reversed(tilted)))
+    assert [[g.box.x for g in row] for row in rows] == [[10 + 40 * n for n in range(9)]]
+
+
+def test_two_tilted_rows_stay_two_rows():
+    tilt = 4  # px per digit: both lines of the number written uphill alike
+    first = [_glyph_at(10 + 40 * n, 60 - tilt * n) for n in range(5)]
+    second = [_glyph_at(10 + 40 * n, 140 - tilt * n) for n in range(5)]
+    rows = order_rows(second + first)
+    assert [[g.box.y for g in row] for row in rows] == [
+        [60 - tilt * n for n in range(5)],
+        [140 - tilt * n for n in range(5)],
+    ]
+
+
+def test_digits_written_up_and_down_on_purpose_are_one_row():
+    """A tall 1, a low 2, a high 3, a low 5, a tall 7: the 3 shares no height with the 2 or the 5 beside
+    it, but its middle lies within the height the row spans, so it is read in its place."""
+    steps = [_glyph_at(10, 20, h=80), _glyph_at(60, 70, h=30), _glyph_at(110, 10, h=35), _glyph_at(160, 65, h=35)]
+    steps.append(_glyph_at(210, 20, h=80))
+    rows = order_rows(steps)
+    assert [[g.box.x for g in row] for row in rows] == [[10, 60, 110, 160, 210]]
+
+
+def test_a_loose_flag_sticking_out_above_the_row_is_not_read_as_a_digit_of_it():
+    """A 5 written in two strokes whose flag, not touching its body, reaches above the digits' tops: a
+    small mark that does not lie within the row's height is a row of its own, dropped as stray marks."""
+    digits = [_glyph_at(10, 67, h=57), _glyph_at(50, 67, h=53), _glyph_at(90, 67, h=53), _glyph_at(130, 74, h=47)]
+    flag = _glyph_at(155, 60, w=31, h=16)
+    assert [[g.box.x for g in row] for row in order_rows(digits + [flag])] == [[10, 50, 90, 130]]
+    dash = _glyph_at(170, 85, w=20, h=8)  # a mark within the row's height stays in it (the reader decides)
+    assert [[g.box.x for g in row] for row in order_rows(digits + [dash])] == [[10, 50, 90, 130, 170]]
+    piece = _glyph_at(115, 95, w=20, h=26)  # the lower part of the next digit's loop, broken off
+    assert [[g.box.x for g in row] for row in order_rows(digits + [piece])] == [[10, 50, 90, 115, 130]]
+    full_stop = _glyph_at(170, 114, w=8, h=8)  # on the digits' baseline
+    assert [[g.box.x for g in row] for row in order_rows(digits + [full_stop])] == [[10, 50, 90, 130]]
+
+
 def test_more_rows_than_allowed_keep_those_with_most_ink():
     small_top = [Glyph(Box(10, 0, 10, 10), np.ones((10, 10), np.float32), np.ones((10, 10), bool))]
     rows = order_rows(small_top + [_glyph_at(10, 60), _glyph_at(10, 160)], max_rows=2)
