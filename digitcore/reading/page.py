@@ -688,7 +688,9 @@ def _cut_by_a_tight_crop(marks: _Marks, touching: np.ndarray, digits: np.ndarray
     `digits` are the marks known to be digits: those of substance inside the picture, or when every
     mark touches its edge, the digit-shaped ones of substance. A crop is tight when they fill at
     least TIGHT_CROP of its height: there is little paper around the digits, so a digit at the ends
-    of the row, or a little taller than the others, runs into the edge. Such a mark is a digit when
+    of the row, or a little taller than the others, runs into the edge. In a crop with paper above
+    and below the digits, only marks meeting the left or right side alone are looked at (a number
+    cropped close at its ends). Such a mark is a digit when
     it looks like them: in their row, nearly as tall or taller (the crop follows the tallest digits,
     so those it cuts are often taller than the rest), written with the same pen (a paper's edge, a
     fold, a table or a shadow is thinner or thicker than the strokes) and shaped like a digit, not
@@ -699,7 +701,12 @@ def _cut_by_a_tight_crop(marks: _Marks, touching: np.ndarray, digits: np.ndarray
     tallest = float(h[digits].max())
     picture_height = marks.labels.shape[0]
     if tallest < TIGHT_CROP * picture_height:
-        return np.zeros_like(touching)
+        # paper above and below the digits, but a crop's side may still run through the first or
+        # the last of them (a number cropped close at its ends, a page turned in perspective): a mark
+        # meeting only the left or the right side is looked at as one a tight crop cut
+        contact = marks.contact()
+        at_a_side = (contact["left"] + contact["right"] > 0) & (contact["top"] == 0) & (contact["bottom"] == 0)
+        touching = touching & at_a_side
     row_top, row_bottom = float(top[digits].min()), float((top + h)[digits].max())
     overlap = np.minimum(top + h, row_bottom) - np.maximum(top, row_top)
     in_the_row = overlap >= 0.5 * h

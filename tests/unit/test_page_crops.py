@@ -135,3 +135,16 @@ def test_digits_a_tight_crop_cuts_are_kept_when_they_are_taller_than_the_one_ins
     drawn = _drawn(picture)
     for span in spans:
         assert _kept_share(ink.mask, drawn, span) > 0.9, f"a digit at columns {span} was dropped as an edge"
+
+
+def test_a_crop_close_at_the_numbers_end_keeps_the_digit_its_side_cuts():
+    """Paper above and below the number, but the crop's right side runs through the 4 (through its
+    bar, across): a mark meeting only a side, in the digits' row, as tall as they are and drawn with
+    the same pen, is a digit the crop cut (it was dropped as an edge)."""
+    page, spans = _page(height=300)
+    picture = _photo(page.crop((20, 0, spans[-1][1] - 16, 280)))  # the digits fill 0.39 of its height
+    ink = find_ink(picture)
+    drawn = _drawn(picture)
+    for left, right in spans:
+        span = (left - 20, right - 20)
+        assert _kept_share(ink.mask, drawn, span) > 0.9, f"a digit at columns {span} was dropped as an edge"
