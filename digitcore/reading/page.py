@@ -578,8 +578,10 @@ def _bands(mean_rows: np.ndarray, lefts: np.ndarray, rights: np.ndarray, thickes
 
 def digits_cut_by_a_tight_crop(mask: np.ndarray) -> np.ndarray:
     """The ink of the marks running off the picture that are digits a tight crop cut: those find_ink
-    keeps by that rule. For readers that otherwise drop all that touches the picture's edge."""
-    labels, _, cut = _edge_verdicts(mask)
+    keeps by that rule. For readers that otherwise drop all that touches the picture's edge: one-digit
+    reading, for which a mark that only a side of a crop with paper above and below cuts is rather a
+    neighbour's piece than its digit (find_ink, reading numbers, keeps those too)."""
+    labels, _, cut = _edge_verdicts(mask, sides=False)
     return np.take(cut, labels)
 
 
@@ -591,9 +593,10 @@ def _drop_non_digit_marks(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return kept, mask & ~kept
 
 
-def _edge_verdicts(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _edge_verdicts(mask: np.ndarray, sides: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The marks of `mask` (labels), which of them are kept as digits' ink, and which of those kept
-    touch the picture's edge as digits that a tight crop cut."""
+    touch the picture's edge as digits that a tight crop cut (`sides`: or that only a side of a crop
+    with paper above and below cut, as the ends of a number)."""
     count, labels, stats, _ = components_with_stats(mask)
     cut = np.zeros(count, dtype=bool)
     if count <= 1:
@@ -619,13 +622,13 @@ def _edge_verdicts(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray
         # What runs off the picture is not the digits, which have paper around them, unless the
         # picture is cropped tightly to them: then a digit may touch its edge too.
         digits = inside & (area >= 0.3 * area[inside].max())
-        cut = _cut_by_a_tight_crop(marks, keep & touching, digits)
+        cut = _cut_by_a_tight_crop(marks, keep & touching, digits, sides)
         keep &= ~touching | cut
     elif shaped.any():
         # Every mark of substance runs off the picture. An edge, a fold or a table spans it; no digit
         # does, unless the crop is tight and the digit is like the others (or alone: a tight crop of a 1).
         digits = shaped & (area >= 0.3 * area[shaped].max())
-        cut = _cut_by_a_tight_crop(marks, keep & touching, digits)
+        cut = _cut_by_a_tight_crop(marks, keep & touching, digits, sides)
         keep &= ~(touching & spanning) | cut
     else:
         keep &= ~(touching & spanning)  # an edge, a fold, a table: nothing like a digit spans the picture
@@ -682,7 +685,7 @@ def _digit_shaped(marks: _Marks) -> np.ndarray:
     return stroke_like & ~_lying_along_a_side(marks)
 
 
-def _cut_by_a_tight_crop(marks: _Marks, touching: np.ndarray, digits: np.ndarray) -> np.ndarray:
+def _cut_by_a_tight_crop(marks: _Marks, touching: np.ndarray, digits: np.ndarray, sides: bool = True) -> np.ndarray:
     """Which of the marks touching the picture's edge are digits that a tight crop cut.
 
     `digits` are the marks known to be digits: those of substance inside the picture, or when every
@@ -701,6 +704,8 @@ def _cut_by_a_tight_crop(marks: _Marks, touching: np.ndarray, digits: np.ndarray
     tallest = float(h[digits].max())
     picture_height = marks.labels.shape[0]
     if tallest < TIGHT_CROP * picture_height:
+        if not sides:
+            return np.zeros_like(touching)
         # paper above and below the digits, but a crop's side may still run through the first or
         # the last of them (a number cropped close at its ends, a page turned in perspective): a mark
         # meeting only the left or the right side is looked at as one a tight crop cut

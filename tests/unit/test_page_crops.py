@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from digitcore.reading.page import find_ink
+from digitcore.reading.page import digits_cut_by_a_tight_crop, find_ink
 
 PAPER = (236, 232, 222)
 PEN = (30, 40, 120)
@@ -148,3 +148,16 @@ def test_a_crop_close_at_the_numbers_end_keeps_the_digit_its_side_cuts():
     for left, right in spans:
         span = (left - 20, right - 20)
         assert _kept_share(ink.mask, drawn, span) > 0.9, f"a digit at columns {span} was dropped as an edge"
+
+
+def test_one_digit_reading_still_drops_what_only_a_side_of_the_crop_cuts():
+    """Cropped around the 0 with paper above and below, the right side cutting the 4 beside it: a
+    number's reader keeps the 4 (the end of the number), one-digit reading (its tight-crop rule is
+    digits_cut_by_a_tight_crop) drops it as a neighbour's piece, not its digit."""
+    page, spans = _page(height=300)
+    left = spans[2][0] - 20
+    picture = _photo(page.crop((left, 0, spans[3][1] - 16, 280)))
+    ink = find_ink(picture)
+    four = (spans[3][0] - left, spans[3][1] - left)
+    assert _kept_share(ink.mask, _drawn(picture), four) > 0.9
+    assert not digits_cut_by_a_tight_crop(ink.mask).any()
