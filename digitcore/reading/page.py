@@ -692,12 +692,12 @@ def _cut_by_a_tight_crop(marks: _Marks, touching: np.ndarray, digits: np.ndarray
     mark touches its edge, the digit-shaped ones of substance. A crop is tight when they fill at
     least TIGHT_CROP of its height: there is little paper around the digits, so a digit at the ends
     of the row, or a little taller than the others, runs into the edge. In a crop with paper above
-    and below the digits, only marks meeting the left or right side alone are looked at (a number
-    cropped close at its ends). Such a mark is a digit when
-    it looks like them: in their row, nearly as tall or taller (the crop follows the tallest digits,
-    so those it cuts are often taller than the rest), written with the same pen (a paper's edge, a
-    fold, a table or a shadow is thinner or thicker than the strokes) and shaped like a digit, not
-    lying along a side.
+    and below the digits, only marks meeting the left or right side alone are looked at, and only
+    with `sides` (a number cropped close at its ends). Such a mark is a digit when it looks like
+    them: in their row, nearly as tall or taller (the crop follows the tallest digits, so those it
+    cuts are often taller than the rest), written with the same pen (a paper's edge, a fold, a table
+    or a shadow is thinner or thicker than the strokes) and shaped like a digit, not lying along a
+    side.
     """
     stats = marks.stats
     top, h = stats[:, cv2.CC_STAT_TOP], stats[:, cv2.CC_STAT_HEIGHT]

@@ -280,9 +280,10 @@ def order_rows(glyphs: list[Glyph], max_rows: int = 2) -> list[list[Glyph]]:
     photographed at a tilt or written uphill stays one row (its two ends may lie a digit apart in
     height, neighbours never do), while the rows of a number written on two lines share no height.
     A mark less than ROW_HEIGHT as tall as the typical glyph joins a row only if its middle lies
-    well within the row's typical height. The rows of one number are written alike: a row whose
-    glyphs are less than ROW_HEIGHT as tall as the tallest row's is stray marks (a mark in a
-    shadow, a dot of dust, a scribble), not digits.
+    well within the row's typical height.
+
+    The rows of one number are written alike: a row whose glyphs are less than ROW_HEIGHT as tall
+    as the tallest row's is stray marks (a mark in a shadow, a dot of dust, a scribble), not digits.
     With more rows than `max_rows`, the rows holding the most ink are kept (a heading or a stray
     line of scribble is dropped), still in their order on the page.
     """
