@@ -301,11 +301,17 @@ def content_digest(content: bytes) -> str:
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def prepared_digit(digest: str, _content: bytes, kind: str) -> preprocess.Preprocessed:
-    """Decode and preprocess a drawing or photo once per content (`digest` of `_content`) and kind.
-    A rerun that does not change the input (a saliency choice, a label pick) costs nothing here."""
+def _digit_reading(path: str, modified_ns: int, digest: str, _content: bytes, kind: str):
+    from digitcore.reading import digit
+
     del digest  # the cache key; the bytes themselves are not hashed again
-    return preprocess.to_mnist(preprocess.decode(_content), kind=kind)
+    return digit.read_digit(preprocess.decode(_content), _load_model(path, modified_ns), kind=kind)
+
+
+def digit_reading(entry: registry.ModelEntry, content: bytes, kind: str):
+    """The DigitReading of a drawing or photo of one digit, read once per content, kind and model version.
+    A rerun that does not change the input (a saliency choice, a label pick) costs nothing here."""
+    return _digit_reading(str(entry.path), entry.path.stat().st_mtime_ns, content_digest(content), content, kind)
 
 
 @st.cache_data(show_spinner="Reading the number...", max_entries=8)

@@ -15,7 +15,7 @@ import streamlit as st
 from app_pages import common, digit_view, number_view, try_it_url
 from app_pages.drawing_pad import NUMBER_WIDTH, PEN_WIDTH, SIDE, drawing_pad
 from app_pages.try_it_url import DRAW, KEPT_READING, KEPT_SOURCE, NUMBER, READINGS, SOURCES
-from digitcore import inference, registry
+from digitcore import registry
 from digitcore.reading import preprocess
 
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "gif", "bmp", "webp"]
@@ -97,18 +97,19 @@ def one_digit(entry: registry.ModelEntry, content: bytes, source: str, read_from
     """The one digit of a drawing or photo: the guard's doubt, the reading, its steps, then Save."""
     kind = "canvas" if source == DRAW else "auto"
     try:
-        prepared = common.prepared_digit(common.content_digest(content), content, kind)
+        reading = common.digit_reading(entry, content, kind)
     except preprocess.ImageError as error:
         digit_view.show_unreadable(error, right)
         return
+    prepared = reading.prepared
     st.session_state[common.DIGIT_KEY] = {"image": prepared.image, "source": "drawn" if source == DRAW else "uploaded"}
     shown = digit_view.ShownDigit(
         image=prepared.image,
-        prediction=inference.classify(common.load_model(entry), prepared.image),
+        prediction=reading.prediction,
         steps=prepared.steps,
         original=content,
         source="canvas" if source == DRAW else "photo",
-        doubtful=digit_view.doubts(prepared.image[None])[0],
+        doubtful=reading.doubtful,
         key="",
         model=entry.name,
     )

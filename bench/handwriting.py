@@ -28,7 +28,7 @@ from PIL import Image, ImageDraw, ImageFilter
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from digitcore.reading import preprocess  # noqa: E402
+from digitcore.reading import digit, preprocess  # noqa: E402
 
 # ---------------------------------------------------------------------------------------------
 # Pen paths from MNIST digits
@@ -242,7 +242,9 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     results = {
         "drawings": evaluate(model, drawings, labels, lambda image: preprocess.to_mnist(image).image),
-        "photos": evaluate(model, photos, labels, lambda jpeg: preprocess.to_mnist(preprocess.decode(jpeg)).image),
+        "photos": evaluate(
+            model, photos, labels, lambda jpeg: digit.read_digit(preprocess.decode(jpeg), model).prepared.image
+        ),
     }
     pipeline_seconds = time.perf_counter() - started
     baseline = {

@@ -293,8 +293,11 @@ def render_page(points: np.ndarray, condition: str, rng: np.random.Generator, nu
 # Reading
 
 
-def _product(data: bytes) -> np.ndarray:
-    return preprocess.to_mnist(preprocess.decode(data), kind="auto").image
+def _product(data: bytes, model) -> np.ndarray:
+    """The input the product reads for one digit (Try it, `predict`): see digitcore.reading.digit."""
+    from digitcore.reading import digit
+
+    return digit.read_digit(preprocess.decode(data), model).prepared.image
 
 
 def _number(data: bytes, model) -> str:
@@ -415,7 +418,7 @@ def main(argv: list[str] | None = None) -> int:
                 (args.save / f"{condition}_{n:02d}_{labels[n]}.img").write_bytes(page)
         results[condition] = {
             "n": count,
-            "product": _accuracy_of(model, pages, truth, _product),
+            "product": _accuracy_of(model, pages, truth, lambda page: _product(page, model)),
             "baseline": _accuracy_of(model, pages, truth, baseline_to_mnist),
         }
         if not args.no_number_reader:

@@ -31,6 +31,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_ROOT))
 
 from digitcore.reading import files, preprocess  # noqa: E402
+from digitcore.reading.digit import read_digit  # noqa: E402
 
 DEFAULT_DIR = PROJECT_ROOT.parent / "shared" / "realdigits"
 DEFAULT_SHEET = PROJECT_ROOT / "test-artefacts" / "realdigits_misses.png"
@@ -172,8 +173,8 @@ def main(argv: list[str] | None = None) -> int:
         confusion[entry["label"], NO_ANSWER if predicted is None else predicted] += 1
         results.append({"kind": entry["kind"], "label": entry["label"], "repo": entry["repo"], "correct": int(correct)})
         if not correct:
-            try:  # what the model saw (the same preprocessing predict_files ran)
-                seen = preprocess.to_mnist(preprocess.decode(entry["file"].read_bytes()), kind="auto").image
+            try:  # what the model saw (the same reading predict_files ran)
+                seen = read_digit(preprocess.decode(entry["file"].read_bytes()), model).prepared.image
             except preprocess.ImageError:
                 seen = None
             misses.append(
@@ -193,8 +194,8 @@ def main(argv: list[str] | None = None) -> int:
     baseline_correct = np.zeros(len(results), dtype=int)
     if baseline_inputs:
         answers_baseline = inference.predict(model, np.stack(baseline_inputs)).argmax(axis=1)
-        for index, digit in zip(baseline_index, answers_baseline):
-            baseline_correct[index] = int(digit == results[index]["label"])
+        for index, answer_digit in zip(baseline_index, answers_baseline):
+            baseline_correct[index] = int(answer_digit == results[index]["label"])
     baseline_results = [dict(result, correct=int(hit)) for result, hit in zip(results, baseline_correct)]
 
     by_name = {entry["name"]: int(hit) for entry, hit in zip(entries, baseline_correct)}

@@ -7,7 +7,8 @@ tells a drawing from a photo or an MNIST crop; paper.py measures a photo's ink a
 - page.py finds the digits' ink on a drawing or a photo of paper, leaving out rulings, grid lines,
   edges, shadows, colour bands and specks;
 - preprocess.py prepares one digit as MNIST does (20x20 box, centre of mass in 28x28), with the steps
-  Try it shows; files.py reads image files with it for the CLI;
+  Try it shows; digit.py reads one digit, a photo prepared both by it and from the page stage's ink,
+  the likelier reading kept; files.py reads image files with it for the CLI;
 - segment.py groups the page's ink into digits (joining a digit's strokes, splitting touching
   digits) and orders them in rows; number.py reads each digit with the model, through the same
   28x28 preparation; annotate.py draws what was read over the picture.

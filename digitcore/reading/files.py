@@ -1,7 +1,7 @@
 """Reading image files on disk, one answer per file: what `python -m digitcore predict` prints.
 
-A file is read up to the upload limit (never more into memory), decoded and prepared as Try it
-prepares an upload, read by the model and checked by the not-a-digit guard. A file that cannot be
+A file is read up to the upload limit (never more into memory), decoded and read as Try it reads
+an upload (digitcore.reading.digit), the not-a-digit guard's verdict given with the answer. A file that cannot be
 read gives an error answer and the others still run.
 """
 
@@ -10,8 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from digitcore import inference, not_a_digit
-from digitcore.reading import preprocess
+from digitcore.reading import digit, preprocess
 
 
 def predict_files(model, paths: Iterable[str | Path], kind: str = "auto") -> Iterator[dict]:
@@ -26,26 +25,25 @@ def predict_files(model, paths: Iterable[str | Path], kind: str = "auto") -> Ite
         name = str(path)
         try:
             data = read_capped(Path(path))
-            prepared = preprocess.to_mnist(preprocess.decode(data), kind=kind)
+            reading = digit.read_digit(preprocess.decode(data), model, kind=kind)
         except preprocess.ImageError as error:
             yield {"file": name, "error": str(error)}
             continue
         except OSError as error:
             yield {"file": name, "error": f"Cannot read the file: {error.strerror or error}."}
             continue
-        result = inference.classify(model, prepared.image)
+        result = reading.prediction
         answer = {
             "file": name,
             "digit": result.digit,
             "confidence": round(result.confidence, 6),
             "probabilities": [round(p, 6) for p in result.probabilities],
         }
-        try:
-            verdict = not_a_digit.check(prepared.image)
+        if reading.not_a_digit_score is None:
+            answer.update(not_a_digit=None)  # the guard is not installed: unknown, never a silent "it is a digit"
+        else:
             # the digit is still given: a caller decides what a doubtful answer is worth
-            answer.update(not_a_digit=verdict.not_a_digit, not_a_digit_score=round(verdict.score, 6))
-        except not_a_digit.GuardUnavailable:
-            answer.update(not_a_digit=None)  # unknown, never a silent "it is a digit"
+            answer.update(not_a_digit=reading.doubtful, not_a_digit_score=round(reading.not_a_digit_score, 6))
         yield answer
 
 

@@ -13,8 +13,9 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from digitcore import inference, not_a_digit
+from digitcore import inference
 from digitcore.reading import preprocess
+from digitcore.reading.digit import likelihoods, not_digit_scores, page_steps
 from digitcore.reading.page import Box, PageInk, find_ink
 from digitcore.reading.preprocess import NoDigitFound, Step
 from digitcore.reading.segment import (
@@ -106,7 +107,7 @@ def read_number(image: Image.Image | np.ndarray, model, *, max_rows: int = MAX_R
         )
     batch = np.stack(inputs)  # one array for both models
     probabilities = inference.predict(model, batch)
-    not_digit, doubt_from = _not_digit_scores(batch)
+    not_digit, doubt_from = not_digit_scores(batch)
     digits: list[ReadDigit] = []
     for row_index, row in enumerate(rows):
         chosen = _best_reading([run for run in runs if run.row == row_index], len(row), probabilities, not_digit)
@@ -191,16 +192,11 @@ def _score(indices: list[int], probabilities: np.ndarray, not_digit: np.ndarray)
     reading beats a split into two that are each a little less sure (the left end of a wide 2 cut off
     reads as a 5, surely but not quite), and a split wins when the glyph squeezed into one digit
     leaves the model in doubt. The mean (not the product) would let a split into pieces as sure as
-    the whole win, and pieces of one digit often are.
-
-    The digit model must answer a digit for anything, and it is often sure of two touching digits
-    squeezed into one input (an "89" as an 8) and of the pieces of one digit (the halves of a 0 as
-    1s); its confidence cannot tell these apart. The guard was trained for exactly that question
-    (several digits, strokes and scribbles against single digits), on other data than any number.
+    the whole win, and pieces of one digit often are. (The model is often sure of two touching digits
+    squeezed into one input, an "89" as an 8, and of the halves of a 0 as 1s: see
+    digitcore.reading.digit.likelihoods for why the guard's word is in the score.)
     """
-    surest = np.log(np.maximum(probabilities[indices].max(axis=1), 1e-6)).sum()
-    one_digit = np.log(np.maximum(1.0 - not_digit[indices], 1e-6)).sum()
-    return float(surest + one_digit)
+    return float(likelihoods(probabilities[indices], not_digit[indices]).sum())
 
 
 def _prepare(option: SplitOption, inputs: list[np.ndarray]) -> list[int] | None:
@@ -225,23 +221,3 @@ def _outlined(glyph: Glyph) -> Glyph:
     """
     inner = cv2.erode(glyph.mask.astype(np.uint8), np.ones((3, 3), np.uint8), borderValue=0).astype(bool)
     return Glyph(glyph.box, glyph.ink, glyph.mask & ~inner)
-
-
-def _not_digit_scores(inputs: np.ndarray) -> tuple[np.ndarray, float]:
-    """The not-a-digit guard's score of each input and the score from which it doubts a digit; all 0
-    and never (the choice then rests on the digit model alone) when the guard's file is missing, as
-    one-digit reading goes on without it too."""
-    try:
-        return not_a_digit.scores(inputs), not_a_digit.threshold()
-    except not_a_digit.GuardUnavailable:
-        return np.zeros(len(inputs)), float("inf")
-
-
-def page_steps(page: PageInk) -> list[Step]:
-    """What the page stage saw and did, for the steps strip: the grayscale, what was dropped, what was kept."""
-    dropped = np.where(page.lines | page.dropped, 1.0, 0.0).astype(np.float32)
-    return [
-        Step("grayscale", "Grayscale", preprocess._to_step_image(page.gray)),
-        Step("dropped", "Dropped as lines, edges and specks", preprocess._to_step_image(dropped)),
-        Step("kept", "Kept as the digits' ink", preprocess._to_step_image(page.ink)),
-    ]
