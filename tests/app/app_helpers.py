@@ -69,6 +69,30 @@ def photo_of_digit(
 
 
 # Strokes on the 280x280 canvas, as a person would draw them.
+def notebook_crop(draw_digit, seed: int) -> np.ndarray:
+    """A notebook photographed from afar and cropped to one digit, 64x56 px: rulings 2 px thick (as
+    thick as the pen) 22 px apart, a margin line, a little blur and a camera's grain; the digit is
+    `draw_digit(ImageDraw.Draw(pen))`, white on a black "L" picture of the crop's size."""
+    width, height = 64, 56
+    page = Image.new("RGB", (width, height), (240, 238, 230))
+    paper = ImageDraw.Draw(page)
+    for y in (10, 32, 54):
+        paper.line([(0, y), (width, y + 2)], fill=(150, 175, 225), width=2)
+    paper.line([(9, 0), (9, height)], fill=(215, 120, 120), width=2)
+    pen = Image.new("L", (width, height), 0)
+    draw_digit(ImageDraw.Draw(pen))
+    picture = np.asarray(page, dtype=np.float32)
+    picture[np.asarray(pen) > 127] = (25, 30, 40)
+    picture = np.asarray(Image.fromarray(picture.astype(np.uint8)).filter(ImageFilter.GaussianBlur(0.6)), np.float32)
+    picture += np.random.default_rng(seed).normal(0, 8, picture.shape)
+    return np.clip(picture, 0, 255).astype(np.uint8)
+
+
+def seven_with_its_bar_on_a_ruling(draw: ImageDraw.ImageDraw) -> None:
+    """For notebook_crop: a 7 whose bar lies along the top ruling."""
+    draw.line([(22, 10), (44, 10), (32, 44)], fill=255, width=2)
+
+
 TWELVE = [
     [(70, 40), (70, 240)],
     [

@@ -3,11 +3,25 @@ leaving the page, and the steps strip and messages say the right thing for each 
 
 import base64
 import io
+import shutil
+from pathlib import Path
 
 import pytest
 from PIL import Image
 
-from app_helpers import FOUR, LETTER_A, PAD_KEY, PHOTO_SEVEN, SEVEN, canvas_value, pad_data, photo_of_digit
+from app_helpers import (
+    FOUR,
+    LETTER_A,
+    PAD_KEY,
+    PHOTO_SEVEN,
+    SEVEN,
+    canvas_value,
+    notebook_crop,
+    open_app,
+    pad_data,
+    photo_of_digit,
+    seven_with_its_bar_on_a_ruling,
+)
 from digitcore import explain, plots, registry, samples
 from digitcore.reading import preprocess
 
@@ -253,3 +267,31 @@ def test_a_reload_keeps_the_model_the_input_and_the_reading(open_page):
     assert reloaded.sidebar.selectbox(key="model_picker").value == "small_dense"
     assert reloaded.radio(key="try_source").value == "Upload a photo"
     assert reloaded.radio(key="try_reading").value == "A number"
+
+
+@pytest.fixture
+def default_model_only(tmp_path, monkeypatch):
+    """A models folder holding only the shipped default model (its file and card), for what the
+    small test models cannot read."""
+    directory = tmp_path / "shipped"
+    directory.mkdir()
+    shipped = Path(__file__).resolve().parents[2] / "models"
+    for name in ("digitnet.keras", "digitnet.json"):
+        shutil.copy(shipped / name, directory / name)
+    monkeypatch.setenv("DIGITCORE_MODELS_DIR", str(directory))
+    return directory
+
+
+def test_a_small_notebook_crop_is_read_and_its_steps_show_the_page_stage(default_model_only):
+    """The one-digit preparation erases this 7's bar with the ruling it lies on (a 1); the page
+    stage's second look reads the 7, and the steps strip shows what the page stage kept and dropped."""
+    crop = io.BytesIO()
+    Image.fromarray(notebook_crop(seven_with_its_bar_on_a_ruling, 0)).save(crop, format="PNG")
+    app = open_app("try_it")
+    app.radio(key="try_source").set_value("Upload a photo").run()
+    app.get("file_uploader")[0].set_value(("notebook.png", crop.getvalue(), "image/png")).run()
+    assert not app.exception
+    assert _prediction(app) == "7"
+    captions = [caption for image in app.image for caption in image.captions]
+    assert any("Dropped as lines" in caption for caption in captions)
+    assert any("Kept as the digits' ink" in caption for caption in captions)

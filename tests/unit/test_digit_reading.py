@@ -3,43 +3,17 @@ preparation and by the page stage, and the likelier reading wins; a drawing is p
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw, ImageFilter
+from PIL import Image, ImageDraw
 
+from app_helpers import notebook_crop, seven_with_its_bar_on_a_ruling
 from digitcore import registry
 from digitcore.reading import preprocess
 from digitcore.reading.digit import likelihoods, read_digit
-
-PAPER = (240, 238, 230)
-RULING = (150, 175, 225)
-MARGIN = (215, 120, 120)
-PEN = (25, 30, 40)
 
 
 @pytest.fixture(scope="module")
 def model():
     return registry.load(None)  # the shipped default model, as Try it and `predict` use it
-
-
-def _notebook_crop(draw_digit, seed: int) -> np.ndarray:
-    """A notebook photographed from afar and cropped to one digit, 64x56 px: rulings 2 px thick
-    (as thick as the pen) 22 px apart, a margin line, a little blur and a camera's grain."""
-    width, height = 64, 56
-    page = Image.new("RGB", (width, height), PAPER)
-    paper = ImageDraw.Draw(page)
-    for y in (10, 32, 54):
-        paper.line([(0, y), (width, y + 2)], fill=RULING, width=2)
-    paper.line([(9, 0), (9, height)], fill=MARGIN, width=2)
-    pen = Image.new("L", (width, height), 0)
-    draw_digit(ImageDraw.Draw(pen))
-    picture = np.asarray(page, dtype=np.float32)
-    picture[np.asarray(pen) > 127] = PEN
-    picture = np.asarray(Image.fromarray(picture.astype(np.uint8)).filter(ImageFilter.GaussianBlur(0.6)), np.float32)
-    picture += np.random.default_rng(seed).normal(0, 8, picture.shape)
-    return np.clip(picture, 0, 255).astype(np.uint8)
-
-
-def _seven_with_its_bar_on_a_ruling(draw: ImageDraw.ImageDraw) -> None:
-    draw.line([(22, 10), (44, 10), (32, 44)], fill=255, width=2)
 
 
 def _two_with_its_base_on_a_ruling(draw: ImageDraw.ImageDraw) -> None:
@@ -48,14 +22,14 @@ def _two_with_its_base_on_a_ruling(draw: ImageDraw.ImageDraw) -> None:
 
 
 @pytest.mark.parametrize(
-    ("label", "draw_digit"), [(7, _seven_with_its_bar_on_a_ruling), (2, _two_with_its_base_on_a_ruling)]
+    ("label", "draw_digit"), [(7, seven_with_its_bar_on_a_ruling), (2, _two_with_its_base_on_a_ruling)]
 )
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_a_small_notebook_crop_whose_strokes_lie_along_rulings_is_read(model, label, draw_digit, seed):
     """At the crop's own size the one-digit preparation took the 7's bar and the 2's base for
     rulings (reading a 1, or refusing the picture as blank) on three of these six crops; the page
     stage, which enlarges a small photo before telling rulings from strokes, keeps them."""
-    reading = read_digit(_notebook_crop(draw_digit, seed), model)
+    reading = read_digit(notebook_crop(draw_digit, seed), model)
     assert reading.prediction.digit == label
     assert reading.prepared.kind == "photo"
 
@@ -64,7 +38,7 @@ def test_a_second_look_that_sees_the_same_digit_leaves_the_first_reading_as_it_w
     """A 1 crossing a ruling in a small crop: both preparations read a 1 (the page stage's input even
     looks a little more like one digit to the guard), so the first stands, its input, steps and
     the guard's verdict on them: a second look never merely picks the less doubtful of two views."""
-    crop = _notebook_crop(lambda draw: draw.line([(34, 12), (30, 44)], fill=255, width=3), 0)
+    crop = notebook_crop(lambda draw: draw.line([(34, 12), (30, 44)], fill=255, width=3), 0)
     reading = read_digit(crop, model)
     assert reading.prediction.digit == 1 and not reading.by_page_stage
     assert np.array_equal(reading.prepared.image, preprocess.to_mnist(crop).image)
@@ -84,7 +58,7 @@ def test_a_drawing_is_prepared_once_as_before(model):
 def test_the_page_stages_steps_are_shown_when_its_reading_is_chosen(model):
     """On this crop the one-digit preparation erases the 7's bar with the ruling (a 1): the page
     stage's reading is chosen, and the steps strip shows what the page stage kept and dropped."""
-    reading = read_digit(_notebook_crop(_seven_with_its_bar_on_a_ruling, 0), model)
+    reading = read_digit(notebook_crop(seven_with_its_bar_on_a_ruling, 0), model)
     assert reading.by_page_stage
     names = [step.name for step in reading.prepared.steps]
     assert names[:3] == ["grayscale", "dropped", "kept"] and names[-1] == "centre"
@@ -107,7 +81,7 @@ def test_a_photo_the_first_preparation_finds_blank_is_read_from_the_page_stage(m
     def refuses(image, kind="auto"):
         raise preprocess.NoDigitFound("No digit found: the photo shows no marks that stand out from the paper.")
 
-    crop = _notebook_crop(_seven_with_its_bar_on_a_ruling, 0)
+    crop = notebook_crop(seven_with_its_bar_on_a_ruling, 0)
     monkeypatch.setattr(preprocess, "to_mnist", refuses)
     reading = read_digit(crop, model)
     assert reading.by_page_stage and reading.prediction.digit == 7
