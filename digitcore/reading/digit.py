@@ -103,7 +103,7 @@ def _small(image: Image.Image | np.ndarray) -> bool:
 
 def page_digit(image: Image.Image | np.ndarray) -> Preprocessed | None:
     """All the ink the page stage keeps as the digits', prepared as one digit (its steps: the page
-    stage's, then the fit); None when the page stage finds no digit or does not take it for a photo."""
+    stage's, then the fit), of the kind the page stage took the picture for; None when it finds no digit."""
     try:
         page = find_ink(image)
         steps = page_steps(page)

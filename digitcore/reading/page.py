@@ -612,7 +612,7 @@ def _edge_verdicts(mask: np.ndarray, sides: bool = True) -> tuple[np.ndarray, np
     keep &= ~filled
     touching = _touching_border(stats, mask.shape)
     spanning = (w >= 0.9 * width) | (h >= 0.9 * height)
-    marks = _Marks(labels, stats, _mark_strokes(mask, labels, count))
+    marks = _Marks(labels, stats, _mark_strokes(mask, labels, count), _mark_elongations(mask, labels, count))
     shaped = keep & _digit_shaped(marks)
     straight = np.minimum(w, h) < ALONG_SIDE * np.maximum(w, h)  # a 1, or an edge or fold: either may span
     inside = keep & ~touching
@@ -638,11 +638,12 @@ def _edge_verdicts(mask: np.ndarray, sides: bool = True) -> tuple[np.ndarray, np
 @dataclass(frozen=True)
 class _Marks:
     """The connected marks of a mask: labels and stats as cv2.connectedComponentsWithStats gives
-    them, and each mark's stroke width (twice its area over its perimeter)."""
+    them, each mark's stroke width (twice its area over its perimeter) and its elongation."""
 
     labels: np.ndarray
     stats: np.ndarray
     strokes: np.ndarray
+    elongations: np.ndarray  # each mark's length over its width, along its own axis (see _mark_elongations)
 
     def contact(self) -> dict[str, np.ndarray]:
         """Per side of the picture, how many pixels of each mark lie on that side's outermost row or column."""
@@ -666,6 +667,26 @@ def _mark_strokes(mask: np.ndarray, labels: np.ndarray, count: int) -> np.ndarra
     return 2.0 * area / np.maximum(perimeter, 1.0)
 
 
+def _mark_elongations(mask: np.ndarray, labels: np.ndarray, count: int) -> np.ndarray:
+    """Each mark's length over its width along its own main axis: the square root of the ratio of the
+    spreads of its pixels along and across that axis (the eigenvalues of their covariance). A straight
+    stroke L long and s wide measures L/s at any slant; its box measures that only upright (a 1
+    slanted by a third of its height has a box half as wide as tall). A blob measures about 1."""
+    rows, cols = np.nonzero(mask)
+    owners = labels[rows, cols]
+    pixels = np.maximum(np.bincount(owners, minlength=count), 1).astype(np.float64)
+
+    def mean(values: np.ndarray) -> np.ndarray:
+        return np.bincount(owners, weights=values, minlength=count) / pixels
+
+    x, y = cols.astype(np.float64), rows.astype(np.float64)
+    mean_x, mean_y = mean(x), mean(y)
+    xx, yy, xy = mean(x * x) - mean_x**2, mean(y * y) - mean_y**2, mean(x * y) - mean_x * mean_y
+    middle, spread = (xx + yy) / 2.0, np.sqrt(((xx - yy) / 2.0) ** 2 + xy**2)
+    # a pixel is a unit square: its own spread (1/12) keeps a one-pixel line's width from being 0
+    return np.sqrt((middle + spread + 1.0 / 12.0) / (np.maximum(middle - spread, 0.0) + 1.0 / 12.0))
+
+
 def _lying_along_a_side(marks: _Marks) -> np.ndarray:
     """Which marks lie along a side of the picture they touch (a paper's or a table's edge): touching
     the side with a run longer than their extent away from it, or crossing the picture from side to
@@ -679,9 +700,9 @@ def _lying_along_a_side(marks: _Marks) -> np.ndarray:
 
 def _digit_shaped(marks: _Marks) -> np.ndarray:
     """Which marks could be a digit the picture's edge cut: strokes (a stroke width under a third of
-    the box's shorter side, or a single stroke as narrow as a 1), not lying along a side."""
+    the box's shorter side, or a single stroke as narrow as a 1 at any slant), not lying along a side."""
     w, h = marks.stats[:, cv2.CC_STAT_WIDTH], marks.stats[:, cv2.CC_STAT_HEIGHT]
-    stroke_like = (marks.strokes < np.minimum(w, h) / 3.0) | (np.minimum(w, h) < ALONG_SIDE * np.maximum(w, h))
+    stroke_like = (marks.strokes < np.minimum(w, h) / 3.0) | (marks.elongations >= 1.0 / ALONG_SIDE)
     return stroke_like & ~_lying_along_a_side(marks)
 
 

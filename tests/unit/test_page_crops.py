@@ -137,6 +137,28 @@ def test_digits_a_tight_crop_cuts_are_kept_when_they_are_taller_than_the_one_ins
         assert _kept_share(ink.mask, drawn, span) > 0.9, f"a digit at columns {span} was dropped as an edge"
 
 
+@pytest.mark.parametrize("slant", [4, 8, 12, 16, 20])
+def test_a_slanted_1_that_a_tight_crop_cuts_is_kept(slant):
+    """A number "7041" written 64 px tall with a thick pen and cropped tightly to 60 px, its 1 cut at
+    both ends and written at a slant (its top `slant` px right of its foot). A mark was a stroke when
+    its stroke width was under a third of its box's width, or its box under a quarter as wide as
+    tall: a 1 slanted 8 to 16 px was neither and was dropped as an edge. Its pixels lie along one
+    line (a length 4 times its width or more) at any slant."""
+    page = Image.new("RGB", (300, 120), PAPER)
+    draw = ImageDraw.Draw(page)
+    spans = []
+    for left, stroke in zip((30, 100, 170), (_seven, _zero, _four)):
+        stroke(draw, left, 28, 92)
+        spans.append((left - PEN_WIDTH, left + 48 + PEN_WIDTH))
+    draw.line([(240 + slant, 26), (240, 94)], fill=PEN, width=PEN_WIDTH)
+    spans.append((240 - PEN_WIDTH, 240 + slant + PEN_WIDTH))
+    picture = _photo(page.crop((0, 30, page.width, 90)))
+    ink = find_ink(picture)
+    drawn = _drawn(picture)
+    for span in spans:
+        assert _kept_share(ink.mask, drawn, span) > 0.9, f"a digit at columns {span} was dropped as an edge"
+
+
 def test_a_crop_close_at_the_numbers_end_keeps_the_digit_its_side_cuts():
     """Paper above and below the number, but the crop's right side runs through the 4 (through its
     bar, across): a mark meeting only a side, in the digits' row, as tall as they are and drawn with
