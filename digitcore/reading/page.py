@@ -300,6 +300,7 @@ def ruling_lines(mask: np.ndarray, enlarged: float = 1.0) -> np.ndarray:
         size = mask.shape[axis]
         runs_past = np.zeros(len(positions), dtype=bool)  # per band number, as positions
         past_one_end = np.zeros(len(positions), dtype=bool)
+        from_the_edge = np.zeros(len(positions), dtype=bool)  # ... running past them from the picture's edge
         crosses = np.zeros(len(positions), dtype=bool)
         edge_to_edge = False
         far = RULING_FAR * (high - low)
@@ -309,6 +310,9 @@ def ruling_lines(mask: np.ndarray, enlarged: float = 1.0) -> np.ndarray:
             first, last = int(np.argmin(extent)), int(np.argmax(extent))
             if extent[first] > low - margin or extent[last] < high + margin:
                 past_one_end[int(band)] = extent[first] <= low - margin or extent[last] >= high + margin
+                from_the_edge[int(band)] = (extent[first] <= min(low - margin, RULING_BEYOND * size)) or (
+                    extent[last] >= max(high + margin, (1 - RULING_BEYOND) * size - 1)
+                )
                 continue
             runs_past[int(band)] = True
             crosses[int(band)] = (
@@ -327,7 +331,9 @@ def ruling_lines(mask: np.ndarray, enlarged: float = 1.0) -> np.ndarray:
             # A printed grid is evenly spaced: a line of it that the threshold broke where it is as
             # light as the paper's grain ends short of the digits' far side, but it lies in step
             # with the rulings found. A digit's stroke is rarely both in step and as thin as they are.
-            runs_past |= past_one_end & _in_step(positions, runs_past)
+            # So does a line that runs past them from the picture's edge and fades or breaks before
+            # their far side: a digit's stroke has paper around it and does not reach the edge.
+            runs_past |= past_one_end & (_in_step(positions, runs_past) | from_the_edge)
             found.append((position, values, runs_past, crosses))
     # Rulings come several to a page, or run beside a digit. One long thin mark alone beside crumbs
     # (a thin 1, its faint halo broken into specks) is a ruling only if it crosses the whole picture.

@@ -202,3 +202,29 @@ def test_the_rulings_of_a_small_crop_are_found_though_enlarging_made_them_thick(
     assert (ink.mask & ~grown).sum() < 0.05 * ink.mask.sum(), "rulings were kept as the digit's ink"
     rows = np.nonzero(ink.mask.any(axis=1))[0]
     assert rows[-1] - rows[0] >= 0.8 * 3 * 32, "the 1 lost its length with the rulings"
+
+
+def test_rulings_that_fade_before_the_far_side_of_large_digits_are_found_from_the_edge():
+    """Large digits "0799" on three rulings: one runs edge to edge, the one below fades out before
+    the last 9 and the lowest begins under the 0 (a phone's uneven light, a page's curl). Those two
+    run past the digits from the picture's edge at one end only, and one ruling gives no grid
+    spacing to be in step with, so they were kept as ink (in a generated page of squared paper they
+    joined the digits to the picture's edge, and all was dropped: "no digit found")."""
+
+    def digits(paper, pen):
+        ruling = (100, 120, 190)
+        paper.line([(0, 52), (400, 46)], fill=ruling, width=2)
+        paper.line([(0, 98), (330, 93)], fill=ruling, width=2)
+        paper.line([(75, 143), (400, 138)], fill=ruling, width=2)
+        pen.ellipse([25, 40, 115, 130], outline=255, width=12)  # a 0
+        pen.line([(135, 62), (185, 58), (160, 128)], fill=255, width=12)  # a 7
+        for left in (205, 275):  # two 9s: a loop and a bent stem
+            pen.ellipse([left, 55, left + 45, 95], outline=255, width=12)
+            pen.arc([left - 20, 20, left + 45, 135], start=0, end=75, fill=255, width=12)
+
+    picture, drawn = _photo(400, 180, digits, seed=6)
+    page = find_ink(picture)
+    near_digits = np.asarray(Image.fromarray(drawn).filter(ImageFilter.MaxFilter(9)))
+    assert page.lines.sum() > 2000, "only the ruling running edge to edge was found"
+    assert (page.mask & ~near_digits).sum() < 0.005 * page.mask.sum(), "pieces of rulings were kept as ink"
+    assert (page.mask & drawn).sum() > 0.85 * drawn.sum(), "the digits lost ink with the rulings"
