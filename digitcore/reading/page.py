@@ -46,6 +46,7 @@ WIDEST = 2.0  # ... and it is at most this many times as wide as the tallest of 
 ALONG_SIDE = 0.25  # a mark thinner than this fraction of its length is a line (along a side, or a 1)
 IN_STEP = 0.12  # a line this close to a whole number of the grid's spacings from a ruling (share of a spacing) ...
 MIN_SPACING = 6.0  # ... of a grid whose lines lie at least this many pixels apart
+EDGE_FADE = 3  # pixels: a line's piece this close to the picture's edge is cut off by it, as one touching it
 CRUMBS = 0.25  # marks smaller than this share of a line beside it are crumbs, not a digit
 FIRST_LOOK_SIDE = 320  # pictures at least this many pixels on each side get their first look on a half copy
 LINE_NOISE, LINE_SHARE = 2.0, 0.12  # rulings are looked for above this many noise sigmas and this share of the ink
@@ -278,7 +279,9 @@ def ruling_lines(mask: np.ndarray, enlarged: float = 1.0) -> np.ndarray:
     substantial = substantial[substantial > 0]
     # a piece of a line cut off by the picture's corner is left too: the digits have paper around them
     # (unless what lies inside is only crumbs beside them: a tight crop cuts the digits themselves)
-    inside = substantial[~_touching_border(stats[substantial], mask.shape)]
+    # (or coming within EDGE_FADE of it: a line fades there in the blur and the threshold, and its
+    # last piece may stop a few pixels short of the edge, in a corner)
+    inside = substantial[~_touching_border(stats[substantial], mask.shape, EDGE_FADE)]
     area = stats[:, cv2.CC_STAT_AREA]
     if len(inside) and area[inside].max() >= INSIDE_SHARE * area[substantial].max():
         substantial = inside
@@ -387,11 +390,12 @@ def darker_ink_kept(lines: np.ndarray, darkness: np.ndarray, typical_share: floa
     return lines & (darkness <= INK_DARKER * typical)
 
 
-def _touching_border(stats: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """Which components (rows of connectedComponentsWithStats' stats) touch the picture's edge."""
+def _touching_border(stats: np.ndarray, shape: tuple[int, ...], within: int = 0) -> np.ndarray:
+    """Which components (rows of connectedComponentsWithStats' stats) touch the picture's edge (or
+    come within `within` pixels of it)."""
     left, top = stats[:, cv2.CC_STAT_LEFT], stats[:, cv2.CC_STAT_TOP]
     right, bottom = left + stats[:, cv2.CC_STAT_WIDTH], top + stats[:, cv2.CC_STAT_HEIGHT]
-    return (left == 0) | (top == 0) | (right >= shape[1]) | (bottom >= shape[0])
+    return (left <= within) | (top <= within) | (right >= shape[1] - within) | (bottom >= shape[0] - within)
 
 
 def _lines_across(mask: np.ndarray, enlarged: float = 1.0) -> tuple[np.ndarray, np.ndarray]:

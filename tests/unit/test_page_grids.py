@@ -1,6 +1,7 @@
 """Tests for the page stage's ruling finder on squared paper: a grid whose squares are smaller than
 the digits, slightly tilted, with digits drawn over it; the grid goes, the digits stay."""
 
+import cv2
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFilter
@@ -228,3 +229,19 @@ def test_rulings_that_fade_before_the_far_side_of_large_digits_are_found_from_th
     assert page.lines.sum() > 2000, "only the ruling running edge to edge was found"
     assert (page.mask & ~near_digits).sum() < 0.005 * page.mask.sum(), "pieces of rulings were kept as ink"
     assert (page.mask & drawn).sum() > 0.85 * drawn.sum(), "the digits lost ink with the rulings"
+
+
+def test_a_rulings_piece_stopping_short_of_the_pictures_corner_is_not_taken_for_a_digit():
+    """Four 0s on ruled lines, and in the top right corner the last piece of a line that the blur and
+    the threshold cut off a few pixels short of the picture's edges. The digits' extent is measured on
+    what is left when the rulings are taken out, leaving out what touches the edge; this piece did
+    not touch it, so "the digits" reached the right edge, no line ran past them there, and none was
+    a ruling (a generated squared page of "1415": all was dropped as lines, "no digit found")."""
+    mask = np.zeros((145, 300), np.uint8)
+    for y in (40, 65, 90, 115):
+        cv2.line(mask, (0, y), (299, y + 3), 1, 2)
+    for x in (30, 85, 140, 195):
+        cv2.ellipse(mask, (x + 22, 70), (20, 38), 0, 0, 360, 1, 6)
+    cv2.line(mask, (250, 3), (296, 3), 1, 2)  # 2 to 3 pixels off the top and right edges
+    lines = ruling_lines(mask.astype(bool))
+    assert lines[40:120].sum() > 2000, "the rulings were not found"
