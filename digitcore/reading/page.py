@@ -681,7 +681,8 @@ def _mark_elongations(mask: np.ndarray, labels: np.ndarray, count: int) -> np.nd
     """Each mark's length over its width along its own main axis: the square root of the ratio of the
     spreads of its pixels along and across that axis (the eigenvalues of their covariance). A straight
     stroke L long and s wide measures L/s at any slant; its box measures that only upright (a 1
-    slanted by a third of its height has a box half as wide as tall). A blob measures about 1."""
+    slanted by a third of its height has a box more than a third as wide as tall). A blob measures
+    about 1."""
     rows, cols = np.nonzero(mask)
     owners = labels[rows, cols]
     pixels = np.maximum(np.bincount(owners, minlength=count), 1).astype(np.float64)
