@@ -34,20 +34,6 @@ class ShownDigit:
     model: str  # the model's name
 
 
-def doubts(images: np.ndarray) -> list[bool]:
-    """The not-a-digit guard's verdict for each (28, 28) input; all False when the guard is missing.
-
-    The guard is a help, not a gate: without its file the page still reads digits, and says nothing.
-    """
-    if len(images) == 0:
-        return []
-    try:
-        return [verdict.not_a_digit for verdict in not_a_digit.check_many(np.asarray(images, dtype=np.float32))]
-    except not_a_digit.GuardUnavailable as error:
-        common.log.warning("not-a-digit guard unavailable: %s", error)
-        return [False] * len(images)
-
-
 def doubt_warning(number_mode: bool) -> None:
     """The guard's sentence, across the whole reading (never squeezed beside the prediction)."""
     hint = (

@@ -1,7 +1,9 @@
 """Latency of one 280x280 canvas drawing -> preprocessing -> default model -> probabilities, and peak RSS.
 
 Targets (issue 4): p50 <= 5 ms, p95 <= 15 ms on the 2-core CI machine. Prints one JSON object.
-Also timed: one photo of a digit on ruled paper through the one-digit path (decode, preprocess, model),
+Also timed: one photo of a digit on ruled paper as Try it reads it (decode, then
+digitcore.reading.digit.read_digit: the preparation, the model and the guard, and the page stage's
+second look when the reading is unsure),
 and reading a 4-digit number from a photo on ruled paper (decode, digitcore.reading.number.read_number:
 the page stage, the glyphs and one model call for all of them; target, issue 26: p50 <= 60 ms).
 Every ensemble in the models folder is timed in the same run (model call only, same digits), with
