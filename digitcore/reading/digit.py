@@ -39,7 +39,7 @@ class DigitReading:
     prepared: Preprocessed  # the chosen input and its steps
     prediction: inference.Prediction
     not_a_digit_score: float | None  # the guard's score of the chosen input; None when it is not installed
-    doubtful: bool  # the guard doubts that the input read (or, after a second look that changed the answer, either) is one digit
+    doubtful: bool  # the guard doubts the input read is one digit (after a second look that changed the answer: either)
     by_page_stage: bool  # the page stage's preparation was read
     likelihood: float  # how likely the reading is, as a logarithm (see likelihoods)
 
@@ -60,38 +60,36 @@ def read_digit(image: Image.Image | np.ndarray, model, kind: str = "auto") -> Di
         second = page_digit(image) if may_look_again else None
         if second is None:
             raise
-        return _likeliest([(second, True)], model)
-    reading = _likeliest([(first, False)], model)
+        return _read(second, True, model)
+    reading = _read(first, False, model)
     if not may_look_again or first.kind == "mnist" or (reading.likelihood >= np.log(SURE) and not _small(image)):
         return reading
     second = page_digit(image)
     if second is None:
         return reading
-    other = _likeliest([(first, False), (second, True)], model)
-    # The page stage's reading replaces the first only when it sees another digit: when both see the
-    # same one, the first stands as it was (its input, its steps, the guard's verdict on them), so a
-    # second look never merely picks the less doubtful of two views of a letter or a scribble. When
-    # they disagree, the guard's doubt about either view stands: the picture is not plainly one digit.
-    if other.prediction.digit == reading.prediction.digit:
+    other = _read(second, True, model)
+    # The page stage's reading replaces the first only when it is likelier and sees another digit:
+    # when both see the same one, the first stands as it was (its input, its steps, the guard's
+    # verdict on them), so a second look never merely picks the less doubtful of two views of a
+    # letter or a scribble. When they disagree, the guard's doubt about either view stands: the
+    # picture is not plainly one digit.
+    if other.likelihood <= reading.likelihood or other.prediction.digit == reading.prediction.digit:
         return reading
     return dataclasses.replace(other, doubtful=other.doubtful or reading.doubtful)
 
 
-def _likeliest(candidates: list[tuple[Preprocessed, bool]], model) -> DigitReading:
-    """The reading of the likeliest of the inputs (see likelihoods), each given with whether the page
-    stage prepared it; on a tie the first."""
-    batch = np.stack([prepared.image for prepared, _ in candidates])
+def _read(prepared: Preprocessed, by_page_stage: bool, model) -> DigitReading:
+    """The model's and the guard's reading of one prepared input."""
+    batch = prepared.image[None]
     probabilities = inference.predict(model, batch)
     not_digit, doubt_from = not_digit_scores(batch)
-    each = likelihoods(probabilities, not_digit)
-    chosen = int(np.argmax(each))
     return DigitReading(
-        prepared=candidates[chosen][0],
-        prediction=inference.to_prediction(probabilities[chosen]),
-        not_a_digit_score=float(not_digit[chosen]) if np.isfinite(doubt_from) else None,
-        doubtful=bool(not_digit[chosen] >= doubt_from),
-        by_page_stage=candidates[chosen][1],
-        likelihood=float(each[chosen]),
+        prepared=prepared,
+        prediction=inference.to_prediction(probabilities[0]),
+        not_a_digit_score=float(not_digit[0]) if np.isfinite(doubt_from) else None,
+        doubtful=bool(not_digit[0] >= doubt_from),
+        by_page_stage=by_page_stage,
+        likelihood=float(likelihoods(probabilities, not_digit)[0]),
     )
 
 

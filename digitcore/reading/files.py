@@ -1,8 +1,8 @@
 """Reading image files on disk, one answer per file: what `python -m digitcore predict` prints.
 
 A file is read up to the upload limit (never more into memory), decoded and read as Try it reads
-an upload (digitcore.reading.digit), the not-a-digit guard's verdict given with the answer. A file that cannot be
-read gives an error answer and the others still run.
+an upload (digitcore.reading.digit), the not-a-digit guard's verdict given with the answer. A file
+that cannot be read gives an error answer and the others still run.
 """
 
 from __future__ import annotations
